@@ -1,0 +1,64 @@
+// The public API a module is written against: messages in, messages out,
+// desired properties from the deployment, reported properties back.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ce {
+
+// A message on the hub: an opaque body (JSON text or binary, e.g. a JPEG)
+// plus string properties. Every message has a "messageId" and a
+// "timestamp" (milliseconds since the Unix epoch) property.
+struct Message {
+  std::string body;
+  std::map<std::string, std::string> properties;
+
+  static Message with_json(const nlohmann::json& body);
+  static Message with_bytes(std::string bytes, std::string content_type);
+
+  nlohmann::json json() const;  // throws nlohmann::json::parse_error on a non-JSON body
+  std::string property(const std::string& name, const std::string& fallback = "") const;
+  std::string id() const { return property("messageId"); }
+  long long timestamp_ms() const;
+};
+
+long long now_ms();  // wall clock, milliseconds since the Unix epoch
+std::string new_message_id();
+
+class HubClient;
+
+// A module's connection to the hub. Created from the environment the
+// runtime gives every module (CE_MODULE_ID, CE_HUB_HOST, CE_HUB_PORT).
+class ModuleClient {
+ public:
+  using InputHandler = std::function<void(const Message&)>;
+  using DesiredHandler = std::function<void(const nlohmann::json&)>;
+
+  static std::unique_ptr<ModuleClient> from_environment();
+  ModuleClient(std::string module_id, std::string host, int port);
+  ~ModuleClient();
+
+  const std::string& id() const { return id_; }
+
+  // Handlers run on the hub's network thread: keep them short or hand off.
+  void on_input(const std::string& input, InputHandler handler);
+  void send_output(const std::string& output, const Message& message);
+
+  // Blocks until the module's desired properties arrive (they are retained
+  // on the hub, so this is immediate once the runtime has published them).
+  nlohmann::json wait_for_desired(std::chrono::milliseconds timeout);
+  void on_desired_change(DesiredHandler handler);
+  void report(const nlohmann::json& reported);
+
+ private:
+  std::string id_;
+  std::unique_ptr<HubClient> hub_;
+};
+
+}  // namespace ce

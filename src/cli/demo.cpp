@@ -1,0 +1,174 @@
+// `demo`: the whole system on the built-in configuration: real photos from
+// the shared dataset, a simulated scale, the ImageNet SqueezeNet model.
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "checkout-edge/module.h"
+#include "cli/commands.h"
+#include "cli/paths.h"
+#include "common/stop_signal.h"
+#include "hub/hub_client.h"
+#include "hub/topics.h"
+#include "runtime/agent.h"
+#include "sim/scenario.h"
+
+namespace fs = std::filesystem;
+
+namespace ce {
+
+namespace {
+
+std::string money(long long minor) {
+  std::ostringstream s;
+  s << "$" << minor / 100 << "." << std::setw(2) << std::setfill('0') << minor % 100;
+  return s.str();
+}
+
+void require_assets(const std::string& shared) {
+  std::vector<std::string> missing;
+  for (const char* rel : {"models/imagenet-squeezenet/SqueezeNet_fp32.onnx",
+                          "models/imagenet-squeezenet/Labels.txt", "datasets/grocery-store/val"})
+    if (!fs::exists(fs::path(shared) / rel)) missing.push_back((fs::path(shared) / rel).string());
+  if (missing.empty()) return;
+  std::string msg = "the demo needs the shared assets, and these are missing:\n";
+  for (auto& m : missing) msg += "  " + m + "\n";
+  msg +=
+      "Point at them with --shared DIR or CHECKOUT_EDGE_SHARED=DIR. They are the Grocery Store "
+      "dataset (GitHub: marcusklasson/GroceryStoreDataset, train/val splits) and SqueezeNet from "
+      "GitHub: microsoft/Windows-Machine-Learning (SharedContent/models), laid out as "
+      "datasets/grocery-store/ and models/imagenet-squeezenet/.";
+  throw std::runtime_error(msg);
+}
+
+}  // namespace
+
+int demo_command(const StateDir& state, const DemoOptions& options) {
+  std::string shared = resolve_shared_dir(options.shared);
+  require_assets(shared);
+
+  // The demo's configuration is built in; write it out so that the runtime
+  // reads it like any other deployment, and the user can see it.
+  fs::path dir = state.root / "demo";
+  fs::create_directories(dir);
+  auto scenario_json = nlohmann::json::parse(embedded_scenario_json);
+  if (options.items > 0 && static_cast<size_t>(options.items) < scenario_json["items"].size())
+    scenario_json["items"].erase(scenario_json["items"].begin() + options.items,
+                                 scenario_json["items"].end());
+  write_file_atomically(dir / "deployment.json", embedded_deployment_json);
+  write_file_atomically(dir / "catalogue.json", embedded_catalogue_json);
+  write_file_atomically(dir / "demo-scenario.json", scenario_json.dump(2));
+  if (!options.keep_basket) {
+    for (const char* f : {"journal.db", "journal.db-wal", "journal.db-shm"})
+      fs::remove(state.data_dir("checkout") / f);
+    fs::remove_all(state.root / "wav");
+  }
+  Deployment deployment = load_manifest((dir / "deployment.json").string(),
+                                        {{"SHARED", shared}, {"STATE_DIR", state.root.string()}});
+  Scenario scenario = Scenario::load((dir / "demo-scenario.json").string());
+
+  std::cout << "Checkout Edge demo: " << scenario.items.size()
+            << " items from the Grocery Store photos in " << shared
+            << "\nEach item is placed on the (simulated) scale, recognised, priced and spoken.\n\n";
+
+  std::promise<int> ready;
+  long long started = now_ms();
+  std::thread agent([&] {
+    try {
+      run_agent(deployment, {state, self_executable(), "built-in demo",
+                             [&](int port) { ready.set_value(port); }});
+    } catch (...) {
+      try {
+        ready.set_exception(std::current_exception());
+      } catch (...) {
+      }
+      request_stop();
+    }
+  });
+  int port;
+  try {
+    port = ready.get_future().get();
+  } catch (...) {
+    agent.join();
+    throw;
+  }
+
+  std::mutex mutex;
+  nlohmann::json basket;
+  int sentences = 0, spoken = 0, silent = 0;
+  bool audio_device = false;
+  std::vector<std::string> wavs;
+  HubClient monitor("demo-monitor", "127.0.0.1", port);
+  monitor.connect();
+  monitor.subscribe(topics::output("checkout", "sentence"), [&](auto&, const Message& m) {
+    std::lock_guard lock(mutex);
+    ++sentences;
+    std::cout << "  says: \"" << m.json().value("text", "") << "\"" << std::endl;
+  });
+  monitor.subscribe(topics::output("checkout", "basket"), [&](auto&, const Message& m) {
+    std::lock_guard lock(mutex);
+    basket = m.json();
+    if (!basket["lines"].empty())
+      std::cout << "        basket: " << basket["lines"].size() << " lines, total "
+                << money(basket["totalMinor"]) << std::endl;
+  });
+  monitor.subscribe(topics::output("speech", "spoken"), [&](auto&, const Message& m) {
+    std::lock_guard lock(mutex);
+    auto j = m.json();
+    ++spoken;
+    if (j.value("rms", 0.0) < 1.0) ++silent;
+    if (j.contains("wav")) wavs.push_back(j["wav"]);
+  });
+  monitor.subscribe(topics::reported("speech"), [&](auto&, const Message& m) {
+    std::lock_guard lock(mutex);
+    audio_device = m.json().value("audio", false);
+  });
+
+  // Let the scenario play out, then give speech a moment to finish.
+  long long end = started + scenario.duration_ms();
+  while (now_ms() < end && !wait_for_stop(std::chrono::milliseconds(100))) {
+  }
+  for (int i = 0; i < 50 && !stop_requested(); ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (spoken >= sentences) break;
+    }
+    wait_for_stop(std::chrono::milliseconds(100));
+  }
+  bool interrupted = stop_requested();
+  request_stop();
+  agent.join();
+
+  std::lock_guard lock(mutex);
+  std::cout << "\nBasket" << (interrupted ? " (demo interrupted)" : "") << ":\n";
+  if (basket.is_null() || basket["lines"].empty()) {
+    std::cout << "  (empty)\n";
+  } else {
+    for (auto& l : basket["lines"]) {
+      std::ostringstream qty;
+      if (l.value("byWeight", true))
+        qty << l["grams"].get<long long>() << " g @ " << money(l["unitPriceMinor"]) << "/kg";
+      else
+        qty << l["quantity"].get<long long>() << " @ " << money(l["unitPriceMinor"]);
+      std::cout << "  " << std::setw(3) << l["line"].get<long long>() << "  " << std::left
+                << std::setw(22) << l["name"].get<std::string>() << std::setw(22) << qty.str()
+                << std::right << std::setw(9) << money(l["priceMinor"]) << "\n";
+    }
+    std::cout << "  Total" << std::setw(53) << money(basket["totalMinor"]) << "\n";
+  }
+  std::cout << "\n" << spoken << " announcements spoken";
+  if (!wavs.empty())
+    std::cout << ", written as WAV files to " << fs::path(wavs.front()).parent_path().string();
+  std::cout << (audio_device ? " and played on the audio device" : " (no audio device opened)")
+            << ".\n";
+  if (silent) std::cout << "Warning: " << silent << " announcements were silent.\n";
+  std::cout << "Logs: checkout-edge --state-dir " << state.root.string() << " logs MODULE\n";
+  return interrupted ? 130 : 0;
+}
+
+}  // namespace ce

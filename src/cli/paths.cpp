@@ -1,0 +1,16 @@
+#include "cli/paths.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace ce {
+
+std::string resolve_shared_dir(const std::string& flag) {
+  std::string dir = flag;
+  if (dir.empty())
+    if (const char* e = std::getenv("CHECKOUT_EDGE_SHARED"); e && *e) dir = e;
+  if (dir.empty()) dir = CHECKOUT_EDGE_DEFAULT_SHARED;
+  return std::filesystem::weakly_canonical(std::filesystem::absolute(dir)).string();
+}
+
+}  // namespace ce

@@ -1,0 +1,16 @@
+// Where the shared assets are, and the configuration built into the program.
+#pragma once
+
+#include <string>
+
+namespace ce {
+
+// --shared, else $CHECKOUT_EDGE_SHARED, else ../shared beside the source tree.
+std::string resolve_shared_dir(const std::string& flag);
+
+// The files under config/, compiled in so that `demo` needs nothing else.
+extern const char* const embedded_deployment_json;
+extern const char* const embedded_catalogue_json;
+extern const char* const embedded_scenario_json;
+
+}  // namespace ce

@@ -1,0 +1,135 @@
+#include "hub/hub_client.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace ce {
+
+namespace {
+struct LibraryInit {
+  LibraryInit() { mosquitto_lib_init(); }
+};
+LibraryInit library_init;
+
+std::string mosquitto_error(int rc) {
+  return rc == MOSQ_ERR_ERRNO ? std::string(strerror(errno)) : mosquitto_strerror(rc);
+}
+}  // namespace
+
+HubClient::HubClient(const std::string& client_id, std::string host, int port)
+    : host_(std::move(host)), port_(port) {
+  mosq_ = mosquitto_new(client_id.c_str(), true, this);
+  if (!mosq_) throw std::runtime_error("cannot create an MQTT client: out of memory");
+  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_connect_v5_callback_set(
+      mosq_, reinterpret_cast<void (*)(mosquitto*, void*, int, int, const mosquitto_property*)>(
+                 &HubClient::on_connect));
+  mosquitto_message_v5_callback_set(
+      mosq_, reinterpret_cast<void (*)(mosquitto*, void*, const mosquitto_message*,
+                                       const mosquitto_property*)>(&HubClient::on_message));
+  mosquitto_reconnect_delay_set(mosq_, 1, 5, false);
+}
+
+HubClient::~HubClient() {
+  mosquitto_disconnect(mosq_);
+  mosquitto_loop_stop(mosq_, false);
+  mosquitto_destroy(mosq_);
+}
+
+void HubClient::connect(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int rc;
+  while ((rc = mosquitto_connect(mosq_, host_.c_str(), port_, 30)) != MOSQ_ERR_SUCCESS) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("cannot reach the hub (MQTT broker) at " + host_ + ":" +
+                               std::to_string(port_) + ": " + mosquitto_error(rc) +
+                               ". Is the runtime running?");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (int lrc = mosquitto_loop_start(mosq_); lrc != MOSQ_ERR_SUCCESS)
+    throw std::runtime_error("cannot start the MQTT network thread: " + mosquitto_error(lrc));
+  // Wait for CONNACK so that publishes right after connect() are not lost.
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mutex_);
+      if (connected_) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  throw std::runtime_error("the hub at " + host_ + ":" + std::to_string(port_) +
+                           " accepted the connection but never acknowledged it");
+}
+
+void HubClient::on_connect(mosquitto*, void* self, int rc, int, const void*) {
+  auto* client = static_cast<HubClient*>(self);
+  if (rc != 0) return;
+  client->resubscribe();
+  std::lock_guard lock(client->mutex_);
+  client->connected_ = true;
+}
+
+void HubClient::resubscribe() {
+  std::vector<std::pair<std::string, int>> patterns;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& s : subscriptions_) patterns.emplace_back(s.pattern, s.qos);
+  }
+  for (auto& [pattern, qos] : patterns)
+    mosquitto_subscribe_v5(mosq_, nullptr, pattern.c_str(), qos, 0, nullptr);
+}
+
+void HubClient::subscribe(const std::string& pattern, Handler handler, int qos) {
+  {
+    std::lock_guard lock(mutex_);
+    subscriptions_.push_back({pattern, std::move(handler), qos});
+  }
+  int rc = mosquitto_subscribe_v5(mosq_, nullptr, pattern.c_str(), qos, 0, nullptr);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+    throw std::runtime_error("cannot subscribe to " + pattern + ": " + mosquitto_error(rc));
+}
+
+void HubClient::publish(const std::string& topic, const Message& message, int qos, bool retain) {
+  mosquitto_property* props = nullptr;
+  for (auto& [name, value] : message.properties)
+    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
+                                       value.c_str());
+  int rc = mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(message.body.size()),
+                                message.body.data(), qos, retain, props);
+  mosquitto_property_free_all(&props);
+  if (rc != MOSQ_ERR_SUCCESS)
+    throw std::runtime_error("cannot publish to " + topic + ": " + mosquitto_error(rc));
+}
+
+void HubClient::on_message(mosquitto*, void* self, const void* raw, const void* raw_props) {
+  auto* client = static_cast<HubClient*>(self);
+  auto* msg = static_cast<const mosquitto_message*>(raw);
+  auto* props = static_cast<const mosquitto_property*>(raw_props);
+  Message m;
+  if (msg->payloadlen > 0) m.body.assign(static_cast<const char*>(msg->payload), msg->payloadlen);
+  bool skip_first = false;
+  for (const mosquitto_property* p = props;; skip_first = true) {
+    char* name = nullptr;
+    char* value = nullptr;
+    p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &name, &value, skip_first);
+    if (!p) break;
+    m.properties[name] = value;
+    free(name);
+    free(value);
+  }
+  std::vector<Handler> handlers;
+  {
+    std::lock_guard lock(client->mutex_);
+    for (auto& s : client->subscriptions_) {
+      bool match = false;
+      mosquitto_topic_matches_sub(s.pattern.c_str(), msg->topic, &match);
+      if (match) handlers.push_back(s.handler);
+    }
+  }
+  for (auto& h : handlers) h(msg->topic, m);
+}
+
+}  // namespace ce

@@ -1,0 +1,53 @@
+// A thin, thread-safe MQTT v5 client over libmosquitto. Message properties
+// travel as MQTT v5 user properties, so bodies stay untouched bytes.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "checkout-edge/module.h"
+
+struct mosquitto;
+
+namespace ce {
+
+class HubClient {
+ public:
+  using Handler = std::function<void(const std::string& topic, const Message&)>;
+
+  HubClient(const std::string& client_id, std::string host, int port);
+  ~HubClient();
+  HubClient(const HubClient&) = delete;
+  HubClient& operator=(const HubClient&) = delete;
+
+  // Connects, retrying until the broker answers or the timeout passes.
+  // Throws std::runtime_error saying which broker could not be reached.
+  void connect(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // Subscriptions are remembered and renewed after a reconnect.
+  void subscribe(const std::string& pattern, Handler handler, int qos = 1);
+  void publish(const std::string& topic, const Message& message, int qos = 1,
+               bool retain = false);
+
+ private:
+  static void on_connect(mosquitto*, void* self, int rc, int flags, const void* props);
+  static void on_message(mosquitto*, void* self, const void* msg, const void* props);
+  void resubscribe();
+
+  mosquitto* mosq_ = nullptr;
+  std::string host_;
+  int port_;
+  std::mutex mutex_;
+  struct Subscription {
+    std::string pattern;
+    Handler handler;
+    int qos;
+  };
+  std::vector<Subscription> subscriptions_;
+  bool connected_ = false;
+};
+
+}  // namespace ce

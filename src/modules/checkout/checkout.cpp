@@ -1,0 +1,123 @@
+// checkout: joins weight (input "weight") and predictions (input
+// "predictions") into basket lines, journals each line, and publishes what
+// to say (output "sentence") and the basket (output "basket").
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "common/settings.h"
+#include "common/stop_signal.h"
+#include "modules/checkout/catalogue.h"
+#include "modules/checkout/journal.h"
+#include "modules/checkout/phrases.h"
+#include "modules/checkout/pricing.h"
+#include "modules/checkout/scan_session.h"
+#include "modules/modules.h"
+
+namespace ce {
+
+namespace {
+
+nlohmann::json basket_json(const Journal& journal, const Catalogue& catalogue) {
+  nlohmann::json lines = nlohmann::json::array();
+  long long total = 0;
+  for (auto& l : journal.lines()) {
+    total += l.price_minor;
+    lines.push_back({{"line", l.line_no},
+                     {"productId", l.product_id},
+                     {"name", l.name},
+                     {"grams", l.grams},
+                     {"quantity", l.quantity},
+                     {"unitPriceMinor", l.unit_price_minor},
+                     {"byWeight", l.by_weight},
+                     {"priceMinor", l.price_minor},
+                     {"probability", l.probability}});
+  }
+  return {{"lines", lines}, {"totalMinor", total}, {"currency", catalogue.currency},
+          {"minorUnits", catalogue.minor_units}};
+}
+
+}  // namespace
+
+int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
+  Catalogue catalogue = Catalogue::load(
+      required_setting<std::string>(desired, "catalogue", "the product catalogue file"));
+  ScanSettings scan;
+  scan.threshold = setting<double>(desired, "threshold", 0.5);
+  scan.min_grams = setting<int>(desired, "minGrams", 5);
+  if (desired.contains("ignoreTags"))
+    scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
+  Rounding rounding = parse_rounding(setting<std::string>(desired, "rounding", "half-up"));
+  const char* data = std::getenv("CE_DATA_DIR");
+  std::string journal_path =
+      setting<std::string>(desired, "journal", std::string(data ? data : ".") + "/journal.db");
+  Journal journal(journal_path);
+  ScanSession session(catalogue, scan);
+  std::mutex mutex;  // weight and predictions arrive on the same thread, but be safe
+
+  auto publish_basket = [&] { client.send_output("basket", Message::with_json(basket_json(journal, catalogue))); };
+  auto say = [&](const std::string& text, const std::string& kind) {
+    std::cout << "checkout: " << text << std::endl;
+    client.send_output("sentence", Message::with_json({{"text", text}, {"kind", kind}}));
+  };
+  std::cerr << "checkout: " << catalogue.products.size() << " products, journal " << journal_path
+            << " with " << journal.lines().size() << " lines\n";
+  client.report({{"products", catalogue.products.size()}, {"journal", journal_path}});
+  publish_basket();
+
+  client.on_input("weight", [&](const Message& m) {
+    try {
+      auto j = m.json();
+      std::lock_guard lock(mutex);
+      session.on_weight(j.at("grams").get<int>(), j.value("stable", false), m.timestamp_ms(), m.id());
+    } catch (const std::exception& e) {
+      std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
+    }
+  });
+
+  client.on_input("predictions", [&](const Message& m) {
+    std::optional<ScanDecision> decision;
+    try {
+      auto j = m.json();
+      long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
+      std::lock_guard lock(mutex);
+      decision = session.on_predictions(j.at("predictions"), captured);
+    } catch (const std::exception& e) {
+      std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
+      return;
+    }
+    if (!decision) return;
+    if (decision->kind == ScanDecision::Kind::NotRecognised) {
+      say("Sorry, I could not recognise this item. Please take it off and place it again.",
+          "not-recognised");
+      return;
+    }
+    const Candidate& best = decision->candidates.front();
+    const Product& p = *best.product;
+    BasketLine line;
+    line.scan_id = decision->scan_id;
+    line.created_ms = now_ms();
+    line.product_id = p.id;
+    line.name = p.name;
+    line.grams = decision->grams;
+    line.by_weight = p.sold_by == SoldBy::Weight;
+    line.unit_price_minor = p.price_minor;
+    line.price_minor = line.by_weight ? price_by_weight(p.price_minor, line.grams, rounding)
+                                      : p.price_minor;
+    line.currency = catalogue.currency;
+    line.probability = best.probability;
+    if (!journal.add(line)) return;  // this scan is in the basket already
+    std::string text = p.name + ", " +
+                       (line.by_weight ? say_weight(line.grams) + ", " : std::string()) +
+                       say_money(line.price_minor, catalogue.currency, catalogue.minor_units) + ".";
+    say(text, "line");
+    publish_basket();
+  });
+
+  while (!wait_for_stop(std::chrono::seconds(1))) {
+  }
+  return 0;
+}
+
+}  // namespace ce

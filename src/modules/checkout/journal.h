@@ -1,0 +1,43 @@
+// The basket, kept in SQLite (WAL) so that a crash or kill -9 loses no line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace ce {
+
+struct BasketLine {
+  long long line_no = 0;
+  std::string scan_id;  // unique: a scan delivered twice adds one line
+  long long created_ms = 0;
+  std::string product_id, name;
+  long long grams = 0;
+  long long quantity = 1;
+  long long unit_price_minor = 0;  // per kg for weighed items, else each
+  bool by_weight = true;
+  long long price_minor = 0;
+  std::string currency;
+  double probability = 0;
+};
+
+class Journal {
+ public:
+  explicit Journal(const std::string& path);  // creates the file and tables as needed
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Returns false (and adds nothing) when this scan_id is already in the basket.
+  bool add(BasketLine& line);
+  std::vector<BasketLine> lines() const;
+  long long total_minor() const;
+
+ private:
+  void exec(const char* sql) const;
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace ce

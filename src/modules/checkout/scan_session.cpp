@@ -1,0 +1,64 @@
+#include "modules/checkout/scan_session.h"
+
+#include <algorithm>
+#include <map>
+
+namespace ce {
+
+void ScanSession::on_weight(int grams, bool stable, long long ts, const std::string& id) {
+  if (grams < settings_.min_grams) {
+    state_ = State::Empty;
+    return;
+  }
+  switch (state_) {
+    case State::Empty:
+    case State::Settling:
+      state_ = State::Settling;
+      if (stable) {
+        state_ = State::Waiting;
+        stable_since_ms_ = ts;
+        grams_ = grams;
+        scan_id_ = id;
+      }
+      break;
+    case State::Waiting:
+      if (!stable || grams != grams_) state_ = State::Settling;  // moved before we decided
+      break;
+    case State::Decided:
+      break;  // announced already: wait until it is taken off
+  }
+}
+
+std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& predictions,
+                                                        long long capture_ms) {
+  // Only a frame taken after the weight settled shows what was weighed.
+  if (state_ != State::Waiting || capture_ms < stable_since_ms_) return std::nullopt;
+  std::map<const Product*, double> by_product;
+  std::string top_tag;
+  double top_probability = -1;
+  for (const auto& p : predictions) {
+    std::string tag = p.value("tagName", "");
+    double prob = p.value("probability", 0.0);
+    if (prob > top_probability) {
+      top_probability = prob;
+      top_tag = tag;
+    }
+    if (const Product* prod = catalogue_.by_tag(tag)) by_product[prod] += prob;
+  }
+  // A hand or an empty tray is not an item: wait for a better frame.
+  if (settings_.ignore_tags.count(top_tag) && top_probability >= settings_.threshold)
+    return std::nullopt;
+
+  ScanDecision d;
+  d.scan_id = scan_id_;
+  d.grams = grams_;
+  for (auto& [prod, prob] : by_product) d.candidates.push_back({prod, prob});
+  std::stable_sort(d.candidates.begin(), d.candidates.end(),
+                   [](auto& a, auto& b) { return a.probability > b.probability; });
+  bool confident = !d.candidates.empty() && d.candidates[0].probability >= settings_.threshold;
+  d.kind = confident ? ScanDecision::Kind::Recognised : ScanDecision::Kind::NotRecognised;
+  state_ = State::Decided;
+  return d;
+}
+
+}  // namespace ce

@@ -1,0 +1,56 @@
+// One item on the scale, from placing it to taking it off. Decides once per
+// placement, from a stable weight and a frame captured after the weight
+// settled, so an item left on the scale is never announced twice.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/checkout/catalogue.h"
+
+namespace ce {
+
+struct Candidate {
+  const Product* product = nullptr;
+  double probability = 0;  // summed over the product's tags
+};
+
+struct ScanDecision {
+  enum class Kind { Recognised, NotRecognised } kind;
+  std::string scan_id;  // the weight message that settled: the same scan, the same id
+  int grams = 0;
+  std::vector<Candidate> candidates;  // best first
+};
+
+struct ScanSettings {
+  double threshold = 0.5;
+  int min_grams = 5;  // below this the scale counts as empty
+  std::set<std::string> ignore_tags{"no item", "hand", "background", "empty"};
+};
+
+class ScanSession {
+ public:
+  ScanSession(const Catalogue& catalogue, ScanSettings settings)
+      : catalogue_(catalogue), settings_(std::move(settings)) {}
+
+  void on_weight(int grams, bool stable, long long timestamp_ms, const std::string& message_id);
+  // `predictions` is the Custom Vision list [{tagName, probability}, ...].
+  std::optional<ScanDecision> on_predictions(const nlohmann::json& predictions,
+                                              long long capture_ms);
+  bool scale_empty() const { return state_ == State::Empty; }
+
+ private:
+  enum class State { Empty, Settling, Waiting, Decided };
+  const Catalogue& catalogue_;
+  ScanSettings settings_;
+  State state_ = State::Empty;
+  long long stable_since_ms_ = 0;
+  int grams_ = 0;
+  std::string scan_id_;
+};
+
+}  // namespace ce

@@ -1,0 +1,16 @@
+// Predictions in the Custom Vision response shape.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/classifier/model.h"
+
+namespace ce {
+
+nlohmann::json custom_vision_response(const std::vector<Prediction>& predictions, size_t max_count,
+                                      const std::string& iteration);
+
+}  // namespace ce

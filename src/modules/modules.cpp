@@ -1,0 +1,31 @@
+#include "modules/modules.h"
+
+#include <iostream>
+#include <map>
+
+namespace ce {
+
+int run_builtin_module(const std::string& name) {
+  using Run = int (*)(ModuleClient&, const nlohmann::json&);
+  static const std::map<std::string, Run> modules{{"camera", run_camera},
+                                                  {"classifier", run_classifier},
+                                                  {"scale", run_scale},
+                                                  {"checkout", run_checkout},
+                                                  {"speech", run_speech}};
+  auto it = modules.find(name);
+  if (it == modules.end()) {
+    std::cerr << "checkout-edge: no built-in module '" << name
+              << "'; the built-in modules are camera, classifier, scale, checkout, speech\n";
+    return 2;
+  }
+  try {
+    auto client = ModuleClient::from_environment();
+    auto desired = client->wait_for_desired(std::chrono::seconds(10));
+    return it->second(*client, desired);
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace ce

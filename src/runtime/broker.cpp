@@ -1,0 +1,69 @@
+#include "runtime/broker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <cstring>
+#include <stdexcept>
+
+namespace ce {
+
+static sockaddr_in loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
+int find_free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  auto addr = loopback(0);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) close(fd);
+    throw std::runtime_error(std::string("cannot find a free loopback port: ") + strerror(errno));
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool port_accepts_connections(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  auto addr = loopback(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+static std::string find_mosquitto() {
+  for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"})
+    if (access(p, X_OK) == 0) return p;
+  throw std::runtime_error(
+      "the MQTT broker (mosquitto) is not installed; run scripts/install-deps.sh "
+      "or: apt-get install mosquitto");
+}
+
+std::vector<std::string> prepare_broker(const StateDir& state, int port) {
+  std::string exe = find_mosquitto();
+  std::filesystem::create_directories(state.hub_dir());
+  auto conf = state.hub_dir() / "mosquitto.conf";
+  // Loopback only: modules are local processes, and nothing on the network
+  // may publish into a checkout lane.
+  write_file_atomically(conf,
+                        "# Written by checkout-edge; edits are overwritten at start.\n"
+                        "listener " + std::to_string(port) + " 127.0.0.1\n"
+                        "allow_anonymous true\n"
+                        "persistence false\n"
+                        "log_dest stdout\n"
+                        "log_type error\nlog_type warning\nlog_type notice\n"
+                        "max_queued_messages 10000\n");
+  return {exe, "-c", conf.string()};
+}
+
+}  // namespace ce

@@ -1,0 +1,19 @@
+// The hub's broker: Debian's mosquitto, on a loopback port, configured and
+// launched by the runtime like any other module ("edgeHub").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/state_dir.h"
+
+namespace ce {
+
+int find_free_loopback_port();
+bool port_accepts_connections(int port);
+
+// Writes the broker configuration and returns the command that starts it.
+// Throws with install instructions when mosquitto is missing.
+std::vector<std::string> prepare_broker(const StateDir& state, int port);
+
+}  // namespace ce

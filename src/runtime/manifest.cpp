@@ -1,0 +1,295 @@
+#include "runtime/manifest.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+namespace ce {
+
+const char* to_string(RestartPolicy p) {
+  switch (p) {
+    case RestartPolicy::Never: return "never";
+    case RestartPolicy::OnFailure: return "on-failure";
+    case RestartPolicy::OnUnhealthy: return "on-unhealthy";
+    case RestartPolicy::Always: return "always";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& builtin_modules() {
+  static const std::vector<std::string> names{"camera", "classifier", "scale", "checkout",
+                                              "speech"};
+  return names;
+}
+
+namespace {
+
+std::string show(const nlohmann::json& v) {
+  std::string s = v.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& expected,
+                       const nlohmann::json* found) {
+  throw ManifestError(path + ": expected " + expected + ", found " +
+                      (found ? show(*found) : std::string("nothing")));
+}
+
+void expand(nlohmann::json& v, const std::string& path,
+            const std::map<std::string, std::string>& vars) {
+  if (v.is_object()) {
+    for (auto& [k, child] : v.items()) expand(child, path + "." + k, vars);
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) expand(v[i], path + "[" + std::to_string(i) + "]", vars);
+  } else if (v.is_string()) {
+    static const std::regex var_re(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)\})");
+    std::string s = v.get<std::string>(), out;
+    auto begin = std::sregex_iterator(s.begin(), s.end(), var_re);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      std::string name = (*it)[1];
+      out += s.substr(last, it->position() - last);
+      if (auto f = vars.find(name); f != vars.end()) {
+        out += f->second;
+      } else if (const char* e = std::getenv(name.c_str())) {
+        out += e;
+      } else {
+        throw ManifestError(path + ": variable ${" + name +
+                            "} is not set; set it in the environment or remove it");
+      }
+      last = it->position() + it->length();
+    }
+    if (last) v = out + s.substr(last);
+  }
+}
+
+// IoT Edge writes "properties.desired" as one key; accept the nested form too.
+const nlohmann::json* desired_of(const nlohmann::json& section) {
+  if (!section.is_object()) return nullptr;
+  if (auto it = section.find("properties.desired"); it != section.end()) return &*it;
+  if (auto p = section.find("properties"); p != section.end() && p->is_object())
+    if (auto d = p->find("desired"); d != p->end()) return &*d;
+  return nullptr;
+}
+
+const nlohmann::json& require_object(const nlohmann::json& parent, const std::string& key,
+                                     const std::string& path) {
+  auto it = parent.find(key);
+  if (it == parent.end() || !it->is_object())
+    fail(path + "." + key, "an object", it == parent.end() ? nullptr : &*it);
+  return *it;
+}
+
+std::string string_field(const nlohmann::json& obj, const std::string& key,
+                         const std::string& path, const std::string& fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return fallback;
+  if (!it->is_string()) fail(path + "." + key, "a string", &*it);
+  return it->get<std::string>();
+}
+
+long long number_field(const nlohmann::json& obj, const std::string& key, const std::string& path,
+                       long long fallback, long long min) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return fallback;
+  if (!it->is_number_integer() || it->get<long long>() < min)
+    fail(path + "." + key, "a whole number >= " + std::to_string(min), &*it);
+  return it->get<long long>();
+}
+
+RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& path) {
+  RuntimeSettings rt;
+  auto it = agent.find("runtime");
+  if (it == agent.end()) return rt;
+  if (!it->is_object()) fail(path + ".runtime", "an object", &*it);
+  std::string type = string_field(*it, "type", path + ".runtime", "process");
+  if (type != "process")
+    fail(path + ".runtime.type", "\"process\" (this runtime starts native processes)", &(*it)["type"]);
+  auto s = it->find("settings");
+  if (s == it->end()) return rt;
+  std::string sp = path + ".runtime.settings";
+  if (!s->is_object()) fail(sp, "an object", &*s);
+  rt.hub_port = static_cast<int>(number_field(*s, "hubPort", sp, 0, 0));
+  if (rt.hub_port > 65535) fail(sp + ".hubPort", "a TCP port (0 for any free one)", &(*s)["hubPort"]);
+  rt.backoff_base = std::chrono::milliseconds(number_field(*s, "restartBackoffBaseMs", sp, 1000, 0));
+  rt.backoff_cap = std::chrono::milliseconds(number_field(*s, "restartBackoffMaxMs", sp, 300000, 0));
+  rt.healthy_after = std::chrono::milliseconds(number_field(*s, "healthyAfterMs", sp, 60000, 0));
+  rt.max_restarts = static_cast<int>(number_field(*s, "maxRestarts", sp, 10, 0));
+  return rt;
+}
+
+ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const std::string& path) {
+  static const std::regex name_re("^[A-Za-z0-9][A-Za-z0-9_\\-]*$");
+  if (!std::regex_match(name, name_re))
+    throw ManifestError(path + ": module name '" + name +
+                        "' must be letters, digits, '-' or '_' (it becomes a topic and a file name)");
+  if (!m.is_object()) fail(path, "an object describing the module", &m);
+  ModuleSpec spec;
+  spec.name = name;
+  std::string type = string_field(m, "type", path, "");
+  if (type == "docker") {
+    std::string image;
+    if (auto s = m.find("settings"); s != m.end() && s->is_object())
+      image = string_field(*s, "image", path + ".settings", "");
+    throw ManifestError(path + ": module '" + name + "' is a Docker container" +
+                        (image.empty() ? "" : " (image " + image + ")") +
+                        "; this runtime starts native processes and has no container engine. "
+                        "Use \"type\": \"process\" with settings.module or settings.command");
+  }
+  if (type != "process") fail(path + ".type", "\"process\"", m.contains("type") ? &m["type"] : nullptr);
+
+  spec.version = string_field(m, "version", path, "1.0");
+  std::string status = string_field(m, "status", path, "running");
+  if (status != "running" && status != "stopped")
+    fail(path + ".status", "\"running\" or \"stopped\"", &m["status"]);
+  spec.running = status == "running";
+
+  std::string policy = string_field(m, "restartPolicy", path, "always");
+  static const std::map<std::string, RestartPolicy> policies{
+      {"never", RestartPolicy::Never},
+      {"on-failure", RestartPolicy::OnFailure},
+      {"on-unhealthy", RestartPolicy::OnUnhealthy},
+      {"always", RestartPolicy::Always}};
+  auto p = policies.find(policy);
+  if (p == policies.end())
+    fail(path + ".restartPolicy", "one of never, on-failure, on-unhealthy, always",
+         &m["restartPolicy"]);
+  spec.restart_policy = p->second;
+  spec.startup_order = static_cast<int>(number_field(m, "startupOrder", path, 0, 0));
+
+  if (auto env = m.find("env"); env != m.end()) {
+    if (!env->is_object()) fail(path + ".env", "an object of NAME: {\"value\": ...}", &*env);
+    for (auto& [k, v] : env->items()) {
+      const nlohmann::json* value = &v;
+      if (v.is_object()) {
+        auto vi = v.find("value");
+        if (vi == v.end()) fail(path + ".env." + k, "{\"value\": ...}", &v);
+        value = &*vi;
+      }
+      if (value->is_string())
+        spec.env[k] = value->get<std::string>();
+      else if (value->is_number() || value->is_boolean())
+        spec.env[k] = value->dump();
+      else
+        fail(path + ".env." + k, "a string, number or boolean value", value);
+    }
+  }
+
+  const nlohmann::json& settings = require_object(m, "settings", path);
+  std::string sp = path + ".settings";
+  if (auto c = settings.find("command"); c != settings.end()) {
+    if (!c->is_array() || c->empty() ||
+        !std::all_of(c->begin(), c->end(), [](auto& x) { return x.is_string(); }))
+      fail(sp + ".command", "a non-empty array of strings (program, arguments...)", &*c);
+    for (auto& x : *c) spec.command.push_back(x.get<std::string>());
+  } else {
+    spec.builtin = string_field(settings, "module", sp, "");
+    const auto& known = builtin_modules();
+    if (std::find(known.begin(), known.end(), spec.builtin) == known.end()) {
+      std::string list;
+      for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(sp + ".module", "a built-in module (" + list + ") or settings.command",
+           settings.contains("module") ? &settings["module"] : nullptr);
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+Deployment parse_manifest(const nlohmann::json& original,
+                          const std::map<std::string, std::string>& variables) {
+  nlohmann::json manifest = original;
+  expand(manifest, "$", variables);
+  if (!manifest.is_object()) fail("$", "a JSON object", &manifest);
+  const auto& content = require_object(manifest, "modulesContent", "$");
+  const std::string cpath = "modulesContent";
+
+  auto agent_it = content.find("$edgeAgent");
+  if (agent_it == content.end()) fail(cpath + ".$edgeAgent", "an object", nullptr);
+  const nlohmann::json* agent = desired_of(*agent_it);
+  std::string apath = cpath + ".$edgeAgent.properties.desired";
+  if (!agent || !agent->is_object()) fail(apath, "an object", agent);
+
+  Deployment d;
+  d.runtime = parse_runtime(*agent, apath);
+  const auto& modules = require_object(*agent, "modules", apath);
+  if (modules.empty()) fail(apath + ".modules", "at least one module", &modules);
+  for (auto& [name, m] : modules.items()) {
+    ModuleSpec spec = parse_module(name, m, apath + ".modules." + name);
+    if (auto section = content.find(name); section != content.end()) {
+      const nlohmann::json* desired = desired_of(*section);
+      if (!desired || !desired->is_object())
+        fail(cpath + "." + name + ".properties.desired", "an object", desired);
+      spec.desired = *desired;
+    }
+    d.modules.push_back(std::move(spec));
+  }
+  for (auto& [name, _] : content.items()) {
+    if (name == "$edgeAgent" || name == "$edgeHub") continue;
+    if (!modules.contains(name))
+      throw ManifestError(cpath + "." + name + ": settings for a module that " + apath +
+                          ".modules does not declare; add the module or remove the settings");
+  }
+  std::stable_sort(d.modules.begin(), d.modules.end(),
+                   [](auto& a, auto& b) { return a.startup_order < b.startup_order; });
+
+  if (auto hub_it = content.find("$edgeHub"); hub_it != content.end()) {
+    const nlohmann::json* hub = desired_of(*hub_it);
+    std::string hpath = cpath + ".$edgeHub.properties.desired";
+    if (!hub || !hub->is_object()) fail(hpath, "an object", hub);
+    if (auto routes = hub->find("routes"); routes != hub->end()) {
+      if (!routes->is_object()) fail(hpath + ".routes", "an object of name: route", &*routes);
+      for (auto& [name, r] : routes->items()) {
+        std::string rpath = hpath + ".routes." + name;
+        const nlohmann::json* text = &r;
+        if (r.is_object()) {  // schema 1.1: {"route": "...", "priority": 0, ...}
+          auto t = r.find("route");
+          if (t == r.end()) fail(rpath + ".route", "the route text", nullptr);
+          text = &*t;
+          rpath += ".route";
+        }
+        if (!text->is_string()) fail(rpath, "a route \"FROM ... INTO ...\"", text);
+        Route route;
+        try {
+          route = parse_route(name, text->get<std::string>());
+        } catch (const RouteError& e) {
+          throw ManifestError(rpath + ": " + e.what());
+        }
+        auto declared = [&](const std::string& m) { return modules.contains(m); };
+        if (route.from_module != "*" && !declared(route.from_module))
+          throw ManifestError(rpath + ": FROM names module '" + route.from_module +
+                              "', which is not in " + apath + ".modules");
+        if (!route.to_upstream && !declared(route.to_module))
+          throw ManifestError(rpath + ": INTO names module '" + route.to_module +
+                              "', which is not in " + apath + ".modules");
+        d.routes.push_back(std::move(route));
+      }
+    }
+  }
+  return d;
+}
+
+Deployment load_manifest(const std::string& path, std::map<std::string, std::string> variables) {
+  std::ifstream in(path);
+  if (!in) throw ManifestError(path + ": cannot open the manifest file: " + strerror(errno));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ManifestError(path + ": not valid JSON: " + e.what());
+  }
+  variables.emplace("MANIFEST_DIR",
+                    std::filesystem::absolute(path).parent_path().lexically_normal().string());
+  try {
+    return parse_manifest(j, variables);
+  } catch (const ManifestError& e) {
+    throw ManifestError(path + ": " + e.what());
+  }
+}
+
+}  // namespace ce

@@ -1,0 +1,33 @@
+#include "runtime/router.h"
+
+#include <iostream>
+
+#include "hub/topics.h"
+
+namespace ce {
+
+Router::Router(HubClient& hub, std::vector<Route> routes) : hub_(hub), routes_(std::move(routes)) {
+  hub_.subscribe(topics::all_outputs,
+                 [this](const std::string& topic, const Message& m) { on_output(topic, m); });
+}
+
+void Router::on_output(const std::string& topic, const Message& message) {
+  // modules/<module>/outputs/<output>
+  auto a = topic.find('/'), b = topic.find('/', a + 1), c = topic.find('/', b + 1);
+  if (a == std::string::npos || b == std::string::npos || c == std::string::npos) return;
+  std::string module = topic.substr(a + 1, b - a - 1), output = topic.substr(c + 1);
+  bool any = false;
+  for (auto& r : routes_) {
+    if (!r.matches(module, output, message.properties)) continue;
+    any = true;
+    if (r.to_upstream) continue;  // no upstream connection configured in this version
+    try {
+      hub_.publish(topics::input(r.to_module, r.to_input), message);
+    } catch (const std::exception& e) {
+      std::cerr << "router: route " << r.name << ": " << e.what() << "\n";
+    }
+  }
+  ++(any ? routed_ : unrouted_);
+}
+
+}  // namespace ce

@@ -1,0 +1,32 @@
+// Everything a running system keeps on disk, under one folder:
+//   agent.json        what the runtime is doing (read by `list`)
+//   agent.lock        one runtime per folder
+//   logs/<module>.log each module's stdout and stderr
+//   data/<module>/    each module's own files (e.g. the checkout journal)
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ce {
+
+struct StateDir {
+  std::filesystem::path root;
+
+  // --state-dir, else $CHECKOUT_EDGE_HOME, else $HOME/.local/state/checkout-edge.
+  static StateDir resolve(const std::string& flag);
+
+  std::filesystem::path agent_file() const { return root / "agent.json"; }
+  std::filesystem::path lock_file() const { return root / "agent.lock"; }
+  std::filesystem::path log_file(const std::string& module) const {
+    return root / "logs" / (module + ".log");
+  }
+  std::filesystem::path data_dir(const std::string& module) const { return root / "data" / module; }
+  std::filesystem::path hub_dir() const { return root / "hub"; }
+};
+
+// Writes by rename, so a reader never sees half a file.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+std::string read_file(const std::filesystem::path& path);  // throws naming the file
+
+}  // namespace ce

@@ -1,0 +1,238 @@
+#include "runtime/supervisor.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "checkout-edge/module.h"
+
+namespace ce {
+
+const char* to_string(ModuleStatus s) {
+  switch (s) {
+    case ModuleStatus::Running: return "running";
+    case ModuleStatus::Stopped: return "stopped";
+    case ModuleStatus::Backoff: return "backoff";
+    case ModuleStatus::Failed: return "failed";
+  }
+  return "?";
+}
+
+Supervisor::Supervisor(StateDir state, RuntimeSettings settings,
+                       std::map<std::string, std::string> env)
+    : state_(std::move(state)), settings_(settings), env_(std::move(env)) {}
+
+Supervisor::~Supervisor() { stop_all(); }
+
+void Supervisor::add(ModuleSpec spec, std::vector<std::string> command) {
+  ModuleProcess m;
+  m.spec = std::move(spec);
+  m.command = std::move(command);
+  modules_.push_back(std::move(m));
+  if (modules_.back().spec.running) start(modules_.back());
+}
+
+const ModuleProcess* Supervisor::find(const std::string& name) const {
+  for (auto& m : modules_)
+    if (m.spec.name == name) return &m;
+  return nullptr;
+}
+
+void Supervisor::start(ModuleProcess& m) {
+  std::filesystem::create_directories(state_.log_file(m.spec.name).parent_path());
+  std::filesystem::create_directories(state_.data_dir(m.spec.name));
+
+  // Everything the child needs is built before fork(): after it only
+  // async-signal-safe calls are allowed.
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (auto& [k, v] : env_) env[k] = v;
+  env["CE_MODULE_ID"] = m.spec.name;
+  env["CE_MODULE_VERSION"] = m.spec.version;
+  env["CE_DATA_DIR"] = state_.data_dir(m.spec.name).string();
+  for (auto& [k, v] : m.spec.env) env[k] = v;
+  std::vector<std::string> env_strings;
+  for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, argv;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  for (auto& s : m.command) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+
+  std::string log = state_.log_file(m.spec.name).string();
+  int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The runtime blocks SIGINT/SIGTERM; a module must start with them open.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    setpgid(0, 0);
+    if (log_fd >= 0) {
+      dup2(log_fd, STDOUT_FILENO);
+      dup2(log_fd, STDERR_FILENO);
+    }
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    const char msg[] = "checkout-edge: cannot execute the module's program\n";
+    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  if (log_fd >= 0) close(log_fd);
+  if (pid < 0) {
+    std::cerr << "runtime: cannot start " << m.spec.name << ": " << strerror(errno) << "\n";
+    m.status = ModuleStatus::Failed;
+    m.exited_ms = now_ms();
+    return;
+  }
+  m.pid = pid;
+  m.status = ModuleStatus::Running;
+  m.started_ms = now_ms();
+  std::cerr << "runtime: started " << m.spec.name << " (pid " << pid << ")\n";
+}
+
+std::chrono::milliseconds Supervisor::backoff(int restarts) const {
+  // IoT Edge's rule, min(base * 2^n, cap), with the base and cap configurable.
+  auto delay = settings_.backoff_base;
+  for (int i = 0; i < restarts && delay < settings_.backoff_cap; ++i) delay *= 2;
+  return std::min(delay, settings_.backoff_cap);
+}
+
+void Supervisor::on_exit(ModuleProcess& m, int wait_status) {
+  m.pid = 0;
+  m.exited_ms = now_ms();
+  m.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  m.exit_signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
+  bool failed = m.exit_signal != 0 || m.exit_code != 0;
+  std::cerr << "runtime: " << m.spec.name << " exited ("
+            << (m.exit_signal ? "signal " + std::to_string(m.exit_signal)
+                              : "code " + std::to_string(m.exit_code))
+            << ")\n";
+  if (m.exited_ms - m.started_ms >= settings_.healthy_after.count()) m.restarts = 0;
+
+  bool restart = false;
+  switch (m.spec.restart_policy) {
+    case RestartPolicy::Never: restart = false; break;
+    case RestartPolicy::OnFailure:
+    case RestartPolicy::OnUnhealthy: restart = failed; break;
+    case RestartPolicy::Always: restart = true; break;
+  }
+  if (!restart) {
+    m.status = failed ? ModuleStatus::Failed : ModuleStatus::Stopped;
+    return;
+  }
+  if (m.restarts >= settings_.max_restarts) {
+    std::cerr << "runtime: " << m.spec.name << " failed: " << m.restarts
+              << " restarts without staying up\n";
+    m.status = ModuleStatus::Failed;
+    return;
+  }
+  m.status = ModuleStatus::Backoff;
+  m.next_start_ms = m.exited_ms + backoff(m.restarts).count();
+}
+
+void Supervisor::tick() {
+  int ws;
+  pid_t pid;
+  while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+    for (auto& m : modules_)
+      if (m.pid == pid) on_exit(m, ws);
+  }
+  long long now = now_ms();
+  for (auto& m : modules_) {
+    if (m.status == ModuleStatus::Backoff && now >= m.next_start_ms) {
+      ++m.restarts;
+      start(m);
+    }
+  }
+}
+
+void Supervisor::stop_all(std::chrono::milliseconds grace) {
+  // Reverse startup order: the broker (first) goes last, so modules can
+  // still flush what they were sending.
+  for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) {
+    if (!it->pid) continue;
+    kill(it->pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    int ws;
+    while (waitpid(it->pid, &ws, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::cerr << "runtime: " << it->spec.name << " ignored SIGTERM; killing it\n";
+        kill(it->pid, SIGKILL);
+        waitpid(it->pid, &ws, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    it->pid = 0;
+    it->status = ModuleStatus::Stopped;
+    it->exited_ms = now_ms();
+    it->exit_code = 0;
+    it->exit_signal = 0;
+  }
+}
+
+nlohmann::json Supervisor::snapshot() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& m : modules_) {
+    out.push_back({{"name", m.spec.name},
+                   {"version", m.spec.version},
+                   {"status", to_string(m.status)},
+                   {"desiredStatus", m.spec.running ? "running" : "stopped"},
+                   {"restartPolicy", to_string(m.spec.restart_policy)},
+                   {"pid", m.pid},
+                   {"startedMs", m.started_ms},
+                   {"exitedMs", m.exited_ms},
+                   {"exitCode", m.exit_code},
+                   {"exitSignal", m.exit_signal},
+                   {"restarts", m.restarts},
+                   {"nextStartMs", m.next_start_ms}});
+  }
+  return out;
+}
+
+std::string human_duration(long long ms) {
+  long long s = std::max(0LL, ms / 1000);
+  auto unit = [](long long n, const char* one) {
+    return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
+  };
+  if (s < 60) return unit(s, "second");
+  if (s < 3600) return unit(s / 60, "minute");
+  if (s < 86400) return unit(s / 3600, "hour");
+  return unit(s / 86400, "day");
+}
+
+std::string describe_module(const nlohmann::json& m, long long now) {
+  std::string status = m.value("status", "");
+  auto exit_text = [&] {
+    int sig = m.value("exitSignal", 0);
+    return sig ? "signal " + std::to_string(sig) : "exit " + std::to_string(m.value("exitCode", 0));
+  };
+  if (status == "running") return "Up " + human_duration(now - m.value("startedMs", now));
+  if (status == "backoff") {
+    long long left = std::max(0LL, m.value("nextStartMs", now) - now);
+    return "Backoff, restart " + std::to_string(m.value("restarts", 0) + 1) + " in " +
+           std::to_string((left + 999) / 1000) + " s";
+  }
+  if (status == "failed")
+    return "Failed (" + exit_text() + ") " + human_duration(now - m.value("exitedMs", now)) + " ago";
+  if (m.value("exitedMs", 0LL) == 0) return "Stopped";
+  return "Stopped (" + exit_text() + ") " + human_duration(now - m.value("exitedMs", now)) + " ago";
+}
+
+}  // namespace ce
