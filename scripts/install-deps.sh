@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Checkout Edge needs to build, run and test, from Debian 12's
+# own packages. Safe to run again: apt-get skips what is already there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config          # build
+  libopencv-dev                             # camera, classifier (DNN, codecs, V4L2)
+  mosquitto libmosquitto-dev                # the hub: MQTT broker and client
+  nlohmann-json3-dev libcli11-dev           # JSON, command line
+  libcpp-httplib-dev                        # the classifier's REST API
+  libsqlite3-dev                            # the basket journal
+  flite1-dev libasound2-dev                 # speech: TTS and audio out
+  libgtest-dev                              # tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root (or install sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

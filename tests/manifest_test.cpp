@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "runtime/manifest.h"
+
+using ce::ManifestError;
+using nlohmann::json;
+
+namespace {
+
+json minimal() {
+  return json::parse(R"J({
+    "modulesContent": {
+      "$edgeAgent": {"properties.desired": {"modules": {
+        "camera": {"type": "process", "status": "running", "restartPolicy": "on-failure",
+                   "version": "2.1", "startupOrder": 2,
+                   "env": {"A": {"value": "1"}, "B": "x"},
+                   "settings": {"module": "camera"}},
+        "tool": {"type": "process", "settings": {"command": ["/bin/echo", "hi"]}}
+      }}},
+      "$edgeHub": {"properties.desired": {"routes": {
+        "r1": "FROM /messages/modules/camera/outputs/frames INTO BrokeredEndpoint(\"/modules/tool/inputs/in\")",
+        "r2": {"route": "FROM /messages/* INTO $upstream", "priority": 0}
+      }}},
+      "camera": {"properties.desired": {"fps": 5, "source": "${DIR}/photos"}}
+    }})J");
+}
+
+std::string error_of(const json& j, std::map<std::string, std::string> vars = {{"DIR", "/d"}}) {
+  try {
+    ce::parse_manifest(j, vars);
+  } catch (const ManifestError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Manifest, ReadsModulesRoutesAndDesiredProperties) {
+  auto d = ce::parse_manifest(minimal(), {{"DIR", "/data"}});
+  ASSERT_EQ(d.modules.size(), 2u);
+  const auto& tool = d.modules[0];  // startupOrder 0 comes first
+  EXPECT_EQ(tool.name, "tool");
+  EXPECT_EQ(tool.command, (std::vector<std::string>{"/bin/echo", "hi"}));
+  EXPECT_EQ(tool.restart_policy, ce::RestartPolicy::Always);
+  const auto& cam = d.modules[1];
+  EXPECT_EQ(cam.builtin, "camera");
+  EXPECT_EQ(cam.version, "2.1");
+  EXPECT_EQ(cam.restart_policy, ce::RestartPolicy::OnFailure);
+  EXPECT_EQ(cam.env.at("A"), "1");
+  EXPECT_EQ(cam.env.at("B"), "x");
+  EXPECT_EQ(cam.desired["fps"], 5);
+  EXPECT_EQ(cam.desired["source"], "/data/photos");
+  ASSERT_EQ(d.routes.size(), 2u);
+  EXPECT_EQ(d.routes[0].to_module, "tool");
+  EXPECT_TRUE(d.routes[1].to_upstream);
+}
+
+TEST(Manifest, TheShippedDeploymentIsValid) {
+  std::ifstream in(CE_SOURCE_DIR "/config/deployment.json");
+  auto d = ce::parse_manifest(json::parse(in), {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"},
+                                                {"STATE_DIR", "/st"}});
+  EXPECT_EQ(d.modules.size(), 5u);
+  EXPECT_EQ(d.routes.size(), 4u);
+}
+
+TEST(Manifest, NamesThePathTheValueAndWhatWasExpected) {
+  auto j = minimal();
+  j["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]["restartPolicy"] =
+      "sometimes";
+  std::string e = error_of(j);
+  EXPECT_NE(e.find("modules.camera.restartPolicy"), std::string::npos) << e;
+}
+
+TEST(Manifest, ErrorsSayWhereAndWhat) {
+  auto policy = minimal();
+  policy["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]
+        ["restartPolicy"] = "sometimes";
+  std::string e = error_of(policy);
+  EXPECT_NE(e.find("\"sometimes\""), std::string::npos) << e;
+  EXPECT_NE(e.find("never, on-failure, on-unhealthy, always"), std::string::npos) << e;
+
+  auto status = minimal();
+  status["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]["status"] = 3;
+  e = error_of(status);
+  EXPECT_NE(e.find("modules.camera.status: expected a string, found 3"), std::string::npos) << e;
+
+  auto docker = minimal();
+  docker["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"] =
+      json{{"type", "docker"}, {"settings", {{"image", "mcr.microsoft.com/x:1"}}}};
+  e = error_of(docker);
+  EXPECT_NE(e.find("Docker container (image mcr.microsoft.com/x:1)"), std::string::npos) << e;
+
+  auto unknown = minimal();
+  unknown["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]["settings"]
+         ["module"] = "printer";
+  e = error_of(unknown);
+  EXPECT_NE(e.find("settings.module: expected a built-in module"), std::string::npos) << e;
+
+  auto route = minimal();
+  route["modulesContent"]["$edgeHub"]["properties.desired"]["routes"]["r1"] =
+      "FROM /messages/modules/camera/outputs/frames INTO BrokeredEndpoint(\"/modules/ghost/inputs/in\")";
+  e = error_of(route);
+  EXPECT_NE(e.find("routes.r1: INTO names module 'ghost'"), std::string::npos) << e;
+
+  auto orphan = minimal();
+  orphan["modulesContent"]["scale"] = json{{"properties.desired", json::object()}};
+  e = error_of(orphan);
+  EXPECT_NE(e.find("modulesContent.scale"), std::string::npos) << e;
+
+  e = error_of(minimal(), {});
+  EXPECT_NE(e.find("${DIR} is not set"), std::string::npos) << e;
+
+  e = error_of(json::parse(R"({"modulesContent": {}})"));
+  EXPECT_NE(e.find("modulesContent.$edgeAgent: expected an object"), std::string::npos) << e;
+}
+
+TEST(Manifest, LoadReportsTheFileAndBadJson) {
+  try {
+    ce::load_manifest("/nonexistent/deployment.json");
+    FAIL();
+  } catch (const ManifestError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/deployment.json: cannot open"),
+              std::string::npos);
+  }
+  std::string path = testing::TempDir() + "/bad.json";
+  std::ofstream(path) << "{ \"modulesContent\": ";
+  try {
+    ce::load_manifest(path);
+    FAIL();
+  } catch (const ManifestError& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos);
+  }
+}

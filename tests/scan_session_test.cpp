@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+
+#include "modules/checkout/scan_session.h"
+
+using ce::ScanDecision;
+using nlohmann::json;
+
+namespace {
+
+ce::Catalogue catalogue() {
+  ce::Catalogue c;
+  c.products.push_back({"4011", "Banana", {"banana", "plantain"}, ce::SoldBy::Weight, 299});
+  c.products.push_back({"4053", "Lemon", {"lemon"}, ce::SoldBy::Weight, 399});
+  return c;
+}
+
+json preds(std::vector<std::pair<std::string, double>> list) {
+  json out = json::array();
+  for (auto& [tag, p] : list) out.push_back({{"tagName", tag}, {"probability", p}});
+  return out;
+}
+
+}  // namespace
+
+TEST(ScanSession, DecidesOnceFromAFrameTakenAfterTheWeightSettled) {
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.on_weight(0, true, 1000, "w0");
+  s.on_weight(300, false, 1100, "w1");
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 1150));  // still moving
+  s.on_weight(420, true, 1200, "w2");
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 1190));  // frame from before it settled
+  auto d = s.on_predictions(preds({{"banana", 0.9}}), 1250);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::Recognised);
+  EXPECT_EQ(d->candidates[0].product->id, "4011");
+  EXPECT_EQ(d->grams, 420);
+  EXPECT_EQ(d->scan_id, "w2");
+  // Staying on the scale: no second announcement, however many frames.
+  s.on_weight(420, true, 1300, "w3");
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 1350));
+  EXPECT_FALSE(s.on_predictions(preds({{"lemon", 0.9}}), 1400));
+  // Taken off and a new item placed: a new decision.
+  s.on_weight(0, true, 1500, "w4");
+  EXPECT_TRUE(s.scale_empty());
+  s.on_weight(118, true, 1600, "w5");
+  d = s.on_predictions(preds({{"lemon", 0.8}}), 1650);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->name, "Lemon");
+}
+
+TEST(ScanSession, SumsTheTagsOfOneProductAndAppliesTheThreshold) {
+  auto cat = catalogue();
+  ce::ScanSettings settings;
+  settings.threshold = 0.5;
+  ce::ScanSession s(cat, settings);
+  s.on_weight(400, true, 10, "a");
+  auto d = s.on_predictions(preds({{"lemon", 0.35}, {"banana", 0.3}, {"plantain", 0.3}}), 20);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::Recognised);
+  EXPECT_EQ(d->candidates[0].product->id, "4011");
+  EXPECT_NEAR(d->candidates[0].probability, 0.6, 1e-9);
+
+  s.on_weight(0, true, 30, "b");
+  s.on_weight(400, true, 40, "c");
+  d = s.on_predictions(preds({{"lemon", 0.3}, {"teapot", 0.6}}), 50);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::NotRecognised);
+  ASSERT_EQ(d->candidates.size(), 1u);  // still offered as a candidate
+}
+
+TEST(ScanSession, IgnoresAHandOrAnEmptyTrayAndWaitsForABetterFrame) {
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.on_weight(400, true, 10, "a");
+  EXPECT_FALSE(s.on_predictions(preds({{"hand", 0.9}, {"banana", 0.1}}), 20));
+  auto d = s.on_predictions(preds({{"banana", 0.7}}), 30);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::Recognised);
+}
+
+TEST(ScanSession, AWeightBelowTheMinimumIsAnEmptyScale) {
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.on_weight(3, true, 10, "a");
+  EXPECT_TRUE(s.scale_empty());
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 20));
+}

@@ -1,0 +1,251 @@
+// The whole system, as a user runs it: `checkout-edge run` with the real
+// broker and every module, on real photos from the shared dataset.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/checkout/journal.h"
+#include "runtime/broker.h"
+#include "runtime/state_dir.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string shared_dir() {
+  const char* e = std::getenv("CHECKOUT_EDGE_SHARED");
+  return e && *e ? e : CE_DEFAULT_SHARED;
+}
+
+std::string run(const std::string& cmd, int* status = nullptr) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int st = pclose(p);
+  if (status) *status = WEXITSTATUS(st);
+  return out;
+}
+
+struct WavInfo {
+  int sample_rate = 0;
+  double rms = 0;
+  size_t samples = 0;
+};
+
+WavInfo read_wav(const std::string& path) {
+  std::string bytes = ce::read_file(path);
+  WavInfo w;
+  if (bytes.size() < 44 || bytes.compare(0, 4, "RIFF") || bytes.compare(8, 4, "WAVE")) return w;
+  std::memcpy(&w.sample_rate, bytes.data() + 24, 4);
+  const int16_t* s = reinterpret_cast<const int16_t*>(bytes.data() + 44);
+  w.samples = (bytes.size() - 44) / 2;
+  double sum = 0;
+  for (size_t i = 0; i < w.samples; ++i) sum += double(s[i]) * s[i];
+  w.rms = w.samples ? std::sqrt(sum / w.samples) : 0;
+  return w;
+}
+
+class System : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(shared_dir() + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"))
+        << "the shared assets are missing at " << shared_dir()
+        << "; set CHECKOUT_EDGE_SHARED to the folder with datasets/ and models/";
+    dir_ = fs::path(testing::TempDir()) / ("system-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "config");
+    state_ = dir_ / "state";
+    rest_port_ = ce::find_free_loopback_port();
+
+    // The shipped deployment, with a short scenario of four items, a fast
+    // restart backoff and the REST API on.
+    std::ifstream in(CE_SOURCE_DIR "/config/deployment.json");
+    json manifest = json::parse(in);
+    auto& agent = manifest["modulesContent"]["$edgeAgent"]["properties.desired"];
+    agent["runtime"]["settings"]["restartBackoffBaseMs"] = 200;
+    manifest["modulesContent"]["classifier"]["properties.desired"]["restPort"] = rest_port_;
+    std::ofstream(dir_ / "config/deployment.json") << manifest.dump(2);
+    fs::copy_file(CE_SOURCE_DIR "/config/catalogue.json", dir_ / "config/catalogue.json");
+    json scenario = {{"leadInMs", 3000}, {"gapMs", 800}, {"itemMs", 1600}, {"settleMs", 300},
+                     {"items", json::array()}};
+    for (auto& [image, grams] : items_) scenario["items"].push_back({{"image", image}, {"grams", grams}});
+    std::ofstream(dir_ / "config/demo-scenario.json") << scenario.dump(2);
+
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string log = (dir_ / "runtime.log").string();
+      freopen(log.c_str(), "w", stderr);
+      execl(CE_BINARY, CE_BINARY, "--state-dir", state_.c_str(), "run", "--manifest",
+            (dir_ / "config/deployment.json").c_str(), "--shared", shared_dir().c_str(), nullptr);
+      _exit(127);
+    }
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int st;
+      waitpid(pid_, &st, 0);
+    }
+  }
+
+  json agent_state() {
+    try {
+      return json::parse(ce::read_file(state_ / "agent.json"));
+    } catch (...) {
+      return json();
+    }
+  }
+  json module_state(const std::string& name) {
+    auto a = agent_state();
+    if (a.is_object())
+      for (auto& m : a["modules"])
+        if (m["name"] == name) return m;
+    return json();
+  }
+  std::string cli(const std::string& args, int* status = nullptr) {
+    return run(std::string(CE_BINARY) + " --state-dir " + state_.string() + " " + args + " 2>&1",
+               status);
+  }
+
+  fs::path dir_, state_;
+  pid_t pid_ = -1;
+  int rest_port_ = 0;
+  std::vector<std::pair<std::string, int>> items_{
+      {"val/Fruit/Banana/Banana_001.jpg", 420},
+      {"val/Fruit/Apple/Granny-Smith/Granny-Smith_003.jpg", 182},
+      {"val/Fruit/Lemon/Lemon_003.jpg", 118},
+      {"val/Fruit/Pomegranate/Pomegranate_003.jpg", 310}};
+};
+
+TEST_F(System, PhotosInSpokenPricedBasketOut) {
+  // Every module comes up, as `list` shows.
+  bool all_running = false;
+  for (int i = 0; i < 100 && !all_running; ++i) {
+    std::this_thread::sleep_for(100ms);
+    auto a = agent_state();
+    all_running = a.is_object() && a["modules"].size() == 6;
+    if (all_running)
+      for (auto& m : a["modules"]) all_running = all_running && m["status"] == "running";
+  }
+  ASSERT_TRUE(all_running) << agent_state().dump(2);
+  int status = -1;
+  std::string list = cli("list", &status);
+  EXPECT_EQ(status, 0) << list;
+  for (const char* m : {"edgeHub", "camera", "classifier", "scale", "checkout", "speech"})
+    EXPECT_NE(list.find(m), std::string::npos) << list;
+  EXPECT_NE(list.find("Up "), std::string::npos) << list;
+
+  // The classifier answers the Custom Vision REST call.
+  httplib::Client http("127.0.0.1", rest_port_);
+  http.set_read_timeout(10, 0);
+  std::string banana = ce::read_file(shared_dir() + "/datasets/grocery-store/" + items_[0].first);
+  auto res = http.Post("/image", banana, "application/octet-stream");
+  for (int i = 0; i < 50 && !res; ++i) {
+    std::this_thread::sleep_for(100ms);
+    res = http.Post("/image", banana, "application/octet-stream");
+  }
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  auto body = json::parse(res->body);
+  EXPECT_EQ(body["predictions"][0]["tagName"], "banana");
+  EXPECT_TRUE(body["predictions"][0].contains("tagId"));
+  EXPECT_GE(body["predictions"][0]["probability"].get<double>(),
+            body["predictions"][1]["probability"].get<double>());
+  auto bad = http.Post("/image", "not an image", "application/octet-stream");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+
+  // Wait for the scenario: 3 s lead-in + 4 x 2.4 s.
+  std::string journal = (state_ / "data/checkout/journal.db").string();
+  std::vector<ce::BasketLine> lines;
+  for (int i = 0; i < 300; ++i) {
+    std::this_thread::sleep_for(100ms);
+    if (fs::exists(journal)) lines = ce::Journal(journal).lines();
+    if (lines.size() >= items_.size()) break;
+  }
+  ASSERT_EQ(lines.size(), items_.size()) << ce::read_file(state_ / "logs/checkout.log");
+  struct Expected {
+    std::string name;
+    long long grams, price;
+  };
+  std::vector<Expected> expected{{"Banana", 420, 126},          // 2.99/kg x 0.420
+                                 {"Granny Smith apple", 182, 82},  // 4.49/kg x 0.182 = 81.7
+                                 {"Lemon", 118, 47},              // 3.99/kg x 0.118 = 47.08
+                                 {"Pomegranate", 310, 199}};      // 1.99 each
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].name, expected[i].name);
+    EXPECT_EQ(lines[i].grams, expected[i].grams);
+    EXPECT_EQ(lines[i].price_minor, expected[i].price);
+  }
+
+  // Each announcement became a WAV with real sound in it.
+  std::vector<fs::path> wavs;
+  for (int i = 0; i < 50 && wavs.size() < items_.size(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    wavs.clear();
+    if (fs::exists(state_ / "wav"))
+      for (auto& e : fs::directory_iterator(state_ / "wav")) wavs.push_back(e.path());
+  }
+  ASSERT_EQ(wavs.size(), items_.size());
+  for (auto& w : wavs) {
+    WavInfo info = read_wav(w.string());
+    EXPECT_EQ(info.sample_rate, 16000) << w;
+    EXPECT_GT(info.samples, 16000u) << w << " is shorter than a second";
+    EXPECT_GT(info.rms, 300.0) << w << " is silent";
+  }
+
+  // Killing a module's process: the runtime restarts it, and `list` says so.
+  json camera = module_state("camera");
+  pid_t old_pid = camera["pid"];
+  ASSERT_GT(old_pid, 0);
+  kill(old_pid, SIGKILL);
+  bool restarted = false;
+  for (int i = 0; i < 100 && !restarted; ++i) {
+    std::this_thread::sleep_for(100ms);
+    json m = module_state("camera");
+    restarted = m["status"] == "running" && m["pid"] != old_pid && m["restarts"] == 1;
+  }
+  EXPECT_TRUE(restarted) << module_state("camera").dump();
+  std::string json_list = cli("list --output json", &status);
+  auto rows = json::parse(json_list);
+  bool listed = false;
+  for (auto& r : rows)
+    if (r["name"] == "camera") listed = r["status"] == "running" && r["restarts"] == 1;
+  EXPECT_TRUE(listed) << json_list;
+
+  std::string logs = cli("logs checkout --tail 2", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(logs.find("Pomegranate"), std::string::npos) << logs;
+
+  // SIGTERM stops everything cleanly.
+  kill(pid_, SIGTERM);
+  int st;
+  waitpid(pid_, &st, 0);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  for (auto& m : agent_state()["modules"]) {
+    EXPECT_EQ(m["status"], "stopped") << m;
+    EXPECT_EQ(m["pid"], 0);
+  }
+  cli("list", &status);
+  EXPECT_EQ(status, 1);  // not running any more
+}
+
+}  // namespace
