@@ -6,10 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgcodecs.hpp>
 
 #include "modules/classifier/model.h"
 #include "modules/speech/tts.h"
@@ -28,10 +27,11 @@ static void report(const char* what, std::vector<double> ms) {
 int main(int argc, char** argv) {
   std::string shared = argc > 1 ? argv[1] : CE_DEFAULT_SHARED;
   int n = argc > 2 ? std::atoi(argv[2]) : 200;
-  auto model = ce::Model::load({{"file", shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"},
-                                {"labels", shared + "/models/imagenet-squeezenet/Labels.txt"},
-                                {"inputWidth", 224},
-                                {"mean", {104, 117, 123}}});
+  auto model =
+      ce::Model::load({{"file", shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"},
+                       {"labels", shared + "/models/imagenet-squeezenet/Labels.txt"},
+                       {"inputWidth", 224},
+                       {"mean", {104, 117, 123}}});
   std::vector<std::string> jpegs;
   std::ifstream list(shared + "/datasets/grocery-store/val.txt");
   std::string line;

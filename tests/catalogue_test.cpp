@@ -1,8 +1,8 @@
+#include "modules/checkout/catalogue.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-
-#include "modules/checkout/catalogue.h"
 
 namespace {
 std::string write(const std::string& text) {
@@ -31,9 +31,10 @@ TEST(Catalogue, TheShippedCatalogueLoads) {
 }
 
 TEST(Catalogue, ErrorsNameTheField) {
-  EXPECT_NE(error_of(R"({"products": [{"id": "1", "name": "A", "tags": ["a"], "pricePerKg": 2.5}]})")
-                .find("products[0].pricePerKg: expected a whole number of minor units"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"products": [{"id": "1", "name": "A", "tags": ["a"], "pricePerKg": 2.5}]})")
+          .find("products[0].pricePerKg: expected a whole number of minor units"),
+      std::string::npos);
   EXPECT_NE(error_of(R"({"products": [{"id": "1", "name": "A", "tags": ["a"]}]})")
                 .find("exactly one of pricePerKg or unitPrice"),
             std::string::npos);

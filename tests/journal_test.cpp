@@ -1,8 +1,8 @@
+#include "modules/checkout/journal.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
-#include "modules/checkout/journal.h"
 
 TEST(Journal, KeepsLinesAcrossReopeningAndAddsAScanOnce) {
   std::string path = testing::TempDir() + "/journal_test.db";

@@ -1,8 +1,8 @@
+#include "runtime/manifest.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-
-#include "runtime/manifest.h"
 
 using ce::ManifestError;
 using nlohmann::json;
@@ -60,8 +60,8 @@ TEST(Manifest, ReadsModulesRoutesAndDesiredProperties) {
 
 TEST(Manifest, TheShippedDeploymentIsValid) {
   std::ifstream in(CE_SOURCE_DIR "/config/deployment.json");
-  auto d = ce::parse_manifest(json::parse(in), {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"},
-                                                {"STATE_DIR", "/st"}});
+  auto d = ce::parse_manifest(json::parse(in),
+                              {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"}, {"STATE_DIR", "/st"}});
   EXPECT_EQ(d.modules.size(), 5u);
   EXPECT_EQ(d.routes.size(), 4u);
 }
@@ -101,7 +101,8 @@ TEST(Manifest, ErrorsSayWhereAndWhat) {
 
   auto route = minimal();
   route["modulesContent"]["$edgeHub"]["properties.desired"]["routes"]["r1"] =
-      "FROM /messages/modules/camera/outputs/frames INTO BrokeredEndpoint(\"/modules/ghost/inputs/in\")";
+      "FROM /messages/modules/camera/outputs/frames INTO "
+      "BrokeredEndpoint(\"/modules/ghost/inputs/in\")";
   e = error_of(route);
   EXPECT_NE(e.find("routes.r1: INTO names module 'ghost'"), std::string::npos) << e;
 

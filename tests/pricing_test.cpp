@@ -1,12 +1,13 @@
+#include "modules/checkout/pricing.h"
+
 #include <gtest/gtest.h>
 
 #include "modules/checkout/phrases.h"
-#include "modules/checkout/pricing.h"
 
 using ce::Rounding;
 
 TEST(Pricing, PricePerKgTimesGramsInWholeMinorUnits) {
-  EXPECT_EQ(ce::price_by_weight(299, 420), 126);   // 125.58 -> 126
+  EXPECT_EQ(ce::price_by_weight(299, 420), 126);  // 125.58 -> 126
   EXPECT_EQ(ce::price_by_weight(299, 1000), 299);
   EXPECT_EQ(ce::price_by_weight(149, 1240), 185);  // 184.76
   EXPECT_EQ(ce::price_by_weight(0, 500), 0);

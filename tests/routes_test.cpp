@@ -1,13 +1,14 @@
-#include <gtest/gtest.h>
-
 #include "runtime/routes.h"
+
+#include <gtest/gtest.h>
 
 using ce::parse_route;
 using Props = std::map<std::string, std::string>;
 
 TEST(Routes, SourcesMatchModulesAndOutputs) {
-  auto exact = parse_route("r", "FROM /messages/modules/camera/outputs/frames INTO "
-                                "BrokeredEndpoint(\"/modules/classifier/inputs/frames\")");
+  auto exact = parse_route("r",
+                           "FROM /messages/modules/camera/outputs/frames INTO "
+                           "BrokeredEndpoint(\"/modules/classifier/inputs/frames\")");
   EXPECT_TRUE(exact.matches("camera", "frames", {}));
   EXPECT_FALSE(exact.matches("camera", "events", {}));
   EXPECT_FALSE(exact.matches("scale", "frames", {}));
@@ -42,7 +43,8 @@ TEST(Routes, WhereConditionsOnProperties) {
   auto n = parse_route("r", "FROM /messages/* WHERE grams > 9 INTO $upstream");
   EXPECT_TRUE(n.matches("m", "o", Props{{"grams", "10"}}));
   EXPECT_FALSE(n.matches("m", "o", Props{{"grams", "abc"}}));
-  auto sys = parse_route("r", "FROM /messages/* WHERE $connectionModuleId = 'scale' INTO $upstream");
+  auto sys =
+      parse_route("r", "FROM /messages/* WHERE $connectionModuleId = 'scale' INTO $upstream");
   EXPECT_TRUE(sys.matches("scale", "weight", {}));
   EXPECT_FALSE(sys.matches("camera", "frames", {}));
 }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "modules/checkout/scan_session.h"
+
+#include <gtest/gtest.h>
 
 using ce::ScanDecision;
 using nlohmann::json;

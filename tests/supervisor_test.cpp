@@ -1,8 +1,8 @@
+#include "runtime/supervisor.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
-
-#include "runtime/supervisor.h"
 
 using namespace std::chrono_literals;
 
@@ -87,10 +87,10 @@ TEST(Supervisor, DescribesModulesLikeIotEdgeList) {
   long long now = 1'000'000'000;
   EXPECT_EQ(ce::describe_module({{"status", "running"}, {"startedMs", now - 125'000}}, now),
             "Up 2 minutes");
-  EXPECT_EQ(ce::describe_module({{"status", "failed"}, {"exitCode", 1}, {"exitedMs", now - 5'000}},
-                                now),
-            "Failed (exit 1) 5 seconds ago");
-  EXPECT_EQ(ce::describe_module({{"status", "backoff"}, {"restarts", 2}, {"nextStartMs", now + 40'000}},
-                                now),
+  EXPECT_EQ(
+      ce::describe_module({{"status", "failed"}, {"exitCode", 1}, {"exitedMs", now - 5'000}}, now),
+      "Failed (exit 1) 5 seconds ago");
+  EXPECT_EQ(ce::describe_module(
+                {{"status", "backoff"}, {"restarts", 2}, {"nextStartMs", now + 40'000}}, now),
             "Backoff, restart 3 in 40 s");
 }

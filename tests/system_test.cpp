@@ -8,13 +8,12 @@
 
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "modules/checkout/journal.h"
 #include "runtime/broker.h"
@@ -82,9 +81,13 @@ class System : public testing::Test {
     manifest["modulesContent"]["classifier"]["properties.desired"]["restPort"] = rest_port_;
     std::ofstream(dir_ / "config/deployment.json") << manifest.dump(2);
     fs::copy_file(CE_SOURCE_DIR "/config/catalogue.json", dir_ / "config/catalogue.json");
-    json scenario = {{"leadInMs", 3000}, {"gapMs", 800}, {"itemMs", 1600}, {"settleMs", 300},
+    json scenario = {{"leadInMs", 3000},
+                     {"gapMs", 800},
+                     {"itemMs", 1600},
+                     {"settleMs", 300},
                      {"items", json::array()}};
-    for (auto& [image, grams] : items_) scenario["items"].push_back({{"image", image}, {"grams", grams}});
+    for (auto& [image, grams] : items_)
+      scenario["items"].push_back({{"image", image}, {"grams", grams}});
     std::ofstream(dir_ / "config/demo-scenario.json") << scenario.dump(2);
 
     pid_ = fork();
@@ -185,10 +188,10 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
     std::string name;
     long long grams, price;
   };
-  std::vector<Expected> expected{{"Banana", 420, 126},          // 2.99/kg x 0.420
+  std::vector<Expected> expected{{"Banana", 420, 126},             // 2.99/kg x 0.420
                                  {"Granny Smith apple", 182, 82},  // 4.49/kg x 0.182 = 81.7
-                                 {"Lemon", 118, 47},              // 3.99/kg x 0.118 = 47.08
-                                 {"Pomegranate", 310, 199}};      // 1.99 each
+                                 {"Lemon", 118, 47},               // 3.99/kg x 0.118 = 47.08
+                                 {"Pomegranate", 310, 199}};       // 1.99 each
   for (size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i].name, expected[i].name);
     EXPECT_EQ(lines[i].grams, expected[i].grams);
@@ -243,6 +246,8 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
   for (auto& m : agent_state()["modules"]) {
     EXPECT_EQ(m["status"], "stopped") << m;
     EXPECT_EQ(m["pid"], 0);
+    EXPECT_EQ(m["exitCode"], 0) << m;  // every module stopped cleanly on SIGTERM
+    EXPECT_EQ(m["exitSignal"], 0) << m;
   }
   cli("list", &status);
   EXPECT_EQ(status, 1);  // not running any more

@@ -6,9 +6,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace ce {
 
@@ -55,6 +54,10 @@ class ModuleClient {
   nlohmann::json wait_for_desired(std::chrono::milliseconds timeout);
   void on_desired_change(DesiredHandler handler);
   void report(const nlohmann::json& reported);
+
+  // After this returns no handler runs again: call it before the state the
+  // handlers use goes away.
+  void stop_receiving();
 
  private:
   std::string id_;

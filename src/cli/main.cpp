@@ -1,6 +1,5 @@
 // checkout-edge: one command for the runtime, the modules and the demo.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/commands.h"
@@ -19,8 +18,9 @@ int main(int argc, char** argv) {
                  "Folder for the runtime's state, logs and module data "
                  "(default: $CHECKOUT_EDGE_HOME or ~/.local/state/checkout-edge)");
 
-  auto* run = app.add_subcommand("run", "Start the hub and the modules of a deployment manifest; "
-                                        "stop them all on Ctrl-C or SIGTERM");
+  auto* run = app.add_subcommand("run",
+                                 "Start the hub and the modules of a deployment manifest; "
+                                 "stop them all on Ctrl-C or SIGTERM");
   std::string manifest, shared;
   run->add_option("-m,--manifest", manifest, "Deployment manifest (Azure IoT Edge shape)")
       ->required();
@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
                   "Folder with the shared datasets and models, ${SHARED} in the manifest "
                   "(default: $CHECKOUT_EDGE_SHARED or ../shared beside the source tree)");
 
-  auto* demo = app.add_subcommand("demo", "Run the whole checkout on real product photos, a "
-                                          "simulated scale and speech to WAV files or speakers");
+  auto* demo = app.add_subcommand("demo",
+                                  "Run the whole checkout on real product photos, a "
+                                  "simulated scale and speech to WAV files or speakers");
   ce::DemoOptions demo_options;
   demo->add_option("--shared", demo_options.shared, "Folder with the shared datasets and models");
   demo->add_option("--items", demo_options.items, "Use only the first N items of the scenario")

@@ -6,9 +6,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "checkout-edge/module.h"
 #include "cli/commands.h"
@@ -39,14 +38,18 @@ int list_command(const StateDir& state, bool as_json) {
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
     for (auto& m : (*agent)["modules"])
-      out.push_back({{"name", m["name"]}, {"status", m["status"]},
-                     {"description", describe_module(m, now)}, {"version", m["version"]},
-                     {"pid", m["pid"]}, {"restarts", m["restarts"]}});
+      out.push_back({{"name", m["name"]},
+                     {"status", m["status"]},
+                     {"description", describe_module(m, now)},
+                     {"version", m["version"]},
+                     {"pid", m["pid"]},
+                     {"restarts", m["restarts"]}});
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   std::cout << std::left << std::setw(14) << "NAME" << std::setw(10) << "STATUS" << std::setw(40)
-            << "DESCRIPTION" << "VERSION\n";
+            << "DESCRIPTION"
+            << "VERSION\n";
   for (auto& m : (*agent)["modules"])
     std::cout << std::setw(14) << m.value("name", "") << std::setw(10) << m.value("status", "")
               << std::setw(40) << describe_module(m, now) << m.value("version", "") << "\n";

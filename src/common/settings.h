@@ -1,10 +1,9 @@
 // Reading a module's desired properties with errors that name the property.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace ce {
 

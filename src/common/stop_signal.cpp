@@ -1,9 +1,8 @@
 #include "common/stop_signal.h"
 
+#include <atomic>
 #include <csignal>
 #include <ctime>
-
-#include <atomic>
 
 namespace ce {
 

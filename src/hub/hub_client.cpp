@@ -97,8 +97,9 @@ void HubClient::publish(const std::string& topic, const Message& message, int qo
   for (auto& [name, value] : message.properties)
     mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
                                        value.c_str());
-  int rc = mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(message.body.size()),
-                                message.body.data(), qos, retain, props);
+  int rc =
+      mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(message.body.size()),
+                           message.body.data(), qos, retain, props);
   mosquitto_property_free_all(&props);
   if (rc != MOSQ_ERR_SUCCESS)
     throw std::runtime_error("cannot publish to " + topic + ": " + mosquitto_error(rc));
@@ -129,7 +130,14 @@ void HubClient::on_message(mosquitto*, void* self, const void* raw, const void* 
       if (match) handlers.push_back(s.handler);
     }
   }
+  std::lock_guard dispatch(client->dispatch_mutex_);
+  if (!client->dispatching_) return;
   for (auto& h : handlers) h(msg->topic, m);
+}
+
+void HubClient::stop_dispatch() {
+  std::lock_guard dispatch(dispatch_mutex_);
+  dispatching_ = false;
 }
 
 }  // namespace ce

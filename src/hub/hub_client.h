@@ -29,8 +29,9 @@ class HubClient {
 
   // Subscriptions are remembered and renewed after a reconnect.
   void subscribe(const std::string& pattern, Handler handler, int qos = 1);
-  void publish(const std::string& topic, const Message& message, int qos = 1,
-               bool retain = false);
+  void publish(const std::string& topic, const Message& message, int qos = 1, bool retain = false);
+  // Waits for a handler in progress, then drops every later message.
+  void stop_dispatch();
 
  private:
   static void on_connect(mosquitto*, void* self, int rc, int flags, const void* props);
@@ -48,6 +49,8 @@ class HubClient {
   };
   std::vector<Subscription> subscriptions_;
   bool connected_ = false;
+  std::mutex dispatch_mutex_;  // held while handlers run
+  bool dispatching_ = true;
 };
 
 }  // namespace ce

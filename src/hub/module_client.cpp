@@ -73,6 +73,8 @@ void ModuleClient::on_desired_change(DesiredHandler handler) {
                   });
 }
 
+void ModuleClient::stop_receiving() { hub_->stop_dispatch(); }
+
 void ModuleClient::report(const nlohmann::json& reported) {
   hub_->publish(topics::reported(id_), Message::with_json(reported), 1, true);
 }

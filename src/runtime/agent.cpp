@@ -17,9 +17,7 @@
 
 namespace ce {
 
-std::string self_executable() {
-  return std::filesystem::read_symlink("/proc/self/exe").string();
-}
+std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
 namespace {
 
@@ -72,8 +70,8 @@ int run_agent(const Deployment& deployment, const AgentOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (!port_accepts_connections(port))
-    throw std::runtime_error("the broker did not start on port " + std::to_string(port) +
-                             "; see " + state.log_file("edgeHub").string());
+    throw std::runtime_error("the broker did not start on port " + std::to_string(port) + "; see " +
+                             state.log_file("edgeHub").string());
 
   HubClient hub("$edgeAgent", "127.0.0.1", port);
   hub.connect();

@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace ce {
@@ -57,12 +57,14 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port) {
   // may publish into a checkout lane.
   write_file_atomically(conf,
                         "# Written by checkout-edge; edits are overwritten at start.\n"
-                        "listener " + std::to_string(port) + " 127.0.0.1\n"
-                        "allow_anonymous true\n"
-                        "persistence false\n"
-                        "log_dest stdout\n"
-                        "log_type error\nlog_type warning\nlog_type notice\n"
-                        "max_queued_messages 10000\n");
+                        "listener " +
+                            std::to_string(port) +
+                            " 127.0.0.1\n"
+                            "allow_anonymous true\n"
+                            "persistence false\n"
+                            "log_dest stdout\n"
+                            "log_type error\nlog_type warning\nlog_type notice\n"
+                            "max_queued_messages 10000\n");
   return {exe, "-c", conf.string()};
 }
 

@@ -12,10 +12,14 @@ namespace ce {
 
 const char* to_string(RestartPolicy p) {
   switch (p) {
-    case RestartPolicy::Never: return "never";
-    case RestartPolicy::OnFailure: return "on-failure";
-    case RestartPolicy::OnUnhealthy: return "on-unhealthy";
-    case RestartPolicy::Always: return "always";
+    case RestartPolicy::Never:
+      return "never";
+    case RestartPolicy::OnFailure:
+      return "on-failure";
+    case RestartPolicy::OnUnhealthy:
+      return "on-unhealthy";
+    case RestartPolicy::Always:
+      return "always";
   }
   return "?";
 }
@@ -42,7 +46,7 @@ std::string show(const nlohmann::json& v) {
 void expand(nlohmann::json& v, const std::string& path,
             const std::map<std::string, std::string>& vars) {
   if (v.is_object()) {
-    for (auto& [k, child] : v.items()) expand(child, path + "." + k, vars);
+    for (auto& [k, child] : v.items()) expand(child, path.empty() ? k : path + "." + k, vars);
   } else if (v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i) expand(v[i], path + "[" + std::to_string(i) + "]", vars);
   } else if (v.is_string()) {
@@ -80,12 +84,12 @@ const nlohmann::json& require_object(const nlohmann::json& parent, const std::st
                                      const std::string& path) {
   auto it = parent.find(key);
   if (it == parent.end() || !it->is_object())
-    fail(path + "." + key, "an object", it == parent.end() ? nullptr : &*it);
+    fail(path.empty() ? key : path + "." + key, "an object", it == parent.end() ? nullptr : &*it);
   return *it;
 }
 
-std::string string_field(const nlohmann::json& obj, const std::string& key,
-                         const std::string& path, const std::string& fallback) {
+std::string string_field(const nlohmann::json& obj, const std::string& key, const std::string& path,
+                         const std::string& fallback) {
   auto it = obj.find(key);
   if (it == obj.end()) return fallback;
   if (!it->is_string()) fail(path + "." + key, "a string", &*it);
@@ -108,15 +112,19 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
   if (!it->is_object()) fail(path + ".runtime", "an object", &*it);
   std::string type = string_field(*it, "type", path + ".runtime", "process");
   if (type != "process")
-    fail(path + ".runtime.type", "\"process\" (this runtime starts native processes)", &(*it)["type"]);
+    fail(path + ".runtime.type", "\"process\" (this runtime starts native processes)",
+         &(*it)["type"]);
   auto s = it->find("settings");
   if (s == it->end()) return rt;
   std::string sp = path + ".runtime.settings";
   if (!s->is_object()) fail(sp, "an object", &*s);
   rt.hub_port = static_cast<int>(number_field(*s, "hubPort", sp, 0, 0));
-  if (rt.hub_port > 65535) fail(sp + ".hubPort", "a TCP port (0 for any free one)", &(*s)["hubPort"]);
-  rt.backoff_base = std::chrono::milliseconds(number_field(*s, "restartBackoffBaseMs", sp, 1000, 0));
-  rt.backoff_cap = std::chrono::milliseconds(number_field(*s, "restartBackoffMaxMs", sp, 300000, 0));
+  if (rt.hub_port > 65535)
+    fail(sp + ".hubPort", "a TCP port (0 for any free one)", &(*s)["hubPort"]);
+  rt.backoff_base =
+      std::chrono::milliseconds(number_field(*s, "restartBackoffBaseMs", sp, 1000, 0));
+  rt.backoff_cap =
+      std::chrono::milliseconds(number_field(*s, "restartBackoffMaxMs", sp, 300000, 0));
   rt.healthy_after = std::chrono::milliseconds(number_field(*s, "healthyAfterMs", sp, 60000, 0));
   rt.max_restarts = static_cast<int>(number_field(*s, "maxRestarts", sp, 10, 0));
   return rt;
@@ -125,8 +133,9 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
 ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const std::string& path) {
   static const std::regex name_re("^[A-Za-z0-9][A-Za-z0-9_\\-]*$");
   if (!std::regex_match(name, name_re))
-    throw ManifestError(path + ": module name '" + name +
-                        "' must be letters, digits, '-' or '_' (it becomes a topic and a file name)");
+    throw ManifestError(
+        path + ": module name '" + name +
+        "' must be letters, digits, '-' or '_' (it becomes a topic and a file name)");
   if (!m.is_object()) fail(path, "an object describing the module", &m);
   ModuleSpec spec;
   spec.name = name;
@@ -140,7 +149,8 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
                         "; this runtime starts native processes and has no container engine. "
                         "Use \"type\": \"process\" with settings.module or settings.command");
   }
-  if (type != "process") fail(path + ".type", "\"process\"", m.contains("type") ? &m["type"] : nullptr);
+  if (type != "process")
+    fail(path + ".type", "\"process\"", m.contains("type") ? &m["type"] : nullptr);
 
   spec.version = string_field(m, "version", path, "1.0");
   std::string status = string_field(m, "status", path, "running");
@@ -204,9 +214,9 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
 Deployment parse_manifest(const nlohmann::json& original,
                           const std::map<std::string, std::string>& variables) {
   nlohmann::json manifest = original;
-  expand(manifest, "$", variables);
-  if (!manifest.is_object()) fail("$", "a JSON object", &manifest);
-  const auto& content = require_object(manifest, "modulesContent", "$");
+  expand(manifest, "", variables);
+  if (!manifest.is_object()) fail("the top level", "a JSON object", &manifest);
+  const auto& content = require_object(manifest, "modulesContent", "");
   const std::string cpath = "modulesContent";
 
   auto agent_it = content.find("$edgeAgent");

@@ -50,7 +50,8 @@ std::vector<Token> tokenize(const std::string& s, size_t offset) {
       out.push_back({Token::String, s.substr(i + 1, end - i - 1), offset + i});
       i = end + 1;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+               (c == '-' && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       size_t j = i + 1;
       while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
       out.push_back({Token::Number, s.substr(i, j - i), offset + i});
@@ -105,8 +106,7 @@ class ConditionParser {
                      expected + ", found " + found);
   }
 
-  std::shared_ptr<const Condition> binary(Condition::Kind kind,
-                                          std::shared_ptr<const Condition> l,
+  std::shared_ptr<const Condition> binary(Condition::Kind kind, std::shared_ptr<const Condition> l,
                                           std::shared_ptr<const Condition> r) {
     auto c = std::make_shared<Condition>();
     c->kind = kind;
@@ -263,8 +263,8 @@ size_t find_keyword(const std::string& s, const std::string& kw, size_t from = 0
       continue;
     }
     bool before_ok = i == 0 || std::isspace(static_cast<unsigned char>(s[i - 1]));
-    bool after_ok = i + kw.size() == s.size() ||
-                    std::isspace(static_cast<unsigned char>(s[i + kw.size()]));
+    bool after_ok =
+        i + kw.size() == s.size() || std::isspace(static_cast<unsigned char>(s[i + kw.size()]));
     if (before_ok && after_ok && upper(s.substr(i, kw.size())) == kw) return i;
   }
   return std::string::npos;
@@ -306,8 +306,9 @@ Route parse_route(const std::string& name, const std::string& text) {
     r.to_module = m[1];
     r.to_input = m[2];
   } else {
-    throw RouteError("sink '" + sink +
-                     "' is not $upstream or BrokeredEndpoint(\"/modules/<module>/inputs/<input>\")");
+    throw RouteError(
+        "sink '" + sink +
+        "' is not $upstream or BrokeredEndpoint(\"/modules/<module>/inputs/<input>\")");
   }
 
   if (where != std::string::npos) {

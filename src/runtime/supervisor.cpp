@@ -17,10 +17,14 @@ namespace ce {
 
 const char* to_string(ModuleStatus s) {
   switch (s) {
-    case ModuleStatus::Running: return "running";
-    case ModuleStatus::Stopped: return "stopped";
-    case ModuleStatus::Backoff: return "backoff";
-    case ModuleStatus::Failed: return "failed";
+    case ModuleStatus::Running:
+      return "running";
+    case ModuleStatus::Stopped:
+      return "stopped";
+    case ModuleStatus::Backoff:
+      return "backoff";
+    case ModuleStatus::Failed:
+      return "failed";
   }
   return "?";
 }
@@ -127,10 +131,16 @@ void Supervisor::on_exit(ModuleProcess& m, int wait_status) {
 
   bool restart = false;
   switch (m.spec.restart_policy) {
-    case RestartPolicy::Never: restart = false; break;
+    case RestartPolicy::Never:
+      restart = false;
+      break;
     case RestartPolicy::OnFailure:
-    case RestartPolicy::OnUnhealthy: restart = failed; break;
-    case RestartPolicy::Always: restart = true; break;
+    case RestartPolicy::OnUnhealthy:
+      restart = failed;
+      break;
+    case RestartPolicy::Always:
+      restart = true;
+      break;
   }
   if (!restart) {
     m.status = failed ? ModuleStatus::Failed : ModuleStatus::Stopped;
@@ -169,7 +179,7 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
     if (!it->pid) continue;
     kill(it->pid, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + grace;
-    int ws;
+    int ws = 0;
     while (waitpid(it->pid, &ws, WNOHANG) == 0) {
       if (std::chrono::steady_clock::now() > deadline) {
         std::cerr << "runtime: " << it->spec.name << " ignored SIGTERM; killing it\n";
@@ -182,8 +192,9 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
     it->pid = 0;
     it->status = ModuleStatus::Stopped;
     it->exited_ms = now_ms();
-    it->exit_code = 0;
-    it->exit_signal = 0;
+    // Kept so that `list` shows a module that did not stop cleanly.
+    it->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    it->exit_signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
   }
 }
 
@@ -230,7 +241,8 @@ std::string describe_module(const nlohmann::json& m, long long now) {
            std::to_string((left + 999) / 1000) + " s";
   }
   if (status == "failed")
-    return "Failed (" + exit_text() + ") " + human_duration(now - m.value("exitedMs", now)) + " ago";
+    return "Failed (" + exit_text() + ") " + human_duration(now - m.value("exitedMs", now)) +
+           " ago";
   if (m.value("exitedMs", 0LL) == 0) return "Stopped";
   return "Stopped (" + exit_text() + ") " + human_duration(now - m.value("exitedMs", now)) + " ago";
 }

@@ -15,7 +15,7 @@ struct ScenarioItem {
 };
 
 struct Scene {
-  int index = -1;      // which item; -1 while the scale is empty
+  int index = -1;  // which item; -1 while the scale is empty
   long long ms_on_scale = 0;
   bool finished = false;  // every item has been placed and taken off
 };

@@ -1,6 +1,5 @@
 // camera: publishes JPEG frames on output "frames" at a steady rate.
 #include <iostream>
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/settings.h"

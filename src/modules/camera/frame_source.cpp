@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <stdexcept>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <stdexcept>
 
 #include "checkout-edge/module.h"
 #include "common/settings.h"

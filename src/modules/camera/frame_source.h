@@ -3,11 +3,10 @@
 #pragma once
 
 #include <memory>
-#include <optional>
-#include <string>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <optional>
+#include <string>
 
 namespace ce {
 

@@ -1,10 +1,9 @@
 #include "modules/checkout/catalogue.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
-
-#include <nlohmann/json.hpp>
 
 namespace ce {
 
@@ -46,7 +45,8 @@ Catalogue Catalogue::load(const std::string& path) {
     }
     prod.id = p["id"];
     prod.name = p["name"];
-    if (!ids.insert(prod.id).second) fail(where + ".id", "a unique id; '" + prod.id + "' is used twice");
+    if (!ids.insert(prod.id).second)
+      fail(where + ".id", "a unique id; '" + prod.id + "' is used twice");
     if (!p.contains("tags") || !p["tags"].is_array() || p["tags"].empty())
       fail(where + ".tags", "a non-empty array of the model's tag names");
     for (auto& t : p["tags"]) {

@@ -34,7 +34,9 @@ nlohmann::json basket_json(const Journal& journal, const Catalogue& catalogue) {
                      {"priceMinor", l.price_minor},
                      {"probability", l.probability}});
   }
-  return {{"lines", lines}, {"totalMinor", total}, {"currency", catalogue.currency},
+  return {{"lines", lines},
+          {"totalMinor", total},
+          {"currency", catalogue.currency},
           {"minorUnits", catalogue.minor_units}};
 }
 
@@ -56,7 +58,9 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   ScanSession session(catalogue, scan);
   std::mutex mutex;  // weight and predictions arrive on the same thread, but be safe
 
-  auto publish_basket = [&] { client.send_output("basket", Message::with_json(basket_json(journal, catalogue))); };
+  auto publish_basket = [&] {
+    client.send_output("basket", Message::with_json(basket_json(journal, catalogue)));
+  };
   auto say = [&](const std::string& text, const std::string& kind) {
     std::cout << "checkout: " << text << std::endl;
     client.send_output("sentence", Message::with_json({{"text", text}, {"kind", kind}}));
@@ -70,7 +74,8 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     try {
       auto j = m.json();
       std::lock_guard lock(mutex);
-      session.on_weight(j.at("grams").get<int>(), j.value("stable", false), m.timestamp_ms(), m.id());
+      session.on_weight(j.at("grams").get<int>(), j.value("stable", false), m.timestamp_ms(),
+                        m.id());
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
     }
@@ -103,8 +108,8 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     line.grams = decision->grams;
     line.by_weight = p.sold_by == SoldBy::Weight;
     line.unit_price_minor = p.price_minor;
-    line.price_minor = line.by_weight ? price_by_weight(p.price_minor, line.grams, rounding)
-                                      : p.price_minor;
+    line.price_minor =
+        line.by_weight ? price_by_weight(p.price_minor, line.grams, rounding) : p.price_minor;
     line.currency = catalogue.currency;
     line.probability = best.probability;
     if (!journal.add(line)) return;  // this scan is in the basket already
@@ -117,6 +122,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
 
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }
+  client.stop_receiving();
   return 0;
 }
 

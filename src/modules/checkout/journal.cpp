@@ -77,7 +77,9 @@ std::vector<BasketLine> Journal::lines() const {
       unit_price_minor, by_weight, price_minor, currency, probability
       FROM basket_lines ORDER BY line_no)");
   std::vector<BasketLine> out;
-  auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, i))); };
+  auto text = [&](int i) {
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, i)));
+  };
   while (sqlite3_step(st.s) == SQLITE_ROW) {
     BasketLine l;
     l.line_no = sqlite3_column_int64(st.s, 0);

@@ -19,12 +19,11 @@ std::string say_money(long long minor, const std::string& currency, int minor_un
   struct Names {
     const char *one, *many, *minor_one, *minor_many;
   };
-  static const std::map<std::string, Names> names{
-      {"USD", {"dollar", "dollars", "cent", "cents"}},
-      {"AUD", {"dollar", "dollars", "cent", "cents"}},
-      {"CAD", {"dollar", "dollars", "cent", "cents"}},
-      {"EUR", {"Euro", "Euro", "cent", "cents"}},
-      {"GBP", {"pound", "pounds", "penny", "pence"}}};
+  static const std::map<std::string, Names> names{{"USD", {"dollar", "dollars", "cent", "cents"}},
+                                                  {"AUD", {"dollar", "dollars", "cent", "cents"}},
+                                                  {"CAD", {"dollar", "dollars", "cent", "cents"}},
+                                                  {"EUR", {"Euro", "Euro", "cent", "cents"}},
+                                                  {"GBP", {"pound", "pounds", "penny", "pence"}}};
   auto it = names.find(currency);
   Names n = it != names.end() ? it->second : Names{currency.c_str(), currency.c_str(), "", ""};
   long long scale = 1;

@@ -18,10 +18,14 @@ long long price_by_weight(long long price_per_kg_minor, long long grams, Roundin
   long long milli = price_per_kg_minor * grams;  // in thousandths of a minor unit
   long long whole = milli / 1000, rest = milli % 1000;
   switch (rounding) {
-    case Rounding::Down: return whole;
-    case Rounding::Up: return whole + (rest > 0);
-    case Rounding::HalfUp: return whole + (rest >= 500);
-    case Rounding::HalfEven: return whole + (rest > 500 || (rest == 500 && whole % 2 == 1));
+    case Rounding::Down:
+      return whole;
+    case Rounding::Up:
+      return whole + (rest > 0);
+    case Rounding::HalfUp:
+      return whole + (rest >= 500);
+    case Rounding::HalfEven:
+      return whole + (rest > 500 || (rest == 500 && whole % 2 == 1));
   }
   return whole;
 }

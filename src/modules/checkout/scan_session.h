@@ -3,12 +3,11 @@
 // settled, so an item left on the scale is never announced twice.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "modules/checkout/catalogue.h"
 
@@ -40,7 +39,7 @@ class ScanSession {
   void on_weight(int grams, bool stable, long long timestamp_ms, const std::string& message_id);
   // `predictions` is the Custom Vision list [{tagName, probability}, ...].
   std::optional<ScanDecision> on_predictions(const nlohmann::json& predictions,
-                                              long long capture_ms);
+                                             long long capture_ms);
   bool scale_empty() const { return state_ == State::Empty; }
 
  private:

@@ -4,9 +4,8 @@
 #include <httplib.h>
 
 #include <iostream>
-#include <thread>
-
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
@@ -27,13 +26,17 @@ void serve_rest(httplib::Server& server, Model& model, size_t max_predictions) {
     std::string bytes = req.body;
     if (req.is_multipart_form_data()) bytes = req.get_file_value("imageData").content;
     if (bytes.empty())
-      return json_reply(res, 400, {{"error", "the request has no image: send the image bytes as "
-                                             "the body, or as multipart field imageData"}});
-    cv::Mat img = cv::imdecode(std::vector<unsigned char>(bytes.begin(), bytes.end()),
-                               cv::IMREAD_COLOR);
+      return json_reply(res, 400,
+                        {{"error",
+                          "the request has no image: send the image bytes as "
+                          "the body, or as multipart field imageData"}});
+    cv::Mat img =
+        cv::imdecode(std::vector<unsigned char>(bytes.begin(), bytes.end()), cv::IMREAD_COLOR);
     if (img.empty())
-      return json_reply(res, 400, {{"error", "the body is not a readable image (JPEG, PNG or BMP)"}});
-    json_reply(res, 200, custom_vision_response(model.classify(img), max_predictions, model.version()));
+      return json_reply(res, 400,
+                        {{"error", "the body is not a readable image (JPEG, PNG or BMP)"}});
+    json_reply(res, 200,
+               custom_vision_response(model.classify(img), max_predictions, model.version()));
   });
   server.Get("/health", [&, json_reply](const httplib::Request&, httplib::Response& res) {
     json_reply(res, 200, {{"status", "ok"}, {"model", model.version()}});
@@ -44,13 +47,14 @@ void serve_rest(httplib::Server& server, Model& model, size_t max_predictions) {
 
 int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   if (!desired.contains("model") || !desired["model"].is_object())
-    throw SettingError("desired property 'model' is missing: describe the model as "
-                       "{\"file\": ..., \"labels\": ..., \"inputWidth\": ...}");
+    throw SettingError(
+        "desired property 'model' is missing: describe the model as "
+        "{\"file\": ..., \"labels\": ..., \"inputWidth\": ...}");
   Model model = Model::load(desired["model"]);
   size_t max_predictions = setting<size_t>(desired, "maxPredictions", 10);
-  std::cerr << "classifier: loaded " << model.file() << " (" << model.labels().size()
-            << " tags)\n";
-  client.report({{"model", model.file()}, {"modelVersion", model.version()},
+  std::cerr << "classifier: loaded " << model.file() << " (" << model.labels().size() << " tags)\n";
+  client.report({{"model", model.file()},
+                 {"modelVersion", model.version()},
                  {"tags", model.labels().size()}});
 
   client.on_input("frames", [&](const Message& frame) {
@@ -60,7 +64,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
       std::cerr << "classifier: frame " << frame.id() << " is not a readable image; skipped\n";
       return;
     }
-    nlohmann::json body = custom_vision_response(model.classify(img), max_predictions, model.version());
+    nlohmann::json body =
+        custom_vision_response(model.classify(img), max_predictions, model.version());
     Message out = Message::with_json(body);
     out.properties["captureTime"] = frame.property("captureTime", frame.property("timestamp"));
     out.properties["frameId"] = frame.id();
@@ -80,6 +85,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   }
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }
+  client.stop_receiving();
   if (rest.joinable()) {
     server.stop();
     rest.join();

@@ -5,9 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <regex>
-
 #include <opencv2/imgproc.hpp>
+#include <regex>
 
 #include "common/settings.h"
 
@@ -39,7 +38,8 @@ cv::Mat centre_crop(const cv::Mat& bgr, int resize_shorter, int width, int heigh
     cv::resize(bgr, img, cv::Size(), s, s, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
   }
   if (img.cols < width || img.rows < height) {
-    double s = std::max(static_cast<double>(width) / img.cols, static_cast<double>(height) / img.rows);
+    double s =
+        std::max(static_cast<double>(width) / img.cols, static_cast<double>(height) / img.rows);
     cv::resize(img, img, cv::Size(), s, s, cv::INTER_LINEAR);
   }
   return img(cv::Rect((img.cols - width) / 2, (img.rows - height) / 2, width, height));
@@ -48,7 +48,8 @@ cv::Mat centre_crop(const cv::Mat& bgr, int resize_shorter, int width, int heigh
 Model Model::load(const nlohmann::json& d) {
   Model m;
   m.file_ = required_setting<std::string>(d, "file", "the model file (.onnx or .pb)");
-  std::string labels = required_setting<std::string>(d, "labels", "the labels file, one tag a line");
+  std::string labels =
+      required_setting<std::string>(d, "labels", "the labels file, one tag a line");
   if (!std::filesystem::exists(m.file_))
     throw std::runtime_error("model file " + m.file_ + " does not exist");
   m.labels_ = read_labels(labels);
@@ -78,8 +79,9 @@ Model Model::load(const nlohmann::json& d) {
 
 std::vector<Prediction> Model::classify(const cv::Mat& bgr) {
   cv::Mat crop = centre_crop(bgr, pre_.resize_shorter, pre_.input_width, pre_.input_height);
-  cv::Mat blob = cv::dnn::blobFromImage(crop, pre_.scale, cv::Size(pre_.input_width, pre_.input_height),
-                                        pre_.mean, pre_.swap_rb, false);
+  cv::Mat blob =
+      cv::dnn::blobFromImage(crop, pre_.scale, cv::Size(pre_.input_width, pre_.input_height),
+                             pre_.mean, pre_.swap_rb, false);
   cv::Mat out;
   {
     std::lock_guard lock(*mutex_);

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <mutex>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <string>
+#include <vector>
 
 namespace ce {
 

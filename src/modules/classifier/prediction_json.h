@@ -1,10 +1,9 @@
 // Predictions in the Custom Vision response shape.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "modules/classifier/model.h"
 

@@ -23,8 +23,9 @@ Reading swinging(int grams, long long ms_on_scale, long long settle_ms) {
   if (ms_on_scale >= settle_ms) return {grams, true};
   double progress = static_cast<double>(ms_on_scale) / std::max(1LL, settle_ms);
   double overshoot = (ms_on_scale / 100) % 2 ? 1.15 : 0.8;
-  return {static_cast<int>(grams * (progress + (1 - progress) * overshoot) * (0.5 + 0.5 * progress)),
-          false};
+  return {
+      static_cast<int>(grams * (progress + (1 - progress) * overshoot) * (0.5 + 0.5 * progress)),
+      false};
 }
 
 }  // namespace
@@ -34,7 +35,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
   if (hz <= 0 || hz > 100) throw SettingError("desired property 'hz' must be in (0, 100]");
   std::function<Reading(long long)> read;
   if (desired.contains("scenario")) {
-    auto scenario = std::make_shared<Scenario>(Scenario::load(desired["scenario"].get<std::string>()));
+    auto scenario =
+        std::make_shared<Scenario>(Scenario::load(desired["scenario"].get<std::string>()));
     read = [scenario](long long t) {
       Scene s = scenario->at(t);
       if (s.index < 0) return Reading{0, true};
@@ -46,7 +48,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
     auto steps = setting<std::vector<std::pair<long long, int>>>(desired, "steps", {});
     long long total = 0;
     for (auto& [ms, g] : steps) {
-      if (ms <= 0 || g < 0) throw SettingError("each of 'steps' must be [durationMs > 0, grams >= 0]");
+      if (ms <= 0 || g < 0)
+        throw SettingError("each of 'steps' must be [durationMs > 0, grams >= 0]");
       total += ms;
     }
     if (steps.empty()) throw SettingError("desired property 'steps' is empty");
@@ -68,8 +71,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
   auto period = std::chrono::milliseconds(static_cast<long long>(1000 / hz));
   do {
     Reading r = read(now_ms() - runtime_started_ms());
-    client.send_output("weight", Message::with_json(
-                                     {{"grams", r.grams}, {"stable", r.stable}, {"status", "ok"}}));
+    client.send_output(
+        "weight", Message::with_json({{"grams", r.grams}, {"stable", r.stable}, {"status", "ok"}}));
   } while (!wait_for_stop(period));
   return 0;
 }

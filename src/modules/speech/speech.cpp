@@ -75,7 +75,8 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     std::cerr << "speech: " << audio_error
               << (wav_dir.empty() ? "; nothing will be heard" : "; writing WAV files to " + wav_dir)
               << "\n";
-  client.report({{"voice", tts.voice()}, {"device", device}, {"audio", audio_ok}, {"wavDir", wav_dir}});
+  client.report(
+      {{"voice", tts.voice()}, {"device", device}, {"audio", audio_ok}, {"wavDir", wav_dir}});
 
   long long count = 0;
   std::thread worker([&] {
@@ -109,11 +110,13 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       }
       std::cerr << "speech: \"" << text << "\"\n";
       client.send_output("spoken", Message::with_json(spoken));
-      if (audio_ok && !audio.play(*pcm, &audio_error)) std::cerr << "speech: " << audio_error << "\n";
+      if (audio_ok && !audio.play(*pcm, &audio_error))
+        std::cerr << "speech: " << audio_error << "\n";
     }
   });
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }
+  client.stop_receiving();
   cv.notify_all();
   worker.join();
   return 0;
