@@ -6,18 +6,12 @@
 #include <stdexcept>
 
 #include "checkout-edge/module.h"
+#include "common/json_file.h"
 
 namespace ce {
 
 Scenario Scenario::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open the scenario file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON: " + e.what());
-  }
+  nlohmann::json j = read_json_file(path, "the scenario file");
   Scenario s;
   auto ms = [&](const char* key, long long fallback) {
     if (!j.contains(key)) return fallback;

@@ -2,20 +2,15 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "common/json_file.h"
 #include <set>
 #include <stdexcept>
 
 namespace ce {
 
 Catalogue Catalogue::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open the catalogue");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON: " + e.what());
-  }
+  nlohmann::json j = read_json_file(path, "the catalogue");
   auto fail = [&](const std::string& where, const std::string& expected) {
     throw std::runtime_error(path + ": " + where + ": expected " + expected);
   };
