@@ -35,3 +35,21 @@ TEST(Journal, SaysWhichFileCannotBeOpened) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/journal.db"), std::string::npos);
   }
 }
+
+TEST(Journal, RemembersTheItemOnTheScaleWithItsLine) {
+  std::string path = testing::TempDir() + "/journal_scale.db";
+  std::filesystem::remove(path);
+  {
+    ce::Journal j(path);
+    EXPECT_FALSE(j.item_on_scale());
+    ce::BasketLine a{0, "scan-1", 1, "4011", "Banana", 420, 1, 299, true, 126, "USD", 0.9};
+    ASSERT_TRUE(j.add(a));
+  }
+  {
+    ce::Journal j(path);  // as after kill -9
+    ASSERT_TRUE(j.item_on_scale());
+    EXPECT_EQ(*j.item_on_scale(), 420);
+    j.set_item_on_scale(std::nullopt);
+  }
+  EXPECT_FALSE(ce::Journal(path).item_on_scale());
+}

@@ -86,3 +86,22 @@ TEST(ScanSession, AWeightBelowTheMinimumIsAnEmptyScale) {
   EXPECT_TRUE(s.scale_empty());
   EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 20));
 }
+
+TEST(ScanSession, AfterARestartTheItemStillOnTheScaleIsNotAnnouncedAgain) {
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.resume_decided(420);
+  s.on_weight(420, true, 10, "a");
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 20));
+  // A different item replaces it without the scale going empty in between.
+  s.on_weight(118, true, 30, "b");
+  auto d = s.on_predictions(preds({{"lemon", 0.9}}), 40);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->grams, 118);
+  // And after the resumed item is taken off, the next is announced as usual.
+  ce::ScanSession t(cat, {});
+  t.resume_decided(420);
+  t.on_weight(0, true, 10, "c");
+  t.on_weight(420, true, 20, "d");
+  EXPECT_TRUE(t.on_predictions(preds({{"banana", 0.9}}), 30));
+}

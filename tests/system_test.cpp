@@ -178,11 +178,20 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
   // Wait for the scenario: 3 s lead-in + 4 x 2.4 s.
   std::string journal = (state_ / "data/checkout/journal.db").string();
   std::vector<ce::BasketLine> lines;
+  bool crashed = false;
   for (int i = 0; i < 300; ++i) {
     std::this_thread::sleep_for(100ms);
     if (fs::exists(journal)) lines = ce::Journal(journal).lines();
+    if (!crashed && lines.size() == 1) {
+      // kill -9 the checkout while the first item is still on the scale: the
+      // restarted checkout must keep the line and not announce it again.
+      kill(module_state("checkout")["pid"].get<pid_t>(), SIGKILL);
+      crashed = true;
+    }
     if (lines.size() >= items_.size()) break;
   }
+  EXPECT_TRUE(crashed);
+  EXPECT_EQ(module_state("checkout")["restarts"], 1);
   ASSERT_EQ(lines.size(), items_.size()) << ce::read_file(state_ / "logs/checkout.log");
   struct Expected {
     std::string name;

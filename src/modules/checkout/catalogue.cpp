@@ -2,10 +2,10 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-
-#include "common/json_file.h"
 #include <set>
 #include <stdexcept>
+
+#include "common/json_file.h"
 
 namespace ce {
 

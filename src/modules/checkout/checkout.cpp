@@ -56,6 +56,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       setting<std::string>(desired, "journal", std::string(data ? data : ".") + "/journal.db");
   Journal journal(journal_path);
   ScanSession session(catalogue, scan);
+  if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
   std::mutex mutex;  // weight and predictions arrive on the same thread, but be safe
 
   auto publish_basket = [&] {
@@ -74,8 +75,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     try {
       auto j = m.json();
       std::lock_guard lock(mutex);
+      bool was_empty = session.scale_empty();
       session.on_weight(j.at("grams").get<int>(), j.value("stable", false), m.timestamp_ms(),
                         m.id());
+      if (!was_empty && session.scale_empty()) journal.set_item_on_scale(std::nullopt);
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
     }
@@ -94,6 +97,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
     if (!decision) return;
     if (decision->kind == ScanDecision::Kind::NotRecognised) {
+      journal.set_item_on_scale(decision->grams);
       say("Sorry, I could not recognise this item. Please take it off and place it again.",
           "not-recognised");
       return;

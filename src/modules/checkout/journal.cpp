@@ -37,6 +37,25 @@ Journal::Journal(const std::string& path) : path_(path) {
             price_minor INTEGER NOT NULL,
             currency TEXT NOT NULL,
             probability REAL NOT NULL))");
+  exec(
+      "CREATE TABLE IF NOT EXISTS scale_state (id INTEGER PRIMARY KEY CHECK (id = 1), grams "
+      "INTEGER)");
+}
+
+void Journal::set_item_on_scale(std::optional<int> grams) {
+  Statement st(db_, "INSERT OR REPLACE INTO scale_state (id, grams) VALUES (1, ?)");
+  if (grams)
+    sqlite3_bind_int(st.s, 1, *grams);
+  else
+    sqlite3_bind_null(st.s, 1);
+  if (sqlite3_step(st.s) != SQLITE_DONE)
+    throw std::runtime_error("basket journal " + path_ + ": " + sqlite3_errmsg(db_));
+}
+
+std::optional<int> Journal::item_on_scale() const {
+  Statement st(db_, "SELECT grams FROM scale_state WHERE id = 1 AND grams IS NOT NULL");
+  if (sqlite3_step(st.s) == SQLITE_ROW) return sqlite3_column_int(st.s, 0);
+  return std::nullopt;
 }
 
 Journal::~Journal() { sqlite3_close(db_); }
@@ -51,6 +70,19 @@ void Journal::exec(const char* sql) const {
 }
 
 bool Journal::add(BasketLine& l) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    bool added = insert(l);
+    if (added) set_item_on_scale(static_cast<int>(l.grams));
+    exec("COMMIT");
+    return added;
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+bool Journal::insert(BasketLine& l) {
   Statement st(db_, R"(INSERT OR IGNORE INTO basket_lines
       (scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, by_weight,
        price_minor, currency, probability) VALUES (?,?,?,?,?,?,?,?,?,?,?))");

@@ -1,6 +1,7 @@
 // The basket, kept in SQLite (WAL) so that a crash or kill -9 loses no line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,19 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   // Returns false (and adds nothing) when this scan_id is already in the basket.
+  // In the same transaction, records the line's item as on the scale.
   bool add(BasketLine& line);
   std::vector<BasketLine> lines() const;
   long long total_minor() const;
 
+  // The weight of the item last decided on while it is still on the scale,
+  // so that a restarted checkout does not announce it twice.
+  void set_item_on_scale(std::optional<int> grams);
+  std::optional<int> item_on_scale() const;
+
  private:
   void exec(const char* sql) const;
+  bool insert(BasketLine& line);
   sqlite3* db_ = nullptr;
   std::string path_;
 };

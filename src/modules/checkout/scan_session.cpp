@@ -1,6 +1,7 @@
 #include "modules/checkout/scan_session.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 namespace ce {
@@ -8,6 +9,7 @@ namespace ce {
 void ScanSession::on_weight(int grams, bool stable, long long ts, const std::string& id) {
   if (grams < settings_.min_grams) {
     state_ = State::Empty;
+    resumed_ = false;
     return;
   }
   switch (state_) {
@@ -25,8 +27,21 @@ void ScanSession::on_weight(int grams, bool stable, long long ts, const std::str
       if (!stable || grams != grams_) state_ = State::Settling;  // moved before we decided
       break;
     case State::Decided:
-      break;  // announced already: wait until it is taken off
+      // Announced already: wait until it is taken off. After a restart we
+      // only know the weight, so a different stable weight is a new item.
+      if (resumed_ && stable && std::abs(grams - grams_) > settings_.min_grams) {
+        resumed_ = false;
+        state_ = State::Empty;
+        on_weight(grams, stable, ts, id);
+      }
+      break;
   }
+}
+
+void ScanSession::resume_decided(int grams) {
+  state_ = State::Decided;
+  grams_ = grams;
+  resumed_ = true;
 }
 
 std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& predictions,

@@ -41,6 +41,9 @@ class ScanSession {
   std::optional<ScanDecision> on_predictions(const nlohmann::json& predictions,
                                              long long capture_ms);
   bool scale_empty() const { return state_ == State::Empty; }
+  // After a restart: the item weighing `grams` was already decided on, so
+  // it is not announced again while it stays on the scale.
+  void resume_decided(int grams);
 
  private:
   enum class State { Empty, Settling, Waiting, Decided };
@@ -50,6 +53,7 @@ class ScanSession {
   long long stable_since_ms_ = 0;
   int grams_ = 0;
   std::string scan_id_;
+  bool resumed_ = false;
 };
 
 }  // namespace ce
