@@ -94,9 +94,18 @@ int run_agent(const Deployment& deployment, const AgentOptions& options) {
             << "\n";
   if (options.on_ready) options.on_ready(port);
 
+  // agent.json is rewritten when a module changes state, and every few
+  // seconds for the hub's counters; `list` derives "Up 3 minutes" itself.
+  std::string last_modules = supervisor.snapshot().dump();
+  long long last_write = now_ms();
   while (!wait_for_stop(std::chrono::milliseconds(100))) {
     supervisor.tick();
-    write_state(state, options, port, supervisor, &router, true);
+    std::string modules = supervisor.snapshot().dump();
+    if (modules != last_modules || now_ms() - last_write >= 5000) {
+      write_state(state, options, port, supervisor, &router, true);
+      last_modules = std::move(modules);
+      last_write = now_ms();
+    }
   }
   std::cerr << "runtime: stopping modules\n";
   supervisor.stop_all();
