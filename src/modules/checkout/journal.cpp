@@ -131,10 +131,5 @@ std::vector<BasketLine> Journal::lines() const {
   return out;
 }
 
-long long Journal::total_minor() const {
-  long long total = 0;
-  for (auto& l : lines()) total += l.price_minor;
-  return total;
-}
 
 }  // namespace ce

@@ -34,7 +34,6 @@ class Journal {
   // In the same transaction, records the line's item as on the scale.
   bool add(BasketLine& line);
   std::vector<BasketLine> lines() const;
-  long long total_minor() const;
 
   // The weight of the item last decided on while it is still on the scale,
   // so that a restarted checkout does not announce it twice.
