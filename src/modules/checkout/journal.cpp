@@ -131,5 +131,4 @@ std::vector<BasketLine> Journal::lines() const {
   return out;
 }
 
-
 }  // namespace ce
