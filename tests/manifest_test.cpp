@@ -91,7 +91,7 @@ TEST(Manifest, ErrorsSayWhereAndWhat) {
   docker["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"] =
       json{{"type", "docker"}, {"settings", {{"image", "mcr.microsoft.com/x:1"}}}};
   e = error_of(docker);
-  EXPECT_NE(e.find("Docker container (image mcr.microsoft.com/x:1)"), std::string::npos) << e;
+  EXPECT_NE(e.find("camera (mcr.microsoft.com/x:1) is a Docker container"), std::string::npos) << e;
 
   auto unknown = minimal();
   unknown["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]["settings"]
@@ -134,4 +134,80 @@ TEST(Manifest, LoadReportsTheFileAndBadJson) {
   } catch (const ManifestError& e) {
     EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos);
   }
+}
+
+TEST(Manifest, AnIotEdgeDockerManifestIsReportedAsNeedingAContainerEngine) {
+  // The shape Azure IoT Edge's tooling writes, registry credentials and all.
+  auto m = json::parse(R"J({"modulesContent": {
+    "$edgeAgent": {"properties.desired": {
+      "schemaVersion": "1.1",
+      "runtime": {"type": "docker", "settings": {"registryCredentials": {
+        "acr": {"username": "${ACR_USER}", "password": "${ACR_PASSWORD}", "address": "x.azurecr.io"}}}},
+      "systemModules": {"edgeAgent": {"type": "docker", "settings": {"image": "mcr.microsoft.com/azureiotedge-agent:1.4"}}},
+      "modules": {
+        "camera-capture": {"type": "docker", "status": "running", "restartPolicy": "always",
+                           "settings": {"image": "x.azurecr.io/camera:0.1-amd64"}},
+        "image-classifier": {"type": "docker", "settings": {"image": "x.azurecr.io/classifier:0.1"}}}}},
+    "$edgeHub": {"properties.desired": {"routes": {}}}}})J");
+  std::string e = error_of(m, {});
+  EXPECT_NE(e.find("camera-capture (x.azurecr.io/camera:0.1-amd64), image-classifier"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("are Docker containers"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"type\": \"process\""), std::string::npos) << e;
+}
+
+TEST(Manifest, ReadsUpstreamSettingsAndRefusesSecretsInThem) {
+  auto m = minimal();
+  auto& hub = m["modulesContent"]["$edgeHub"]["properties.desired"];
+  hub["upstream"] = {{"host", "hub.example"},          {"port", 8883},
+                     {"clientId", "lane-3"},           {"username", "lane-3"},
+                     {"passwordEnv", "LANE_PASSWORD"}, {"tls", {{"caFile", "/etc/ssl/ca.pem"}}}};
+  hub["storeAndForwardConfiguration"] = {{"timeToLiveSecs", 60}};
+  auto d = ce::parse_manifest(m, {{"DIR", "/d"}});
+  EXPECT_EQ(d.upstream.host, "hub.example");
+  EXPECT_EQ(d.upstream.port, 8883);
+  EXPECT_EQ(d.upstream.topic, "devices/lane-3/messages/events");
+  EXPECT_TRUE(d.upstream.tls);
+  EXPECT_EQ(d.upstream.time_to_live_secs, 60);
+
+  hub["upstream"]["password"] = "hunter2";
+  std::string e = error_of(m);
+  EXPECT_NE(e.find("upstream.password: secrets do not belong in a manifest"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("hunter2"), std::string::npos) << "the error must not echo the secret";
+
+  hub["upstream"].erase("password");
+  hub["upstream"]["tls"] = {{"caFile", "/ca"}, {"certFile", "/c"}};
+  e = error_of(m);
+  EXPECT_NE(e.find("upstream.tls: expected both certFile and keyFile"), std::string::npos) << e;
+}
+
+TEST(Manifest, OnlyTheDefinitionDecidesARestart) {
+  auto a = ce::parse_manifest(minimal(), {{"DIR", "/d"}});
+  auto changed = minimal();
+  changed["modulesContent"]["camera"]["properties.desired"]["fps"] = 10;
+  auto b = ce::parse_manifest(changed, {{"DIR", "/d"}});
+  EXPECT_TRUE(ce::same_process(a.modules[0], b.modules[0]));  // desired only: no restart
+  changed["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]["version"] =
+      "2.2";
+  b = ce::parse_manifest(changed, {{"DIR", "/d"}});
+  const ce::ModuleSpec* camera = nullptr;
+  for (auto& m : b.modules)
+    if (m.name == "camera") camera = &m;
+  const ce::ModuleSpec* old = nullptr;
+  for (auto& m : a.modules)
+    if (m.name == "camera") old = &m;
+  EXPECT_FALSE(ce::same_process(*old, *camera));
+}
+
+TEST(Manifest, HeartbeatTimeoutMustExceedTheInterval) {
+  auto m = minimal();
+  m["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"] = {
+      {"type", "process"},
+      {"settings", {{"heartbeatIntervalMs", 1000}, {"heartbeatTimeoutMs", 500}}}};
+  std::string e = error_of(m);
+  EXPECT_NE(e.find("heartbeatTimeoutMs: expected more than heartbeatIntervalMs (1000)"),
+            std::string::npos)
+      << e;
 }

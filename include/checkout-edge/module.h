@@ -3,11 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 namespace ce {
 
@@ -32,12 +35,19 @@ std::string new_message_id();
 
 class HubClient;
 
+// A direct method's answer: an HTTP-like status and a JSON payload.
+struct MethodResult {
+  int status = 200;
+  nlohmann::json payload = nlohmann::json::object();
+};
+
 // A module's connection to the hub. Created from the environment the
 // runtime gives every module (CE_MODULE_ID, CE_HUB_HOST, CE_HUB_PORT).
 class ModuleClient {
  public:
   using InputHandler = std::function<void(const Message&)>;
   using DesiredHandler = std::function<void(const nlohmann::json&)>;
+  using MethodHandler = std::function<MethodResult(const nlohmann::json& request)>;
 
   static std::unique_ptr<ModuleClient> from_environment();
   ModuleClient(std::string module_id, std::string host, int port);
@@ -53,15 +63,32 @@ class ModuleClient {
   // on the hub, so this is immediate once the runtime has published them).
   nlohmann::json wait_for_desired(std::chrono::milliseconds timeout);
   void on_desired_change(DesiredHandler handler);
+  // Reported properties are merged into what the module reported before.
   void report(const nlohmann::json& reported);
+
+  // A direct method (`checkout-edge call MODULE METHOD`). "ping" is built in.
+  // The handler runs on the hub's network thread; a thrown exception
+  // becomes a 500 reply carrying its message.
+  void on_method(const std::string& name, MethodHandler handler);
 
   // After this returns no handler runs again: call it before the state the
   // handlers use goes away.
   void stop_receiving();
 
  private:
+  void heartbeat_loop(std::chrono::milliseconds interval);
+
   std::string id_;
   std::unique_ptr<HubClient> hub_;
+  std::mutex mutex_;
+  nlohmann::json reported_ = nlohmann::json::object();
+  std::map<std::string, MethodHandler> methods_;
+  long long started_ms_;
+  // The runtime restarts an on-unhealthy module whose heartbeats stop.
+  std::mutex heartbeat_mutex_;
+  std::condition_variable heartbeat_cv_;
+  bool heartbeat_stop_ = false;
+  std::thread heartbeat_;
 };
 
 }  // namespace ce

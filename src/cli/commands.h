@@ -1,6 +1,11 @@
+// The subcommands of `checkout-edge`, one function each; main.cpp wires
+// the flags. Each returns the process's exit code.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "runtime/state_dir.h"
 
@@ -12,8 +17,44 @@ struct DemoOptions {
   bool keep_basket = false;
 };
 
+struct LogOptions {
+  int tail = -1;      // -1: all
+  std::string since;  // "10m", "2h"; empty: all
+  bool follow = false;
+};
+
+struct CheckOptions {
+  std::string manifest;  // empty: the running or last deployment
+  std::map<std::string, std::string> variables;
+  bool as_json = false;
+  bool verbose = false;
+};
+
+struct MonitorOptions {
+  std::string manifest;  // upstream settings from here; else the last deployment's
+  std::map<std::string, std::string> variables;
+  std::string host;
+  int port = 0;
+  std::string username, password_env, ca_file;
+  std::string durable;      // a session name: messages are kept for it between runs
+  int count = 0;            // stop after this many; 0: never
+  double idle_timeout = 0;  // stop after this many seconds without a message; 0: never
+  bool as_json = false;
+};
+
 int demo_command(const StateDir& state, const DemoOptions& options);
 int list_command(const StateDir& state, bool as_json);
-int logs_command(const StateDir& state, const std::string& module, int tail, bool follow);
+int logs_command(const StateDir& state, const std::string& module, const LogOptions& options);
+int deploy_command(const StateDir& state, const std::string& file,
+                   const std::map<std::string, std::string>& variables);
+int twin_command(const StateDir& state, const std::string& module,
+                 const std::vector<std::string>& assignments);
+int call_command(const StateDir& state, const std::string& module, const std::string& method,
+                 const std::string& payload, double timeout_s);
+int restart_command(const StateDir& state, const std::string& module);
+int check_command(const StateDir& state, const CheckOptions& options);
+int monitor_command(const StateDir& state, const MonitorOptions& options);
+
+long long parse_duration_ms(const std::string& text);  // "30s", "10m", "2h", "1d"
 
 }  // namespace ce

@@ -68,8 +68,9 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
       fs::remove(state.data_dir("checkout") / f);
     fs::remove_all(state.root / "wav");
   }
-  Deployment deployment = load_manifest((dir / "deployment.json").string(),
-                                        {{"SHARED", shared}, {"STATE_DIR", state.root.string()}});
+  nlohmann::json manifest = read_manifest_file(
+      (dir / "deployment.json").string(), {{"SHARED", shared}, {"STATE_DIR", state.root.string()}});
+  parse_manifest(manifest);  // fail here, before anything starts
   Scenario scenario = Scenario::load((dir / "demo-scenario.json").string());
 
   std::cout << "Checkout Edge demo: " << scenario.items.size()
@@ -80,8 +81,8 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   long long started = now_ms();
   std::thread agent([&] {
     try {
-      run_agent(deployment, {state, self_executable(), "built-in demo",
-                             [&](int port) { ready.set_value(port); }});
+      run_agent(manifest, {state, self_executable(), "built-in demo",
+                           [&](int port) { ready.set_value(port); }});
     } catch (...) {
       try {
         ready.set_exception(std::current_exception());

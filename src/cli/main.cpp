@@ -1,10 +1,12 @@
 // checkout-edge: one command for the runtime, the modules and the demo.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/paths.h"
 #include "common/stop_signal.h"
+#include "hub/method_call.h"
 #include "modules/modules.h"
 #include "runtime/agent.h"
 
@@ -17,16 +19,20 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", state_flag,
                  "Folder for the runtime's state, logs and module data "
                  "(default: $CHECKOUT_EDGE_HOME or ~/.local/state/checkout-edge)");
+  std::string shared;
+  auto shared_option = [&](CLI::App* cmd) {
+    cmd->add_option("--shared", shared,
+                    "Folder with the shared datasets and models, ${SHARED} in the manifest "
+                    "(default: $CHECKOUT_EDGE_SHARED or ../shared beside the source tree)");
+  };
 
   auto* run = app.add_subcommand("run",
                                  "Start the hub and the modules of a deployment manifest; "
                                  "stop them all on Ctrl-C or SIGTERM");
-  std::string manifest, shared;
+  std::string manifest;
   run->add_option("-m,--manifest", manifest, "Deployment manifest (Azure IoT Edge shape)")
       ->required();
-  run->add_option("--shared", shared,
-                  "Folder with the shared datasets and models, ${SHARED} in the manifest "
-                  "(default: $CHECKOUT_EDGE_SHARED or ../shared beside the source tree)");
+  shared_option(run);
 
   auto* demo = app.add_subcommand("demo",
                                   "Run the whole checkout on real product photos, a "
@@ -43,31 +49,118 @@ int main(int argc, char** argv) {
   list->add_option("--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
 
   auto* logs = app.add_subcommand("logs", "Show a module's log");
-  std::string log_module;
-  int tail = -1;
-  bool follow = false;
-  logs->add_option("module", log_module, "Module name (see `list`)")->required();
-  logs->add_option("--tail", tail, "Only the last N lines")->check(CLI::NonNegativeNumber);
-  logs->add_flag("-f,--follow", follow, "Keep printing new lines until Ctrl-C");
+  std::string module;
+  ce::LogOptions log_options;
+  logs->add_option("module", module, "Module name (see `list`)")->required();
+  logs->add_option("--tail", log_options.tail, "Only the last N lines")
+      ->check(CLI::NonNegativeNumber);
+  logs->add_option("--since", log_options.since,
+                   "Only lines from the last DURATION (30s, 10m, 2h, 1d)");
+  logs->add_flag("-f,--follow", log_options.follow, "Keep printing new lines until Ctrl-C");
 
-  auto* module = app.add_subcommand("module", "Run one built-in module (the runtime does this)");
+  auto* deploy = app.add_subcommand(
+      "deploy",
+      "Apply a manifest to the running system: start added modules, stop removed ones, restart "
+      "changed ones; roll back if a changed module does not become healthy");
+  std::string deploy_file;
+  deploy->add_option("manifest", deploy_file, "The new deployment manifest")->required();
+  shared_option(deploy);
+
+  auto* twin = app.add_subcommand("twin", "Show a module's desired and reported properties");
+  std::vector<std::string> assignments;
+  twin->add_option("module", module, "Module name")->required();
+  twin->add_option("--set", assignments,
+                   "Change a desired property without restarting the module: key=value "
+                   "(value as JSON if it parses; a.b=1 for nested keys; key=null removes it)");
+
+  auto* call = app.add_subcommand(
+      "call", "Call a module's direct method and print its reply (module 'runtime' is the agent)");
+  std::string method, payload;
+  double timeout_s = 10;
+  call->add_option("module", module, "Module name, or runtime")->required();
+  call->add_option("method", method, "Method name, e.g. ping")->required();
+  call->add_option("payload", payload, "JSON payload (default {})");
+  call->add_option("--timeout", timeout_s, "Seconds to wait for the reply")
+      ->check(CLI::PositiveNumber);
+
+  auto* restart = app.add_subcommand("restart", "Restart one module now");
+  restart->add_option("module", module, "Module name")->required();
+
+  auto* check = app.add_subcommand(
+      "check",
+      "Check that this lane can run: broker, manifest, programs, camera, audio, model, "
+      "disk, clock");
+  ce::CheckOptions check_options;
+  check->add_option("-m,--manifest", check_options.manifest,
+                    "Manifest to check (default: the running or last deployment)");
+  check->add_option("--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
+  check->add_flag("-v,--verbose", check_options.verbose, "Say how to fix each problem");
+  shared_option(check);
+
+  auto* monitor = app.add_subcommand(
+      "monitor", "Print the messages that arrive at the upstream broker ($upstream routes)");
+  ce::MonitorOptions monitor_options;
+  monitor->add_option("-m,--manifest", monitor_options.manifest,
+                      "Take the upstream broker from this manifest (default: the last deployment)");
+  monitor->add_option("--host", monitor_options.host, "Upstream broker host");
+  monitor->add_option("--port", monitor_options.port, "Upstream broker port");
+  monitor->add_option("--username", monitor_options.username, "User name on the upstream broker");
+  monitor->add_option("--password-env", monitor_options.password_env,
+                      "Environment variable holding the password");
+  monitor->add_option("--ca-file", monitor_options.ca_file, "CA certificate: connect with TLS");
+  monitor->add_option("--durable", monitor_options.durable,
+                      "Session name: the broker keeps messages for it while the monitor is away");
+  monitor->add_option("--count", monitor_options.count, "Stop after N messages");
+  monitor->add_option("--idle-timeout", monitor_options.idle_timeout,
+                      "Stop after this many seconds without a message");
+  monitor->add_option("--output", output, "text or json (one message per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  shared_option(monitor);
+
+  auto* module_cmd =
+      app.add_subcommand("module", "Run one built-in module (the runtime does this)");
   std::string module_name;
-  module->add_option("name", module_name, "camera, classifier, scale, checkout or speech")
+  module_cmd->add_option("name", module_name, "camera, classifier, scale, checkout or speech")
       ->required();
 
   CLI11_PARSE(app, argc, argv);
   ce::StateDir state = ce::StateDir::resolve(state_flag);
+  auto variables = [&] {
+    return std::map<std::string, std::string>{{"SHARED", ce::resolve_shared_dir(shared)},
+                                              {"STATE_DIR", state.root.string()}};
+  };
   try {
     if (*run) {
-      std::map<std::string, std::string> vars{{"SHARED", ce::resolve_shared_dir(shared)},
-                                              {"STATE_DIR", state.root.string()}};
-      ce::Deployment d = ce::load_manifest(manifest, vars);
-      return ce::run_agent(d, {state, ce::self_executable(), manifest, nullptr});
+      nlohmann::json expanded = ce::read_manifest_file(manifest, variables());
+      try {
+        ce::parse_manifest(expanded);
+      } catch (const ce::ManifestError& e) {
+        throw ce::ManifestError(manifest + ": " + e.what());
+      }
+      return ce::run_agent(expanded, {state, ce::self_executable(),
+                                      std::filesystem::absolute(manifest).string(), nullptr});
     }
     if (*demo) return ce::demo_command(state, demo_options);
     if (*list) return ce::list_command(state, output == "json");
-    if (*logs) return ce::logs_command(state, log_module, tail, follow);
-    if (*module) return ce::run_builtin_module(module_name);
+    if (*logs) return ce::logs_command(state, module, log_options);
+    if (*deploy) return ce::deploy_command(state, deploy_file, variables());
+    if (*twin) return ce::twin_command(state, module, assignments);
+    if (*call) return ce::call_command(state, module, method, payload, timeout_s);
+    if (*restart) return ce::restart_command(state, module);
+    if (*check) {
+      check_options.as_json = output == "json";
+      check_options.variables = variables();
+      return ce::check_command(state, check_options);
+    }
+    if (*monitor) {
+      monitor_options.as_json = output == "json";
+      monitor_options.variables = variables();
+      return ce::monitor_command(state, monitor_options);
+    }
+    if (*module_cmd) return ce::run_builtin_module(module_name);
+  } catch (const ce::MethodTimeout& e) {
+    std::cerr << "checkout-edge: " << e.what() << "\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "checkout-edge: " << e.what() << "\n";
     return 1;

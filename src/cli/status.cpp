@@ -1,37 +1,27 @@
 // `list` and `logs`: read what the runtime keeps in its state folder, so
 // they work from any shell while `run` is up.
-#include <signal.h>
+#include <sys/stat.h>
 
 #include <deque>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
+#include <regex>
 
 #include "checkout-edge/module.h"
 #include "cli/commands.h"
+#include "cli/runtime_connection.h"
 #include "common/stop_signal.h"
+#include "runtime/log_collector.h"
 #include "runtime/supervisor.h"
 
 namespace ce {
 
-static std::optional<nlohmann::json> read_agent(const StateDir& state) {
-  try {
-    return nlohmann::json::parse(read_file(state.agent_file()));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 int list_command(const StateDir& state, bool as_json) {
-  auto agent = read_agent(state);
-  bool alive = agent && agent->value("running", false) && agent->value("pid", 0) > 0 &&
-               kill(agent->value("pid", 0), 0) == 0;
-  if (!alive) {
-    std::cerr << "checkout-edge is not running with state folder " << state.root.string()
-              << ".\nStart it with: checkout-edge run --manifest config/deployment.json"
-                 " (or checkout-edge demo), or pass the --state-dir it runs with.\n";
+  auto agent = running_agent(state);
+  if (!agent) {
+    std::cerr << not_running_message(state) << "\n";
     return 1;
   }
   long long now = now_ms();
@@ -42,6 +32,7 @@ int list_command(const StateDir& state, bool as_json) {
                      {"status", m["status"]},
                      {"description", describe_module(m, now)},
                      {"version", m["version"]},
+                     {"health", m.value("health", "")},
                      {"pid", m["pid"]},
                      {"restarts", m["restarts"]}});
     std::cout << out.dump(2) << "\n";
@@ -53,31 +44,74 @@ int list_command(const StateDir& state, bool as_json) {
   for (auto& m : (*agent)["modules"])
     std::cout << std::setw(14) << m.value("name", "") << std::setw(10) << m.value("status", "")
               << std::setw(40) << describe_module(m, now) << m.value("version", "") << "\n";
+  if (auto up = agent->find("upstream"); up != agent->end() && up->value("configured", false)) {
+    std::cout << "\nupstream " << up->value("broker", "") << ": "
+              << (up->value("connected", false) ? "connected" : "not connected") << ", "
+              << up->value("queued", 0) << " queued, " << up->value("delivered", 0)
+              << " delivered, " << up->value("expired", 0) << " expired";
+    if (std::string e = up->value("lastError", ""); !e.empty() && !up->value("connected", false))
+      std::cout << " (" << e << ")";
+    std::cout << "\n";
+  }
   return 0;
 }
 
-int logs_command(const StateDir& state, const std::string& module, int tail, bool follow) {
+long long parse_duration_ms(const std::string& text) {
+  static const std::regex re(R"(^\s*(\d+)\s*(ms|s|m|h|d)?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re))
+    throw std::runtime_error("'" + text + "' is not a duration; write e.g. 30s, 10m, 2h or 1d");
+  long long n = std::stoll(m[1]);
+  std::string unit = m[2].matched ? m[2].str() : "s";
+  static const std::map<std::string, long long> ms{
+      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+  return n * ms.at(unit);
+}
+
+int logs_command(const StateDir& state, const std::string& module, const LogOptions& options) {
+  long long since = options.since.empty() ? -1 : now_ms() - parse_duration_ms(options.since);
   auto path = state.log_file(module);
-  std::ifstream in(path);
-  if (!in) {
+  auto files = log_files_oldest_first(path);
+  bool known = false;
+  if (auto agent = running_agent(state))
+    for (auto& m : (*agent)["modules"]) known |= m.value("name", "") == module;
+  if (files.empty() && !known) {
     std::cerr << "no logs for module '" << module << "' in " << path.parent_path().string()
               << "; `checkout-edge list` shows the module names\n";
     return 1;
   }
   std::deque<std::string> last;
-  std::string line;
-  while (std::getline(in, line)) {
-    last.push_back(line);
-    if (tail >= 0 && static_cast<int>(last.size()) > tail) last.pop_front();
+  bool keep = since < 0;  // a line without a stamp goes with the one before
+  for (auto& f : files) {
+    std::ifstream in(f);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (since >= 0)
+        if (long long t = parse_log_timestamp(line); t >= 0) keep = t >= since;
+      if (!keep) continue;
+      last.push_back(line);
+      if (options.tail >= 0 && static_cast<int>(last.size()) > options.tail) last.pop_front();
+    }
   }
   for (auto& l : last) std::cout << l << "\n";
   std::cout.flush();
-  if (!follow) return 0;
-  in.clear();
+  if (!options.follow) return 0;
+
+  // Follow the current file; when it is rotated away, reopen the new one.
+  std::ifstream in(path);
+  in.seekg(0, std::ios::end);
+  struct stat st {};
+  stat(path.c_str(), &st);
+  ino_t inode = st.st_ino;
+  std::string line;
   while (!wait_for_stop(std::chrono::milliseconds(200))) {
     while (std::getline(in, line)) std::cout << line << "\n";
     std::cout.flush();
     in.clear();
+    if (stat(path.c_str(), &st) == 0 && st.st_ino != inode) {
+      inode = st.st_ino;
+      in = std::ifstream(path);
+    }
   }
   return 0;
 }

@@ -31,6 +31,7 @@ HubClient::HubClient(const std::string& client_id, std::string host, int port)
   mosquitto_message_v5_callback_set(
       mosq_, reinterpret_cast<void (*)(mosquitto*, void*, const mosquitto_message*,
                                        const mosquitto_property*)>(&HubClient::on_message));
+  mosquitto_disconnect_callback_set(mosq_, &HubClient::on_disconnect);
   mosquitto_reconnect_delay_set(mosq_, 1, 5, false);
 }
 
@@ -72,6 +73,17 @@ void HubClient::on_connect(mosquitto*, void* self, int rc, int, const void*) {
   client->connected_ = true;
 }
 
+bool HubClient::connected() {
+  std::lock_guard lock(mutex_);
+  return connected_;
+}
+
+void HubClient::on_disconnect(mosquitto*, void* self, int) {
+  auto* client = static_cast<HubClient*>(self);
+  std::lock_guard lock(client->mutex_);
+  client->connected_ = false;
+}
+
 void HubClient::resubscribe() {
   std::vector<std::pair<std::string, int>> patterns;
   {
@@ -90,6 +102,14 @@ void HubClient::subscribe(const std::string& pattern, Handler handler, int qos) 
   int rc = mosquitto_subscribe_v5(mosq_, nullptr, pattern.c_str(), qos, 0, nullptr);
   if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
     throw std::runtime_error("cannot subscribe to " + pattern + ": " + mosquitto_error(rc));
+}
+
+void HubClient::unsubscribe(const std::string& pattern) {
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(subscriptions_, [&](auto& s) { return s.pattern == pattern; });
+  }
+  mosquitto_unsubscribe_v5(mosq_, nullptr, pattern.c_str(), nullptr);
 }
 
 void HubClient::publish(const std::string& topic, const Message& message, int qos, bool retain) {

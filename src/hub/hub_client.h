@@ -29,12 +29,15 @@ class HubClient {
 
   // Subscriptions are remembered and renewed after a reconnect.
   void subscribe(const std::string& pattern, Handler handler, int qos = 1);
+  void unsubscribe(const std::string& pattern);
   void publish(const std::string& topic, const Message& message, int qos = 1, bool retain = false);
+  bool connected();
   // Waits for a handler in progress, then drops every later message.
   void stop_dispatch();
 
  private:
   static void on_connect(mosquitto*, void* self, int rc, int flags, const void* props);
+  static void on_disconnect(mosquitto*, void* self, int rc);
   static void on_message(mosquitto*, void* self, const void* msg, const void* props);
   void resubscribe();
 

@@ -1,9 +1,13 @@
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdlib>
+#include <iostream>
 #include <stdexcept>
 
 #include "checkout-edge/module.h"
 #include "hub/hub_client.h"
+#include "hub/method_call.h"
 #include "hub/topics.h"
 
 namespace ce {
@@ -25,11 +29,87 @@ std::unique_ptr<ModuleClient> ModuleClient::from_environment() {
 }
 
 ModuleClient::ModuleClient(std::string module_id, std::string host, int port)
-    : id_(std::move(module_id)), hub_(std::make_unique<HubClient>(id_, std::move(host), port)) {
+    : id_(std::move(module_id)),
+      hub_(std::make_unique<HubClient>(id_, std::move(host), port)),
+      started_ms_(now_ms()) {
   hub_->connect();
+  on_method("ping", [this](const nlohmann::json&) {
+    return MethodResult{
+        200,
+        {{"module", id_},
+         {"pid", getpid()},
+         {"uptimeMs", now_ms() - started_ms_},
+         {"version", std::getenv("CE_MODULE_VERSION") ? std::getenv("CE_MODULE_VERSION") : ""}}};
+  });
+  hub_->subscribe(topics::method(id_, "+"), [this](const std::string& topic, const Message& m) {
+    std::string name = topic.substr(topic.rfind('/') + 1);
+    std::string reply_to = m.property("replyTo");
+    if (reply_to.empty()) return;  // nobody to answer
+    MethodResult result;
+    MethodHandler handler;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = methods_.find(name); it != methods_.end()) handler = it->second;
+    }
+    if (!handler) {
+      std::string known;
+      std::lock_guard lock(mutex_);
+      for (auto& [k, _] : methods_) known += (known.empty() ? "" : ", ") + k;
+      result = {404,
+                {{"error", "module '" + id_ + "' has no method '" + name + "'; it has: " + known}}};
+    } else {
+      try {
+        nlohmann::json request =
+            m.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(m.body);
+        result = handler(request);
+      } catch (const nlohmann::json::exception& e) {
+        result = {
+            400,
+            {{"error", std::string("the method's payload is not valid JSON or lacks a field: ") +
+                           e.what()}}};
+      } catch (const std::exception& e) {
+        result = {500, {{"error", e.what()}}};
+      }
+    }
+    try {
+      reply_to_method(*hub_, m, result);
+    } catch (const std::exception& e) {
+      std::cerr << id_ << ": cannot answer method " << name << ": " << e.what() << "\n";
+    }
+  });
+  long long interval = 1000;
+  if (const char* v = std::getenv("CE_HEARTBEAT_MS")) interval = std::max(50LL, std::atoll(v));
+  heartbeat_ =
+      std::thread([this, interval] { heartbeat_loop(std::chrono::milliseconds(interval)); });
 }
 
-ModuleClient::~ModuleClient() = default;
+ModuleClient::~ModuleClient() {
+  {
+    std::lock_guard lock(heartbeat_mutex_);
+    heartbeat_stop_ = true;
+  }
+  heartbeat_cv_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void ModuleClient::heartbeat_loop(std::chrono::milliseconds interval) {
+  std::unique_lock lock(heartbeat_mutex_);
+  while (!heartbeat_stop_) {
+    lock.unlock();
+    try {
+      hub_->publish(topics::heartbeat(id_), Message::with_json({{"pid", getpid()}}), 0);
+    } catch (const std::exception&) {
+      // Not connected right now; the runtime notices the silence.
+    }
+    lock.lock();
+    heartbeat_cv_.wait_for(lock, interval, [this] { return heartbeat_stop_; });
+  }
+}
+
+void ModuleClient::on_method(const std::string& name, MethodHandler handler) {
+  std::lock_guard lock(mutex_);
+  methods_[name] = std::move(handler);
+}
 
 void ModuleClient::on_input(const std::string& input, InputHandler handler) {
   hub_->subscribe(topics::input(id_, input),
@@ -76,7 +156,13 @@ void ModuleClient::on_desired_change(DesiredHandler handler) {
 void ModuleClient::stop_receiving() { hub_->stop_dispatch(); }
 
 void ModuleClient::report(const nlohmann::json& reported) {
-  hub_->publish(topics::reported(id_), Message::with_json(reported), 1, true);
+  nlohmann::json all;
+  {
+    std::lock_guard lock(mutex_);
+    reported_.merge_patch(reported);
+    all = reported_;
+  }
+  hub_->publish(topics::reported(id_), Message::with_json(all), 1, true);
 }
 
 }  // namespace ce

@@ -4,16 +4,21 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "common/stop_signal.h"
 #include "hub/hub_client.h"
+#include "hub/method_call.h"
 #include "hub/topics.h"
 #include "runtime/broker.h"
+#include "runtime/deployer.h"
 #include "runtime/router.h"
 #include "runtime/supervisor.h"
+#include "runtime/upstream.h"
 
 namespace ce {
 
@@ -31,87 +36,314 @@ int take_lock(const StateDir& state) {
   return fd;
 }
 
-void write_state(const StateDir& state, const AgentOptions& options, int hub_port,
-                 const Supervisor& supervisor, const Router* router, bool running) {
+// A deployment applied but not yet proven: its new modules must run and
+// heartbeat for deploy_stable before deploy_timeout, or it is rolled back.
+struct PendingDeploy {
+  Message request;
+  nlohmann::json previous_manifest;
+  Deployment previous;
+  DeploymentChanges changes;
+  std::vector<std::string> watch;
+  long long deadline_ms = 0;
+};
+
+class Agent {
+ public:
+  Agent(nlohmann::json manifest, const AgentOptions& options)
+      : options_(options), state_(options.state), manifest_(std::move(manifest)) {
+    deployment_ = parse_manifest(manifest_);
+  }
+
+  int run();
+
+ private:
+  void write_state(bool running);
+  void handle(const std::string& method, const Message& request);
+  void begin_deploy(const Message& request);
+  void check_pending_deploy();
+  void save_manifest(const nlohmann::json& manifest, bool keep_previous);
+  MethodResult update_desired(const nlohmann::json& request);
+
+  const AgentOptions& options_;
+  const StateDir& state_;
+  nlohmann::json manifest_;  // what runs now, expanded
+  Deployment deployment_;
+  int port_ = 0;
+  long long started_ms_ = now_ms();
+  std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<HubClient> hub_;
+  std::unique_ptr<UpstreamForwarder> upstream_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<Deployer> deployer_;
+  std::optional<PendingDeploy> pending_;
+
+  std::mutex requests_mutex_;
+  std::deque<std::pair<std::string, Message>> requests_;  // from the hub's thread
+};
+
+void Agent::write_state(bool running) {
   nlohmann::json j{{"pid", running ? getpid() : 0},
                    {"running", running},
+                   {"startedMs", started_ms_},
                    {"updatedMs", now_ms()},
-                   {"hubPort", hub_port},
-                   {"manifest", options.manifest_source},
-                   {"modules", supervisor.snapshot()}};
-  if (router) j["hub"] = {{"routed", router->routed()}, {"unrouted", router->unrouted()}};
-  write_file_atomically(state.agent_file(), j.dump(2));
+                   {"hubPort", port_},
+                   {"manifest", options_.manifest_source},
+                   {"modules", supervisor_->snapshot()}};
+  if (router_) j["hub"] = {{"routed", router_->routed()}, {"unrouted", router_->unrouted()}};
+  if (upstream_) j["upstream"] = upstream_->status();
+  write_file_atomically(state_.agent_file(), j.dump(2));
 }
 
-}  // namespace
+void Agent::save_manifest(const nlohmann::json& manifest, bool keep_previous) {
+  std::error_code ec;
+  if (keep_previous && std::filesystem::exists(state_.deployment_file()))
+    std::filesystem::copy_file(state_.deployment_file(), state_.previous_deployment_file(),
+                               std::filesystem::copy_options::overwrite_existing, ec);
+  write_file_atomically(state_.deployment_file(), manifest.dump(2));
+}
 
-int run_agent(const Deployment& deployment, const AgentOptions& options) {
-  const StateDir& state = options.state;
-  std::filesystem::create_directories(state.root);
-  int lock_fd = take_lock(state);
+void Agent::handle(const std::string& method, const Message& request) {
+  auto reply = [&](MethodResult r) {
+    try {
+      reply_to_method(*hub_, request, r);
+    } catch (const std::exception& e) {
+      std::cerr << "runtime: cannot answer " << method << ": " << e.what() << "\n";
+    }
+  };
+  nlohmann::json payload;
+  try {
+    payload = request.body.empty() ? nlohmann::json::object() : request.json();
+  } catch (const nlohmann::json::exception& e) {
+    return reply({400, {{"error", std::string("the payload is not JSON: ") + e.what()}}});
+  }
+  if (method == "ping")
+    return reply({200, {{"pid", getpid()}, {"uptimeMs", now_ms() - started_ms_}}});
+  if (method == "restartModule") {
+    std::string id = payload.value("id", "");
+    if (!supervisor_->find(id))
+      return reply({404, {{"error", "no module '" + id + "'; `checkout-edge list` shows them"}}});
+    std::cerr << "runtime: restarting " << id << " as asked\n";
+    supervisor_->restart(id);
+    return reply({200, {{"restarted", id}}});
+  }
+  if (method == "updateDesired") return reply(update_desired(payload));
+  if (method == "deploy") return begin_deploy(request);
+  reply({404,
+         {{"error", "the runtime has no method '" + method +
+                        "'; it has: deploy, ping, restartModule, updateDesired"}}});
+}
 
-  int port = deployment.runtime.hub_port ? deployment.runtime.hub_port : find_free_loopback_port();
-  if (deployment.runtime.hub_port && port_accepts_connections(port))
-    throw std::runtime_error("hub port " + std::to_string(port) +
+MethodResult Agent::update_desired(const nlohmann::json& request) {
+  std::string id = request.value("id", "");
+  auto patch = request.find("patch");
+  if (patch == request.end() || !patch->is_object())
+    return {400, {{"error", "updateDesired needs {\"id\": MODULE, \"patch\": {...}}"}}};
+  if (pending_) return {409, {{"error", "a deployment is in progress; try again when it ends"}}};
+  auto& content = manifest_["modulesContent"];
+  bool declared = false;
+  for (auto& m : deployment_.modules) declared |= m.name == id;
+  if (!declared)
+    return {404, {{"error", "no module '" + id + "' in the deployment; `checkout-edge list`"}}};
+  nlohmann::json candidate = manifest_;
+  auto& section = candidate["modulesContent"][id];
+  if (!section.is_object()) section = nlohmann::json::object();
+  // Both spellings of the desired properties are accepted; patch the one in use.
+  nlohmann::json* desired = nullptr;
+  if (section.contains("properties") && section["properties"].contains("desired"))
+    desired = &section["properties"]["desired"];
+  else
+    desired = &section["properties.desired"];
+  if (!desired->is_object()) *desired = nlohmann::json::object();
+  desired->merge_patch(*patch);
+  Deployment next;
+  try {
+    next = parse_manifest(candidate);
+  } catch (const ManifestError& e) {
+    return {400, {{"error", e.what()}}};
+  }
+  (void)content;
+  deployer_->apply(deployment_, next);
+  manifest_ = std::move(candidate);
+  deployment_ = std::move(next);
+  save_manifest(manifest_, true);
+  for (auto& m : deployment_.modules)
+    if (m.name == id) return {200, {{"desired", m.desired}}};
+  return {200, nlohmann::json::object()};
+}
+
+void Agent::begin_deploy(const Message& request) {
+  auto reply = [&](MethodResult r) { reply_to_method(*hub_, request, r); };
+  if (pending_)
+    return reply(
+        {409, {{"error", "another deployment is still being checked; wait for it to finish"}}});
+  nlohmann::json manifest;
+  Deployment next;
+  try {
+    manifest = request.json().at("manifest");
+    next = parse_manifest(manifest);
+  } catch (const std::exception& e) {
+    return reply(
+        {400, {{"error", std::string("the manifest is not valid, nothing changed: ") + e.what()}}});
+  }
+  std::cerr << "runtime: applying a new deployment\n";
+  PendingDeploy p;
+  p.request = request;
+  p.previous = deployment_;
+  p.previous_manifest = manifest_;
+  p.changes = deployer_->apply(deployment_, next);
+  for (auto& name : p.changes.started())
+    for (auto& m : next.modules)
+      if (m.name == name && m.running) p.watch.push_back(name);
+  p.deadline_ms = now_ms() + next.runtime.deploy_timeout.count();
+  manifest_ = std::move(manifest);
+  deployment_ = std::move(next);
+  pending_ = std::move(p);
+  check_pending_deploy();
+}
+
+void Agent::check_pending_deploy() {
+  if (!pending_) return;
+  long long now = now_ms();
+  std::string unhealthy;
+  for (auto& name : pending_->watch) {
+    const ModuleProcess* m = supervisor_->find(name);
+    bool healthy = m && m->status == ModuleStatus::Running && m->last_heartbeat_ms > 0 &&
+                   now - m->started_ms >= deployment_.runtime.deploy_stable.count();
+    if (healthy) continue;
+    std::string why =
+        !m ? "it is gone"
+        : m->status == ModuleStatus::Running
+            ? (m->last_heartbeat_ms ? "it has not stayed up long enough" : "it sent no heartbeat")
+            : std::string("it is ") + to_string(m->status) +
+                  (m->exited_ms
+                       ? (m->exit_signal ? " (signal " + std::to_string(m->exit_signal) + ")"
+                                         : " (exit " + std::to_string(m->exit_code) + ")")
+                       : "");
+    unhealthy += (unhealthy.empty() ? "" : "; ") + name + ": " + why;
+    // A module that gave up will not recover by waiting.
+    if (m && m->status == ModuleStatus::Failed) now = pending_->deadline_ms;
+  }
+  if (unhealthy.empty()) {
+    save_manifest(manifest_, true);
+    nlohmann::json body = pending_->changes.to_json();
+    body["applied"] = true;
+    std::cerr << "runtime: deployment applied: " << body.dump() << "\n";
+    reply_to_method(*hub_, pending_->request, {200, body});
+    pending_.reset();
+    return;
+  }
+  if (now < pending_->deadline_ms) return;
+  std::cerr << "runtime: the new deployment did not become healthy (" << unhealthy
+            << "); rolling back to the previous one\n";
+  Deployment failed = deployment_;
+  deployer_->apply(failed, pending_->previous);
+  deployment_ = pending_->previous;
+  manifest_ = pending_->previous_manifest;
+  nlohmann::json body = pending_->changes.to_json();
+  body["applied"] = false;
+  body["rolledBack"] = true;
+  body["error"] = "the new deployment did not become healthy within " +
+                  std::to_string(failed.runtime.deploy_timeout.count() / 1000) + " s (" +
+                  unhealthy + "); rolled back to the previous deployment, which is running again";
+  reply_to_method(*hub_, pending_->request, {500, body});
+  pending_.reset();
+}
+
+int Agent::run() {
+  std::filesystem::create_directories(state_.root);
+  int lock_fd = take_lock(state_);
+  const RuntimeSettings& rt = deployment_.runtime;
+
+  port_ = rt.hub_port ? rt.hub_port : find_free_loopback_port();
+  if (rt.hub_port && port_accepts_connections(port_))
+    throw std::runtime_error("hub port " + std::to_string(port_) +
                              " is already in use; choose another runtime.settings.hubPort or 0");
 
   std::map<std::string, std::string> env{{"CE_HUB_HOST", "127.0.0.1"},
-                                         {"CE_HUB_PORT", std::to_string(port)},
-                                         {"CE_RUNTIME_STARTED_MS", std::to_string(now_ms())}};
-  Supervisor supervisor(state, deployment.runtime, env);
+                                         {"CE_HUB_PORT", std::to_string(port_)},
+                                         {"CE_RUNTIME_STARTED_MS", std::to_string(started_ms_)}};
+  supervisor_ = std::make_unique<Supervisor>(state_, rt, env);
 
   ModuleSpec hub_spec;
   hub_spec.name = "edgeHub";
   hub_spec.version = "mosquitto";
   hub_spec.restart_policy = RestartPolicy::Always;
-  supervisor.add(hub_spec, prepare_broker(state, port));
-  for (int i = 0; i < 100 && !port_accepts_connections(port); ++i) {
-    supervisor.tick();
+  hub_spec.startup_order = -1;  // first up, last down
+  supervisor_->add(hub_spec, prepare_broker(state_, port_));
+  for (int i = 0; i < 100 && !port_accepts_connections(port_); ++i) {
+    supervisor_->tick();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (!port_accepts_connections(port))
-    throw std::runtime_error("the broker did not start on port " + std::to_string(port) + "; see " +
-                             state.log_file("edgeHub").string());
+  if (!port_accepts_connections(port_))
+    throw std::runtime_error("the broker did not start on port " + std::to_string(port_) +
+                             "; see " + state_.log_file("edgeHub").string());
 
-  HubClient hub("$edgeAgent", "127.0.0.1", port);
-  hub.connect();
-  Router router(hub, deployment.routes);
+  hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_);
+  hub_->connect();
+  std::filesystem::create_directories(state_.hub_dir());
+  upstream_ = std::make_unique<UpstreamForwarder>(state_.upstream_queue_file().string());
+  upstream_->configure(deployment_.upstream);
+  router_ = std::make_unique<Router>(*hub_, deployment_.routes,
+                                     [this](const Message& m) { upstream_->send(m); });
+  deployer_ =
+      std::make_unique<Deployer>(*supervisor_, *hub_, *router_, *upstream_, options_.self_exe);
+  hub_->subscribe(topics::all_heartbeats, [this](const std::string& topic, const Message&) {
+    supervisor_->note_heartbeat(topic.substr(topic.rfind('/') + 1));
+  });
+  hub_->subscribe(topics::method(kAgentId, "+"),
+                  [this](const std::string& topic, const Message& m) {
+                    std::lock_guard lock(requests_mutex_);
+                    requests_.emplace_back(topic.substr(topic.rfind('/') + 1), m);
+                  });
 
-  // Desired properties are retained, so a module gets them whenever it
-  // (re)connects, without asking.
-  for (auto& m : deployment.modules)
-    hub.publish(topics::desired(m.name), Message::with_json(m.desired), 1, true);
-
-  for (auto& m : deployment.modules) {
-    std::vector<std::string> command =
-        m.command.empty() ? std::vector<std::string>{options.self_exe, "module", m.builtin}
-                          : m.command;
-    supervisor.add(m, command);
-  }
-  write_state(state, options, port, supervisor, &router, true);
-  std::cerr << "runtime: hub on 127.0.0.1:" << port << ", " << deployment.modules.size()
-            << " modules, " << deployment.routes.size() << " routes; state in " << state.root
+  deployer_->apply(Deployment{rt, {}, {}, deployment_.upstream}, deployment_);
+  save_manifest(manifest_, false);
+  write_state(true);
+  std::cerr << "runtime: hub on 127.0.0.1:" << port_ << ", " << deployment_.modules.size()
+            << " modules, " << deployment_.routes.size() << " routes; state in " << state_.root
             << "\n";
-  if (options.on_ready) options.on_ready(port);
+  if (options_.on_ready) options_.on_ready(port_);
 
   // agent.json is rewritten when a module changes state, and every few
   // seconds for the hub's counters; `list` derives "Up 3 minutes" itself.
-  std::string last_modules = supervisor.snapshot().dump();
+  std::string last_modules = supervisor_->snapshot().dump();
   long long last_write = now_ms();
   while (!wait_for_stop(std::chrono::milliseconds(100))) {
-    supervisor.tick();
-    std::string modules = supervisor.snapshot().dump();
-    if (modules != last_modules || now_ms() - last_write >= 5000) {
-      write_state(state, options, port, supervisor, &router, true);
+    // The broker sends no heartbeats of its own: it is healthy while it answers.
+    if (hub_->connected()) supervisor_->note_heartbeat("edgeHub");
+    supervisor_->tick();
+    std::deque<std::pair<std::string, Message>> requests;
+    {
+      std::lock_guard lock(requests_mutex_);
+      requests.swap(requests_);
+    }
+    for (auto& [method, request] : requests) handle(method, request);
+    check_pending_deploy();
+    std::string modules = supervisor_->snapshot().dump();
+    if (modules != last_modules || now_ms() - last_write >= 2000) {
+      write_state(true);
       last_modules = std::move(modules);
       last_write = now_ms();
     }
   }
   std::cerr << "runtime: stopping modules\n";
-  supervisor.stop_all();
-  write_state(state, options, port, supervisor, nullptr, false);
+  if (pending_)
+    reply_to_method(*hub_, pending_->request,
+                    {503, {{"error", "the runtime stopped before the deployment was checked"}}});
+  hub_->stop_dispatch();
+  supervisor_->stop_all();
+  router_.reset();
+  write_state(false);
+  upstream_.reset();
   close(lock_fd);
   return 0;
+}
+
+}  // namespace
+
+int run_agent(const nlohmann::json& manifest, const AgentOptions& options) {
+  Agent agent(manifest, options);
+  return agent.run();
 }
 
 }  // namespace ce

@@ -1,8 +1,11 @@
-// The runtime: starts the hub (broker + router), hands each module its
-// desired properties, then supervises the modules until told to stop.
+// The runtime: starts the hub (broker + router + upstream forwarder), hands
+// each module its desired properties, supervises the modules, and answers
+// the CLI's methods (deploy, restartModule, updateDesired, ping) until told
+// to stop.
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "runtime/manifest.h"
@@ -18,10 +21,14 @@ struct AgentOptions {
   std::function<void(int hub_port)> on_ready;
 };
 
-// Runs until SIGINT/SIGTERM or request_stop(). Throws on a start-up failure
-// with a message that says what to do.
-int run_agent(const Deployment& deployment, const AgentOptions& options);
+// `manifest` is expanded (no ${VAR}s left): it is kept as the last good
+// deployment. Runs until SIGINT/SIGTERM or request_stop(). Throws on a
+// start-up failure with a message that says what to do.
+int run_agent(const nlohmann::json& manifest, const AgentOptions& options);
 
 std::string self_executable();
+
+// The runtime's own id on the hub, for `checkout-edge call $edgeAgent ...`.
+inline constexpr const char* kAgentId = "$edgeAgent";
 
 }  // namespace ce

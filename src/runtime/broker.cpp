@@ -41,7 +41,7 @@ bool port_accepts_connections(int port) {
   return ok;
 }
 
-static std::string find_mosquitto() {
+std::string find_mosquitto() {
   for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"})
     if (access(p, X_OK) == 0) return p;
   throw std::runtime_error(

@@ -14,6 +14,8 @@ bool port_accepts_connections(int port);
 
 // Writes the broker configuration and returns the command that starts it.
 // Throws with install instructions when mosquitto is missing.
+// The mosquitto program; throws saying how to install it when it is missing.
+std::string find_mosquitto();
 std::vector<std::string> prepare_broker(const StateDir& state, int port);
 
 }  // namespace ce

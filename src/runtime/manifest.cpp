@@ -1,5 +1,7 @@
 #include "runtime/manifest.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -122,11 +124,24 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
   if (rt.hub_port > 65535)
     fail(sp + ".hubPort", "a TCP port (0 for any free one)", &(*s)["hubPort"]);
   rt.backoff_base =
-      std::chrono::milliseconds(number_field(*s, "restartBackoffBaseMs", sp, 1000, 0));
+      std::chrono::milliseconds(number_field(*s, "restartBackoffBaseMs", sp, 10000, 0));
   rt.backoff_cap =
       std::chrono::milliseconds(number_field(*s, "restartBackoffMaxMs", sp, 300000, 0));
   rt.healthy_after = std::chrono::milliseconds(number_field(*s, "healthyAfterMs", sp, 60000, 0));
   rt.max_restarts = static_cast<int>(number_field(*s, "maxRestarts", sp, 10, 0));
+  auto ms = [&](const char* key, std::chrono::milliseconds fallback, long long min) {
+    return std::chrono::milliseconds(number_field(*s, key, sp, fallback.count(), min));
+  };
+  rt.heartbeat_interval = ms("heartbeatIntervalMs", rt.heartbeat_interval, 50);
+  rt.heartbeat_timeout = ms("heartbeatTimeoutMs", rt.heartbeat_timeout, 100);
+  if (rt.heartbeat_timeout <= rt.heartbeat_interval)
+    fail(sp + ".heartbeatTimeoutMs",
+         "more than heartbeatIntervalMs (" + std::to_string(rt.heartbeat_interval.count()) + ")",
+         &(*s)["heartbeatTimeoutMs"]);
+  rt.deploy_timeout = ms("deployTimeoutMs", rt.deploy_timeout, 100);
+  rt.deploy_stable = ms("deployStableMs", rt.deploy_stable, 0);
+  rt.log_max_bytes = number_field(*s, "logMaxBytes", sp, rt.log_max_bytes, 1024);
+  rt.log_files = static_cast<int>(number_field(*s, "logFiles", sp, rt.log_files, 1));
   return rt;
 }
 
@@ -136,19 +151,14 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
     throw ManifestError(
         path + ": module name '" + name +
         "' must be letters, digits, '-' or '_' (it becomes a topic and a file name)");
+  if (name == "edgeHub" || name == "edgeAgent")
+    throw ManifestError(path + ": '" + name +
+                        "' is the runtime's own name; give the module another one");
   if (!m.is_object()) fail(path, "an object describing the module", &m);
   ModuleSpec spec;
   spec.name = name;
+  spec.definition = m;
   std::string type = string_field(m, "type", path, "");
-  if (type == "docker") {
-    std::string image;
-    if (auto s = m.find("settings"); s != m.end() && s->is_object())
-      image = string_field(*s, "image", path + ".settings", "");
-    throw ManifestError(path + ": module '" + name + "' is a Docker container" +
-                        (image.empty() ? "" : " (image " + image + ")") +
-                        "; this runtime starts native processes and has no container engine. "
-                        "Use \"type\": \"process\" with settings.module or settings.command");
-  }
   if (type != "process")
     fail(path + ".type", "\"process\"", m.contains("type") ? &m["type"] : nullptr);
 
@@ -209,12 +219,95 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
   return spec;
 }
 
+// An Azure IoT Edge manifest for Docker: say once which modules need a
+// container engine, rather than failing on the first field that differs.
+void refuse_containers(const nlohmann::json& agent, const std::string& apath) {
+  auto modules = agent.find("modules");
+  if (modules == agent.end() || !modules->is_object()) return;
+  std::string containers;
+  for (auto& [name, m] : modules->items()) {
+    if (!m.is_object() || m.value("type", "") != "docker") continue;
+    std::string image;
+    if (auto s = m.find("settings"); s != m.end() && s->is_object() && (*s)["image"].is_string())
+      image = (*s)["image"].get<std::string>();
+    containers +=
+        (containers.empty() ? "" : ", ") + name + (image.empty() ? "" : " (" + image + ")");
+  }
+  if (containers.empty()) return;
+  throw ManifestError(apath + ".modules: " + containers +
+                      (containers.find(',') == std::string::npos ? " is a Docker container"
+                                                                 : " are Docker containers") +
+                      "; this runtime starts native processes and has no container engine. "
+                      "Give each module \"type\": \"process\" with settings.module (a built-in "
+                      "module) or settings.command (a program)");
+}
+
+// Checked before ${VAR}s: a Docker manifest's registry credentials are not ours to need.
+void refuse_container_manifest(const nlohmann::json& original) {
+  if (!original.is_object() || !original.contains("modulesContent") ||
+      !original["modulesContent"].is_object())
+    return;
+  const auto& content = original["modulesContent"];
+  if (auto a = content.find("$edgeAgent"); a != content.end())
+    if (const nlohmann::json* desired = desired_of(*a); desired && desired->is_object())
+      refuse_containers(*desired, "modulesContent.$edgeAgent.properties.desired");
+}
+
+UpstreamSettings parse_upstream(const nlohmann::json& hub, const std::string& hpath) {
+  UpstreamSettings up;
+  if (auto sf = hub.find("storeAndForwardConfiguration"); sf != hub.end()) {
+    if (!sf->is_object()) fail(hpath + ".storeAndForwardConfiguration", "an object", &*sf);
+    up.time_to_live_secs =
+        number_field(*sf, "timeToLiveSecs", hpath + ".storeAndForwardConfiguration", 7200, 1);
+  }
+  auto u = hub.find("upstream");
+  if (u == hub.end()) return up;
+  std::string upath = hpath + ".upstream";
+  if (!u->is_object()) fail(upath, "an object {\"host\": ..., \"port\": ...}", &*u);
+  for (const char* secret : {"password", "key", "sasKey", "connectionString"})
+    if (u->contains(secret))
+      throw ManifestError(upath + "." + secret +
+                          ": secrets do not belong in a manifest (it is copied to every lane and "
+                          "into logs); put the password in an environment variable and name it "
+                          "in passwordEnv");
+  up.host = string_field(*u, "host", upath, "");
+  if (up.host.empty()) fail(upath + ".host", "the upstream broker's host name", nullptr);
+  up.port = static_cast<int>(number_field(*u, "port", upath, 1883, 1));
+  if (up.port > 65535) fail(upath + ".port", "a TCP port", &(*u)["port"]);
+  char host[256] = "checkout-edge";
+  gethostname(host, sizeof host - 1);
+  up.client_id = string_field(*u, "clientId", upath, host);
+  up.topic = string_field(*u, "topic", upath, "devices/" + up.client_id + "/messages/events");
+  up.username = string_field(*u, "username", upath, "");
+  up.password_env = string_field(*u, "passwordEnv", upath, "");
+  if (auto t = u->find("tls"); t != u->end()) {
+    if (!t->is_object()) fail(upath + ".tls", "an object {\"caFile\": ...}", &*t);
+    up.tls = true;
+    up.ca_file = string_field(*t, "caFile", upath + ".tls", "");
+    up.cert_file = string_field(*t, "certFile", upath + ".tls", "");
+    up.key_file = string_field(*t, "keyFile", upath + ".tls", "");
+    if (up.ca_file.empty()) fail(upath + ".tls.caFile", "the CA certificate file", nullptr);
+    if (up.cert_file.empty() != up.key_file.empty())
+      fail(upath + ".tls", "both certFile and keyFile, or neither", &*t);
+  }
+  return up;
+}
+
 }  // namespace
+
+nlohmann::json expand_manifest(const nlohmann::json& manifest,
+                               const std::map<std::string, std::string>& variables) {
+  nlohmann::json out = manifest;
+  expand(out, "", variables);
+  return out;
+}
+
+bool same_process(const ModuleSpec& a, const ModuleSpec& b) { return a.definition == b.definition; }
 
 Deployment parse_manifest(const nlohmann::json& original,
                           const std::map<std::string, std::string>& variables) {
-  nlohmann::json manifest = original;
-  expand(manifest, "", variables);
+  refuse_container_manifest(original);
+  nlohmann::json manifest = expand_manifest(original, variables);
   if (!manifest.is_object()) fail("the top level", "a JSON object", &manifest);
   const auto& content = require_object(manifest, "modulesContent", "");
   const std::string cpath = "modulesContent";
@@ -252,6 +345,7 @@ Deployment parse_manifest(const nlohmann::json& original,
     const nlohmann::json* hub = desired_of(*hub_it);
     std::string hpath = cpath + ".$edgeHub.properties.desired";
     if (!hub || !hub->is_object()) fail(hpath, "an object", hub);
+    d.upstream = parse_upstream(*hub, hpath);
     if (auto routes = hub->find("routes"); routes != hub->end()) {
       if (!routes->is_object()) fail(hpath + ".routes", "an object of name: route", &*routes);
       for (auto& [name, r] : routes->items()) {
@@ -284,7 +378,8 @@ Deployment parse_manifest(const nlohmann::json& original,
   return d;
 }
 
-Deployment load_manifest(const std::string& path, std::map<std::string, std::string> variables) {
+nlohmann::json read_manifest_file(const std::string& path,
+                                  std::map<std::string, std::string> variables) {
   std::ifstream in(path);
   if (!in) throw ManifestError(path + ": cannot open the manifest file: " + strerror(errno));
   nlohmann::json j;
@@ -293,10 +388,24 @@ Deployment load_manifest(const std::string& path, std::map<std::string, std::str
   } catch (const nlohmann::json::parse_error& e) {
     throw ManifestError(path + ": not valid JSON: " + e.what());
   }
+  try {
+    refuse_container_manifest(j);
+  } catch (const ManifestError& e) {
+    throw ManifestError(path + ": " + e.what());
+  }
   variables.emplace("MANIFEST_DIR",
                     std::filesystem::absolute(path).parent_path().lexically_normal().string());
   try {
-    return parse_manifest(j, variables);
+    return expand_manifest(j, variables);
+  } catch (const ManifestError& e) {
+    throw ManifestError(path + ": " + e.what());
+  }
+}
+
+Deployment load_manifest(const std::string& path, std::map<std::string, std::string> variables) {
+  nlohmann::json j = read_manifest_file(path, std::move(variables));
+  try {
+    return parse_manifest(j);
   } catch (const ManifestError& e) {
     throw ManifestError(path + ": " + e.what());
   }

@@ -35,21 +35,58 @@ struct ModuleSpec {
   std::vector<std::string> command;  // empty: built-in `builtin`
   std::string builtin;
   nlohmann::json desired = nlohmann::json::object();
+  nlohmann::json definition;  // the manifest's entry, to tell what changed
 };
 
 struct RuntimeSettings {
-  int hub_port = 0;  // 0: any free loopback port
-  std::chrono::milliseconds backoff_base{1000};
+  int hub_port = 0;                               // 0: any free loopback port
+  std::chrono::milliseconds backoff_base{10000};  // IoT Edge: min(10 s x 2^n, 300 s)
   std::chrono::milliseconds backoff_cap{300000};
   std::chrono::milliseconds healthy_after{60000};  // resets the restart count
   int max_restarts = 10;                           // then the module is failed
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_timeout{10000};  // on-unhealthy restarts after this silence
+  // `deploy` rolls back unless each changed module runs and heartbeats for
+  // deploy_stable within deploy_timeout.
+  std::chrono::milliseconds deploy_timeout{60000};
+  std::chrono::milliseconds deploy_stable{5000};
+  long long log_max_bytes = 10 * 1024 * 1024;
+  int log_files = 3;
+};
+
+// Where `$upstream` messages go: an MQTT broker off the lane. The password
+// never sits in the manifest: it is read from the environment variable
+// named by passwordEnv.
+struct UpstreamSettings {
+  std::string host;  // empty: no upstream; messages wait on disk
+  int port = 1883;
+  std::string client_id;
+  std::string topic;  // default devices/<clientId>/messages/events
+  std::string username;
+  std::string password_env;
+  bool tls = false;
+  std::string ca_file, cert_file, key_file;
+  long long time_to_live_secs = 7200;
+  bool operator==(const UpstreamSettings&) const = default;
 };
 
 struct Deployment {
   RuntimeSettings runtime;
   std::vector<ModuleSpec> modules;  // in startup order
   std::vector<Route> routes;
+  UpstreamSettings upstream;
 };
+
+// The manifest with ${VAR}s replaced: what `deploy` sends to the runtime
+// and what the runtime keeps as the last good deployment.
+nlohmann::json expand_manifest(const nlohmann::json& manifest,
+                               const std::map<std::string, std::string>& variables);
+nlohmann::json read_manifest_file(const std::string& path,
+                                  std::map<std::string, std::string> variables = {});
+
+// Do two specs start the same process? (Desired properties aside: those
+// change without a restart.)
+bool same_process(const ModuleSpec& a, const ModuleSpec& b);
 
 // ${NAME} in any string is replaced from `variables`, then from the environment.
 Deployment parse_manifest(const nlohmann::json& manifest,

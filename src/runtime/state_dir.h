@@ -1,8 +1,10 @@
 // Everything a running system keeps on disk, under one folder:
 //   agent.json        what the runtime is doing (read by `list`)
 //   agent.lock        one runtime per folder
-//   logs/<module>.log each module's stdout and stderr
+//   logs/<module>.log each module's stdout and stderr, rotated (.1, .2, ...)
 //   data/<module>/    each module's own files (e.g. the checkout journal)
+//   deployment.json   the last good manifest, expanded; deployment.previous.json before it
+//   hub/              the broker's config and the upstream queue
 #pragma once
 
 #include <filesystem>
@@ -23,6 +25,11 @@ struct StateDir {
   }
   std::filesystem::path data_dir(const std::string& module) const { return root / "data" / module; }
   std::filesystem::path hub_dir() const { return root / "hub"; }
+  std::filesystem::path deployment_file() const { return root / "deployment.json"; }
+  std::filesystem::path previous_deployment_file() const {
+    return root / "deployment.previous.json";
+  }
+  std::filesystem::path upstream_queue_file() const { return hub_dir() / "upstream.db"; }
 };
 
 // Writes by rename, so a reader never sees half a file.

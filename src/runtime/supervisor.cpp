@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -29,9 +30,20 @@ const char* to_string(ModuleStatus s) {
   return "?";
 }
 
+bool ModuleProcess::heartbeating(long long now, std::chrono::milliseconds timeout) const {
+  return now - std::max(started_ms, last_heartbeat_ms) <= timeout.count();
+}
+
+static LogLimits log_limits(const RuntimeSettings& s) {
+  return {static_cast<size_t>(s.log_max_bytes), s.log_files};
+}
+
 Supervisor::Supervisor(StateDir state, RuntimeSettings settings,
                        std::map<std::string, std::string> env)
-    : state_(std::move(state)), settings_(settings), env_(std::move(env)) {}
+    : state_(std::move(state)),
+      settings_(settings),
+      env_(std::move(env)),
+      logs_(std::make_unique<LogCollector>(state_.root / "logs", log_limits(settings))) {}
 
 Supervisor::~Supervisor() { stop_all(); }
 
@@ -39,14 +51,51 @@ void Supervisor::add(ModuleSpec spec, std::vector<std::string> command) {
   ModuleProcess m;
   m.spec = std::move(spec);
   m.command = std::move(command);
-  modules_.push_back(std::move(m));
-  if (modules_.back().spec.running) start(modules_.back());
+  // Keep startup order, so stop_all() stops in reverse of it.
+  auto pos = std::find_if(modules_.begin(), modules_.end(), [&](auto& other) {
+    return other.spec.startup_order > m.spec.startup_order;
+  });
+  pos = modules_.insert(pos, std::move(m));
+  if (pos->spec.running) start(*pos);
+}
+
+void Supervisor::remove(const std::string& name) {
+  if (auto* m = find_mutable(name)) stop(*m, std::chrono::seconds(5));
+  std::erase_if(modules_, [&](auto& m) { return m.spec.name == name; });
+}
+
+void Supervisor::replace(ModuleSpec spec, std::vector<std::string> command) {
+  remove(spec.name);
+  add(std::move(spec), std::move(command));
+}
+
+bool Supervisor::restart(const std::string& name) {
+  ModuleProcess* m = find_mutable(name);
+  if (!m) return false;
+  stop(*m, std::chrono::seconds(5));
+  m->restarts = 0;
+  start(*m);
+  return true;
+}
+
+void Supervisor::update_settings(const RuntimeSettings& settings) {
+  settings_ = settings;
+  logs_->set_limits(log_limits(settings));
+}
+
+void Supervisor::note_heartbeat(const std::string& name) {
+  std::lock_guard lock(heartbeat_mutex_);
+  heartbeats_[name] = now_ms();
 }
 
 const ModuleProcess* Supervisor::find(const std::string& name) const {
   for (auto& m : modules_)
     if (m.spec.name == name) return &m;
   return nullptr;
+}
+
+ModuleProcess* Supervisor::find_mutable(const std::string& name) {
+  return const_cast<ModuleProcess*>(find(name));
 }
 
 void Supervisor::start(ModuleProcess& m) {
@@ -65,6 +114,7 @@ void Supervisor::start(ModuleProcess& m) {
   env["CE_MODULE_ID"] = m.spec.name;
   env["CE_MODULE_VERSION"] = m.spec.version;
   env["CE_DATA_DIR"] = state_.data_dir(m.spec.name).string();
+  env["CE_HEARTBEAT_MS"] = std::to_string(settings_.heartbeat_interval.count());
   for (auto& [k, v] : m.spec.env) env[k] = v;
   std::vector<std::string> env_strings;
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
@@ -74,8 +124,9 @@ void Supervisor::start(ModuleProcess& m) {
   for (auto& s : m.command) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
 
-  std::string log = state_.log_file(m.spec.name).string();
-  int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int out[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) != 0) out[0] = out[1] = -1;
+  int log_fd = out[1];
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
@@ -98,6 +149,12 @@ void Supervisor::start(ModuleProcess& m) {
     _exit(127);
   }
   if (log_fd >= 0) close(log_fd);
+  if (out[0] >= 0) {
+    if (pid > 0)
+      logs_->add(m.spec.name, out[0]);
+    else
+      close(out[0]);
+  }
   if (pid < 0) {
     std::cerr << "runtime: cannot start " << m.spec.name << ": " << strerror(errno) << "\n";
     m.status = ModuleStatus::Failed;
@@ -107,6 +164,8 @@ void Supervisor::start(ModuleProcess& m) {
   m.pid = pid;
   m.status = ModuleStatus::Running;
   m.started_ms = now_ms();
+  m.last_heartbeat_ms = 0;
+  m.killed_unhealthy = false;
   std::cerr << "runtime: started " << m.spec.name << " (pid " << pid << ")\n";
 }
 
@@ -122,7 +181,7 @@ void Supervisor::on_exit(ModuleProcess& m, int wait_status) {
   m.exited_ms = now_ms();
   m.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
   m.exit_signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
-  bool failed = m.exit_signal != 0 || m.exit_code != 0;
+  bool failed = m.exit_signal != 0 || m.exit_code != 0 || m.killed_unhealthy;
   std::cerr << "runtime: " << m.spec.name << " exited ("
             << (m.exit_signal ? "signal " + std::to_string(m.exit_signal)
                               : "code " + std::to_string(m.exit_code))
@@ -163,7 +222,26 @@ void Supervisor::tick() {
     for (auto& m : modules_)
       if (m.pid == pid) on_exit(m, ws);
   }
+  std::map<std::string, long long> beats;
+  {
+    std::lock_guard lock(heartbeat_mutex_);
+    beats.swap(heartbeats_);
+  }
   long long now = now_ms();
+  for (auto& m : modules_) {
+    if (auto b = beats.find(m.spec.name); b != beats.end() && m.status == ModuleStatus::Running)
+      m.last_heartbeat_ms = b->second;
+    // A hung process still has a pid: only its silence tells. SIGKILL, as
+    // SIGTERM may never be handled by a module that is stuck.
+    if (m.status == ModuleStatus::Running && m.pid &&
+        m.spec.restart_policy == RestartPolicy::OnUnhealthy &&
+        !m.heartbeating(now, settings_.heartbeat_timeout)) {
+      std::cerr << "runtime: " << m.spec.name << " sent no heartbeat for "
+                << settings_.heartbeat_timeout.count() << " ms; restarting it (on-unhealthy)\n";
+      m.killed_unhealthy = true;
+      kill(m.pid, SIGKILL);
+    }
+  }
   for (auto& m : modules_) {
     if (m.status == ModuleStatus::Backoff && now >= m.next_start_ms) {
       ++m.restarts;
@@ -172,47 +250,59 @@ void Supervisor::tick() {
   }
 }
 
-void Supervisor::stop_all(std::chrono::milliseconds grace) {
-  // Reverse startup order: the broker (first) goes last, so modules can
-  // still flush what they were sending.
-  for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) {
-    if (!it->pid) continue;
-    kill(it->pid, SIGTERM);
+void Supervisor::stop(ModuleProcess& m, std::chrono::milliseconds grace) {
+  if (m.pid) {
+    kill(m.pid, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + grace;
     int ws = 0;
-    while (waitpid(it->pid, &ws, WNOHANG) == 0) {
+    while (waitpid(m.pid, &ws, WNOHANG) == 0) {
       if (std::chrono::steady_clock::now() > deadline) {
-        std::cerr << "runtime: " << it->spec.name << " ignored SIGTERM; killing it\n";
-        kill(it->pid, SIGKILL);
-        waitpid(it->pid, &ws, 0);
+        std::cerr << "runtime: " << m.spec.name << " ignored SIGTERM; killing it\n";
+        kill(m.pid, SIGKILL);
+        waitpid(m.pid, &ws, 0);
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    it->pid = 0;
-    it->status = ModuleStatus::Stopped;
-    it->exited_ms = now_ms();
+    m.exited_ms = now_ms();
     // Kept so that `list` shows a module that did not stop cleanly.
-    it->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-    it->exit_signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+    m.exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    m.exit_signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
   }
+  m.pid = 0;
+  m.status = ModuleStatus::Stopped;
+}
+
+void Supervisor::stop_all(std::chrono::milliseconds grace) {
+  // Reverse startup order: the broker (first) goes last, so modules can
+  // still flush what they were sending.
+  for (auto it = modules_.rbegin(); it != modules_.rend(); ++it)
+    if (it->pid) stop(*it, grace);
 }
 
 nlohmann::json Supervisor::snapshot() const {
   nlohmann::json out = nlohmann::json::array();
   for (auto& m : modules_) {
-    out.push_back({{"name", m.spec.name},
-                   {"version", m.spec.version},
-                   {"status", to_string(m.status)},
-                   {"desiredStatus", m.spec.running ? "running" : "stopped"},
-                   {"restartPolicy", to_string(m.spec.restart_policy)},
-                   {"pid", m.pid},
-                   {"startedMs", m.started_ms},
-                   {"exitedMs", m.exited_ms},
-                   {"exitCode", m.exit_code},
-                   {"exitSignal", m.exit_signal},
-                   {"restarts", m.restarts},
-                   {"nextStartMs", m.next_start_ms}});
+    out.push_back(
+        {{"name", m.spec.name},
+         {"version", m.spec.version},
+         {"status", to_string(m.status)},
+         {"desiredStatus", m.spec.running ? "running" : "stopped"},
+         {"restartPolicy", to_string(m.spec.restart_policy)},
+         {"pid", m.pid},
+         {"startedMs", m.started_ms},
+         {"exitedMs", m.exited_ms},
+         {"exitCode", m.exit_code},
+         {"exitSignal", m.exit_signal},
+         {"restarts", m.restarts},
+         {"nextStartMs", m.next_start_ms},
+         {"health",
+          m.status != ModuleStatus::Running ? ""
+          : m.last_heartbeat_ms == 0
+              ? (m.heartbeating(now_ms(), settings_.heartbeat_timeout) ? "starting" : "unhealthy")
+          : m.heartbeating(now_ms(), settings_.heartbeat_timeout) ? "healthy"
+                                                                  : "unhealthy"},
+         {"killedUnhealthy", m.killed_unhealthy}});
   }
   return out;
 }
@@ -234,12 +324,17 @@ std::string describe_module(const nlohmann::json& m, long long now) {
     int sig = m.value("exitSignal", 0);
     return sig ? "signal " + std::to_string(sig) : "exit " + std::to_string(m.value("exitCode", 0));
   };
-  if (status == "running") return "Up " + human_duration(now - m.value("startedMs", now));
+  if (status == "running") {
+    std::string up = "Up " + human_duration(now - m.value("startedMs", now));
+    return m.value("health", "") == "unhealthy" ? up + " (unhealthy)" : up;
+  }
   if (status == "backoff") {
     long long left = std::max(0LL, m.value("nextStartMs", now) - now);
     return "Backoff, restart " + std::to_string(m.value("restarts", 0) + 1) + " in " +
            std::to_string((left + 999) / 1000) + " s";
   }
+  if (status == "failed" && m.value("killedUnhealthy", false))
+    return "Failed (no heartbeat) " + human_duration(now - m.value("exitedMs", now)) + " ago";
   if (status == "failed")
     return "Failed (" + exit_text() + ") " + human_duration(now - m.value("exitedMs", now)) +
            " ago";

@@ -1,15 +1,18 @@
-// Starts module processes, notices when they exit, and restarts them as
-// their restartPolicy says, with exponential backoff.
+// Starts module processes, notices when they exit or stop heartbeating, and
+// restarts them as their restartPolicy says, with exponential backoff.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "runtime/log_collector.h"
 #include "runtime/manifest.h"
 #include "runtime/state_dir.h"
 
@@ -27,8 +30,13 @@ struct ModuleProcess {
   long long exited_ms = 0;
   int exit_code = 0;
   int exit_signal = 0;
-  int restarts = 0;  // since the module was last healthy long enough
+  bool killed_unhealthy = false;  // the last exit was the runtime's doing
+  int restarts = 0;               // since the module was last healthy long enough
   long long next_start_ms = 0;
+  long long last_heartbeat_ms = 0;  // 0: none since the last start
+
+  // Heartbeats came in time since the start (or the start is recent).
+  bool heartbeating(long long now, std::chrono::milliseconds timeout) const;
 };
 
 class Supervisor {
@@ -37,20 +45,37 @@ class Supervisor {
   ~Supervisor();
 
   void add(ModuleSpec spec, std::vector<std::string> command);
-  void tick();  // reap exits, start what is due; call often
+  // Stops the module's process and forgets it.
+  void remove(const std::string& name);
+  // Stops the old definition's process, then starts the new one.
+  void replace(ModuleSpec spec, std::vector<std::string> command);
+  // Stops and starts the module now, whatever its state.
+  bool restart(const std::string& name);
+  void update_settings(const RuntimeSettings& settings);
+
+  // Thread-safe: called from the hub's thread when a heartbeat arrives.
+  void note_heartbeat(const std::string& name);
+
+  void tick();  // reap exits, act on silence, start what is due; call often
   void stop_all(std::chrono::milliseconds grace = std::chrono::seconds(5));
   nlohmann::json snapshot() const;
   const ModuleProcess* find(const std::string& name) const;
+  const RuntimeSettings& settings() const { return settings_; }
 
  private:
+  ModuleProcess* find_mutable(const std::string& name);
   void start(ModuleProcess& m);
+  void stop(ModuleProcess& m, std::chrono::milliseconds grace);
   void on_exit(ModuleProcess& m, int wait_status);
   std::chrono::milliseconds backoff(int restarts) const;
 
   StateDir state_;
   RuntimeSettings settings_;
   std::map<std::string, std::string> env_;
-  std::vector<ModuleProcess> modules_;
+  std::vector<ModuleProcess> modules_;  // in startup order
+  std::unique_ptr<LogCollector> logs_;
+  mutable std::mutex heartbeat_mutex_;
+  std::map<std::string, long long> heartbeats_;  // arrived since the last tick
 };
 
 // "Up 2 minutes", "Failed (exit 1) 5 seconds ago", "Backoff, restart 3 in 40 s".

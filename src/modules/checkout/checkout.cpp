@@ -42,22 +42,52 @@ nlohmann::json basket_json(const Journal& journal, const Catalogue& catalogue) {
 
 }  // namespace
 
-int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
-  Catalogue catalogue = Catalogue::load(
-      required_setting<std::string>(desired, "catalogue", "the product catalogue file"));
+// What the desired properties say, read before anything changes, so that
+// a bad update leaves the running settings as they were.
+struct CheckoutSettings {
+  std::string catalogue_path;
   ScanSettings scan;
-  scan.threshold = setting<double>(desired, "threshold", 0.5);
-  scan.min_grams = setting<int>(desired, "minGrams", 5);
-  if (desired.contains("ignoreTags"))
-    scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
-  Rounding rounding = parse_rounding(setting<std::string>(desired, "rounding", "half-up"));
+  Rounding rounding;
+  std::string rounding_name;
+
+  static CheckoutSettings from(const nlohmann::json& desired) {
+    CheckoutSettings s;
+    s.catalogue_path =
+        required_setting<std::string>(desired, "catalogue", "the product catalogue file");
+    s.scan.threshold = setting<double>(desired, "threshold", 0.5);
+    if (s.scan.threshold < 0 || s.scan.threshold > 1)
+      throw SettingError("desired property 'threshold' must be between 0 and 1, found " +
+                         std::to_string(s.scan.threshold));
+    s.scan.min_grams = setting<int>(desired, "minGrams", 5);
+    if (desired.contains("ignoreTags"))
+      s.scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
+    s.rounding_name = setting<std::string>(desired, "rounding", "half-up");
+    s.rounding = parse_rounding(s.rounding_name);
+    return s;
+  }
+  nlohmann::json reported(const Catalogue& catalogue) const {
+    return {{"catalogue", catalogue_path},
+            {"products", catalogue.products.size()},
+            {"threshold", scan.threshold},
+            {"minGrams", scan.min_grams},
+            {"rounding", rounding_name}};
+  }
+};
+
+int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
+  CheckoutSettings settings = CheckoutSettings::from(desired);
+  Catalogue catalogue = Catalogue::load(settings.catalogue_path);
+  ScanSettings scan = settings.scan;
+  Rounding rounding = settings.rounding;
   const char* data = std::getenv("CE_DATA_DIR");
   std::string journal_path =
       setting<std::string>(desired, "journal", std::string(data ? data : ".") + "/journal.db");
   Journal journal(journal_path);
   ScanSession session(catalogue, scan);
   if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
-  std::mutex mutex;  // weight and predictions arrive on the same thread, but be safe
+  // Held while a message is handled or settings change: a catalogue reload
+  // must not pull products from under a decision being priced.
+  std::mutex mutex;
 
   auto publish_basket = [&] {
     client.send_output("basket", Message::with_json(basket_json(journal, catalogue)));
@@ -68,8 +98,32 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   };
   std::cerr << "checkout: " << catalogue.products.size() << " products, journal " << journal_path
             << " with " << journal.lines().size() << " lines\n";
-  client.report({{"products", catalogue.products.size()}, {"journal", journal_path}});
+  client.report(settings.reported(catalogue));
+  client.report({{"journal", journal_path}, {"basketLines", journal.lines().size()}});
   publish_basket();
+
+  nlohmann::json applied = desired;
+  client.on_desired_change([&](const nlohmann::json& d) {
+    try {
+      std::lock_guard lock(mutex);
+      if (d == applied) return;  // the retained copy of what we started with
+      CheckoutSettings next = CheckoutSettings::from(d);
+      if (next.catalogue_path != settings.catalogue_path)
+        catalogue = Catalogue::load(next.catalogue_path);
+      applied = d;
+      session.set_settings(next.scan);
+      rounding = next.rounding;
+      settings = std::move(next);
+      client.report(settings.reported(catalogue));
+      client.report({{"lastDesiredError", nullptr}});
+      std::cerr << "checkout: applied new desired properties (threshold " << settings.scan.threshold
+                << ", " << catalogue.products.size() << " products)\n";
+    } catch (const std::exception& e) {
+      std::cerr << "checkout: kept the running settings; the new desired properties are wrong: "
+                << e.what() << "\n";
+      client.report({{"lastDesiredError", e.what()}});
+    }
+  });
 
   client.on_input("weight", [&](const Message& m) {
     try {
@@ -86,10 +140,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
 
   client.on_input("predictions", [&](const Message& m) {
     std::optional<ScanDecision> decision;
+    std::lock_guard lock(mutex);
     try {
       auto j = m.json();
       long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
-      std::lock_guard lock(mutex);
       decision = session.on_predictions(j.at("predictions"), captured);
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-struct sqlite3;
+#include "common/sqlite_db.h"
 
 namespace ce {
 
@@ -26,7 +26,6 @@ struct BasketLine {
 class Journal {
  public:
   explicit Journal(const std::string& path);  // creates the file and tables as needed
-  ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
@@ -41,10 +40,8 @@ class Journal {
   std::optional<int> item_on_scale() const;
 
  private:
-  void exec(const char* sql) const;
   bool insert(BasketLine& line);
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  SqliteDb db_;
 };
 
 }  // namespace ce

@@ -44,6 +44,8 @@ class ScanSession {
   // After a restart: the item weighing `grams` was already decided on, so
   // it is not announced again while it stays on the scale.
   void resume_decided(int grams);
+  // A desired-property change: applies from the next weight or prediction.
+  void set_settings(ScanSettings settings) { settings_ = std::move(settings); }
 
  private:
   enum class State { Empty, Settling, Waiting, Decided };

@@ -4,7 +4,14 @@
 
 namespace ce {
 
-AudioOut::AudioOut(std::string device) : device_(std::move(device)) {}
+namespace {
+// ALSA prints its own diagnostics to stderr; ours say the same in one line.
+void quiet(const char*, int, const char*, int, const char*, ...) {}
+}  // namespace
+
+AudioOut::AudioOut(std::string device) : device_(std::move(device)) {
+  snd_lib_error_set_handler(&quiet);
+}
 
 AudioOut::~AudioOut() {
   if (handle_) snd_pcm_close(handle_);

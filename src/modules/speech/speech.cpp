@@ -57,15 +57,25 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   std::mutex mutex;
   std::condition_variable cv;
   std::deque<std::string> queue;
+  auto enqueue = [&](std::string text) {
+    std::lock_guard lock(mutex);
+    queue.push_back(std::move(text));
+    cv.notify_one();
+  };
   client.on_input("say", [&](const Message& m) {
     try {
-      std::string text = m.json().at("text").get<std::string>();
-      std::lock_guard lock(mutex);
-      queue.push_back(std::move(text));
-      cv.notify_one();
+      enqueue(m.json().at("text").get<std::string>());
     } catch (const std::exception& e) {
       std::cerr << "speech: ignored a message without {\"text\": ...}: " << e.what() << "\n";
     }
+  });
+  // For staff testing a lane's speaker: `checkout-edge call speech say '{"text": "hello"}'`.
+  client.on_method("say", [&](const nlohmann::json& request) {
+    auto text = request.find("text");
+    if (text == request.end() || !text->is_string() || text->get<std::string>().empty())
+      return MethodResult{400, {{"error", "say needs {\"text\": \"what to say\"}"}}};
+    enqueue(text->get<std::string>());
+    return MethodResult{202, {{"queued", text->get<std::string>()}}};
   });
 
   // Check the device at start, not at the first scan.

@@ -1,0 +1,269 @@
+// `check`: is this lane ready to run? One line per check, ok / warning /
+// error, and with --verbose how to fix each problem.
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/runtime_connection.h"
+#include "modules/checkout/catalogue.h"
+#include "modules/classifier/model.h"
+#include "modules/speech/audio_out.h"
+#include "runtime/agent.h"
+#include "runtime/broker.h"
+#include "runtime/manifest.h"
+
+namespace ce {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CheckResult {
+  std::string name, status, detail, fix;
+};
+
+class Checks {
+ public:
+  void ok(std::string name, std::string detail) {
+    results.push_back({std::move(name), "ok", std::move(detail), ""});
+  }
+  void warn(std::string name, std::string detail, std::string fix) {
+    results.push_back({std::move(name), "warning", std::move(detail), std::move(fix)});
+  }
+  void error(std::string name, std::string detail, std::string fix) {
+    results.push_back({std::move(name), "error", std::move(detail), std::move(fix)});
+  }
+  std::vector<CheckResult> results;
+};
+
+void check_clock(Checks& c) {
+  time_t now = time(nullptr);
+  tm t{};
+  gmtime_r(&now, &t);
+  char text[32];
+  strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &t);
+  if (t.tm_year + 1900 < 2024 || t.tm_year + 1900 > 2100)
+    c.error("clock", std::string("the clock says ") + text,
+            "set the time (timedatectl set-ntp true, or date -s): receipts, journal times, "
+            "message time-to-live and TLS certificates depend on it");
+  else
+    c.ok("clock", text);
+}
+
+void check_disk(Checks& c, const fs::path& state_root) {
+  fs::path p = state_root;
+  while (!p.empty() && !fs::exists(p)) p = p.parent_path();
+  struct statvfs st {};
+  if (statvfs(p.empty() ? "/" : p.c_str(), &st) != 0) {
+    c.warn("disk", "cannot read free space of " + p.string(), "check that the folder exists");
+    return;
+  }
+  long long free_mb = static_cast<long long>(st.f_bavail) * st.f_frsize / (1024 * 1024);
+  std::string detail = std::to_string(free_mb) + " MB free for " + state_root.string();
+  std::string fix =
+      "free space on that disk, or move the state folder (--state-dir): the basket journal, "
+      "logs and the upstream queue live there";
+  if (free_mb < 100)
+    c.error("disk", detail, fix);
+  else if (free_mb < 1024)
+    c.warn("disk", detail, fix);
+  else
+    c.ok("disk", detail);
+}
+
+void check_broker(Checks& c, const StateDir& state) {
+  try {
+    std::string exe = find_mosquitto();
+    auto agent = running_agent(state);
+    if (!agent) {
+      c.warn("broker", exe + " is installed; the runtime is not running",
+             "start it: checkout-edge run --manifest FILE");
+      return;
+    }
+    connect_to_runtime(state);
+    c.ok("broker", "hub reachable on 127.0.0.1:" + std::to_string(agent->value("hubPort", 0)));
+  } catch (const std::exception& e) {
+    c.error("broker", e.what(),
+            "install mosquitto (scripts/install-deps.sh), then restart the runtime; "
+            "`checkout-edge logs edgeHub` shows why the broker stopped");
+  }
+}
+
+bool executable(const std::string& program) {
+  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    if (access((dirs.substr(start, end - start) + "/" + program).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+void check_camera(Checks& c, const ModuleSpec& m) {
+  const auto& d = m.desired;
+  std::string name = m.name + " source";
+  auto exists = [&](const std::string& key) {
+    std::string path = d[key].get<std::string>();
+    if (fs::exists(path)) return true;
+    c.error(name, key + " " + path + " does not exist",
+            "fix " + m.name + "'s desired property '" + key + "' in the manifest");
+    return false;
+  };
+  if (d.contains("scenario") && d["scenario"].is_string()) {
+    if (exists("scenario") && (!d.contains("imagesRoot") || exists("imagesRoot")))
+      c.ok(name, "simulated from " + d["scenario"].get<std::string>());
+    return;
+  }
+  std::string source = d.contains("source")
+                           ? (d["source"].is_string() ? d["source"].get<std::string>()
+                                                      : "/dev/video" + d["source"].dump())
+                           : "/dev/video0";
+  if (source.rfind("http", 0) == 0 || source.rfind("rtsp", 0) == 0) {
+    c.ok(name, "network camera " + source + " (reached at start)");
+    return;
+  }
+  if (!fs::exists(source)) {
+    c.error(name, source + " is not there",
+            "plug the camera in (ls /dev/video*), or set " + m.name +
+                "'s desired property 'source' to the right device, folder or video file");
+    return;
+  }
+  if (source.rfind("/dev/", 0) == 0) {
+    int fd = open(source.c_str(), O_RDWR | O_NONBLOCK);
+    if (fd < 0) {
+      c.error(name, source + " cannot be opened: " + strerror(errno),
+              "add the user to the 'video' group (usermod -aG video $USER) or check that no "
+              "other program holds the camera");
+      return;
+    }
+    close(fd);
+  }
+  c.ok(name, source + " readable");
+}
+
+void check_audio(Checks& c, const ModuleSpec& m) {
+  std::string device = m.desired.value("device", "default");
+  std::string wav_dir = m.desired.value("wavDir", "");
+  std::string name = m.name + " audio";
+  if (device == "none") {
+    c.ok(name, "audio output disabled");
+    return;
+  }
+  std::string error;
+  AudioOut out(device);
+  if (out.play(Pcm{16000, std::vector<int16_t>(160, 0)}, &error)) {
+    c.ok(name, "device '" + device + "' opens");
+    return;
+  }
+  std::string fix =
+      "connect a speaker or headphones and pick the device with `aplay -L` (desired "
+      "property 'device'); a shopper who cannot see the screen depends on it";
+  if (!wav_dir.empty())
+    c.warn(name, error + "; speech only goes to WAV files in " + wav_dir, fix);
+  else
+    c.error(name, error + "; nothing will be heard", fix);
+}
+
+void check_modules(Checks& c, const Deployment& d, const std::string& self) {
+  for (auto& m : d.modules) {
+    std::string program = m.command.empty() ? self : m.command.front();
+    if (!executable(program))
+      c.error(m.name + " program", program + " is missing or not executable",
+              "install the module's program or fix settings.command in the manifest");
+    else
+      c.ok(m.name + " program", m.command.empty() ? "built-in module " + m.builtin : program);
+    if (m.builtin == "camera") check_camera(c, m);
+    if (m.builtin == "speech") check_audio(c, m);
+    if (m.builtin == "classifier") {
+      try {
+        Model model = Model::load(m.desired.at("model"));
+        c.ok(m.name + " model", model.file() + " loads (" + std::to_string(model.labels().size()) +
+                                    " tags, version " + model.version() + ")");
+      } catch (const std::exception& e) {
+        c.error(m.name + " model", e.what(),
+                "point the classifier's desired property 'model' at a model package that "
+                "`checkout-edge check` can load");
+      }
+    }
+    if (m.builtin == "checkout") {
+      try {
+        Catalogue cat = Catalogue::load(m.desired.at("catalogue").get<std::string>());
+        c.ok(m.name + " catalogue", std::to_string(cat.products.size()) + " products");
+      } catch (const std::exception& e) {
+        c.error(m.name + " catalogue", e.what(), "fix the catalogue file the message names");
+      }
+    }
+  }
+  if (!d.upstream.host.empty()) {
+    if (!d.upstream.password_env.empty() && !std::getenv(d.upstream.password_env.c_str()))
+      c.error("upstream", "the environment variable " + d.upstream.password_env + " is not set",
+              "set it in the environment the runtime starts in");
+    else
+      c.ok("upstream", d.upstream.host + ":" + std::to_string(d.upstream.port) +
+                           " (messages wait on disk while it is away)");
+  }
+}
+
+}  // namespace
+
+int check_command(const StateDir& state, const CheckOptions& options) {
+  Checks c;
+  check_clock(c);
+  Deployment d;
+  bool have_manifest = false;
+  std::string source = options.manifest;
+  try {
+    nlohmann::json manifest;
+    if (!options.manifest.empty()) {
+      manifest = read_manifest_file(options.manifest, options.variables);
+    } else if (fs::exists(state.deployment_file())) {
+      source = state.deployment_file().string();
+      manifest = nlohmann::json::parse(read_file(state.deployment_file()));
+    } else {
+      throw std::runtime_error("no manifest: none was given and " +
+                               state.deployment_file().string() + " does not exist");
+    }
+    d = parse_manifest(manifest);
+    have_manifest = true;
+    c.ok("manifest", source + ": " + std::to_string(d.modules.size()) + " modules, " +
+                         std::to_string(d.routes.size()) + " routes");
+  } catch (const std::exception& e) {
+    c.error("manifest", e.what(),
+            "pass --manifest FILE, and fix what the message names (JSON path, value found, "
+            "value expected)");
+  }
+  check_broker(c, state);
+  if (have_manifest) check_modules(c, d, self_executable());
+  check_disk(c, state.root);
+
+  bool errors = false;
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& r : c.results) {
+    errors |= r.status == "error";
+    out.push_back({{"check", r.name}, {"status", r.status}, {"detail", r.detail}, {"fix", r.fix}});
+  }
+  if (options.as_json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (auto& r : c.results) {
+      std::cout << std::left << std::setw(9) << r.status << std::setw(22) << r.name << r.detail
+                << "\n";
+      if (options.verbose && !r.fix.empty())
+        std::cout << std::string(31, ' ') << "fix: " << r.fix << "\n";
+    }
+    if (!options.verbose && errors) std::cout << "\n--verbose says how to fix each problem.\n";
+  }
+  return errors ? 1 : 0;
+}
+
+}  // namespace ce

@@ -1,0 +1,78 @@
+#include "runtime/deployer.h"
+
+#include <algorithm>
+
+#include "hub/topics.h"
+
+namespace ce {
+
+nlohmann::json DeploymentChanges::to_json() const {
+  return {{"added", added},     {"removed", removed},     {"restarted", restarted},
+          {"updated", updated}, {"unchanged", unchanged}, {"warnings", warnings}};
+}
+
+std::vector<std::string> DeploymentChanges::started() const {
+  std::vector<std::string> out = added;
+  out.insert(out.end(), restarted.begin(), restarted.end());
+  return out;
+}
+
+Deployer::Deployer(Supervisor& supervisor, HubClient& hub, Router& router,
+                   UpstreamForwarder& upstream, std::string self_exe)
+    : supervisor_(supervisor),
+      hub_(hub),
+      router_(router),
+      upstream_(upstream),
+      self_exe_(std::move(self_exe)) {}
+
+std::vector<std::string> Deployer::command_of(const ModuleSpec& m) const {
+  return m.command.empty() ? std::vector<std::string>{self_exe_, "module", m.builtin} : m.command;
+}
+
+void Deployer::publish_desired(const ModuleSpec& m) {
+  hub_.publish(topics::desired(m.name), Message::with_json(m.desired), 1, true);
+}
+
+DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) {
+  DeploymentChanges changes;
+  auto find = [](const Deployment& d, const std::string& name) -> const ModuleSpec* {
+    for (auto& m : d.modules)
+      if (m.name == name) return &m;
+    return nullptr;
+  };
+  // Stop removed modules first: a renamed module must not run twice.
+  for (auto& old : from.modules) {
+    if (find(to, old.name)) continue;
+    supervisor_.remove(old.name);
+    // An empty retained message deletes the retained twin on the broker.
+    hub_.publish(topics::desired(old.name), Message{}, 1, true);
+    hub_.publish(topics::reported(old.name), Message{}, 1, true);
+    changes.removed.push_back(old.name);
+  }
+  supervisor_.update_settings(to.runtime);
+  router_.set_routes(to.routes);
+  upstream_.configure(to.upstream);
+  if (to.runtime.hub_port != from.runtime.hub_port)
+    changes.warnings.push_back(
+        "runtime.settings.hubPort changed: it applies when the runtime restarts");
+  for (auto& m : to.modules) {
+    const ModuleSpec* old = find(from, m.name);
+    if (!old) {
+      publish_desired(m);
+      supervisor_.add(m, command_of(m));
+      changes.added.push_back(m.name);
+    } else if (!same_process(*old, m)) {
+      publish_desired(m);
+      supervisor_.replace(m, command_of(m));
+      changes.restarted.push_back(m.name);
+    } else if (old->desired != m.desired) {
+      publish_desired(m);
+      changes.updated.push_back(m.name);
+    } else {
+      changes.unchanged.push_back(m.name);
+    }
+  }
+  return changes;
+}
+
+}  // namespace ce

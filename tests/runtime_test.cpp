@@ -1,0 +1,438 @@
+// The runtime as store staff use it: `checkout-edge run` with the real
+// broker, and `list`, `deploy`, `twin`, `call`, `restart`, `logs`, `check`
+// and `monitor` from another shell. The modules are tests/fake_module.cpp,
+// built on the same public module API as the built-in ones.
+#include <gtest/gtest.h>
+#include <pwd.h>
+
+#include <fstream>
+#include <set>
+
+#include "runtime/broker.h"
+#include "test_support.h"
+
+using namespace ce::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+json fake(const std::string& policy, std::map<std::string, std::string> env = {},
+          const std::string& version = "1.0") {
+  json e = json::object();
+  for (auto& [k, v] : env) e[k] = {{"value", v}};
+  return {{"type", "process"},
+          {"status", "running"},
+          {"restartPolicy", policy},
+          {"version", version},
+          {"env", e},
+          {"settings", {{"command", {FAKE_MODULE}}}}};
+}
+
+json manifest(json modules, json routes = json::object(), json hub = json::object()) {
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {{"schemaVersion", "1.1"},
+                                                             {"runtime",
+                                                              {{"type", "process"},
+                                                               {"settings",
+                                                                {{"restartBackoffBaseMs", 200},
+                                                                 {"restartBackoffMaxMs", 400},
+                                                                 {"maxRestarts", 1000},
+                                                                 {"heartbeatIntervalMs", 100},
+                                                                 {"heartbeatTimeoutMs", 1000},
+                                                                 {"deployStableMs", 800},
+                                                                 {"deployTimeoutMs", 5000}}}}},
+                                                             {"modules", modules}};
+  hub["routes"] = routes;
+  m["modulesContent"]["$edgeHub"]["properties.desired"] = hub;
+  return m;
+}
+
+class RuntimeTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           (std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  fs::path write(const std::string& name, const json& j) {
+    std::ofstream(dir_ / name) << j.dump(2);
+    return dir_ / name;
+  }
+  static json list(const Runtime& rt) {
+    int status = 0;
+    std::string out = rt.cli("list --output json", &status);
+    json j = json::parse(out, nullptr, false);
+    json by_name = json::object();
+    if (j.is_array())
+      for (auto& m : j) by_name[m["name"].get<std::string>()] = m;
+    return by_name;
+  }
+  fs::path dir_;
+};
+
+TEST_F(RuntimeTest, EachRestartPolicyBehavesAsNamed) {
+  json modules = json::object();
+  for (std::string policy : {"never", "on-failure", "on-unhealthy", "always"}) {
+    modules["crash-" + policy] =
+        fake(policy, {{"FAKE_EXIT_AFTER_MS", "300"}, {"FAKE_EXIT_CODE", "3"}});
+    modules["clean-" + policy] =
+        fake(policy, {{"FAKE_EXIT_AFTER_MS", "300"}, {"FAKE_EXIT_CODE", "0"}});
+    modules["hang-" + policy] = fake(policy);
+  }
+  Runtime rt(dir_ / "state", write("m.json", manifest(modules)));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+
+  // A hung module: alive, holding its pid, but silent.
+  std::map<std::string, int> hung;
+  for (std::string policy : {"never", "on-failure", "on-unhealthy", "always"}) {
+    ASSERT_TRUE(eventually([&] { return rt.module("hang-" + policy).value("pid", 0) > 0; }));
+    hung[policy] = rt.module("hang-" + policy)["pid"];
+    kill(hung[policy], SIGSTOP);
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto l = list(rt);
+    return l["crash-always"]["restarts"].get<int>() >= 2 &&
+           l["hang-on-unhealthy"]["restarts"].get<int>() >= 1;
+  }));
+  std::this_thread::sleep_for(1500ms);
+  json l = list(rt);
+
+  EXPECT_EQ(l["crash-never"]["status"], "failed");
+  EXPECT_EQ(l["crash-never"]["restarts"], 0);
+  EXPECT_NE(l["crash-never"]["description"].get<std::string>().find("Failed (exit 3)"),
+            std::string::npos);
+  for (std::string p : {"on-failure", "on-unhealthy", "always"})
+    EXPECT_GE(l["crash-" + p]["restarts"].get<int>(), 2) << p << ": " << l["crash-" + p];
+
+  for (std::string p : {"never", "on-failure", "on-unhealthy"}) {
+    EXPECT_EQ(l["clean-" + p]["status"], "stopped") << p;
+    EXPECT_EQ(l["clean-" + p]["restarts"], 0) << p;
+  }
+  EXPECT_GE(l["clean-always"]["restarts"].get<int>(), 2);
+
+  // Only on-unhealthy acts on silence; the others keep the hung process.
+  EXPECT_NE(l["hang-on-unhealthy"]["pid"], hung["on-unhealthy"]);
+  EXPECT_EQ(l["hang-on-unhealthy"]["status"], "running");
+  for (std::string p : {"never", "on-failure", "always"}) {
+    EXPECT_EQ(l["hang-" + p]["pid"], hung[p]) << p;
+    EXPECT_EQ(l["hang-" + p]["health"], "unhealthy") << p;
+    EXPECT_NE(l["hang-" + p]["description"].get<std::string>().find("(unhealthy)"),
+              std::string::npos);
+  }
+  for (auto& [_, pid] : hung) kill(pid, SIGCONT);
+  EXPECT_EQ(rt.stop(), 0);
+}
+
+TEST_F(RuntimeTest, DeployChangesOnlyWhatChangedAndRollsBackAnUnhealthyModule) {
+  json first = manifest({{"a", fake("always")}, {"b", fake("always")}});
+  first["modulesContent"]["b"]["properties.desired"] = {{"greeting", "hello"}};
+  Runtime rt(dir_ / "state", write("first.json", first));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] {
+    auto l = list(rt);
+    return l["a"]["health"] == "healthy" && l["b"]["health"] == "healthy";
+  }));
+  int a_pid = rt.module("a")["pid"], b_pid = rt.module("b")["pid"];
+
+  // a changes version (restart), b only its desired properties (no restart), c is new.
+  json second =
+      manifest({{"a", fake("always", {}, "1.1")}, {"b", fake("always")}, {"c", fake("always")}});
+  second["modulesContent"]["b"]["properties.desired"] = {{"greeting", "good morning"}};
+  int status = -1;
+  std::string out = rt.cli("deploy " + write("second.json", second).string(), &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("restarted: a"), std::string::npos) << out;
+  EXPECT_NE(out.find("started: c"), std::string::npos) << out;
+  EXPECT_NE(out.find("updated without restart: b"), std::string::npos) << out;
+  EXPECT_NE(rt.module("a")["pid"], a_pid);
+  EXPECT_EQ(rt.module("a")["version"], "1.1");
+  EXPECT_EQ(rt.module("b")["pid"], b_pid);
+  EXPECT_EQ(rt.module("c")["status"], "running");
+  ASSERT_TRUE(eventually([&] {
+    json twin = json::parse(rt.cli("twin b"), nullptr, false);
+    return !twin.is_discarded() && twin["reported"]["desired"]["greeting"] == "good morning";
+  })) << rt.cli("twin b");
+  a_pid = rt.module("a")["pid"];
+  int c_pid = rt.module("c")["pid"];
+  std::string good = ce::read_file(rt.state() / "deployment.json");
+
+  // A bad manifest changes nothing, and says what is wrong where.
+  json bad = second;
+  bad["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["a"]["restartPolicy"] =
+      "sometimes";
+  out = rt.cli("deploy " + write("bad.json", bad).string(), &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("modules.a.restartPolicy"), std::string::npos) << out;
+  EXPECT_NE(out.find("Nothing was changed"), std::string::npos) << out;
+  EXPECT_EQ(rt.module("a")["pid"], a_pid);
+  EXPECT_EQ(ce::read_file(rt.state() / "deployment.json"), good);
+
+  // A changed module that never becomes healthy: the previous deployment comes back.
+  json broken = second;
+  broken["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["a"] =
+      fake("always", {{"FAKE_EXIT_AFTER_MS", "100"}, {"FAKE_EXIT_CODE", "2"}}, "1.2");
+  out = rt.cli("deploy " + write("broken.json", broken).string(), &status);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("Rolled back"), std::string::npos) << out;
+  EXPECT_NE(out.find("a: it is"), std::string::npos) << out;
+  EXPECT_EQ(rt.module("a")["version"], "1.1");
+  EXPECT_EQ(rt.module("c")["pid"], c_pid);  // untouched by the failed deployment
+  EXPECT_EQ(ce::read_file(rt.state() / "deployment.json"), good);
+  EXPECT_TRUE(eventually([&] { return list(rt)["a"]["health"] == "healthy"; }));
+  EXPECT_EQ(rt.stop(), 0);
+}
+
+TEST_F(RuntimeTest, TwinsMethodsRestartAndLogsFromTheCli) {
+  Runtime rt(dir_ / "state", write("m.json", manifest({{"fake", fake("always")}})));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return list(rt)["fake"]["health"] == "healthy"; }));
+  int pid = rt.module("fake")["pid"];
+
+  // A desired-property change reaches the running module without a restart.
+  int status = -1;
+  std::string out = rt.cli("twin fake --set threshold=0.75 --set model.version=v2", &status);
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_TRUE(eventually([&] {
+    json t = json::parse(rt.cli("twin fake"), nullptr, false);
+    return !t.is_discarded() && t["reported"]["desired"]["threshold"] == 0.75 &&
+           t["reported"]["desired"]["model"]["version"] == "v2";
+  }));
+  EXPECT_EQ(rt.module("fake")["pid"], pid);
+  json twin = json::parse(rt.cli("twin fake"));
+  EXPECT_EQ(twin["desired"]["threshold"], 0.75);
+  EXPECT_EQ(twin["reported"]["pid"], pid);
+  out = rt.cli("twin fake --set nonsense", &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("key=value"), std::string::npos) << out;
+  out = rt.cli("twin nosuch --set a=1", &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("no module 'nosuch'"), std::string::npos) << out;
+
+  // Direct methods: a reply with its status, a clear 404, and a timeout.
+  json reply = json::parse(rt.cli("call fake ping", &status));
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(reply["status"], 200);
+  EXPECT_EQ(reply["payload"]["pid"], pid);
+  reply = json::parse(rt.cli("call fake produce '{\"count\": 3}'", &status));
+  EXPECT_EQ(reply["payload"]["count"], 3);
+  out = rt.cli("call fake fly", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("404"), std::string::npos) << out;
+  EXPECT_NE(out.find("ping"), std::string::npos) << out;  // says what exists
+  out = rt.cli("call ghost ping --timeout 0.5", &status);
+  EXPECT_EQ(status, 3);
+  EXPECT_NE(out.find("did not answer"), std::string::npos) << out;
+  out = rt.cli("call fake ping '{not json'", &status);
+  EXPECT_NE(out.find("not JSON"), std::string::npos) << out;
+
+  out = rt.cli("restart fake", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(rt.module("fake")["pid"], pid);
+
+  // Logs are stamped, so --since can pick the recent ones.
+  out = rt.cli("logs edgeHub --since 5m", &status);
+  EXPECT_EQ(status, 0);
+  out = rt.cli("logs fake --since 1x", &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("30s, 10m"), std::string::npos) << out;
+  EXPECT_EQ(rt.stop(), 0);
+}
+
+// The upstream broker of the test: mosquitto with a password and a
+// persistent store, so it keeps a durable subscriber's session across
+// its own restarts, as an IoT hub does.
+class UpstreamBroker {
+ public:
+  UpstreamBroker(const fs::path& dir, int port) : dir_(dir), port_(port) {
+    fs::create_directories(dir_);
+    run("mosquitto_passwd -b -c " + (dir_ / "passwd").string() + " lane secret-pass 2>&1");
+    std::ofstream(dir_ / "mosquitto.conf")
+        << "listener " << port << " 127.0.0.1\n"
+        << "allow_anonymous false\npassword_file " << (dir_ / "passwd").string()
+        << "\n"
+        // Run as whoever runs the test, so the store can be written here.
+        << "user " << getpwuid(geteuid())->pw_name << "\n"
+        << "persistence true\npersistence_location " << dir_.string() << "/\n"
+        << "max_queued_messages 0\nmax_inflight_messages 0\n";
+  }
+  ~UpstreamBroker() { stop(); }
+  void start() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string log = (dir_ / "broker.log").string();
+      if (!freopen(log.c_str(), "a", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
+      execl("/usr/sbin/mosquitto", "mosquitto", "-c", (dir_ / "mosquitto.conf").c_str(), nullptr);
+      _exit(127);
+    }
+    ASSERT_TRUE(eventually([&] { return ce::port_accepts_connections(port_); }, 10s));
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);  // mosquitto saves its store on the way out
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  fs::path dir_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
+json upstream_manifest(int port, int ttl_secs) {
+  json hub = {{"upstream",
+               {{"host", "127.0.0.1"},
+                {"port", port},
+                {"clientId", "lane-7"},
+                {"username", "lane"},
+                {"passwordEnv", "CE_TEST_UPSTREAM_PASSWORD"}}},
+              {"storeAndForwardConfiguration", {{"timeToLiveSecs", ttl_secs}}}};
+  return manifest(
+      {{"producer", fake("always")}},
+      {{"telemetryUp",
+        "FROM /messages/modules/producer/outputs/* WHERE kind = 'test' INTO $upstream"}},
+      hub);
+}
+
+// Every seq from the monitor's JSON lines, in arrival order.
+std::vector<long long> received_seqs(const std::string& monitor_output) {
+  std::vector<long long> seqs;
+  size_t start = 0, nl;
+  while ((nl = monitor_output.find('\n', start)) != std::string::npos) {
+    json e = json::parse(monitor_output.substr(start, nl - start), nullptr, false);
+    start = nl + 1;
+    if (!e.is_discarded() && e.contains("event")) {
+      EXPECT_EQ(e["event"]["module"], "producer");
+      seqs.push_back(e["event"]["payload"]["seq"]);
+    }
+  }
+  return seqs;
+}
+
+TEST_F(RuntimeTest, UpstreamOutageLosesNothingAcrossARuntimeRestart) {
+  int port = ce::find_free_loopback_port();
+  UpstreamBroker upstream(dir_ / "upstream", port);
+  std::map<std::string, std::string> env{{"CE_TEST_UPSTREAM_PASSWORD", "secret-pass"}};
+  auto m = write("m.json", upstream_manifest(port, 7200));
+  std::string monitor = std::string(CE_BINARY) + " monitor --host 127.0.0.1 --port " +
+                        std::to_string(port) + " --username lane --password-env " +
+                        "CE_TEST_UPSTREAM_PASSWORD --durable test-monitor --output json";
+  std::string monitor_env = "CE_TEST_UPSTREAM_PASSWORD=secret-pass ";
+
+  // The subscriber's session exists upstream before the outage.
+  upstream.start();
+  int status = -1;
+  std::string out = run(monitor_env + monitor + " --idle-timeout 0.3 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_TRUE(received_seqs(out).empty());
+  upstream.stop();
+
+  {
+    Runtime rt(dir_ / "state", m, env);
+    rt.start();
+    ASSERT_TRUE(rt.started());
+    ASSERT_TRUE(eventually([&] { return list(rt)["producer"]["health"] == "healthy"; }));
+    out = rt.cli("call producer produce '{\"count\": 1000}' --timeout 30", &status);
+    ASSERT_EQ(status, 0) << out;
+    ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["queued"] == 1000; }))
+        << rt.agent()["upstream"];
+    EXPECT_EQ(rt.agent()["upstream"]["connected"], false);
+    EXPECT_NE(rt.cli("list").find("1000 queued"), std::string::npos);
+    EXPECT_EQ(rt.stop(), 0);
+  }
+  Runtime rt(dir_ / "state", m, env);
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  EXPECT_EQ(rt.agent()["upstream"]["queued"], 1000);
+
+  upstream.start();
+  ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["queued"] == 0; }, 60s))
+      << rt.agent()["upstream"];
+  EXPECT_GE(rt.agent()["upstream"]["delivered"].get<long long>(), 1000);
+  out = run(monitor_env + monitor + " --idle-timeout 2", &status);
+  ASSERT_EQ(status, 0);
+  auto seqs = received_seqs(out);
+  // All 1000, first arrivals in order; a resend after a reconnect may repeat some.
+  std::set<long long> seen;
+  std::vector<long long> first_arrivals;
+  for (auto s : seqs)
+    if (seen.insert(s).second) first_arrivals.push_back(s);
+  ASSERT_EQ(first_arrivals.size(), 1000u) << "got " << seqs.size() << " messages";
+  for (size_t i = 0; i < first_arrivals.size(); ++i) ASSERT_EQ(first_arrivals[i], (long long)i);
+  EXPECT_LE(seqs.size(), 1100u);
+  EXPECT_EQ(rt.stop(), 0);
+}
+
+TEST_F(RuntimeTest, UpstreamMessagesOlderThanTheirTimeToLiveAreDroppedAndCounted) {
+  int port = ce::find_free_loopback_port();
+  UpstreamBroker upstream(dir_ / "upstream", port);
+  std::map<std::string, std::string> env{{"CE_TEST_UPSTREAM_PASSWORD", "secret-pass"}};
+  std::string monitor = "CE_TEST_UPSTREAM_PASSWORD=secret-pass " + std::string(CE_BINARY) +
+                        " monitor --host 127.0.0.1 --port " + std::to_string(port) +
+                        " --username lane --password-env CE_TEST_UPSTREAM_PASSWORD --durable ttl "
+                        "--output json";
+  upstream.start();
+  int status = -1;
+  run(monitor + " --idle-timeout 0.3", &status);
+  upstream.stop();
+
+  Runtime rt(dir_ / "state", write("m.json", upstream_manifest(port, 2)), env);
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return list(rt)["producer"]["health"] == "healthy"; }));
+  rt.cli("call producer produce '{\"count\": 50}'", &status);
+  ASSERT_EQ(status, 0);
+  ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["expired"] == 50; }, 10s))
+      << rt.agent()["upstream"];
+  upstream.start();
+  ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["connected"] == true; }, 20s));
+  rt.cli("call producer produce '{\"count\": 20}'", &status);  // seq 50..69, fresh
+  ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["delivered"] == 20; }, 20s))
+      << rt.agent()["upstream"];
+  auto seqs = received_seqs(run(monitor + " --idle-timeout 1.5"));
+  ASSERT_FALSE(seqs.empty());
+  EXPECT_EQ(*std::min_element(seqs.begin(), seqs.end()), 50);
+  EXPECT_EQ(std::set<long long>(seqs.begin(), seqs.end()).size(), 20u);
+  EXPECT_EQ(rt.agent()["upstream"]["expired"], 50);
+}
+
+TEST_F(RuntimeTest, CheckSaysWhatIsWrongAndHowToFixIt) {
+  json good = manifest({{"fake", fake("always")}});
+  Runtime rt(dir_ / "state", write("good.json", good));
+  int status = -1;
+  std::string out = rt.cli("check --manifest " + (dir_ / "good.json").string(), &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("ok       manifest"), std::string::npos) << out;
+  EXPECT_NE(out.find("ok       clock"), std::string::npos) << out;
+  EXPECT_NE(out.find("warning  broker"), std::string::npos) << out;  // not running yet
+
+  json bad = manifest({{"fake", fake("always")}});
+  auto& mods = bad["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"];
+  mods["gone"] = fake("always");
+  mods["gone"]["settings"]["command"] = {"/nonexistent/program"};
+  mods["classifier"] = {{"type", "process"}, {"settings", {{"module", "classifier"}}}};
+  bad["modulesContent"]["classifier"]["properties.desired"] = {
+      {"model", {{"file", (dir_ / "missing.onnx").string()}, {"labels", "x"}}}};
+  mods["camera"] = {{"type", "process"}, {"settings", {{"module", "camera"}}}};
+  bad["modulesContent"]["camera"]["properties.desired"] = {{"source", "/dev/video42"}};
+  out = rt.cli("check --verbose --manifest " + write("bad.json", bad).string(), &status);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("error    gone program"), std::string::npos) << out;
+  EXPECT_NE(out.find("error    classifier model"), std::string::npos) << out;
+  EXPECT_NE(out.find("error    camera source"), std::string::npos) << out;
+  EXPECT_NE(out.find("fix: plug the camera in"), std::string::npos) << out;
+
+  json results =
+      json::parse(rt.cli("check --output json --manifest " + (dir_ / "bad.json").string()));
+  std::set<std::string> errors;
+  for (auto& r : results)
+    if (r["status"] == "error") errors.insert(r["check"]);
+  EXPECT_EQ(errors, (std::set<std::string>{"gone program", "classifier model", "camera source"}));
+}
+
+}  // namespace
