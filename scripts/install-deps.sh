@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config          # build
   libopencv-dev                             # camera, classifier (DNN, codecs, V4L2)
   mosquitto libmosquitto-dev                # the hub: MQTT broker and client
+  openssl ca-certificates                   # TLS to the upstream broker (and its test)
   nlohmann-json3-dev libcli11-dev           # JSON, command line
   libcpp-httplib-dev                        # the classifier's REST API
   libsqlite3-dev                            # the basket journal

@@ -248,12 +248,21 @@ TEST_F(RuntimeTest, TwinsMethodsRestartAndLogsFromTheCli) {
 // its own restarts, as an IoT hub does.
 class UpstreamBroker {
  public:
-  UpstreamBroker(const fs::path& dir, int port) : dir_(dir), port_(port) {
+  UpstreamBroker(const fs::path& dir, int port, bool tls = false) : dir_(dir), port_(port) {
     fs::create_directories(dir_);
     run("mosquitto_passwd -b -c " + (dir_ / "passwd").string() + " lane secret-pass 2>&1");
+    std::string tls_lines;
+    if (tls) {
+      // A self-signed certificate for 127.0.0.1, which is also its own CA.
+      run("cd " + dir_.string() +
+          " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+          "-addext subjectAltName=IP:127.0.0.1 -keyout server.key -out ca.pem 2>&1");
+      tls_lines = "cafile " + (dir_ / "ca.pem").string() + "\ncertfile " +
+                  (dir_ / "ca.pem").string() + "\nkeyfile " + (dir_ / "server.key").string() + "\n";
+    }
     std::ofstream(dir_ / "mosquitto.conf")
         << "listener " << port << " 127.0.0.1\n"
-        << "allow_anonymous false\npassword_file " << (dir_ / "passwd").string()
+        << tls_lines << "allow_anonymous false\npassword_file " << (dir_ / "passwd").string()
         << "\n"
         // Run as whoever runs the test, so the store can be written here.
         << "user " << getpwuid(geteuid())->pw_name << "\n"
@@ -284,7 +293,7 @@ class UpstreamBroker {
   pid_t pid_ = -1;
 };
 
-json upstream_manifest(int port, int ttl_secs) {
+json upstream_manifest(int port, int ttl_secs, const std::string& ca_file = "") {
   json hub = {{"upstream",
                {{"host", "127.0.0.1"},
                 {"port", port},
@@ -292,6 +301,7 @@ json upstream_manifest(int port, int ttl_secs) {
                 {"username", "lane"},
                 {"passwordEnv", "CE_TEST_UPSTREAM_PASSWORD"}}},
               {"storeAndForwardConfiguration", {{"timeToLiveSecs", ttl_secs}}}};
+  if (!ca_file.empty()) hub["upstream"]["tls"] = {{"caFile", ca_file}};
   return manifest(
       {{"producer", fake("always")}},
       {{"telemetryUp",
@@ -399,6 +409,37 @@ TEST_F(RuntimeTest, UpstreamMessagesOlderThanTheirTimeToLiveAreDroppedAndCounted
   EXPECT_EQ(*std::min_element(seqs.begin(), seqs.end()), 50);
   EXPECT_EQ(std::set<long long>(seqs.begin(), seqs.end()).size(), 20u);
   EXPECT_EQ(rt.agent()["upstream"]["expired"], 50);
+}
+
+TEST_F(RuntimeTest, UpstreamOverTlsVerifiesTheBroker) {
+  int port = ce::find_free_loopback_port();
+  UpstreamBroker upstream(dir_ / "upstream", port, /*tls=*/true);
+  std::string ca = (dir_ / "upstream" / "ca.pem").string();
+  ASSERT_TRUE(fs::exists(ca));
+  upstream.start();
+  std::string monitor = "CE_TEST_UPSTREAM_PASSWORD=secret-pass " + std::string(CE_BINARY) +
+                        " monitor --host 127.0.0.1 --port " + std::to_string(port) +
+                        " --username lane --password-env CE_TEST_UPSTREAM_PASSWORD --durable tls "
+                        "--output json --idle-timeout 1.5";
+  int status = -1;
+  std::string out = run(monitor + " --ca-file " + ca + " 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+
+  std::map<std::string, std::string> env{{"CE_TEST_UPSTREAM_PASSWORD", "secret-pass"}};
+  Runtime rt(dir_ / "state", write("m.json", upstream_manifest(port, 7200, ca)), env);
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["connected"] == true; }))
+      << rt.agent()["upstream"];
+  ASSERT_TRUE(eventually([&] { return list(rt)["producer"]["health"] == "healthy"; }));
+  rt.cli("call producer produce '{\"count\": 5}'", &status);
+  ASSERT_TRUE(eventually([&] { return rt.agent()["upstream"]["delivered"] == 5; }));
+  auto seqs = received_seqs(run(monitor + " --ca-file " + ca));
+  EXPECT_EQ(seqs, (std::vector<long long>{0, 1, 2, 3, 4}));
+
+  // Without the CA the broker's certificate is not trusted.
+  out = run(monitor + " --ca-file /etc/ssl/certs/ca-certificates.crt 2>&1", &status);
+  EXPECT_NE(status, 0) << out;
 }
 
 TEST_F(RuntimeTest, CheckSaysWhatIsWrongAndHowToFixIt) {

@@ -18,28 +18,15 @@
 #include "modules/checkout/journal.h"
 #include "runtime/broker.h"
 #include "runtime/state_dir.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using ce::testing_support::Runtime;
+using ce::testing_support::shared_dir;
 
 namespace {
-
-std::string shared_dir() {
-  const char* e = std::getenv("CHECKOUT_EDGE_SHARED");
-  return e && *e ? e : CE_DEFAULT_SHARED;
-}
-
-std::string run(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  if (status) *status = WEXITSTATUS(st);
-  return out;
-}
 
 struct WavInfo {
   int sample_rate = 0;
@@ -90,45 +77,18 @@ class System : public testing::Test {
       scenario["items"].push_back({{"image", image}, {"grams", grams}});
     std::ofstream(dir_ / "config/demo-scenario.json") << scenario.dump(2);
 
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::string log = (dir_ / "runtime.log").string();
-      freopen(log.c_str(), "w", stderr);
-      execl(CE_BINARY, CE_BINARY, "--state-dir", state_.c_str(), "run", "--manifest",
-            (dir_ / "config/deployment.json").c_str(), "--shared", shared_dir().c_str(), nullptr);
-      _exit(127);
-    }
+    runtime_ = std::make_unique<Runtime>(state_, dir_ / "config/deployment.json");
+    runtime_->start();
   }
 
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int st;
-      waitpid(pid_, &st, 0);
-    }
-  }
-
-  json agent_state() {
-    try {
-      return json::parse(ce::read_file(state_ / "agent.json"));
-    } catch (...) {
-      return json();
-    }
-  }
-  json module_state(const std::string& name) {
-    auto a = agent_state();
-    if (a.is_object())
-      for (auto& m : a["modules"])
-        if (m["name"] == name) return m;
-    return json();
-  }
+  json agent_state() { return runtime_->agent(); }
+  json module_state(const std::string& name) { return runtime_->module(name); }
   std::string cli(const std::string& args, int* status = nullptr) {
-    return run(std::string(CE_BINARY) + " --state-dir " + state_.string() + " " + args + " 2>&1",
-               status);
+    return runtime_->cli(args, status);
   }
 
   fs::path dir_, state_;
-  pid_t pid_ = -1;
+  std::unique_ptr<Runtime> runtime_;
   int rest_port_ = 0;
   std::vector<std::pair<std::string, int>> items_{
       {"val/Fruit/Banana/Banana_001.jpg", 420},
@@ -246,12 +206,27 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
   EXPECT_EQ(status, 0);
   EXPECT_NE(logs.find("Pomegranate"), std::string::npos) << logs;
 
+  // Live changes reach the real modules without a restart.
+  pid_t checkout_pid = module_state("checkout")["pid"];
+  cli("twin checkout --set threshold=0.95", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_TRUE(ce::testing_support::eventually([&] {
+    json t = json::parse(cli("twin checkout"), nullptr, false);
+    return !t.is_discarded() && t["reported"]["threshold"] == 0.95;
+  }));
+  EXPECT_EQ(module_state("checkout")["pid"], checkout_pid);
+  json reply = json::parse(cli("call classifier reloadModel --timeout 30", &status));
+  EXPECT_EQ(reply["status"], 200) << reply;
+  EXPECT_EQ(reply["payload"]["modelVersion"], "imagenet-squeezenet-1.1");
+  reply = json::parse(cli("call speech say '{\"text\": \"Testing the speaker.\"}'", &status));
+  EXPECT_EQ(reply["status"], 202) << reply;
+  EXPECT_TRUE(ce::testing_support::eventually([&] {
+    return ce::read_file(state_ / "logs/speech.log").find("Testing the speaker.") !=
+           std::string::npos;
+  }));
+
   // SIGTERM stops everything cleanly.
-  kill(pid_, SIGTERM);
-  int st;
-  waitpid(pid_, &st, 0);
-  pid_ = -1;
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  EXPECT_EQ(runtime_->stop(), 0);
   for (auto& m : agent_state()["modules"]) {
     EXPECT_EQ(m["status"], "stopped") << m;
     EXPECT_EQ(m["pid"], 0);
