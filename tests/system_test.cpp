@@ -215,6 +215,14 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
     return !t.is_discarded() && t["reported"]["threshold"] == 0.95;
   }));
   EXPECT_EQ(module_state("checkout")["pid"], checkout_pid);
+  // The scale reads its settings at start: a change restarts it to apply them.
+  pid_t scale_pid = module_state("scale")["pid"];
+  cli("twin scale --set hz=8", &status);
+  EXPECT_TRUE(ce::testing_support::eventually([&] {
+    json t = json::parse(cli("twin scale"), nullptr, false);
+    return !t.is_discarded() && t["reported"]["hz"] == 8.0;
+  }));
+  EXPECT_NE(module_state("scale")["pid"], scale_pid);
   json reply = json::parse(cli("call classifier reloadModel --timeout 30", &status));
   EXPECT_EQ(reply["status"], 200) << reply;
   EXPECT_EQ(reply["payload"]["modelVersion"], "imagenet-squeezenet-1.1");

@@ -71,6 +71,10 @@ class ModuleClient {
   // becomes a 500 reply carrying its message.
   void on_method(const std::string& name, MethodHandler handler);
 
+  // For settings a module reads only at start: asks the runtime to restart
+  // it (whatever its restartPolicy), so that it starts with the new ones.
+  void restart_to_apply(const std::string& why);
+
   // After this returns no handler runs again: call it before the state the
   // handlers use goes away.
   void stop_receiving();

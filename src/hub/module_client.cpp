@@ -153,6 +153,13 @@ void ModuleClient::on_desired_change(DesiredHandler handler) {
                   });
 }
 
+void ModuleClient::restart_to_apply(const std::string& why) {
+  std::cerr << id_ << ": restarting to apply " << why << "\n";
+  // No reply is awaited: the runtime's answer would come as this process stops.
+  hub_->publish(topics::method("$edgeAgent", "restartModule"),
+                Message::with_json({{"id", id_}, {"reason", why}}));
+}
+
 void ModuleClient::stop_receiving() { hub_->stop_dispatch(); }
 
 void ModuleClient::report(const nlohmann::json& reported) {

@@ -122,7 +122,9 @@ void Agent::handle(const std::string& method, const Message& request) {
     std::string id = payload.value("id", "");
     if (!supervisor_->find(id))
       return reply({404, {{"error", "no module '" + id + "'; `checkout-edge list` shows them"}}});
-    std::cerr << "runtime: restarting " << id << " as asked\n";
+    std::string reason = payload.value("reason", "");
+    std::cerr << "runtime: restarting " << id << (reason.empty() ? " as asked" : ": " + reason)
+              << "\n";
     supervisor_->restart(id);
     return reply({200, {{"restarted", id}}});
   }

@@ -67,6 +67,10 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
         "the scale needs 'scenario' (a scenario file) or 'steps' ([[durationMs, grams], ...])");
   }
   client.report({{"driver", "simulated"}, {"hz", hz}});
+  // Read at start; a change restarts the module to apply it.
+  client.on_desired_change([&client, desired](const nlohmann::json& d) {
+    if (d != desired) client.restart_to_apply("new desired properties");
+  });
 
   auto period = std::chrono::milliseconds(static_cast<long long>(1000 / hz));
   do {

@@ -88,6 +88,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   client.report(
       {{"voice", tts.voice()}, {"device", device}, {"audio", audio_ok}, {"wavDir", wav_dir}});
 
+  // Voice, device and folder are read at start; a change restarts the module.
+  client.on_desired_change([&client, desired](const nlohmann::json& d) {
+    if (d != desired) client.restart_to_apply("new desired properties");
+  });
   long long count = 0;
   std::thread worker([&] {
     while (true) {
