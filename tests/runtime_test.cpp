@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "fake_serial_device.h"
 #include "runtime/broker.h"
 #include "test_support.h"
 
@@ -477,3 +478,38 @@ TEST_F(RuntimeTest, CheckSaysWhatIsWrongAndHowToFixIt) {
 }
 
 }  // namespace
+
+// A real scale protocol into the checkout: what the scale reports as wrong
+// is said aloud, and an unplugged scale is reported, not fatal.
+TEST_F(RuntimeTest, TheCheckoutSaysWhatTheScaleReports) {
+  std::atomic<int> reads = 0;
+  ce::testing_support::FakeSerialDevice device('\n', [&](const std::string& command) {
+    if (command != "SI\r\n") return std::vector<std::string>{"ES\r\n"};
+    return std::vector<std::string>{reads++ < 20 ? "S S      0.000 kg\r\n" : "S +\r\n"};
+  });
+  json modules = {
+      {"scale",
+       {{"type", "process"}, {"restartPolicy", "on-failure"}, {"settings", {{"module", "scale"}}}}},
+      {"checkout", {{"type", "process"}, {"settings", {{"module", "checkout"}}}}}};
+  json m = manifest(modules, {{"weight",
+                               "FROM /messages/modules/scale/outputs/weight INTO "
+                               "BrokeredEndpoint(\"/modules/checkout/inputs/weight\")"}});
+  m["modulesContent"]["scale"]["properties.desired"] = {
+      {"driver", "mt-sics"}, {"device", device.path()}, {"hz", 20}};
+  m["modulesContent"]["checkout"]["properties.desired"] = {
+      {"catalogue", CE_SOURCE_DIR "/config/catalogue.json"}};
+  Runtime rt(dir_ / "state", write("m.json", m));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  auto checkout_log = [&] { return rt.cli("logs checkout"); };
+  ASSERT_TRUE(eventually([&] { return checkout_log().find("overloaded") != std::string::npos; }))
+      << checkout_log() << rt.cli("logs scale");
+  int scale_pid = rt.module("scale")["pid"];
+  device.unplug();
+  ASSERT_TRUE(eventually([&] { return checkout_log().find("not connected") != std::string::npos; }))
+      << checkout_log() << rt.cli("logs scale");
+  EXPECT_EQ(rt.module("scale")["pid"], scale_pid);  // keeps running and retrying
+  json twin = json::parse(rt.cli("twin scale"));
+  EXPECT_EQ(twin["reported"]["connected"], false);
+  EXPECT_NE(twin["reported"]["error"].get<std::string>().find(device.path()), std::string::npos);
+}

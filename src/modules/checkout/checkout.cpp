@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
 
 #include "common/settings.h"
@@ -125,10 +126,25 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
+  // A shopper who cannot see the display must hear what the scale says is wrong.
+  static const std::map<std::string, std::string> scale_problems{
+      {"overload", "The scale is overloaded. Please take some weight off."},
+      {"under-zero", "The scale reads below zero. Please ask staff to zero it."},
+      {"disconnected", "The scale is not connected. Please ask staff for help."},
+      {"fault", "The scale reports a fault. Please ask staff for help."}};
+  std::string scale_status = "ok";
   client.on_input("weight", [&](const Message& m) {
     try {
       auto j = m.json();
       std::lock_guard lock(mutex);
+      std::string status = j.value("status", "ok");
+      if (status == "motion") status = "ok";
+      if (status != scale_status) {
+        scale_status = status;
+        if (auto problem = scale_problems.find(status); problem != scale_problems.end())
+          say(problem->second, "scale-" + status);
+      }
+      if (status != "ok") return;
       bool was_empty = session.scale_empty();
       session.on_weight(j.at("grams").get<int>(), j.value("stable", false), m.timestamp_ms(),
                         m.id());

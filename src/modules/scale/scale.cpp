@@ -1,31 +1,26 @@
-// scale: publishes the weight on output "weight" as
-// {"grams": int, "stable": bool, "status": "ok"} several times a second.
-// This version simulates the scale from a scenario or a list of steps;
-// real serial and HID drivers plug in behind the same output.
+// scale: publishes the weight on output "weight" several times a second as
+// {"grams": int, "milligrams": int, "stable": bool, "status": "ok" |
+// "motion" | "under-zero" | "overload" | "disconnected" | "fault"}.
+// A scale that goes away is reported and reopened with backoff; the
+// module never exits for it. Direct methods "zero" and "tare".
 #include <iostream>
+#include <mutex>
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/modules.h"
-#include "sim/scenario.h"
+#include "modules/scale/scale_driver.h"
+#include "modules/scale/serial_port.h"
 
 namespace ce {
 
 namespace {
 
-struct Reading {
-  int grams = 0;
-  bool stable = true;
-};
-
-// While an item settles, a real scale swings around the final weight.
-Reading swinging(int grams, long long ms_on_scale, long long settle_ms) {
-  if (ms_on_scale >= settle_ms) return {grams, true};
-  double progress = static_cast<double>(ms_on_scale) / std::max(1LL, settle_ms);
-  double overshoot = (ms_on_scale / 100) % 2 ? 1.15 : 0.8;
-  return {
-      static_cast<int>(grams * (progress + (1 - progress) * overshoot) * (0.5 + 0.5 * progress)),
-      false};
+Message weight_message(const WeightReading& r) {
+  return Message::with_json({{"grams", (r.milligrams + (r.milligrams >= 0 ? 500 : -500)) / 1000},
+                             {"milligrams", r.milligrams},
+                             {"stable", r.stable},
+                             {"status", to_string(r.status)}});
 }
 
 }  // namespace
@@ -33,51 +28,91 @@ Reading swinging(int grams, long long ms_on_scale, long long settle_ms) {
 int run_scale(ModuleClient& client, const nlohmann::json& desired) {
   double hz = setting<double>(desired, "hz", 10.0);
   if (hz <= 0 || hz > 100) throw SettingError("desired property 'hz' must be in (0, 100]");
-  std::function<Reading(long long)> read;
-  if (desired.contains("scenario")) {
-    auto scenario =
-        std::make_shared<Scenario>(Scenario::load(desired["scenario"].get<std::string>()));
-    read = [scenario](long long t) {
-      Scene s = scenario->at(t);
-      if (s.index < 0) return Reading{0, true};
-      return swinging(scenario->items[s.index].grams, s.ms_on_scale, scenario->settle_ms);
-    };
-    std::cerr << "scale: simulating " << scenario->items.size() << " items\n";
-  } else if (desired.contains("steps")) {
-    // [[durationMs, grams], ...], repeated.
-    auto steps = setting<std::vector<std::pair<long long, int>>>(desired, "steps", {});
-    long long total = 0;
-    for (auto& [ms, g] : steps) {
-      if (ms <= 0 || g < 0)
-        throw SettingError("each of 'steps' must be [durationMs > 0, grams >= 0]");
-      total += ms;
+  long long stable_ms = setting<long long>(desired, "stableMs", 0);
+  long long division_mg = setting<long long>(desired, "divisionMg", 5000);
+  std::string driver_name = setting<std::string>(desired, "driver", "simulated");
+
+  std::mutex mutex;  // the driver is shared with the zero/tare methods
+  std::unique_ptr<ScaleDriver> scale;
+  std::string last_error;
+  auto connect = [&]() -> bool {
+    try {
+      scale = open_scale(desired);
+      std::cerr << "scale: " << scale->describe() << "\n";
+      // "connected" waits for the first answer: a port can open with nobody behind it.
+      client.report({{"driver", driver_name}, {"scale", scale->describe()}, {"hz", hz}});
+      return true;
+    } catch (const DeviceGone& e) {
+      if (e.what() != last_error) std::cerr << "scale: " << e.what() << "; retrying\n";
+      last_error = e.what();
+      client.report({{"driver", driver_name}, {"connected", false}, {"error", e.what()}});
+      return false;
     }
-    if (steps.empty()) throw SettingError("desired property 'steps' is empty");
-    long long settle = setting<long long>(desired, "settleMs", 300);
-    read = [steps, total, settle](long long t) {
-      t %= total;
-      for (auto& [ms, g] : steps) {
-        if (t < ms) return g == 0 ? Reading{0, true} : swinging(g, t, settle);
-        t -= ms;
+  };
+  connect();  // a bad setting throws here: the manifest must be fixed
+
+  auto command = [&](const char* name, bool (ScaleDriver::*act)()) {
+    client.on_method(name, [&, name, act](const nlohmann::json&) {
+      std::lock_guard lock(mutex);
+      if (!scale) return MethodResult{503, {{"error", "the scale is disconnected"}}};
+      try {
+        if ((scale.get()->*act)()) return MethodResult{200, {{"done", name}}};
+        return MethodResult{409,
+                            {{"error", std::string("the scale refused to ") + name +
+                                           ": take the item off and wait until it is still"}}};
+      } catch (const std::logic_error& e) {
+        return MethodResult{501, {{"error", e.what()}}};
       }
-      return Reading{0, true};
-    };
-  } else {
-    throw SettingError(
-        "the scale needs 'scenario' (a scenario file) or 'steps' ([[durationMs, grams], ...])");
-  }
-  client.report({{"driver", "simulated"}, {"hz", hz}});
+    });
+  };
+  command("zero", &ScaleDriver::zero);
+  command("tare", &ScaleDriver::tare);
   // Read at start; a change restarts the module to apply it.
   client.on_desired_change([&client, desired](const nlohmann::json& d) {
     if (d != desired) client.restart_to_apply("new desired properties");
   });
 
+  bool answered = false;
+  std::optional<StabilityFilter> filter;
+  if (stable_ms > 0) filter.emplace(division_mg, std::chrono::milliseconds(stable_ms));
   auto period = std::chrono::milliseconds(static_cast<long long>(1000 / hz));
-  do {
-    Reading r = read(now_ms() - runtime_started_ms());
-    client.send_output(
-        "weight", Message::with_json({{"grams", r.grams}, {"stable", r.stable}, {"status", "ok"}}));
-  } while (!wait_for_stop(period));
+  auto retry = std::chrono::milliseconds(500);
+  while (!stop_requested()) {
+    bool connected;
+    {
+      std::lock_guard lock(mutex);
+      connected = scale || connect();
+    }
+    if (!connected) {
+      client.send_output("weight", weight_message({0, ScaleStatus::Disconnected, false}));
+      if (wait_for_stop(retry)) break;
+      retry = std::min(retry * 2, std::chrono::milliseconds(5000));
+      continue;
+    }
+    retry = std::chrono::milliseconds(500);
+    WeightReading r;
+    try {
+      std::lock_guard lock(mutex);
+      r = scale->read();
+      if (!last_error.empty() || !answered) {
+        client.report({{"connected", true}, {"error", nullptr}});
+        last_error.clear();
+        answered = true;
+      }
+    } catch (const DeviceGone& e) {
+      if (e.what() != last_error) std::cerr << "scale: " << e.what() << "\n";
+      std::lock_guard lock(mutex);
+      scale.reset();
+      last_error = e.what();
+      client.report({{"connected", false}, {"error", e.what()}});
+      client.send_output("weight", weight_message({0, ScaleStatus::Disconnected, false}));
+      continue;
+    }
+    if (filter && (r.status == ScaleStatus::Ok || r.status == ScaleStatus::Motion))
+      r.stable = r.stable && filter->stable(r.milligrams, now_ms());
+    client.send_output("weight", weight_message(r));
+    if (wait_for_stop(period)) break;
+  }
   return 0;
 }
 
