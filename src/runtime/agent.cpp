@@ -141,7 +141,6 @@ MethodResult Agent::update_desired(const nlohmann::json& request) {
   if (patch == request.end() || !patch->is_object())
     return {400, {{"error", "updateDesired needs {\"id\": MODULE, \"patch\": {...}}"}}};
   if (pending_) return {409, {{"error", "a deployment is in progress; try again when it ends"}}};
-  auto& content = manifest_["modulesContent"];
   bool declared = false;
   for (auto& m : deployment_.modules) declared |= m.name == id;
   if (!declared)
@@ -163,7 +162,6 @@ MethodResult Agent::update_desired(const nlohmann::json& request) {
   } catch (const ManifestError& e) {
     return {400, {{"error", e.what()}}};
   }
-  (void)content;
   deployer_->apply(deployment_, next);
   manifest_ = std::move(candidate);
   deployment_ = std::move(next);

@@ -83,18 +83,31 @@ void LogCollector::write_line(const std::string& module, const std::string& line
   }
   auto path = dir_ / (module + ".log");
   std::string stamped = log_timestamp(now_ms()) + " " + line + "\n";
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size + stamped.size() > limits.max_bytes && limits.files > 1) {
-    std::filesystem::remove(path.string() + "." + std::to_string(limits.files - 1), ec);
-    for (int i = limits.files - 2; i >= 1; --i)
-      std::filesystem::rename(path.string() + "." + std::to_string(i),
-                              path.string() + "." + std::to_string(i + 1), ec);
-    std::filesystem::rename(path, path.string() + ".1", ec);
-  } else if (!ec && size + stamped.size() > limits.max_bytes) {
-    std::filesystem::resize_file(path, 0, ec);
+  OpenLog& log = open_[module];
+  if (!log.out.is_open()) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    log.size = ec ? 0 : size;
+    log.out.open(path, std::ios::app | std::ios::binary);
   }
-  std::ofstream(path, std::ios::app | std::ios::binary) << stamped;
+  if (log.size + stamped.size() > limits.max_bytes) {
+    log.out.close();
+    std::error_code ec;
+    if (limits.files > 1) {
+      std::filesystem::remove(path.string() + "." + std::to_string(limits.files - 1), ec);
+      for (int i = limits.files - 2; i >= 1; --i)
+        std::filesystem::rename(path.string() + "." + std::to_string(i),
+                                path.string() + "." + std::to_string(i + 1), ec);
+      std::filesystem::rename(path, path.string() + ".1", ec);
+      log.out.open(path, std::ios::app | std::ios::binary);
+    } else {
+      log.out.open(path, std::ios::trunc | std::ios::binary);
+    }
+    log.size = 0;
+  }
+  // Flushed per line: `logs -f` in another shell reads as lines arrive.
+  log.out << stamped << std::flush;
+  log.size += stamped.size();
 }
 
 void LogCollector::run() {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,6 +39,12 @@ class LogCollector {
   };
   void run();
   void write_line(const std::string& module, const std::string& line);
+
+  struct OpenLog {
+    std::ofstream out;
+    size_t size = 0;
+  };
+  std::map<std::string, OpenLog> open_;  // used by the collecting thread only
 
   std::filesystem::path dir_;
   std::mutex mutex_;

@@ -78,13 +78,11 @@ struct CheckoutSettings {
 int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   CheckoutSettings settings = CheckoutSettings::from(desired);
   Catalogue catalogue = Catalogue::load(settings.catalogue_path);
-  ScanSettings scan = settings.scan;
-  Rounding rounding = settings.rounding;
   const char* data = std::getenv("CE_DATA_DIR");
   std::string journal_path =
       setting<std::string>(desired, "journal", std::string(data ? data : ".") + "/journal.db");
   Journal journal(journal_path);
-  ScanSession session(catalogue, scan);
+  ScanSession session(catalogue, settings.scan);
   if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
   // Held while a message is handled or settings change: a catalogue reload
   // must not pull products from under a decision being priced.
@@ -113,7 +111,6 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         catalogue = Catalogue::load(next.catalogue_path);
       applied = d;
       session.set_settings(next.scan);
-      rounding = next.rounding;
       settings = std::move(next);
       client.report(settings.reported(catalogue));
       client.report({{"lastDesiredError", nullptr}});
@@ -182,8 +179,9 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     line.grams = decision->grams;
     line.by_weight = p.sold_by == SoldBy::Weight;
     line.unit_price_minor = p.price_minor;
-    line.price_minor =
-        line.by_weight ? price_by_weight(p.price_minor, line.grams, rounding) : p.price_minor;
+    line.price_minor = line.by_weight
+                           ? price_by_weight(p.price_minor, line.grams, settings.rounding)
+                           : p.price_minor;
     line.currency = catalogue.currency;
     line.probability = best.probability;
     if (!journal.add(line)) return;  // this scan is in the basket already
