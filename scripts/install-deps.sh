@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config          # build
   libopencv-dev                             # camera, classifier (DNN, codecs, V4L2)
+  libprotobuf-dev protobuf-compiler libonnx-dev  # classifier: read and fix model graphs
   mosquitto libmosquitto-dev                # the hub: MQTT broker and client
   openssl ca-certificates                   # TLS to the upstream broker (and its test)
   nlohmann-json3-dev libcli11-dev           # JSON, command line

@@ -2,15 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 #include <stdexcept>
 
-#include "checkout-edge/module.h"
 #include "common/settings.h"
-#include "sim/scenario.h"
 
 namespace fs = std::filesystem;
 
@@ -21,12 +17,6 @@ bool is_image_file(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
-}
-
-cv::Mat read_image(const std::string& path) {
-  cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
-  if (img.empty()) throw std::runtime_error(path + ": not a readable image");
-  return img;
 }
 
 class FolderSource : public FrameSource {
@@ -40,7 +30,9 @@ class FolderSource : public FrameSource {
   }
   std::optional<cv::Mat> next(std::string*) override {
     const auto& f = files_[i_++ % files_.size()];
-    return read_image(f);
+    cv::Mat img = cv::imread(f, cv::IMREAD_COLOR);
+    if (img.empty()) return std::nullopt;  // removed or half-written: reopen the folder
+    return img;
   }
   std::string describe() const override {
     return "folder " + dir_.string() + " (" + std::to_string(files_.size()) + " images)";
@@ -52,87 +44,56 @@ class FolderSource : public FrameSource {
   size_t i_ = 0;
 };
 
-class CaptureSource : public FrameSource {
+// One image, read again for every frame: a camera that always sees the
+// same thing, until the file is replaced or removed.
+class ImageFileSource : public FrameSource {
  public:
-  CaptureSource(const std::string& source, const nlohmann::json& desired) : source_(source) {
-    bool is_index = !source.empty() && std::all_of(source.begin(), source.end(), ::isdigit);
-    if (is_index)
-      cap_.open(std::stoi(source), cv::CAP_V4L2);
-    else if (source.rfind("/dev/video", 0) == 0)
-      cap_.open(source, cv::CAP_V4L2);
-    else
-      cap_.open(source, cv::CAP_ANY);
-    if (!cap_.isOpened())
-      throw std::runtime_error("cannot open camera source '" + source +
-                               "': check the device exists and is readable (ls -l /dev/video*), "
-                               "or that the file or URL is valid");
-    if (int w = setting<int>(desired, "width", 0)) cap_.set(cv::CAP_PROP_FRAME_WIDTH, w);
-    if (int h = setting<int>(desired, "height", 0)) cap_.set(cv::CAP_PROP_FRAME_HEIGHT, h);
-  }
-  std::optional<cv::Mat> next(std::string*) override {
-    cv::Mat frame;
-    if (!cap_.read(frame) || frame.empty()) return std::nullopt;
-    return frame;
-  }
-  std::string describe() const override { return "capture " + source_; }
-
- private:
-  std::string source_;
-  cv::VideoCapture cap_;
-};
-
-class ScenarioSource : public FrameSource {
- public:
-  ScenarioSource(const std::string& path, const std::string& root)
-      : scenario_(Scenario::load(path)), path_(path) {
-    // An empty scale seen from above: a plain light surface.
-    empty_ = cv::Mat(348, 348, CV_8UC3, cv::Scalar(205, 210, 210));
-    for (auto& item : scenario_.items) {
-      std::string full = (fs::path(root) / item.image).string();
-      if (!fs::exists(full))
-        throw std::runtime_error(path + ": image " + full +
-                                 " does not exist; check imagesRoot and the shared assets");
-    }
-    root_ = root;
+  explicit ImageFileSource(std::string path) : path_(std::move(path)) {
+    if (!read()) throw std::runtime_error(path_ + ": not a readable image");
   }
   std::optional<cv::Mat> next(std::string* encoded) override {
-    Scene scene = scenario_.at(now_ms() - runtime_started_ms());
-    if (scene.index < 0) return empty_;
-    auto it = cache_.find(scene.index);
-    if (it == cache_.end()) {
-      std::string file = (fs::path(root_) / scenario_.items[scene.index].image).string();
-      std::vector<unsigned char> bytes;
-      cv::Mat img = read_image(file);
-      cv::imencode(".jpg", img, bytes, {cv::IMWRITE_JPEG_QUALITY, 90});
-      it = cache_.emplace(scene.index, std::make_pair(img, std::string(bytes.begin(), bytes.end())))
-               .first;
-    }
-    if (encoded) *encoded = it->second.second;
-    return it->second.first;
+    if (!read()) return std::nullopt;
+    if (encoded) *encoded = bytes_;
+    return image_;
   }
-  std::string describe() const override {
-    return "scenario " + path_ + " (" + std::to_string(scenario_.items.size()) + " items)";
-  }
+  std::string describe() const override { return "image " + path_; }
 
  private:
-  Scenario scenario_;
-  std::string path_, root_;
-  cv::Mat empty_;
-  std::map<int, std::pair<cv::Mat, std::string>> cache_;
+  bool read() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return false;
+    std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    if (bytes != bytes_ || image_.empty()) {
+      cv::Mat img =
+          cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
+      if (img.empty()) return false;
+      image_ = img;
+      bytes_ = std::move(bytes);
+    }
+    return true;
+  }
+  std::string path_, bytes_;
+  cv::Mat image_;
 };
 
 }  // namespace
 
 std::unique_ptr<FrameSource> open_frame_source(const nlohmann::json& desired) {
   if (desired.contains("scenario"))
-    return std::make_unique<ScenarioSource>(
+    return open_scenario_source(
         required_setting<std::string>(desired, "scenario", ""),
         required_setting<std::string>(desired, "imagesRoot",
                                       "the folder the scenario's image paths are relative to"));
   std::string source = required_setting<std::string>(
-      desired, "source", "a /dev/video* device, a device index, an image folder or a video file");
+      desired, "source",
+      "a /dev/video* device, a device index, an image folder or file, a video file, or an "
+      "http:// or rtsp:// URL");
   if (fs::is_directory(source)) return std::make_unique<FolderSource>(source);
-  return std::make_unique<CaptureSource>(source, desired);
+  if (is_image_file(source)) {
+    if (!fs::exists(source)) throw std::runtime_error("image " + source + " does not exist");
+    return std::make_unique<ImageFileSource>(source);
+  }
+  return open_capture_source(source, desired);
 }
 
 }  // namespace ce

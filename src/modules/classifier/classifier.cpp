@@ -1,118 +1,101 @@
-// classifier: classifies each frame on input "frames" and publishes the
-// predictions on output "predictions"; also serves the Custom Vision
-// container's REST API (POST /image) when "restPort" is set.
+// classifier: classifies the frames on input "frames" and publishes the
+// predictions on output "predictions", averaged over the frames of one still
+// scene; also serves the Custom Vision container's REST API when "restPort"
+// is set.
 #include <httplib.h>
 
 #include <atomic>
 #include <iostream>
 #include <memory>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/core/utility.hpp>
 #include <thread>
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/classifier/model.h"
 #include "modules/classifier/prediction_json.h"
+#include "modules/classifier/rest_api.h"
+#include "modules/classifier/scene_votes.h"
+#include "modules/classifier/served_model.h"
 #include "modules/modules.h"
 
 namespace ce {
 
 namespace {
 
-// The model in service. A reload swaps the pointer; a request in flight
-// keeps the model it started with until it finishes.
-class ServedModel {
- public:
-  explicit ServedModel(std::shared_ptr<Model> model) : model_(std::move(model)) {}
-  std::shared_ptr<Model> get() const {
-    std::lock_guard lock(mutex_);
-    return model_;
-  }
-  void set(std::shared_ptr<Model> model) {
-    std::lock_guard lock(mutex_);
-    model_ = std::move(model);
-  }
+struct ClassifierSettings {
+  size_t max_predictions = 10;
+  size_t candidates = 4;  // what a commercial scale shows
+  int instances = 1;
 
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<Model> model_;
+  static ClassifierSettings from(const nlohmann::json& d) {
+    ClassifierSettings s;
+    s.max_predictions = setting<size_t>(d, "maxPredictions", s.max_predictions);
+    s.candidates = setting<size_t>(d, "candidates", s.candidates);
+    s.instances = setting<int>(d, "instances", s.instances);
+    if (s.candidates < 1 || s.instances < 1 || s.instances > 16)
+      throw SettingError("'candidates' must be at least 1 and 'instances' in 1..16");
+    return s;
+  }
 };
 
-nlohmann::json model_report(const Model& model, const nlohmann::json& description) {
-  return {{"model", model.file()},
-          {"modelVersion", model.version()},
-          {"tags", model.labels().size()},
-          {"modelDescription", description},
-          {"loadedMs", now_ms()}};
-}
-
-void serve_rest(httplib::Server& server, const ServedModel& served,
-                const std::atomic<size_t>& max_predictions) {
-  auto json_reply = [](httplib::Response& res, int status, const nlohmann::json& body) {
-    res.status = status;
-    res.set_content(body.dump(), "application/json");
-  };
-  server.Post("/image", [&, json_reply](const httplib::Request& req, httplib::Response& res) {
-    std::string bytes = req.body;
-    if (req.is_multipart_form_data()) bytes = req.get_file_value("imageData").content;
-    if (bytes.empty())
-      return json_reply(res, 400,
-                        {{"error",
-                          "the request has no image: send the image bytes as "
-                          "the body, or as multipart field imageData"}});
-    cv::Mat img =
-        cv::imdecode(std::vector<unsigned char>(bytes.begin(), bytes.end()), cv::IMREAD_COLOR);
-    if (img.empty())
-      return json_reply(res, 400,
-                        {{"error", "the body is not a readable image (JPEG, PNG or BMP)"}});
-    auto model = served.get();
-    json_reply(res, 200,
-               custom_vision_response(model->classify(img), max_predictions, model->version()));
-  });
-  server.Get("/health", [&, json_reply](const httplib::Request&, httplib::Response& res) {
-    json_reply(res, 200, {{"status", "ok"}, {"model", served.get()->version()}});
-  });
+nlohmann::json candidates_json(const std::vector<Prediction>& predictions, size_t n) {
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < predictions.size() && i < n; ++i)
+    list.push_back(
+        {{"tagName", predictions[i].tag_name}, {"probability", predictions[i].probability}});
+  return list;
 }
 
 }  // namespace
 
 int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
-  if (!desired.contains("model") || !desired["model"].is_object())
+  if (!desired.contains("model"))
     throw SettingError(
-        "desired property 'model' is missing: describe the model as "
-        "{\"file\": ..., \"labels\": ..., \"inputWidth\": ...}");
-  ServedModel served(std::make_shared<Model>(Model::load(desired["model"])));
-  std::atomic<size_t> max_predictions = setting<size_t>(desired, "maxPredictions", 10);
-  std::cerr << "classifier: loaded " << served.get()->file() << " ("
-            << served.get()->labels().size() << " tags)\n";
-  client.report(model_report(*served.get(), desired["model"]));
+        "desired property 'model' is missing: give a model package folder, or "
+        "{\"file\": ..., \"labels\": ...}");
+  auto settings = ClassifierSettings::from(desired);
+  if (int threads = setting<int>(desired, "threads", 0); threads > 0) cv::setNumThreads(threads);
+  std::atomic<size_t> max_predictions = settings.max_predictions;
+  std::atomic<size_t> candidates = settings.candidates;
+  ServedModel served(std::make_shared<Model>(Model::load(desired["model"], settings.instances)));
+  auto loaded = served.get();
+  std::cerr << "classifier: loaded " << loaded->file() << " (" << loaded->labels().size()
+            << " tags, version " << loaded->version() << ")\n";
+  for (const auto& fix : loaded->describe()["loadFixes"])
+    std::cerr << "classifier: at load time, " << fix.get<std::string>() << "\n";
+  client.report(loaded->describe());
 
-  // Loads first, swaps after: a model that fails to load changes nothing.
+  // Loads first, swaps after: a model that fails to load changes nothing,
+  // and requests in flight finish on the model they started with.
   std::mutex reload_mutex;
   nlohmann::json current = desired["model"];
   auto reload = [&](const nlohmann::json& description) {
     std::lock_guard lock(reload_mutex);
-    auto next = std::make_shared<Model>(Model::load(description));
+    auto next = std::make_shared<Model>(Model::load(description, settings.instances));
     served.set(next);
     current = description;
-    client.report(model_report(*next, description));
-    client.report({{"lastReloadError", nullptr}});
+    nlohmann::json report = next->describe();
+    report["lastReloadError"] = nullptr;
+    report["loadedMs"] = now_ms();
+    client.report(report);
     std::cerr << "classifier: now serving " << next->file() << " (version " << next->version()
               << ")\n";
     return next;
   };
   client.on_desired_change([&](const nlohmann::json& d) {
-    max_predictions = setting<size_t>(d, "maxPredictions", 10);
-    if (!d.contains("model")) return;
-    {
-      std::lock_guard lock(reload_mutex);
-      if (d["model"] == current) return;
-    }
     try {
+      auto s = ClassifierSettings::from(d);
+      max_predictions = s.max_predictions;
+      candidates = s.candidates;
+      if (!d.contains("model")) return;
+      {
+        std::lock_guard lock(reload_mutex);
+        if (d["model"] == current) return;
+      }
       reload(d["model"]);
     } catch (const std::exception& e) {
-      std::cerr << "classifier: kept the running model; the new one does not load: " << e.what()
-                << "\n";
+      std::cerr << "classifier: kept the running model and settings: " << e.what() << "\n";
       client.report({{"lastReloadError", e.what()}});
     }
   });
@@ -122,36 +105,52 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
       std::lock_guard lock(reload_mutex);
       description = request.contains("model") ? request["model"] : current;
     }
-    auto model = reload(description);
-    return MethodResult{200, {{"model", model->file()}, {"modelVersion", model->version()}}};
+    try {
+      auto model = reload(description);
+      return MethodResult{200, model->describe()};
+    } catch (const std::exception& e) {
+      client.report({{"lastReloadError", e.what()}});
+      return MethodResult{400, {{"error", std::string(e.what()) + "; the running model is kept"}}};
+    }
   });
 
+  SceneVotes votes;  // frames arrive one at a time, on the hub's thread
   client.on_input("frames", [&](const Message& frame) {
-    cv::Mat img = cv::imdecode(std::vector<unsigned char>(frame.body.begin(), frame.body.end()),
-                               cv::IMREAD_COLOR);
+    auto model = served.get();
+    cv::Mat img = model->decode(frame.body);
     if (img.empty()) {
       std::cerr << "classifier: frame " << frame.id() << " is not a readable image; skipped\n";
       return;
     }
-    auto model = served.get();
-    nlohmann::json body =
-        custom_vision_response(model->classify(img), max_predictions, model->version());
+    std::string scene = frame.property("sceneId");
+    auto predictions = votes.add(scene, model->classify(img));
+    nlohmann::json body = custom_vision_response(predictions, max_predictions, model->version());
+    body["candidates"] = candidates_json(predictions, candidates);
+    body["frames"] = votes.frames();
     Message out = Message::with_json(body);
     out.properties["captureTime"] = frame.property("captureTime", frame.property("timestamp"));
     out.properties["frameId"] = frame.id();
+    if (!scene.empty()) out.properties["sceneId"] = scene;
     client.send_output("predictions", out);
+    if (!scene.empty()) {
+      // A few frames a scene: cheap enough to show in the twin what was seen.
+      client.report(
+          {{"lastScene",
+            {{"sceneId", scene}, {"frames", votes.frames()}, {"candidates", body["candidates"]}}}});
+    }
   });
 
   int port = setting<int>(desired, "restPort", 0);
+  std::string host = setting<std::string>(desired, "restHost", "127.0.0.1");
   httplib::Server server;
   std::thread rest;
   if (port > 0) {
-    serve_rest(server, served, max_predictions);
-    if (!server.bind_to_port("127.0.0.1", port))
-      throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) +
+    add_prediction_routes(server, served, max_predictions);
+    if (!server.bind_to_port(host.c_str(), port))
+      throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                                " for the REST API; is another program using it?");
     rest = std::thread([&] { server.listen_after_bind(); });
-    std::cerr << "classifier: REST API on http://127.0.0.1:" << port << "/image\n";
+    std::cerr << "classifier: REST API on http://" << host << ":" << port << "/image\n";
   }
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
-#include <numeric>
-#include <opencv2/imgproc.hpp>
 #include <regex>
 
-#include "common/settings.h"
+#include "modules/classifier/network_file.h"
+#include "modules/classifier/preprocess.h"
 
 namespace ce {
 
@@ -30,71 +28,63 @@ std::vector<std::string> read_labels(const std::string& path) {
   return labels;
 }
 
-cv::Mat centre_crop(const cv::Mat& bgr, int resize_shorter, int width, int height) {
-  cv::Mat img = bgr;
-  int shorter = std::min(img.cols, img.rows);
-  if (resize_shorter > 0 && shorter != resize_shorter) {
-    double s = static_cast<double>(resize_shorter) / shorter;
-    cv::resize(bgr, img, cv::Size(), s, s, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-  }
-  if (img.cols < width || img.rows < height) {
-    double s =
-        std::max(static_cast<double>(width) / img.cols, static_cast<double>(height) / img.rows);
-    cv::resize(img, img, cv::Size(), s, s, cv::INTER_LINEAR);
-  }
-  return img(cv::Rect((img.cols - width) / 2, (img.rows - height) / 2, width, height));
-}
-
-Model Model::load(const nlohmann::json& d) {
+Model Model::load(const nlohmann::json& description, int instances) {
   Model m;
-  m.file_ = required_setting<std::string>(d, "file", "the model file (.onnx or .pb)");
-  std::string labels =
-      required_setting<std::string>(d, "labels", "the labels file, one tag a line");
-  if (!std::filesystem::exists(m.file_))
-    throw std::runtime_error("model file " + m.file_ + " does not exist");
-  m.labels_ = read_labels(labels);
-  m.version_ = setting<std::string>(d, "version", std::filesystem::path(m.file_).filename());
-  auto& p = m.pre_;
-  p.input_width = setting<int>(d, "inputWidth", 224);
-  p.input_height = setting<int>(d, "inputHeight", p.input_width);
-  p.resize_shorter = setting<int>(d, "resizeShorter", 256);
-  auto mean = setting<std::vector<double>>(d, "mean", {0, 0, 0});
-  if (mean.size() != 3) throw SettingError("model.mean must have 3 numbers, one per channel");
-  p.mean = cv::Scalar(mean[0], mean[1], mean[2]);
-  p.scale = setting<double>(d, "scale", 1.0);
-  p.swap_rb = setting<bool>(d, "swapRB", false);
-  p.softmax = setting<bool>(d, "softmax", false);
-  try {
-    m.net_ = cv::dnn::readNet(m.file_);
-  } catch (const cv::Exception& e) {
-    throw std::runtime_error("OpenCV cannot load model " + m.file_ + ": " + e.err);
+  m.package_ = ModelPackage::resolve(description);
+  m.labels_ = read_labels(m.package_.labels_file);
+  NetworkFile network = prepare_network(m.package_.model_file);
+  m.fixes_ = network.fixes;
+  const auto& pre = m.package_.preprocessing;
+  m.width_ = pre.input_width ? pre.input_width : network.input_width;
+  m.height_ = pre.input_height ? pre.input_height : network.input_height;
+  if (m.width_ <= 0 || m.height_ <= 0)
+    throw std::runtime_error(m.package_.model_file +
+                             ": the network does not say its input size; set inputWidth and "
+                             "inputHeight in the model description");
+  for (int i = 0; i < std::max(1, instances); ++i) {
+    m.instances_.push_back(std::make_unique<Instance>());
+    m.instances_.back()->net = read_network(network);
   }
-  // Run once so that the first real frame does not pay for allocation, and
-  // so a model whose output does not match its labels fails now, not later.
-  cv::Mat probe(p.input_height, p.input_width, CV_8UC3, cv::Scalar(128, 128, 128));
-  auto out = m.classify(probe);
-  if (out.empty()) throw std::runtime_error(m.file_ + ": the model produced no output");
+  // Run each copy once so that the first real frame does not pay for
+  // allocation, and so a model whose output does not match its labels fails
+  // now, not at the first scan.
+  cv::Mat probe(m.height_, m.width_, CV_8UC3, cv::Scalar(128, 128, 128));
+  for (size_t i = 0; i < m.instances_.size(); ++i) m.classify(probe);
   return m;
 }
 
-std::vector<Prediction> Model::classify(const cv::Mat& bgr) {
-  cv::Mat crop = centre_crop(bgr, pre_.resize_shorter, pre_.input_width, pre_.input_height);
-  cv::Mat blob =
-      cv::dnn::blobFromImage(crop, pre_.scale, cv::Size(pre_.input_width, pre_.input_height),
-                             pre_.mean, pre_.swap_rb, false);
-  cv::Mat out;
-  {
-    std::lock_guard lock(*mutex_);
-    net_.setInput(blob);
-    out = net_.forward().clone();
+cv::Mat Model::decode(std::string_view bytes) const {
+  return decode_image(bytes, package_.preprocessing.exif_orientation);
+}
+
+std::vector<Prediction> Model::classify(const cv::Mat& bgr) const {
+  const auto& pre = package_.preprocessing;
+  cv::Mat blob = blob_for_network(crop_for_network(bgr, pre, width_, height_), pre);
+  // A free copy of the network if there is one, else wait for the next in turn.
+  Instance* instance = nullptr;
+  std::unique_lock<std::mutex> lock;
+  for (auto& candidate : instances_) {
+    lock = std::unique_lock(candidate->mutex, std::try_to_lock);
+    if (lock.owns_lock()) {
+      instance = candidate.get();
+      break;
+    }
   }
+  if (!instance) {
+    instance = instances_[(*next_)++ % instances_.size()].get();
+    lock = std::unique_lock(instance->mutex);
+  }
+  instance->net.setInput(blob);
+  cv::Mat out = instance->net.forward().clone();
+  lock.unlock();
+
   out = out.reshape(1, 1);
   if (static_cast<size_t>(out.cols) != labels_.size())
-    throw std::runtime_error(file_ + ": the model has " + std::to_string(out.cols) +
+    throw std::runtime_error(file() + ": the model has " + std::to_string(out.cols) +
                              " outputs but the labels file has " + std::to_string(labels_.size()) +
                              " tags");
   std::vector<float> scores(out.begin<float>(), out.end<float>());
-  if (pre_.softmax) {
+  if (pre.softmax) {
     float mx = *std::max_element(scores.begin(), scores.end());
     double sum = 0;
     for (auto& s : scores) sum += (s = std::exp(s - mx));
@@ -106,6 +96,19 @@ std::vector<Prediction> Model::classify(const cv::Mat& bgr) {
   std::stable_sort(preds.begin(), preds.end(),
                    [](auto& a, auto& b) { return a.probability > b.probability; });
   return preds;
+}
+
+nlohmann::json Model::describe() const {
+  return {{"model", file()},
+          {"modelVersion", version()},
+          {"name", package_.name},
+          {"iteration", package_.iteration},
+          {"created", package_.created},
+          {"tags", labels_.size()},
+          {"inputWidth", width_},
+          {"inputHeight", height_},
+          {"preprocessing", package_.preprocessing.to_json()},
+          {"loadFixes", fixes_}};
 }
 
 }  // namespace ce

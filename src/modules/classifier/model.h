@@ -2,12 +2,17 @@
 // preprocessing it was trained with.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "modules/classifier/model_package.h"
 
 namespace ce {
 
@@ -17,36 +22,39 @@ struct Prediction {
   float probability = 0;
 };
 
-struct Preprocessing {
-  int input_width = 224, input_height = 224;
-  int resize_shorter = 256;  // then centre-crop to the input size (Custom Vision's way)
-  cv::Scalar mean{0, 0, 0};  // subtracted, in the model's channel order
-  double scale = 1.0;
-  bool swap_rb = false;  // false: the model takes BGR, as OpenCV decodes
-  bool softmax = false;  // apply softmax to the raw output
-};
-
 class Model {
  public:
-  // From a model description: {"file", "labels", "inputWidth", "inputHeight",
-  // "resizeShorter", "mean", "scale", "swapRB", "softmax", "version"}.
-  // Throws naming the file or field that is wrong.
-  static Model load(const nlohmann::json& description);
+  // `description` as ModelPackage::resolve takes it. `instances` copies of
+  // the network serve that many requests at once. Throws naming the file or
+  // field that is wrong.
+  static Model load(const nlohmann::json& description, int instances = 1);
 
-  std::vector<Prediction> classify(const cv::Mat& bgr);  // highest first; thread-safe
+  std::vector<Prediction> classify(const cv::Mat& bgr) const;  // highest first; thread-safe
+  // Image bytes decoded as this model expects (EXIF orientation or not);
+  // empty when they are not a readable image.
+  cv::Mat decode(std::string_view bytes) const;
+
+  const ModelPackage& package() const { return package_; }
   const std::vector<std::string>& labels() const { return labels_; }
-  const std::string& version() const { return version_; }
-  const std::string& file() const { return file_; }
+  const std::string& version() const { return package_.version; }
+  const std::string& file() const { return package_.model_file; }
+  int input_width() const { return width_; }
+  int input_height() const { return height_; }
+  // What the classifier reports: file, version, iteration, tags, fixes.
+  nlohmann::json describe() const;
 
  private:
-  cv::dnn::Net net_;
-  std::vector<std::string> labels_;
-  Preprocessing pre_;
-  std::string file_, version_;
-  std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
+  struct Instance {
+    cv::dnn::Net net;
+    std::mutex mutex;
+  };
+  ModelPackage package_;
+  std::vector<std::string> labels_, fixes_;
+  int width_ = 0, height_ = 0;
+  std::vector<std::unique_ptr<Instance>> instances_;
+  std::unique_ptr<std::atomic<size_t>> next_ = std::make_unique<std::atomic<size_t>>(0);
 };
 
 std::vector<std::string> read_labels(const std::string& path);
-cv::Mat centre_crop(const cv::Mat& bgr, int resize_shorter, int width, int height);
 
 }  // namespace ce

@@ -1,0 +1,66 @@
+#include "modules/camera/scene_gate.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include "checkout-edge/module.h"
+
+namespace ce {
+
+cv::Mat SceneGate::thumbnail(const cv::Mat& bgr) const {
+  cv::Mat small, grey;
+  // A fixed size, whatever the resolution: the empty scene's photo and the
+  // camera's frames compare even when their sizes differ.
+  cv::resize(bgr, small, cv::Size(64, 48), 0, 0, cv::INTER_AREA);
+  cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
+  cv::GaussianBlur(grey, grey, cv::Size(3, 3), 0);  // sensor noise is not motion
+  grey.convertTo(grey, CV_32F);
+  return grey;
+}
+
+double SceneGate::changed_share(const cv::Mat& a, const cv::Mat& b) const {
+  cv::Mat changed = cv::abs(a - b) > settings_.pixel_change;
+  return static_cast<double>(cv::countNonZero(changed)) / changed.total();
+}
+
+void SceneGate::set_empty_scene(const cv::Mat& bgr) { empty_ = thumbnail(bgr); }
+
+SceneGate::Event SceneGate::look(const cv::Mat& bgr, long long now_ms) {
+  cv::Mat thumb = thumbnail(bgr);
+  motion_ = previous_.empty() ? 1.0 : changed_share(thumb, previous_);
+  previous_ = thumb;
+  if (last_motion_ms_ < 0 || motion_ > settings_.motion_threshold) {
+    last_motion_ms_ = now_ms;
+    state_ = State::Moving;
+    frames_left_ = 0;
+    return Event::None;
+  }
+  if (state_ != State::Moving) {
+    // An empty scale drifts with the light; follow it slowly.
+    if (state_ == State::Empty) cv::accumulateWeighted(thumb, empty_, 0.05);
+    return Event::None;
+  }
+  if (now_ms - last_motion_ms_ < settings_.settle_ms) return Event::None;
+
+  if (empty_.empty()) empty_ = thumb.clone();
+  double presence = changed_share(thumb, empty_);
+  if (presence > settings_.presence_threshold) {
+    state_ = State::Item;
+    had_item_ = true;
+    scene_id_ = std::to_string(now_ms) + "-" + std::to_string(++scenes_);
+    frames_left_ = settings_.frames_per_scene;
+    return Event::ItemPresent;
+  }
+  state_ = State::Empty;
+  empty_ = thumb.clone();
+  if (!had_item_) return Event::None;
+  had_item_ = false;
+  return Event::ItemRemoved;
+}
+
+bool SceneGate::take_frame_for_classification() {
+  if (state_ != State::Item || frames_left_ <= 0) return false;
+  --frames_left_;
+  return true;
+}
+
+}  // namespace ce

@@ -1,0 +1,49 @@
+// What the classifier needs to know about a model: the network file, its
+// labels, the preprocessing it was trained with, and which iteration it is.
+//
+// A model package is a folder with package.json (written by `checkout-edge
+// train`); a Custom Vision export is a folder with model.pb or model.onnx and
+// labels.txt, and gets Custom Vision's preprocessing.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <string>
+
+namespace ce {
+
+struct Preprocessing {
+  bool exif_orientation = true;
+  // "custom-vision": centre square, resized to resize_to x resize_to, then the
+  //   centre input_width x input_height (what the exported container does);
+  // "shorter-side": shorter side to resize_to, then the centre crop;
+  // "stretch": the whole image resized to the input size.
+  std::string resize = "custom-vision";
+  int resize_to = 256;
+  int input_width = 0, input_height = 0;  // 0: as the network's input says
+  bool rgb = false;                       // false: BGR, as OpenCV decodes
+  cv::Scalar mean{0, 0, 0};               // subtracted, in the network's channel order
+  double scale = 1.0;                     // multiplies after the mean is subtracted
+  bool softmax = false;                   // the network outputs logits
+
+  static Preprocessing from_json(const nlohmann::json& j, Preprocessing defaults);
+  nlohmann::json to_json() const;
+};
+
+struct ModelPackage {
+  std::string dir;  // empty when described by a model file
+  std::string name;
+  std::string model_file, labels_file;
+  int iteration = 0;
+  std::string created;  // ISO 8601, from the package
+  std::string version;  // what the classifier reports as serving
+  Preprocessing preprocessing;
+  nlohmann::json info = nlohmann::json::object();  // package.json as read
+
+  // `description` is a path (package folder, package.json, or model file) or
+  // an object {"package": ...} or {"file": ..., "labels": ...} whose other
+  // fields override the package's preprocessing. Throws naming what is wrong.
+  static ModelPackage resolve(const nlohmann::json& description);
+};
+
+}  // namespace ce

@@ -1,0 +1,116 @@
+// The camera and classifier as real processes under the runtime: scene
+// gating and a camera that disappears and comes back.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "test_support.h"
+
+using namespace ce::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+json builtin(const std::string& module, int order) {
+  return {{"type", "process"}, {"status", "running"},   {"restartPolicy", "always"},
+          {"version", "1.0"},  {"startupOrder", order}, {"settings", {{"module", module}}}};
+}
+
+std::string photo(const std::string& path) {
+  return shared_dir() + "/datasets/grocery-store/" + path;
+}
+
+class Camera : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("camera-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // The empty scale, as a photo; the "camera" is one image file.
+    cv::imwrite((dir_ / "empty.png").string(),
+                cv::Mat(240, 320, CV_8UC3, cv::Scalar(205, 210, 210)));
+    fs::copy_file(photo("val/Fruit/Banana/Banana_001.jpg"), dir_ / "camera.jpg");
+
+    json m;
+    m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+        {"schemaVersion", "1.1"},
+        {"runtime", {{"type", "process"}, {"settings", {{"restartBackoffBaseMs", 200}}}}},
+        {"modules", {{"classifier", builtin("classifier", 1)}, {"camera", builtin("camera", 2)}}}};
+    m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = {
+        {"frames",
+         "FROM /messages/modules/camera/outputs/frames INTO "
+         "BrokeredEndpoint(\"/modules/classifier/inputs/frames\")"}};
+    m["modulesContent"]["camera"]["properties.desired"] = {
+        {"source", (dir_ / "camera.jpg").string()},
+        {"emptyScene", (dir_ / "empty.png").string()},
+        {"fps", 10},
+        {"retryMinMs", 100},
+        {"retryMaxMs", 400},
+        {"gate", {{"settleMs", 300}, {"framesPerScene", 3}}}};
+    m["modulesContent"]["classifier"]["properties.desired"] = {
+        {"model",
+         {{"package", shared_dir() + "/models/custom-vision-exports/azure_apples_bananas-tf"}}}};
+    std::ofstream(dir_ / "deployment.json") << m.dump(2);
+    runtime_ = std::make_unique<Runtime>(dir_ / "state", dir_ / "deployment.json");
+    runtime_->start();
+    ASSERT_TRUE(runtime_->started());
+  }
+  json reported(const std::string& module) {
+    json t = json::parse(runtime_->cli("twin " + module), nullptr, false);
+    return t.is_object() && t["reported"].is_object() ? t["reported"] : json::object();
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Runtime> runtime_;
+};
+
+TEST_F(Camera, AStillSceneIsClassifiedOnceOverItsFramesAndThenLeftAlone) {
+  ASSERT_TRUE(eventually([&] { return reported("camera").value("framesSent", 0) == 3; }, 30s))
+      << reported("camera").dump(2);
+  json scene;
+  ASSERT_TRUE(eventually(
+      [&] {
+        scene = reported("classifier")["lastScene"];
+        return scene.is_object() && scene["frames"] == 3;
+      },
+      20s))
+      << reported("classifier").dump(2);
+  EXPECT_EQ(scene["sceneId"], reported("camera")["sceneId"]);
+  EXPECT_EQ(scene["candidates"][0]["tagName"], "Banana");
+  EXPECT_EQ(reported("camera")["scene"], "item");
+  // Ten frames a second keep coming from the camera, but none is classified.
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(reported("camera")["framesSent"], 3);
+}
+
+TEST_F(Camera, ACameraThatDisappearsIsReportedAndResumesWithoutExiting) {
+  ASSERT_TRUE(eventually([&] { return reported("camera").value("framesSent", 0) == 3; }, 30s));
+  int pid = runtime_->module("camera")["pid"];
+
+  fs::remove(dir_ / "camera.jpg");  // unplugged
+  ASSERT_TRUE(eventually([&] { return reported("camera")["camera"] == "missing"; }, 10s))
+      << reported("camera").dump(2);
+  std::this_thread::sleep_for(1s);  // several retries, with backoff
+  EXPECT_EQ(runtime_->module("camera")["pid"], pid) << "the camera must not exit and restart";
+  EXPECT_EQ(runtime_->module("camera")["restarts"], 0);
+
+  // Back, now seeing an apple: a new scene, classified again.
+  fs::copy_file(photo("val/Fruit/Apple/Granny-Smith/Granny-Smith_003.jpg"), dir_ / "tmp.jpg");
+  fs::rename(dir_ / "tmp.jpg", dir_ / "camera.jpg");
+  ASSERT_TRUE(eventually([&] { return reported("camera")["camera"] == "connected"; }, 10s));
+  ASSERT_TRUE(eventually([&] { return reported("camera").value("framesSent", 0) == 6; }, 20s))
+      << reported("camera").dump(2);
+  json scene;
+  ASSERT_TRUE(eventually(
+      [&] {
+        scene = reported("classifier")["lastScene"];
+        return scene["frames"] == 3 && scene["sceneId"] == reported("camera")["sceneId"];
+      },
+      20s))
+      << reported("classifier").dump(2);
+  EXPECT_EQ(scene["candidates"][0]["tagName"], "Apple");
+  EXPECT_EQ(runtime_->module("camera")["pid"], pid);
+}
+
+}  // namespace
