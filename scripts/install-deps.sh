@@ -9,6 +9,8 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev  # classifier: read and fix model graphs
   mosquitto libmosquitto-dev                # the hub: MQTT broker and client
   openssl ca-certificates                   # TLS to the upstream broker (and its test)
+  libssl-dev                                # model package checksums (SHA-256)
+  libtorch-dev                              # training: fine-tuning on the CPU
   nlohmann-json3-dev libcli11-dev           # JSON, command line
   libcpp-httplib-dev                        # the classifier's REST API
   libsqlite3-dev                            # the basket journal

@@ -55,6 +55,15 @@ int restart_command(const StateDir& state, const std::string& module);
 int check_command(const StateDir& state, const CheckOptions& options);
 int monitor_command(const StateDir& state, const MonitorOptions& options);
 
+struct EvaluateOptions {
+  std::string model, data, classes, out;
+  double threshold = 0.5;
+  bool as_json = false;
+};
+int evaluate_command(const EvaluateOptions& options);
+// `train` and `enroll` run checkout-edge-train, installed beside this program.
+int training_command(const std::string& subcommand, const std::vector<std::string>& args);
+
 long long parse_duration_ms(const std::string& text);  // "30s", "10m", "2h", "1d"
 
 }  // namespace ce

@@ -123,6 +123,26 @@ int main(int argc, char** argv) {
   module_cmd->add_option("name", module_name, "camera, classifier, scale, checkout or speech")
       ->required();
 
+  auto* train = app.add_subcommand("train", "Train a model package from labelled photos "
+                                            "(`checkout-edge train --help`)");
+  train->prefix_command();
+  auto* enroll = app.add_subcommand("enroll", "Add a product to a model package from 5-20 "
+                                              "photos (`checkout-edge enroll --help`)");
+  enroll->prefix_command();
+  auto* evaluate = app.add_subcommand("evaluate", "Measure a model package on labelled photos");
+  ce::EvaluateOptions evaluate_options;
+  evaluate->add_option("--model", evaluate_options.model, "The model package")->required();
+  evaluate->add_option("--data", evaluate_options.data,
+                       "A folder of tag folders, or a list file (path, tag id, coarse id)")
+      ->required();
+  evaluate->add_option("--classes", evaluate_options.classes, "Names for a list file's ids");
+  evaluate->add_option("--threshold", evaluate_options.threshold,
+                       "Probability for precision and recall")
+      ->capture_default_str();
+  evaluate->add_option("--out", evaluate_options.out,
+                       "Folder for metrics.json, confusion.csv/png, reliability.png");
+  evaluate->add_option("--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
+
   CLI11_PARSE(app, argc, argv);
   ce::StateDir state = ce::StateDir::resolve(state_flag);
   auto variables = [&] {
@@ -158,6 +178,12 @@ int main(int argc, char** argv) {
       return ce::monitor_command(state, monitor_options);
     }
     if (*module_cmd) return ce::run_builtin_module(module_name);
+    if (*train) return ce::training_command("train", train->remaining());
+    if (*enroll) return ce::training_command("enroll", enroll->remaining());
+    if (*evaluate) {
+      evaluate_options.as_json = output == "json";
+      return ce::evaluate_command(evaluate_options);
+    }
   } catch (const ce::MethodTimeout& e) {
     std::cerr << "checkout-edge: " << e.what() << "\n";
     return 3;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/checksum.h"
 #include "common/settings.h"
 
 namespace fs = std::filesystem;
@@ -52,6 +53,16 @@ void read_package_json(ModelPackage& p) {
   p.created = setting<std::string>(p.info, "created", "");
   p.preprocessing =
       Preprocessing::from_json(p.info.value("preprocessing", nlohmann::json::object()), {});
+  const nlohmann::json checksums = p.info.value("checksums", nlohmann::json::object());
+  for (const auto& [name, expected] : checksums.items()) {
+    std::string path = (fs::path(p.dir) / name).string();
+    if (!fs::exists(path))
+      throw std::runtime_error("model package " + p.dir + " is incomplete: " + name +
+                               " is missing; copy the whole package folder again");
+    if (sha256_of_file(path) != expected.get<std::string>())
+      throw std::runtime_error("model package " + p.dir + " is damaged: " + name +
+                               " does not match its checksum; copy the package again");
+  }
 }
 
 }  // namespace

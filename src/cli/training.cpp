@@ -1,0 +1,68 @@
+// evaluate: runs a model package over labelled photos with the classifier's
+// own code and prints Custom Vision's metrics. train and enroll: handed to
+// checkout-edge-train (libtorch stays out of this program).
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "cli/commands.h"
+#include "modules/classifier/model.h"
+#include "runtime/agent.h"
+#include "training/dataset.h"
+#include "training/metrics.h"
+
+namespace fs = std::filesystem;
+
+namespace ce {
+
+int evaluate_command(const EvaluateOptions& o) {
+  Model model = Model::load(nlohmann::json{{"package", o.model}});
+  Dataset data = load_dataset(o.data, o.classes);
+  align_tags(data, model.labels());
+  EvaluationInput in;
+  in.tags = model.labels();
+  in.coarse_of_tag = data.coarse_of_tag;
+  in.coarse_names = data.coarse_names;
+  in.threshold = o.threshold;
+  for (const auto& s : data.samples) {
+    cv::Mat img = cv::imread(s.path, cv::IMREAD_COLOR);
+    if (img.empty()) {
+      std::cerr << "skipped " << s.path << ": not a readable image\n";
+      continue;
+    }
+    std::vector<float> row(in.tags.size());
+    for (auto& p : model.classify(img)) row[p.tag_id] = p.probability;
+    in.probabilities.push_back(std::move(row));
+    in.truth.push_back(s.tag);
+  }
+  Evaluation e = evaluate(in);
+  e.metrics["model"] = model.version();
+  e.metrics["data"] = data.source;
+  if (!o.out.empty()) write_evaluation(e, in.tags, o.out);
+  if (o.as_json)
+    std::cout << e.metrics.dump(2) << "\n";
+  else
+    std::cout << model.version() << " on " << data.source << "\n"
+              << evaluation_summary(e)
+              << (o.out.empty() ? "" : "metrics, confusion matrix and reliability in " + o.out + "\n");
+  return 0;
+}
+
+int training_command(const std::string& subcommand, const std::vector<std::string>& args) {
+  fs::path program = fs::path(self_executable()).parent_path() / "checkout-edge-train";
+  if (!fs::exists(program))
+    throw std::runtime_error(program.string() +
+                             " is missing: build it (scripts/build.sh) to train and enroll");
+  std::vector<std::string> all{program.string(), subcommand};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(program.c_str(), argv.data());
+  throw std::runtime_error("cannot run " + program.string() + ": " + std::strerror(errno));
+}
+
+}  // namespace ce

@@ -1,0 +1,224 @@
+#include "training/backbone.h"
+
+#include <set>
+#include <stdexcept>
+
+#include "modules/classifier/network_file.h"
+
+namespace ce {
+namespace {
+
+torch::Tensor tensor_of(const onnx::TensorProto& t) {
+  if (t.data_type() != onnx::TensorProto::FLOAT)
+    throw std::runtime_error("initializer " + t.name() + " is not float32");
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  if (!t.raw_data().empty())
+    return torch::from_blob(const_cast<char*>(t.raw_data().data()), dims, torch::kFloat32).clone();
+  std::vector<float> v(t.float_data().begin(), t.float_data().end());
+  return torch::from_blob(v.data(), dims, torch::kFloat32).clone();
+}
+
+const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+std::vector<int64_t> ints(const onnx::NodeProto& n, const std::string& name,
+                          std::vector<int64_t> fallback) {
+  auto* a = attribute(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : fallback;
+}
+
+int64_t int_of(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
+  auto* a = attribute(n, name);
+  return a ? a->i() : fallback;
+}
+
+// ONNX pads are [begin..., end...]; torch pads symmetrically.
+std::vector<int64_t> symmetric_pads(const onnx::NodeProto& n) {
+  auto p = ints(n, "pads", {0, 0, 0, 0});
+  if (p.size() == 4 && (p[0] != p[2] || p[1] != p[3]))
+    throw std::runtime_error("node " + n.name() + " pads unevenly; not supported in the tail");
+  return {p[0], p.size() > 1 ? p[1] : p[0]};
+}
+
+}  // namespace
+
+Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_file) {
+  NetworkFile net = prepare_onnx(onnx_file);  // float16 widened, ZipMap cut
+  bytes_ = net.bytes;
+  input_width_ = net.input_width;
+  input_height_ = net.input_height;
+  if (!model_.ParseFromString(bytes_)) throw std::runtime_error(onnx_file + ": not ONNX");
+  // OpenCV names a layer after its node; unnamed nodes get names of its
+  // own making. Naming them after their outputs lets us ask for a tensor.
+  for (auto& n : *model_.mutable_graph()->mutable_node())
+    if (n.name().empty() && n.output_size() > 0) n.set_name(n.output(0));
+  bytes_ = model_.SerializeAsString();
+  const auto& g = model_.graph();
+
+  // The old head: the last Conv or Gemm. Its input (through Dropout) is the embedding.
+  int head = -1;
+  for (int i = 0; i < g.node_size(); ++i)
+    if (g.node(i).op_type() == "Conv" || g.node(i).op_type() == "Gemm") head = i;
+  if (head < 0) throw std::runtime_error(onnx_file + ": no Conv or Gemm layer to replace");
+  embedding_ = g.node(head).input(0);
+  int embedding_node = -1;
+  for (int i = head - 1; i >= 0; --i)
+    if (g.node(i).output(0) == embedding_) {
+      if (g.node(i).op_type() == "Dropout") {
+        embedding_ = g.node(i).input(0);
+        continue;
+      }
+      embedding_node = i;
+      break;
+    }
+  if (embedding_node < 0) throw std::runtime_error(onnx_file + ": cannot find the embedding layer");
+
+  // The tail: from the input of the tail_convs-th last Conv before the head.
+  std::vector<int> convs;
+  for (int i = 0; i <= embedding_node; ++i)
+    if (g.node(i).op_type() == "Conv") convs.push_back(i);
+  if (tail_convs < 0 || tail_convs >= static_cast<int>(convs.size()))
+    throw std::runtime_error("cannot fine-tune " + std::to_string(tail_convs) + " layers of " +
+                             onnx_file + ": it has " + std::to_string(convs.size()) +
+                             " convolutions before its head");
+  int first = tail_convs == 0 ? embedding_node + 1 : convs[convs.size() - tail_convs];
+  front_output_ = tail_convs == 0 ? embedding_ : g.node(first).input(0);
+
+  std::map<std::string, const onnx::TensorProto*> initializers;
+  for (const auto& t : g.initializer()) initializers[t.name()] = &t;
+  std::set<std::string> known{front_output_};
+  for (int i = first; i <= embedding_node; ++i) {
+    const auto& n = g.node(i);
+    for (const auto& in : n.input()) {
+      if (known.count(in)) continue;
+      auto it = initializers.find(in);
+      if (it == initializers.end())
+        throw std::runtime_error(onnx_file + ": node " + n.name() + " of the tail needs '" + in +
+                                 "', computed before the cut; fine-tune fewer layers");
+      params_[in] = tensor_of(*it->second).set_requires_grad(true);
+      known.insert(in);
+    }
+    static const std::set<std::string> supported{"Conv", "Relu", "Concat", "MaxPool",
+                                                 "AveragePool", "Dropout", "Add", "Clip",
+                                                 "BatchNormalization"};
+    if (!supported.count(n.op_type()))
+      throw std::runtime_error(onnx_file + ": the tail has a " + n.op_type() + " layer (" +
+                               n.name() + "), which fine-tuning does not support; fine-tune "
+                               "fewer layers");
+    for (const auto& out : n.output()) known.insert(out);
+    tail_nodes_.push_back(n);
+  }
+}
+
+torch::Tensor Backbone::tail(const torch::Tensor& front) const {
+  std::map<std::string, torch::Tensor> values{{front_output_, front}};
+  auto in = [&](const onnx::NodeProto& n, int i) -> torch::Tensor {
+    const std::string& name = n.input(i);
+    if (auto p = params_.find(name); p != params_.end()) return p->second;
+    return values.at(name);
+  };
+  for (const auto& n : tail_nodes_) {
+    const std::string& op = n.op_type();
+    torch::Tensor out;
+    if (op == "Conv") {
+      auto strides = ints(n, "strides", {1, 1});
+      auto dil = ints(n, "dilations", {1, 1});
+      out = torch::conv2d(in(n, 0), in(n, 1), n.input_size() > 2 ? in(n, 2) : torch::Tensor(),
+                          strides, symmetric_pads(n), dil, int_of(n, "group", 1));
+    } else if (op == "Relu") {
+      out = torch::relu(in(n, 0));
+    } else if (op == "Clip") {
+      out = torch::clamp(in(n, 0), 0.0, 6.0);  // ReLU6, what classifiers use Clip for
+    } else if (op == "Concat") {
+      std::vector<torch::Tensor> parts;
+      for (int i = 0; i < n.input_size(); ++i) parts.push_back(in(n, i));
+      out = torch::cat(parts, int_of(n, "axis", 1));
+    } else if (op == "MaxPool") {
+      out = torch::max_pool2d(in(n, 0), ints(n, "kernel_shape", {2, 2}), ints(n, "strides", {1, 1}),
+                              symmetric_pads(n), {1, 1}, int_of(n, "ceil_mode", 0));
+    } else if (op == "AveragePool") {
+      out = torch::avg_pool2d(in(n, 0), ints(n, "kernel_shape", {2, 2}), ints(n, "strides", {1, 1}),
+                              symmetric_pads(n), int_of(n, "ceil_mode", 0));
+    } else if (op == "Dropout") {
+      out = in(n, 0);
+    } else if (op == "Add") {
+      out = in(n, 0) + in(n, 1);
+    } else if (op == "BatchNormalization") {
+      auto* eps = attribute(n, "epsilon");
+      out = torch::batch_norm(in(n, 0), in(n, 1), in(n, 2), in(n, 3), in(n, 4), false, 0.0,
+                              eps ? eps->f() : 1e-5, false);
+    }
+    values[n.output(0)] = out;
+  }
+  return values.at(embedding_);
+}
+
+std::vector<torch::Tensor> Backbone::tail_parameters() const {
+  std::vector<torch::Tensor> out;
+  for (auto& [name, t] : params_)
+    out.push_back(t);
+  return out;
+}
+
+std::map<std::string, torch::Tensor> Backbone::tail_weights() const {
+  std::map<std::string, torch::Tensor> out;
+  for (auto& [name, t] : params_) out[name] = t.detach().clone();
+  return out;
+}
+
+void Backbone::load_tail_weights(const std::map<std::string, torch::Tensor>& weights) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : weights) params_.at(name).copy_(t);
+}
+
+onnx::ModelProto Backbone::graph_to_embedding() const {
+  onnx::ModelProto m = model_;
+  auto& g = *m.mutable_graph();
+  // Keep the nodes up to the embedding; drop the old head.
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (const auto& n : g.node()) {
+    *kept.Add() = n;
+    if (n.output(0) == embedding_) break;
+  }
+  g.mutable_node()->Swap(&kept);
+  std::set<std::string> used;
+  for (const auto& n : g.node())
+    for (const auto& in : n.input()) used.insert(in);
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> inits;
+  for (const auto& t : g.initializer()) {
+    if (!used.count(t.name())) continue;
+    onnx::TensorProto copy = t;
+    if (auto p = params_.find(t.name()); p != params_.end()) {
+      torch::Tensor c = p->second.detach().contiguous();
+      copy.clear_float_data();
+      copy.set_raw_data(std::string(reinterpret_cast<const char*>(c.data_ptr<float>()),
+                                    c.numel() * sizeof(float)));
+    }
+    *inits.Add() = copy;
+  }
+  g.mutable_initializer()->Swap(&inits);
+  // Weights listed as graph inputs (older exports) go with their initializers.
+  google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> inputs;
+  std::set<std::string> init_names;
+  for (const auto& t : g.initializer()) init_names.insert(t.name());
+  bool first = true;
+  for (const auto& v : g.input()) {
+    bool is_weight = false;
+    for (const auto& t : model_.graph().initializer()) is_weight |= t.name() == v.name();
+    if (first && !is_weight) {
+      *inputs.Add() = v;
+      first = false;
+    } else if (is_weight && init_names.count(v.name())) {
+      *inputs.Add() = v;
+    }
+  }
+  g.mutable_input()->Swap(&inputs);
+  g.clear_output();
+  g.clear_value_info();
+  return m;
+}
+
+}  // namespace ce

@@ -1,0 +1,48 @@
+// A pretrained ONNX classifier cut in three: a frozen front run by OpenCV
+// (fast, and its outputs can be cached), a tail fine-tuned with libtorch,
+// and the old classification head, which is dropped. The cut points are
+// found in the graph: the embedding is the input of the last Conv or Gemm
+// (the old head), the tail is the last `tail_convs` convolutions before it.
+#pragma once
+
+#include <onnx/onnx_pb.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ce {
+
+class Backbone {
+ public:
+  // Throws naming the file and, for a graph it cannot cut or run, the node.
+  Backbone(const std::string& onnx_file, int tail_convs);
+
+  const std::string& file() const { return file_; }
+  const std::string& front_output() const { return front_output_; }  // cached features
+  const std::string& embedding() const { return embedding_; }
+  int input_width() const { return input_width_; }
+  int input_height() const { return input_height_; }
+  // The ONNX model with float16 widened; OpenCV runs its front.
+  const std::string& model_bytes() const { return bytes_; }
+
+  // The tail: front output -> embedding (N, C, H, W). Its weights train.
+  torch::Tensor tail(const torch::Tensor& front) const;
+  std::vector<torch::Tensor> tail_parameters() const;
+  // The tail's weights as ONNX initializer name -> tensor, for the export.
+  std::map<std::string, torch::Tensor> tail_weights() const;
+  void load_tail_weights(const std::map<std::string, torch::Tensor>& weights);
+
+  // The graph up to the embedding, with the tail's weights, for the export.
+  onnx::ModelProto graph_to_embedding() const;
+
+ private:
+  std::string file_, bytes_, front_output_, embedding_;
+  int input_width_ = 0, input_height_ = 0;
+  onnx::ModelProto model_;
+  std::vector<onnx::NodeProto> tail_nodes_;
+  std::map<std::string, torch::Tensor> params_;  // by initializer name
+};
+
+}  // namespace ce

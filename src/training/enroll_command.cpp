@@ -1,0 +1,147 @@
+// In-store enrollment: a new tag from a handful of photos, in seconds. The
+// photos' embeddings (and augmented views of them) join the exemplars the
+// package keeps of every other tag, and only the linear head is retrained:
+// the backbone, and so what the old tags look like to it, stays as it was.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "modules/classifier/model.h"
+#include "modules/classifier/preprocess.h"
+#include "training/feature_cache.h"
+#include "training/package_writer.h"
+#include "training/train_command.h"
+
+namespace fs = std::filesystem;
+
+namespace ce {
+namespace {
+
+torch::Tensor initializer(const onnx::GraphProto& g, const std::string& name) {
+  for (const auto& t : g.initializer())
+    if (t.name() == name) {
+      std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+      return torch::from_blob(const_cast<char*>(t.raw_data().data()), dims, torch::kFloat32).clone();
+    }
+  throw std::runtime_error("the package's model has no " + name + "; was it made by train?");
+}
+
+}  // namespace
+
+int enroll_command(const EnrollOptions& o) {
+  auto started = std::chrono::steady_clock::now();
+  if (o.images.size() < 5)
+    throw std::runtime_error("enrolling '" + o.tag + "' needs at least 5 photos of it; got " +
+                             std::to_string(o.images.size()));
+  ModelPackage old = ModelPackage::resolve(nlohmann::json{{"package", o.model}});
+  if (old.dir.empty() || !old.info.contains("exemplars"))
+    throw std::runtime_error(o.model + " is not a package made by `checkout-edge train`");
+  std::vector<std::string> tags = read_labels(old.labels_file);
+  if (std::find(tags.begin(), tags.end(), o.tag) != tags.end())
+    throw std::runtime_error("'" + o.tag + "' is already a tag of " + o.model +
+                             "; to improve it, train again with more photos");
+
+  onnx::ModelProto model;
+  {
+    std::ifstream in(old.model_file, std::ios::binary);
+    if (!model.ParseFromIstream(&in)) throw std::runtime_error(old.model_file + ": not ONNX");
+  }
+  std::string bytes = model.SerializeAsString();
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+  std::string layer = opencv_layer_of(net, kEmbeddingOutput);
+  const auto& pre = old.preprocessing;
+  int w = pre.input_width, h = pre.input_height;
+
+  // Each photo, as the lane will see it and in eight varied views.
+  std::vector<torch::Tensor> views;
+  std::mt19937 rng(o.seed);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (const auto& path : o.images) {
+    cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
+    if (img.empty()) throw std::runtime_error(path + ": not a readable image");
+    std::vector<cv::Mat> crops{crop_for_network(img, pre, w, h).clone()};
+    for (int v = 0; v < 8; ++v) {
+      int shorter = std::min(img.cols, img.rows);
+      int side = static_cast<int>(shorter * (0.6 + 0.4 * unit(rng)));
+      cv::Mat c;
+      cv::resize(img(cv::Rect(static_cast<int>((img.cols - side) * unit(rng)),
+                              static_cast<int>((img.rows - side) * unit(rng)), side, side)),
+                 c, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+      if (v % 2) cv::flip(c, c, 1);
+      crops.push_back(c);
+    }
+    net.setInput(cv::dnn::blobFromImages(crops, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
+    cv::Mat out = net.forward(layer);
+    views.push_back(torch::from_blob(out.ptr<float>(), {out.size[0], out.size[1]}).clone());
+  }
+  torch::Tensor fresh = torch::cat(views);
+  Exemplars ex = read_exemplars(old.dir);
+  const int64_t new_tag = static_cast<int64_t>(tags.size());
+
+  // Imprint the new tag's weights from its mean embedding, at the scale of
+  // the others, then retrain the head on exemplars plus the new views.
+  torch::Tensor w0 = initializer(model.graph(), "head_weight");
+  torch::Tensor b0 = initializer(model.graph(), "head_bias");
+  torch::Tensor mean = fresh.mean(0);
+  torch::Tensor row = mean / mean.norm() * w0.norm(2, 1).mean();
+  torch::Tensor weight = torch::cat({w0, row.unsqueeze(0)}).set_requires_grad(true);
+  torch::Tensor bias = torch::cat({b0, b0.mean().unsqueeze(0)}).set_requires_grad(true);
+  torch::Tensor x = torch::cat({ex.rows, fresh});
+  torch::Tensor y = torch::cat({ex.tags, torch::full({fresh.size(0)}, new_tag, torch::kInt64)});
+  // Each tag weighs the same however many rows it has.
+  torch::Tensor counts = torch::bincount(y, {}, new_tag + 1).to(torch::kFloat32);
+  torch::Tensor class_weight = (counts.sum() / (counts.clamp_min(1) * (new_tag + 1)));
+  torch::manual_seed(o.seed);
+  torch::optim::AdamW opt({weight, bias}, torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
+  for (int step = 0; step < 150; ++step) {
+    auto loss = torch::nn::functional::cross_entropy(
+        torch::linear(x, weight, bias), y,
+        torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+
+  PackageContents c;
+  c.name = old.name;
+  c.iteration = old.iteration + 1;
+  c.tags = tags;
+  c.tags.push_back(o.tag);
+  c.preprocessing = pre;
+  c.head_weight = weight.detach();
+  c.head_bias = bias.detach();
+  c.exemplars = torch::cat({ex.rows, fresh.narrow(0, 0, std::min<int64_t>(20, fresh.size(0)))});
+  c.exemplar_tags = torch::cat(
+      {ex.tags, torch::full({std::min<int64_t>(20, fresh.size(0))}, new_tag, torch::kInt64)});
+  c.info = old.info;
+  for (const char* k : {"checksums", "metrics", "created"}) c.info.erase(k);
+  c.info["enrolled"] = {{"tag", o.tag}, {"photos", o.images.size()}, {"parent", fs::absolute(old.dir).string()},
+                        {"parentIteration", old.iteration}};
+  std::string out = o.out.empty() ? (fs::path(old.dir).parent_path() /
+                                     (c.name + "-iteration" + std::to_string(c.iteration)))
+                                        .string()
+                                  : o.out;
+  if (fs::exists(fs::path(out) / "package.json"))
+    throw std::runtime_error(out + " already holds a package; give --out a new folder");
+  auto package = write_package(out, model, old.info.value("embeddingTensor", ""), c);
+  finish_package(out, package);
+
+  // What the new iteration says about the photos it was given.
+  Model check = Model::load(nlohmann::json{{"package", out}});
+  int right = 0;
+  for (const auto& path : o.images)
+    right += check.classify(cv::imread(path, cv::IMREAD_COLOR))[0].tag_name == o.tag;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "enrolled '" << o.tag << "' from " << o.images.size() << " photos as "
+            << c.name << " iteration " << c.iteration << " in " << out << " ("
+            << static_cast<int>(seconds * 10) / 10.0 << " s); it recognises " << right << " of "
+            << o.images.size() << " of them. Iteration " << old.iteration << " stays in "
+            << old.dir << " for rollback.\n";
+  return 0;
+}
+
+}  // namespace ce

@@ -1,0 +1,40 @@
+// The frozen front of the backbone, run once per image view with OpenCV,
+// its outputs kept in memory: each epoch then costs only the tail. Views
+// are the clean crop the classifier will see plus random ones (crop, flip,
+// brightness and contrast) for augmentation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <opencv2/dnn.hpp>
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "modules/classifier/model_package.h"
+#include "training/backbone.h"
+#include "training/dataset.h"
+
+namespace ce {
+
+struct FeatureCache {
+  torch::Tensor features;      // [images * views, C, H, W]
+  torch::Tensor labels;        // [images] tag ids
+  std::vector<int> kept;       // sample index for each image row
+  int views = 1;
+};
+
+// The name OpenCV gave the layer that computes an ONNX tensor (it prefixes
+// node names); throws when there is none.
+std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor);
+
+// Reads every image of `data` (an unreadable one goes to data.skipped),
+// `views` views each (the first clean). `progress(done, total)` is called
+// as it goes. Deterministic for a given `seed`.
+FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
+                              int views, uint32_t seed,
+                              const std::function<void(size_t, size_t)>& progress);
+
+}  // namespace ce

@@ -1,0 +1,200 @@
+#include "training/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <stdexcept>
+
+namespace ce {
+namespace {
+
+std::vector<int> ranked(const std::vector<float>& p) {
+  std::vector<int> idx(p.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return p[a] > p[b]; });
+  return idx;
+}
+
+// Non-interpolated average precision: the mean of precision@k over the
+// ranks k where a positive image appears.
+double average_precision(const EvaluationInput& in, int tag, int positives) {
+  if (positives == 0) return 0;
+  std::vector<int> order(in.truth.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return in.probabilities[a][tag] > in.probabilities[b][tag];
+  });
+  double sum = 0;
+  int hits = 0;
+  for (size_t k = 0; k < order.size(); ++k)
+    if (in.truth[order[k]] == tag) sum += static_cast<double>(++hits) / (k + 1);
+  return sum / positives;
+}
+
+}  // namespace
+
+Evaluation evaluate(const EvaluationInput& in) {
+  const size_t n = in.truth.size(), tags = in.tags.size();
+  if (n == 0) throw std::runtime_error("there are no images to evaluate");
+  for (auto& row : in.probabilities)
+    if (row.size() != tags) throw std::runtime_error("a probability row has the wrong length");
+  Evaluation e;
+  e.confusion.assign(tags, std::vector<int>(tags, 0));
+  std::vector<int> tp(tags, 0), predicted(tags, 0), actual(tags, 0);
+  int top[6] = {0, 0, 0, 0, 0, 0};
+  int coarse_right = 0;
+  const int bins = 10;
+  std::vector<double> bin_conf(bins, 0), bin_right(bins, 0);
+  e.reliability_counts.assign(bins, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& p = in.probabilities[i];
+    int t = in.truth[i];
+    ++actual[t];
+    auto order = ranked(p);
+    ++e.confusion[t][order[0]];
+    for (int k = 1; k <= 5; ++k)
+      if (std::find(order.begin(), order.begin() + std::min<size_t>(k, tags), t) !=
+          order.begin() + std::min<size_t>(k, tags))
+        ++top[k];
+    for (size_t j = 0; j < tags; ++j)
+      if (p[j] >= in.threshold) {
+        ++predicted[j];
+        if (static_cast<int>(j) == t) ++tp[j];
+      }
+    if (!in.coarse_of_tag.empty()) {
+      std::vector<double> coarse(in.coarse_names.size(), 0);
+      for (size_t j = 0; j < tags; ++j) coarse[in.coarse_of_tag[j]] += p[j];
+      int best = static_cast<int>(std::max_element(coarse.begin(), coarse.end()) - coarse.begin());
+      coarse_right += best == in.coarse_of_tag[t];
+    }
+    double conf = p[order[0]];
+    int b = std::min(bins - 1, static_cast<int>(conf * bins));
+    bin_conf[b] += conf;
+    bin_right[b] += order[0] == t;
+    ++e.reliability_counts[b];
+  }
+
+  nlohmann::json per_tag = nlohmann::json::array();
+  double ap_sum = 0;
+  int ap_tags = 0, all_tp = 0, all_predicted = 0;
+  for (size_t j = 0; j < tags; ++j) {
+    double precision = predicted[j] ? static_cast<double>(tp[j]) / predicted[j] : 0;
+    double recall = actual[j] ? static_cast<double>(tp[j]) / actual[j] : 0;
+    double ap = average_precision(in, static_cast<int>(j), actual[j]);
+    if (actual[j]) {
+      ap_sum += ap;
+      ++ap_tags;
+    }
+    all_tp += tp[j];
+    all_predicted += predicted[j];
+    per_tag.push_back({{"tag", in.tags[j]},
+                       {"images", actual[j]},
+                       {"precision", precision},
+                       {"recall", recall},
+                       {"averagePrecision", ap}});
+  }
+  double ece = 0;
+  for (int b = 0; b < bins; ++b) {
+    int c = e.reliability_counts[b];
+    double conf = c ? bin_conf[b] / c : 0, acc = c ? bin_right[b] / c : 0;
+    e.reliability.emplace_back(conf, acc);
+    ece += static_cast<double>(c) / n * std::abs(acc - conf);
+  }
+  auto ratio = [n](int k) { return static_cast<double>(k) / n; };
+  e.metrics = {{"images", n},
+               {"threshold", in.threshold},
+               {"precision", all_predicted ? static_cast<double>(all_tp) / all_predicted : 0},
+               {"recall", static_cast<double>(all_tp) / n},
+               {"meanAveragePrecision", ap_tags ? ap_sum / ap_tags : 0},
+               {"top1", ratio(top[1])},
+               {"top3", ratio(top[3])},
+               {"top4", ratio(top[4])},
+               {"top5", ratio(top[5])},
+               {"expectedCalibrationError", ece},
+               {"perTag", per_tag}};
+  if (!in.coarse_of_tag.empty()) e.metrics["coarseTop1"] = ratio(coarse_right);
+  return e;
+}
+
+void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
+                      const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  std::ofstream(fs::path(dir) / "metrics.json") << e.metrics.dump(2) << "\n";
+  {
+    std::ofstream csv(fs::path(dir) / "confusion.csv");
+    csv << "truth\\predicted";
+    for (auto& t : tags) csv << "," << t;
+    csv << "\n";
+    for (size_t i = 0; i < tags.size(); ++i) {
+      csv << tags[i];
+      for (int c : e.confusion[i]) csv << "," << c;
+      csv << "\n";
+    }
+  }
+  // Confusion matrix: rows are the truth, columns the top-1 prediction,
+  // darker is more; the diagonal is what was right.
+  const int n = static_cast<int>(tags.size()), cell = std::max(6, 720 / std::max(1, n)),
+            margin = 150;
+  cv::Mat img(margin + n * cell + 10, margin + n * cell + 10, CV_8UC3, cv::Scalar::all(255));
+  for (int i = 0; i < n; ++i) {
+    int total = std::accumulate(e.confusion[i].begin(), e.confusion[i].end(), 0);
+    for (int j = 0; j < n; ++j) {
+      double share = total ? static_cast<double>(e.confusion[i][j]) / total : 0;
+      cv::Scalar colour = i == j ? cv::Scalar(255 * (1 - share), 255 - 100 * share, 255 * (1 - share))
+                                 : cv::Scalar(255 * (1 - share), 255 * (1 - share), 255);
+      cv::rectangle(img, cv::Rect(margin + j * cell, margin + i * cell, cell, cell), colour, cv::FILLED);
+    }
+    double scale = std::min(0.4, cell / 25.0);
+    cv::putText(img, tags[i].substr(0, 22), {4, margin + i * cell + cell - 1},
+                cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar::all(0));
+  }
+  cv::putText(img, "truth (rows) vs top-1 prediction (columns)", {4, 20}, cv::FONT_HERSHEY_SIMPLEX,
+              0.5, cv::Scalar::all(0));
+  cv::rectangle(img, cv::Rect(margin, margin, n * cell, n * cell), cv::Scalar::all(120));
+  cv::imwrite((fs::path(dir) / "confusion.png").string(), img);
+
+  // Reliability: per confidence bin, how often the top-1 was right.
+  const int size = 400, pad = 40;
+  cv::Mat rel(size + 2 * pad, size + 2 * pad, CV_8UC3, cv::Scalar::all(255));
+  cv::line(rel, {pad, pad + size}, {pad + size, pad}, cv::Scalar(160, 160, 160), 1);
+  int bins = static_cast<int>(e.reliability.size());
+  for (int b = 0; b < bins; ++b) {
+    if (!e.reliability_counts[b]) continue;
+    int x0 = pad + b * size / bins, x1 = pad + (b + 1) * size / bins - 2;
+    int y = pad + size - static_cast<int>(e.reliability[b].second * size);
+    cv::rectangle(rel, cv::Point(x0, y), cv::Point(x1, pad + size), cv::Scalar(200, 120, 40), cv::FILLED);
+  }
+  cv::rectangle(rel, cv::Rect(pad, pad, size, size), cv::Scalar::all(0));
+  char title[120];
+  std::snprintf(title, sizeof title, "accuracy vs confidence, ECE %.3f",
+                e.metrics.value("expectedCalibrationError", 0.0));
+  cv::putText(rel, title, {pad, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar::all(0));
+  cv::imwrite((fs::path(dir) / "reliability.png").string(), rel);
+}
+
+std::string evaluation_summary(const Evaluation& e) {
+  const auto& m = e.metrics;
+  char coarse[64] = "";
+  if (m.contains("coarseTop1"))
+    std::snprintf(coarse, sizeof coarse, ", coarse top-1 %.1f%%", 100 * m["coarseTop1"].get<double>());
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%d images: top-1 %.1f%%, top-3 %.1f%%, top-4 %.1f%%, top-5 %.1f%%%s\n"
+                "precision %.1f%%, recall %.1f%% at probability %.2f; mean AP %.1f%%; "
+                "calibration error %.3f\n",
+                m["images"].get<int>(), 100 * m["top1"].get<double>(),
+                100 * m["top3"].get<double>(), 100 * m["top4"].get<double>(),
+                100 * m["top5"].get<double>(), coarse, 100 * m["precision"].get<double>(),
+                100 * m["recall"].get<double>(), m["threshold"].get<double>(),
+                100 * m["meanAveragePrecision"].get<double>(),
+                m["expectedCalibrationError"].get<double>());
+  return buf;
+}
+
+}  // namespace ce

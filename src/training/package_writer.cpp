@@ -1,0 +1,169 @@
+#include "training/package_writer.h"
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "common/checksum.h"
+
+namespace fs = std::filesystem;
+
+namespace ce {
+namespace {
+
+onnx::TensorProto initializer(const std::string& name, const torch::Tensor& t) {
+  torch::Tensor c = t.detach().contiguous().to(torch::kFloat32);
+  onnx::TensorProto p;
+  p.set_name(name);
+  p.set_data_type(onnx::TensorProto::FLOAT);
+  for (auto d : c.sizes()) p.add_dims(d);
+  p.set_raw_data(std::string(reinterpret_cast<const char*>(c.data_ptr<float>()),
+                             c.numel() * sizeof(float)));
+  return p;
+}
+
+onnx::NodeProto node(const std::string& op, std::vector<std::string> in, const std::string& out) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  n.set_name(out);
+  for (auto& i : in) n.add_input(i);
+  n.add_output(out);
+  return n;
+}
+
+void set_int(onnx::NodeProto& n, const std::string& name, int64_t v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+std::string utc_now() {
+  time_t t = time(nullptr);
+  tm utc;
+  gmtime_r(&t, &utc);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json write_package(const std::string& dir, onnx::ModelProto model,
+                             const std::string& embedding, const PackageContents& c) {
+  fs::create_directories(dir);
+  auto& g = *model.mutable_graph();
+  g.set_name(c.name + " iteration " + std::to_string(c.iteration));
+  // A package's own graph (enrollment): keep it, drop the old head's weights.
+  bool has_head = false;
+  for (const auto& n : g.node()) has_head |= n.output(0) == "probabilities";
+  if (has_head) {
+    google::protobuf::RepeatedPtrField<onnx::TensorProto> kept;
+    for (const auto& t : g.initializer())
+      if (t.name() != "head_weight" && t.name() != "head_bias") *kept.Add() = t;
+    g.mutable_initializer()->Swap(&kept);
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+    for (const auto& n : g.node()) {
+      *nodes.Add() = n;
+      if (n.output(0) == embedding) break;
+    }
+    g.mutable_node()->Swap(&nodes);
+    g.clear_output();
+  }
+  *g.add_node() = node("GlobalAveragePool", {embedding}, "pooled");
+  auto flatten = node("Flatten", {"pooled"}, kEmbeddingOutput);
+  set_int(flatten, "axis", 1);
+  *g.add_node() = flatten;
+  auto gemm = node("Gemm", {kEmbeddingOutput, "head_weight", "head_bias"}, "logits");
+  set_int(gemm, "transB", 1);
+  *g.add_node() = gemm;
+  auto softmax = node("Softmax", {"logits"}, "probabilities");
+  set_int(softmax, "axis", 1);
+  *g.add_node() = softmax;
+  *g.add_initializer() = initializer("head_weight", c.head_weight);
+  *g.add_initializer() = initializer("head_bias", c.head_bias);
+  auto* out = g.add_output();
+  out->set_name("probabilities");
+  auto* tensor = out->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  tensor->mutable_shape()->add_dim()->set_dim_param("N");
+  tensor->mutable_shape()->add_dim()->set_dim_value(static_cast<int64_t>(c.tags.size()));
+  // Other runtimes get the labels and preprocessing from the file alone.
+  model.clear_metadata_props();
+  auto meta = [&](const std::string& k, const std::string& v) {
+    auto* p = model.add_metadata_props();
+    p->set_key(k);
+    p->set_value(v);
+  };
+  std::string labels;
+  for (auto& t : c.tags) labels += t + "\n";
+  meta("checkout-edge.labels", labels);
+  meta("checkout-edge.preprocessing", c.preprocessing.to_json().dump());
+  meta("Image.BitmapPixelFormat", c.preprocessing.rgb ? "Rgb8" : "Bgr8");
+  model.set_producer_name("checkout-edge");
+  {
+    std::ofstream f(fs::path(dir) / "model.onnx", std::ios::binary);
+    if (!model.SerializeToOstream(&f))
+      throw std::runtime_error(dir + "/model.onnx: cannot write the model");
+  }
+  std::ofstream(fs::path(dir) / "labels.txt") << labels;
+
+  // Pooled embeddings of training images, a few per tag: enrollment retrains
+  // the head on them without the original photos.
+  {
+    torch::Tensor rows = c.exemplars.contiguous().to(torch::kFloat32);
+    torch::Tensor tags = c.exemplar_tags.to(torch::kFloat32).unsqueeze(1);
+    torch::Tensor both = torch::cat({tags, rows}, 1).contiguous();
+    std::ofstream f(fs::path(dir) / "exemplars.bin", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(both.data_ptr<float>()),
+            static_cast<std::streamsize>(both.numel() * sizeof(float)));
+  }
+  nlohmann::json package = c.info;
+  package.update({{"format", "checkout-edge-model"},
+                  {"formatVersion", 1},
+                  {"name", c.name},
+                  {"iteration", c.iteration},
+                  {"created", utc_now()},
+                  {"model", "model.onnx"},
+                  {"labels", "labels.txt"},
+                  {"embeddingOutput", kEmbeddingOutput},
+                  {"embeddingTensor", embedding},
+                  {"exemplars", {{"file", "exemplars.bin"}, {"dimension", c.exemplars.size(1)}}},
+                  {"preprocessing", c.preprocessing.to_json()}});
+  std::ofstream(fs::path(dir) / "package.json") << package.dump(2) << "\n";
+  return package;
+}
+
+void finish_package(const std::string& dir, nlohmann::json package) {
+  nlohmann::json sums = nlohmann::json::object();
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != "package.json")
+      sums[e.path().filename().string()] = sha256_of_file(e.path().string());
+  package["checksums"] = sums;
+  std::ofstream(fs::path(dir) / "package.json") << package.dump(2) << "\n";
+}
+
+Exemplars read_exemplars(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / "package.json");
+  auto package = nlohmann::json::parse(in, nullptr, false);
+  if (!package.is_object() || !package.contains("exemplars"))
+    throw std::runtime_error(dir + " was not made by `checkout-edge train`: it has no exemplars "
+                                   "to enroll against");
+  int64_t dim = package["exemplars"]["dimension"];
+  std::string file = (fs::path(dir) / package["exemplars"]["file"].get<std::string>()).string();
+  std::ifstream f(file, std::ios::binary);
+  if (!f) throw std::runtime_error(file + ": missing; the package is incomplete");
+  std::vector<float> data;
+  f.seekg(0, std::ios::end);
+  auto bytes = static_cast<size_t>(f.tellg());
+  f.seekg(0);
+  data.resize(bytes / sizeof(float));
+  f.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(bytes));
+  if (data.empty() || data.size() % (dim + 1))
+    throw std::runtime_error(file + ": damaged (its size does not fit the dimension)");
+  auto all = torch::from_blob(data.data(), {static_cast<int64_t>(data.size() / (dim + 1)), dim + 1})
+                 .clone();
+  return {all.narrow(1, 1, dim).contiguous(), all.select(1, 0).to(torch::kInt64)};
+}
+
+}  // namespace ce

@@ -1,0 +1,43 @@
+// Writes a model package: model.onnx (the backbone up to its embedding,
+// the fine-tuned tail's weights, and the new head ending in "probabilities"),
+// labels.txt, exemplars for enrollment, and package.json with the
+// preprocessing, iteration, data summary, metrics and checksums.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <torch/torch.h>
+#include <vector>
+
+#include "modules/classifier/model_package.h"
+#include "training/backbone.h"
+
+namespace ce {
+
+struct PackageContents {
+  std::string name;
+  int iteration = 1;
+  std::vector<std::string> tags;
+  Preprocessing preprocessing;
+  torch::Tensor head_weight, head_bias;  // [tags, C], [tags]
+  torch::Tensor exemplars;               // [rows, C] pooled embeddings
+  torch::Tensor exemplar_tags;           // [rows] tag ids
+  nlohmann::json info = nlohmann::json::object();  // training, metrics, parent...
+};
+
+// The name of the tensor holding the pooled embedding in model.onnx.
+inline const char* const kEmbeddingOutput = "features";
+
+// Writes into `dir` (created; files replaced). Returns package.json as written.
+nlohmann::json write_package(const std::string& dir, onnx::ModelProto graph_to_embedding,
+                             const std::string& embedding, const PackageContents& contents);
+
+// Adds metrics (and their files) to a written package, then its checksums.
+void finish_package(const std::string& dir, nlohmann::json package);
+
+struct Exemplars {
+  torch::Tensor rows, tags;
+};
+Exemplars read_exemplars(const std::string& dir);
+
+}  // namespace ce

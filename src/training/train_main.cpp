@@ -1,0 +1,62 @@
+// checkout-edge-train: the training half of the CLI, kept in its own program
+// so that the lane's modules never load libtorch. `checkout-edge train` and
+// `checkout-edge enroll` run it.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "training/train_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Checkout Edge training: fine-tune a model package, or enroll a new product"};
+  app.require_subcommand(1);
+  std::string shared = std::getenv("CHECKOUT_EDGE_SHARED") ? std::getenv("CHECKOUT_EDGE_SHARED")
+                                                           : CHECKOUT_EDGE_DEFAULT_SHARED;
+
+  ce::TrainOptions t;
+  auto* train = app.add_subcommand("train", "Train a model package from labelled photos");
+  train->add_option("--data", t.data,
+                    "A folder with one subfolder of photos per tag, or a list file "
+                    "(path, tag id, coarse id) with classes.csv beside it")
+      ->required();
+  train->add_option("--out", t.out, "The package folder to write")->required();
+  train->add_option("--val", t.val, "Photos to validate on (default: 10% of --data, held out)");
+  train->add_option("--classes", t.classes, "Names for a list file's ids (default: classes.csv beside it)");
+  train->add_option("--backbone", t.backbone,
+                    "A pretrained ONNX classifier to start from (default: the shared ImageNet "
+                    "SqueezeNet)");
+  train->add_option("--name", t.name, "The model's name (default: the folder's)");
+  train->add_option("--epochs", t.epochs, "Passes over the training photos")->capture_default_str();
+  train->add_option("--views", t.views, "Views of each photo: one clean, the rest augmented")
+      ->capture_default_str();
+  train->add_option("--fine-tune", t.fine_tune, "How many of the backbone's last convolutions train")
+      ->capture_default_str();
+  train->add_option("--batch", t.batch)->capture_default_str();
+  train->add_option("--seed", t.seed, "Same seed, same data: same model")->capture_default_str();
+  train->add_option("--iteration", t.iteration)->capture_default_str();
+  train->add_option("--threshold", t.threshold, "Probability for precision and recall")
+      ->capture_default_str();
+  train->add_option("--mean", t.mean, "Per-channel mean (B G R) the backbone expects")
+      ->expected(3)
+      ->capture_default_str();
+
+  ce::EnrollOptions e;
+  auto* enroll = app.add_subcommand("enroll", "Add a product to a package from 5-20 photos");
+  enroll->add_option("--model", e.model, "The package to start from")->required();
+  enroll->add_option("--tag", e.tag, "The new product's tag")->required();
+  enroll->add_option("--out", e.out, "Where the new iteration goes (default: beside the old one)");
+  enroll->add_option("--seed", e.seed)->capture_default_str();
+  enroll->add_option("images", e.images, "Photos of the product")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (train->parsed()) {
+      if (t.backbone.empty()) t.backbone = shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx";
+      return ce::train_command(t);
+    }
+    return ce::enroll_command(e);
+  } catch (const std::exception& ex) {
+    std::cerr << "error: " << ex.what() << "\n";
+    return 2;
+  }
+}

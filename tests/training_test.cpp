@@ -1,0 +1,179 @@
+// Training, enrollment, evaluation and deployment through the real
+// `checkout-edge` commands, on a small subset of the store photos.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "modules/classifier/model.h"
+#include "test_support.h"
+
+using namespace ce::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string store(const std::string& path) { return shared_dir() + "/datasets/grocery-store/" + path; }
+
+std::vector<fs::path> photos_in(const std::string& dir) {
+  std::vector<fs::path> out;
+  for (auto& e : fs::directory_iterator(store(dir))) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct Tag {
+  std::string name, train, val;
+};
+const std::vector<Tag> kTags = {
+    {"Banana", "train/Fruit/Banana", "val/Fruit/Banana"},
+    {"Lemon", "train/Fruit/Lemon", "val/Fruit/Lemon"},
+    {"Red-Bell-Pepper", "train/Vegetables/Pepper/Red-Bell-Pepper", "val/Vegetables/Pepper/Red-Bell-Pepper"},
+    {"Arla-Standard-Milk", "train/Packages/Milk/Arla-Standard-Milk", "val/Packages/Milk/Arla-Standard-Milk"}};
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::path(testing::TempDir()) / (name + "-" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// Share of the photos of each tag's validation folder the package gets right.
+double accuracy(const std::string& package, const std::vector<Tag>& tags, int* total = nullptr) {
+  ce::Model m = ce::Model::load(json{{"package", package}});
+  int right = 0, n = 0;
+  for (auto& t : tags)
+    for (auto& p : photos_in(t.val)) {
+      right += m.classify(cv::imread(p.string()))[0].tag_name == t.name;
+      ++n;
+    }
+  if (total) *total = n;
+  return static_cast<double>(right) / n;
+}
+
+TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
+  fs::path dir = fresh_dir("training");
+  for (auto& t : kTags) {
+    fs::create_directories(dir / "data" / t.name);
+    auto photos = photos_in(t.train);
+    for (size_t i = 0; i < 20; ++i) fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
+  }
+  std::ofstream(dir / "data/Lemon/broken.jpg") << "not a photo";  // listed and skipped
+
+  int status = -1;
+  std::string cmd = std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
+                    " --out " + (dir / "shop").string() +
+                    " --epochs 4 --views 2 --fine-tune 6 --seed 7 2>&1";
+  std::string out = run(cmd, &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("skipped " + (dir / "data/Lemon/broken.jpg").string()), std::string::npos) << out;
+  EXPECT_NE(out.find("validation: "), std::string::npos) << out;
+  for (const char* f : {"model.onnx", "labels.txt", "package.json", "metrics.json", "confusion.csv",
+                        "confusion.png", "reliability.png", "exemplars.bin"})
+    EXPECT_TRUE(fs::exists(dir / "shop" / f)) << f;
+  json package = json::parse(ce::read_file(dir / "shop/package.json"));
+  EXPECT_EQ(package["iteration"], 1);
+  EXPECT_EQ(package["training"]["data"]["images"], 72);  // 10% held out to validate
+  EXPECT_EQ(package["training"]["validation"]["images"], 8);
+  EXPECT_TRUE(package["checksums"].contains("model.onnx"));
+  EXPECT_TRUE(package["metrics"].contains("top1"));
+
+  // Photos it never saw: far better than the 25% of a guess.
+  int n = 0;
+  double before = accuracy((dir / "shop").string(), kTags, &n);
+  EXPECT_GE(before, 0.75) << "on " << n << " held-out photos";
+
+  // Same seed, same data: the same model.
+  cmd = std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+        (dir / "again").string() + " --name shop --epochs 4 --views 2 --fine-tune 6 --seed 7 2>&1";
+  out = run(cmd, &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_EQ(json::parse(ce::read_file(dir / "again/package.json"))["checksums"]["model.onnx"],
+            package["checksums"]["model.onnx"]);
+
+  // Enroll a product it does not know from eight photos.
+  auto pineapples = photos_in("train/Fruit/Pineapple");
+  cmd = std::string(CE_BINARY) + " enroll --model " + (dir / "shop").string() + " --tag Pineapple";
+  for (size_t i = 0; i < 8; ++i) cmd += " " + pineapples[i].string();
+  out = run(cmd + " 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+  fs::path second = dir / "shop-iteration2";
+  ASSERT_TRUE(fs::exists(second / "package.json")) << out;
+  std::vector<Tag> all = kTags;
+  all.push_back({"Pineapple", "train/Fruit/Pineapple", "val/Fruit/Pineapple"});
+  EXPECT_GE(accuracy(second.string(), {all.back()}), 0.6) << "the new product is recognised";
+  EXPECT_GE(accuracy(second.string(), kTags), before - 0.1) << "the old ones still are";
+  EXPECT_NO_THROW(ce::Model::load(json{{"package", (dir / "shop").string()}}))
+      << "iteration 1 stays for rollback";
+  EXPECT_EQ(ce::Model::load(json{{"package", second.string()}}).version(), "shop iteration 2");
+
+  // evaluate: the same metrics on any labelled folder, as JSON and files.
+  fs::create_directories(dir / "val");
+  for (auto& t : all) fs::create_directory_symlink(store(t.val), dir / "val" / t.name);
+  out = run(std::string(CE_BINARY) + " evaluate --model " + second.string() + " --data " +
+                (dir / "val").string() + " --out " + (dir / "report").string() + " --output json",
+            &status);
+  ASSERT_EQ(status, 0) << out;
+  json metrics = json::parse(out);
+  EXPECT_EQ(metrics["perTag"].size(), 5u);
+  EXPECT_GE(metrics["top1"].get<double>(), 0.7);
+  EXPECT_TRUE(fs::exists(dir / "report/confusion.png"));
+
+  // Deploy to a running classifier: it reports the iteration it serves.
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+      {"schemaVersion", "1.1"},
+      {"runtime", {{"type", "process"}, {"settings", json::object()}}},
+      {"modules",
+       {{"classifier",
+         {{"type", "process"}, {"status", "running"}, {"restartPolicy", "always"},
+          {"version", "1.0"}, {"settings", {{"module", "classifier"}}}}}}}};
+  m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
+  m["modulesContent"]["classifier"]["properties.desired"] = {{"model", {{"package", (dir / "shop").string()}}}};
+  std::ofstream(dir / "deployment.json") << m.dump();
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  auto reported = [&] {
+    json t = json::parse(runtime.cli("twin classifier"), nullptr, false);
+    return t.is_object() ? t["reported"] : json();
+  };
+  ASSERT_TRUE(eventually([&] { return reported().value("iteration", 0) == 1; }, 30s));
+  out = runtime.cli("call classifier reloadModel '{\"model\": {\"package\": \"" + second.string() +
+                        "\"}}' --timeout 30",
+                    &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_TRUE(eventually([&] { return reported().value("iteration", 0) == 2; }, 10s));
+  EXPECT_EQ(reported()["modelVersion"], "shop iteration 2");
+}
+
+TEST(Training, BadDataStopsWithAMessageThatNamesIt) {
+  fs::path dir = fresh_dir("bad-training");
+  fs::create_directories(dir / "data/Banana");
+  fs::create_directories(dir / "data/Lemon");
+  auto bananas = photos_in("train/Fruit/Banana");
+  for (size_t i = 0; i < 6; ++i) fs::create_symlink(bananas[i], dir / "data/Banana" / bananas[i].filename());
+  auto lemons = photos_in("train/Fruit/Lemon");
+  for (size_t i = 0; i < 3; ++i) fs::create_symlink(lemons[i], dir / "data/Lemon" / lemons[i].filename());
+  int status = -1;
+  std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
+                            " --out " + (dir / "pkg").string() + " 2>&1",
+                        &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("Lemon (3)"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "pkg/package.json"));
+
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "nowhere").string() + " --out " +
+                (dir / "pkg").string() + " 2>&1",
+            &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("does not exist"), std::string::npos) << out;
+
+  out = run(std::string(CE_BINARY) + " enroll --model " + (dir / "nowhere").string() +
+                " --tag X a.jpg b.jpg 2>&1",
+            &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("at least 5 photos"), std::string::npos) << out;
+}
+
+}  // namespace
