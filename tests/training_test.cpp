@@ -177,3 +177,42 @@ TEST(Training, BadDataStopsWithAMessageThatNamesIt) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
+  fs::path dir = fresh_dir("interrupted");
+  for (auto& t : kTags) {
+    fs::create_directories(dir / "data" / t.name);
+    auto photos = photos_in(t.train);
+    for (size_t i = 0; i < 12; ++i) fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
+  }
+  fs::path log = dir / "train.log";
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(log.c_str(), "w", stderr)) _exit(126);
+    execl(CE_BINARY, CE_BINARY, "train", "--data", (dir / "data").c_str(), "--out",
+          (dir / "pkg").c_str(), "--epochs", "500", "--views", "2", nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(eventually([&] { return fs::exists(log) && ce::read_file(log).find("epoch  2/500") != std::string::npos; },
+                         120s))
+      << ce::read_file(log);
+  kill(pid, SIGINT);
+  int status = 0;
+  bool ended = eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; }, 60s);
+  if (!ended) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "training went on after Ctrl-C\n" << ce::read_file(log).substr(0, 2000);
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << ce::read_file(log);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << ce::read_file(log);
+  EXPECT_NE(ce::read_file(log).find("stopped by Ctrl-C"), std::string::npos);
+  json package = json::parse(ce::read_file(dir / "pkg/package.json"));
+  EXPECT_TRUE(package["training"]["interrupted"].get<bool>());
+  EXPECT_GE(package["training"]["bestEpoch"].get<int>(), 2);  // ties go to the later epoch
+  EXPECT_NO_THROW(ce::Model::load(json{{"package", (dir / "pkg").string()}}));
+}
+
+}  // namespace

@@ -1,5 +1,9 @@
 // `demo`: the whole system on the built-in configuration: real photos from
-// the shared dataset, a simulated scale, the ImageNet SqueezeNet model.
+// the shared dataset, a simulated scale, a model trained on the store photos.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -46,6 +50,55 @@ void require_assets(const std::string& shared) {
   throw std::runtime_error(msg);
 }
 
+// The demo's model comes from `checkout-edge train`, like a store's would:
+// on the first run it is trained on the Grocery Store train photos of the
+// demo's products (the scenario's photos are from val, never trained on),
+// and kept in the state folder for the next runs.
+std::string ensure_demo_model(const StateDir& state, const std::string& shared,
+                              const nlohmann::json& scenario) {
+  fs::path package = state.root / "models" / "demo-grocery";
+  if (fs::exists(package / "package.json")) return package.string();
+  fs::path data = state.root / "models" / "demo-grocery-data";
+  fs::remove_all(data);
+  for (const auto& item : scenario["items"]) {
+    fs::path val_image = item["image"].get<std::string>();  // val/Fruit/Banana/Banana_001.jpg
+    std::string tag = val_image.parent_path().filename().string();
+    std::string rel = val_image.parent_path().string();
+    if (rel.rfind("val/", 0) == 0) rel.replace(0, 3, "train");
+    fs::path train_dir = fs::path(shared) / "datasets/grocery-store" / rel;
+    if (fs::exists(data / tag) || !fs::is_directory(train_dir)) continue;
+    fs::create_directories(data / tag);
+    for (auto& e : fs::directory_iterator(train_dir))
+      fs::create_symlink(e.path(), data / tag / e.path().filename());
+  }
+  std::cout << "Training the demo's model on the store's photos of its products (once; kept in "
+            << package.string() << ")\n";
+  std::string program = (fs::path(self_executable()).parent_path() / "checkout-edge-train").string();
+  std::vector<std::string> args{program, "train", "--data", data.string(), "--out",
+                                (package.string() + ".partial"), "--name", "demo-grocery",
+                                "--epochs", "6", "--views", "3", "--fine-tune", "6"};
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t none;  // Ctrl-C reaches the training too
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("training the demo's model failed (see above); is " + program +
+                             " built?");
+  fs::remove_all(package);
+  fs::rename(package.string() + ".partial", package);  // only a finished package counts
+  std::cout << "\n";
+  return package.string();
+}
+
 }  // namespace
 
 int demo_command(const StateDir& state, const DemoOptions& options) {
@@ -68,8 +121,11 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
       fs::remove(state.data_dir("checkout") / f);
     fs::remove_all(state.root / "wav");
   }
+  std::string model =
+      ensure_demo_model(state, shared, nlohmann::json::parse(embedded_scenario_json));
   nlohmann::json manifest = read_manifest_file(
       (dir / "deployment.json").string(), {{"SHARED", shared}, {"STATE_DIR", state.root.string()}});
+  manifest["modulesContent"]["classifier"]["properties.desired"]["model"] = {{"package", model}};
   parse_manifest(manifest);  // fail here, before anything starts
   Scenario scenario = Scenario::load((dir / "demo-scenario.json").string());
 

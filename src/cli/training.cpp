@@ -1,6 +1,7 @@
 // evaluate: runs a model package over labelled photos with the classifier's
 // own code and prints Custom Vision's metrics. train and enroll: handed to
 // checkout-edge-train (libtorch stays out of this program).
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -61,6 +62,11 @@ int training_command(const std::string& subcommand, const std::vector<std::strin
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // This program blocks SIGINT and SIGTERM to wait for them; training takes
+  // Ctrl-C itself, so its signals must arrive.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   execv(program.c_str(), argv.data());
   throw std::runtime_error("cannot run " + program.string() + ": " + std::strerror(errno));
 }

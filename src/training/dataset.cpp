@@ -1,5 +1,7 @@
 #include "training/dataset.h"
 
+#include "common/image_files.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,12 +13,6 @@ namespace fs = std::filesystem;
 
 namespace ce {
 namespace {
-
-bool is_image(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
-}
 
 std::string trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t\r"));
@@ -43,7 +39,7 @@ Dataset from_folder(const fs::path& dir) {
     d.tags.push_back(t.filename().string());
     std::vector<std::string> files;
     for (auto& e : fs::recursive_directory_iterator(t))
-      if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path().string());
+      if (e.is_regular_file() && is_image_file(e.path())) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
     for (auto& f : files) d.samples.push_back({f, id});
   }

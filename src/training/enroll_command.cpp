@@ -112,6 +112,7 @@ int enroll_command(const EnrollOptions& o) {
   c.tags = tags;
   c.tags.push_back(o.tag);
   c.preprocessing = pre;
+  c.pooling = old.info.value("pooling", "avg");
   c.head_weight = weight.detach();
   c.head_bias = bias.detach();
   c.exemplars = torch::cat({ex.rows, fresh.narrow(0, 0, std::min<int64_t>(20, fresh.size(0)))});

@@ -70,7 +70,15 @@ nlohmann::json write_package(const std::string& dir, onnx::ModelProto model,
     g.mutable_node()->Swap(&nodes);
     g.clear_output();
   }
-  *g.add_node() = node("GlobalAveragePool", {embedding}, "pooled");
+  if (c.pooling == "avgmax") {
+    *g.add_node() = node("GlobalAveragePool", {embedding}, "pooled_mean");
+    *g.add_node() = node("GlobalMaxPool", {embedding}, "pooled_max");
+    auto concat = node("Concat", {"pooled_mean", "pooled_max"}, "pooled");
+    set_int(concat, "axis", 1);
+    *g.add_node() = concat;
+  } else {
+    *g.add_node() = node("GlobalAveragePool", {embedding}, "pooled");
+  }
   auto flatten = node("Flatten", {"pooled"}, kEmbeddingOutput);
   set_int(flatten, "axis", 1);
   *g.add_node() = flatten;
@@ -128,6 +136,7 @@ nlohmann::json write_package(const std::string& dir, onnx::ModelProto model,
                   {"labels", "labels.txt"},
                   {"embeddingOutput", kEmbeddingOutput},
                   {"embeddingTensor", embedding},
+                  {"pooling", c.pooling},
                   {"exemplars", {{"file", "exemplars.bin"}, {"dimension", c.exemplars.size(1)}}},
                   {"preprocessing", c.preprocessing.to_json()}});
   std::ofstream(fs::path(dir) / "package.json") << package.dump(2) << "\n";

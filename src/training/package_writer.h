@@ -20,6 +20,7 @@ struct PackageContents {
   std::vector<std::string> tags;
   Preprocessing preprocessing;
   torch::Tensor head_weight, head_bias;  // [tags, C], [tags]
+  std::string pooling = "avg";           // "avg" or "avgmax", as trained
   torch::Tensor exemplars;               // [rows, C] pooled embeddings
   torch::Tensor exemplar_tags;           // [rows] tag ids
   nlohmann::json info = nlohmann::json::object();  // training, metrics, parent...

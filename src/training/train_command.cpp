@@ -69,10 +69,12 @@ Evaluation evaluate_package(const std::string& dir, const Dataset& val, double t
 }
 
 torch::Tensor pooled_embeddings(Backbone& backbone, const FeatureCache& cache,
-                                const std::vector<int64_t>& rows) {
+                                const std::vector<int64_t>& rows, const std::string& pooling) {
   torch::NoGradGuard no_grad;
   auto idx = torch::tensor(rows, torch::kInt64) * cache.views;
-  return backbone.tail(cache.features.index_select(0, idx)).mean({2, 3});
+  torch::Tensor maps = backbone.tail(cache.features.index_select(0, idx));
+  torch::Tensor avg = maps.mean({2, 3});
+  return pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg;
 }
 
 }  // namespace
@@ -95,10 +97,10 @@ int train_command(const TrainOptions& o) {
   Backbone backbone(o.backbone, o.fine_tune);
   Preprocessing pre;
   pre.resize = "shorter-side";
-  pre.resize_to = o.resize_to;
   pre.mean = cv::Scalar(o.mean.at(0), o.mean.at(1), o.mean.at(2));
-  pre.input_width = backbone.input_width();
-  pre.input_height = backbone.input_height();
+  pre.input_width = o.input_size ? o.input_size : backbone.input_width();
+  pre.input_height = o.input_size ? o.input_size : backbone.input_height();
+  pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
   std::cerr << "training " << train.tags.size() << " tags on " << train.samples.size()
             << " images (validating on " << val.samples.size() << "), fine-tuning "
             << o.fine_tune << " layers of " << o.backbone << "\n";
@@ -106,6 +108,8 @@ int train_command(const TrainOptions& o) {
   std::signal(SIGINT, on_interrupt);
   ProgressBar reading("reading images");
   auto show_reading = [&](size_t done, size_t total) {
+    if (stop_requested_by_user)
+      throw std::runtime_error("stopped by Ctrl-C while reading the images; nothing was written");
     reading.show(static_cast<double>(done) / total, std::to_string(done) + "/" + std::to_string(total));
   };
   FeatureCache train_cache = extract_features(backbone, pre, train, o.views, o.seed, show_reading);
@@ -124,6 +128,7 @@ int train_command(const TrainOptions& o) {
   settings.epochs = o.epochs;
   settings.batch = o.batch;
   settings.seed = o.seed;
+  settings.pooling = o.pooling;
   ProgressBar bar("training");
   TrainedHead head = train_head(
       backbone, train_cache, val_cache, static_cast<int>(train.tags.size()), settings,
@@ -142,6 +147,8 @@ int train_command(const TrainOptions& o) {
         }
       });
   std::signal(SIGINT, SIG_DFL);
+  if (head.interrupted && head.best_epoch == 0)
+    throw std::runtime_error("stopped by Ctrl-C before the first epoch ended; nothing was written");
   if (head.interrupted)
     std::cerr << "stopped by Ctrl-C; writing the best epoch so far (" << head.best_epoch << ")\n";
 
@@ -157,7 +164,8 @@ int train_command(const TrainOptions& o) {
   contents.preprocessing = pre;
   contents.head_weight = head.weight;
   contents.head_bias = head.bias;
-  contents.exemplars = pooled_embeddings(backbone, train_cache, rows);
+  contents.pooling = head.pooling;
+  contents.exemplars = pooled_embeddings(backbone, train_cache, rows, head.pooling);
   contents.exemplar_tags = train_cache.labels.index_select(0, torch::tensor(rows, torch::kInt64));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   contents.info = {{"training",
@@ -168,6 +176,8 @@ int train_command(const TrainOptions& o) {
                      {"epochs", o.epochs},
                      {"bestEpoch", head.best_epoch},
                      {"views", o.views},
+                     {"pooling", o.pooling},
+                     {"inputSize", pre.input_width},
                      {"seed", o.seed},
                      {"interrupted", head.interrupted},
                      {"seconds", seconds}}}};

@@ -8,11 +8,13 @@ namespace ce {
 
 struct TrainOptions {
   std::string data, val, classes, out, backbone, name;
-  int epochs = 12, views = 6, fine_tune = 12, batch = 64, iteration = 1;
+  int epochs = 10, views = 4, fine_tune = 6, batch = 64, iteration = 1;
   unsigned seed = 1;
   double threshold = 0.5, val_share = 0.1;
   std::vector<double> mean{104, 117, 123};
-  int resize_to = 256;
+  int resize_to = 0;   // 0: input size x 256/224, ImageNet's habit
+  int input_size = 288;  // 0: the backbone's own; larger sees finer detail
+  std::string pooling = "avg";
 };
 
 struct EnrollOptions {

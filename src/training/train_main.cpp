@@ -3,6 +3,7 @@
 // `checkout-edge enroll` run it.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 #include "training/train_command.h"
@@ -32,6 +33,13 @@ int main(int argc, char** argv) {
   train->add_option("--fine-tune", t.fine_tune, "How many of the backbone's last convolutions train")
       ->capture_default_str();
   train->add_option("--batch", t.batch)->capture_default_str();
+  train->add_option("--input-size", t.input_size,
+                    "Square input in pixels (0: the backbone's own; larger sees finer detail "
+                    "and costs more)")
+      ->capture_default_str();
+  train->add_option("--pooling", t.pooling, "avg, or avgmax (mean and maximum of the embedding)")
+      ->check(CLI::IsMember({"avg", "avgmax"}))
+      ->capture_default_str();
   train->add_option("--seed", t.seed, "Same seed, same data: same model")->capture_default_str();
   train->add_option("--iteration", t.iteration)->capture_default_str();
   train->add_option("--threshold", t.threshold, "Probability for precision and recall")
@@ -51,7 +59,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (train->parsed()) {
-      if (t.backbone.empty()) t.backbone = shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx";
+      if (t.backbone.empty())
+        t.backbone = std::filesystem::weakly_canonical(
+                         shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx")
+                         .string();
       return ce::train_command(t);
     }
     return ce::enroll_command(e);

@@ -1,7 +1,6 @@
 #include "training/trainer.h"
 
 #include <chrono>
-#include <random>
 
 namespace ce {
 namespace {
@@ -11,21 +10,26 @@ torch::Tensor clean_views(const FeatureCache& c) {
   return c.features.index({Slice(0, c.features.size(0), c.views)});
 }
 
+torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling) {
+  torch::Tensor avg = maps.mean({2, 3});
+  return pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg;
+}
+
 torch::Tensor logits(Backbone& backbone, const torch::Tensor& front, const torch::Tensor& w,
-                     const torch::Tensor& b, double dropout = 0) {
-  torch::Tensor e = backbone.tail(front).mean({2, 3});
+                     const torch::Tensor& b, const std::string& pooling, double dropout = 0) {
+  torch::Tensor e = pooled(backbone.tail(front), pooling);
   if (dropout > 0) e = torch::dropout(e, dropout, true);
   return torch::linear(e, w, b);
 }
 
 double accuracy(Backbone& backbone, const FeatureCache& val, const torch::Tensor& w,
-                const torch::Tensor& b) {
+                const torch::Tensor& b, const std::string& pooling) {
   torch::NoGradGuard no_grad;
   torch::Tensor front = clean_views(val);
   int64_t right = 0;
   for (int64_t i = 0; i < front.size(0); i += 128) {
     auto part = front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i));
-    auto pred = logits(backbone, part, w, b).argmax(1);
+    auto pred = logits(backbone, part, w, b, pooling).argmax(1);
     right += pred.eq(val.labels.narrow(0, i, part.size(0))).sum().item<int64_t>();
   }
   return front.size(0) ? static_cast<double>(right) / front.size(0) : 0;
@@ -41,7 +45,7 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
   int64_t channels;
   {
     torch::NoGradGuard no_grad;
-    channels = backbone.tail(train.features.narrow(0, 0, 1)).size(1);
+    channels = pooled(backbone.tail(train.features.narrow(0, 0, 1)), s.pooling).size(1);
   }
   auto w = torch::empty({tags, channels}).normal_(0, 0.01).set_requires_grad(true);
   auto b = torch::zeros({tags}).set_requires_grad(true);
@@ -55,8 +59,8 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
   torch::optim::AdamW optimiser(groups);
 
   TrainedHead best;
+  best.pooling = s.pooling;
   torch::Generator gen = at::detail::createCPUGenerator(s.seed);
-  std::mt19937 mix_rng(s.seed);
   const int64_t steps_per_epoch = (images + s.batch - 1) / s.batch;
   const int64_t total_steps = steps_per_epoch * s.epochs;
   int64_t step = 0;
@@ -79,24 +83,10 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
         auto flip = torch::rand({front.size(0)}, gen).lt(0.5).view({-1, 1, 1, 1});
         front = torch::where(flip, front.flip({3}), front);
       }
-      // Mixup: a weighted blend of two photos must give the same blend of
-      // their tags; it keeps a small data set from being learnt by heart.
-      double lambda = 1.0;
-      torch::Tensor partner;
-      if (s.mixup_alpha > 0) {
-        std::gamma_distribution<double> gamma(s.mixup_alpha, 1.0);
-        double a = gamma(mix_rng), c = gamma(mix_rng);
-        lambda = a / (a + c);
-        partner = torch::randperm(front.size(0), gen);
-        front = lambda * front + (1 - lambda) * front.index_select(0, partner);
-      }
-      auto out = logits(backbone, front, w, b, s.dropout);
-      auto options =
-          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(s.label_smoothing);
-      auto loss = torch::nn::functional::cross_entropy(out, target, options);
-      if (partner.defined())
-        loss = lambda * loss + (1 - lambda) * torch::nn::functional::cross_entropy(
-                                                   out, target.index_select(0, partner), options);
+      auto out = logits(backbone, front, w, b, s.pooling, s.dropout);
+      auto loss = torch::nn::functional::cross_entropy(
+          out, target,
+          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(s.label_smoothing));
       optimiser.zero_grad();
       loss.backward();
       optimiser.step();
@@ -115,9 +105,10 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
     r.epoch = epoch;
     r.epochs = s.epochs;
     r.loss = loss_sum / std::max<int64_t>(1, batches);
-    r.val_accuracy = accuracy(backbone, val, w, b);
+    r.val_accuracy = accuracy(backbone, val, w, b, s.pooling);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!best.weight.defined() || r.val_accuracy > best.best_val_accuracy) {
+    // Ties go to the later epoch: as good on validation, and trained longer.
+    if (!best.weight.defined() || r.val_accuracy >= best.best_val_accuracy) {
       best.weight = w.detach().clone();
       best.bias = b.detach().clone();
       best.tail = backbone.tail_weights();
@@ -145,7 +136,7 @@ torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const Feature
   for (int64_t i = 0; i < front.size(0); i += 128)
     parts.push_back(torch::softmax(
         logits(backbone, front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i)),
-               head.weight, head.bias),
+               head.weight, head.bias, head.pooling),
         1));
   return torch::cat(parts);
 }

@@ -13,13 +13,15 @@
 namespace ce {
 
 struct TrainSettings {
-  int epochs = 12;
+  int epochs = 10;
   int batch = 64;
   double head_lr = 3e-3, tail_lr = 5e-4, weight_decay = 1e-4;
   double label_smoothing = 0.1;
   double dropout = 0.0;     // on the pooled embedding, while training
-  double mixup_alpha = 0.3;  // mixes pairs of photos and their labels (0: off)
   bool flip_features = true;  // mirrors cached feature maps, a free extra view
+  // "avg": the embedding's mean over the image; "avgmax": its mean and its
+  // maximum side by side (small details of fine-grained products count).
+  std::string pooling = "avg";
   uint32_t seed = 1;
 };
 
@@ -30,6 +32,7 @@ struct EpochReport {
 };
 
 struct TrainedHead {
+  std::string pooling;
   torch::Tensor weight, bias;  // [tags, C], [tags]
   std::map<std::string, torch::Tensor> tail;
   int best_epoch = 0;

@@ -6,18 +6,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <stdexcept>
 
+#include "common/image_files.h"
 #include "common/settings.h"
 
 namespace fs = std::filesystem;
 
 namespace ce {
 namespace {
-
-bool is_image_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
-}
 
 class FolderSource : public FrameSource {
  public:

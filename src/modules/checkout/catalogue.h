@@ -1,6 +1,8 @@
-// The store's products: what the model's tags mean and what they cost.
+// The store's products: what the model's tags mean, what they cost, and what
+// they are called in each language the lane speaks.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,11 +11,20 @@ namespace ce {
 enum class SoldBy { Weight, Unit };
 
 struct Product {
-  std::string id;    // PLU or SKU
-  std::string name;  // as spoken
+  std::string id;                            // PLU or SKU
+  std::string name;  // as spoken when no locale name fits
   std::vector<std::string> tags;
   SoldBy sold_by = SoldBy::Weight;
-  long long price_minor = 0;  // per kilogram (Weight) or each (Unit)
+  long long price_minor = 0;                 // per kilogram (Weight) or each (Unit)
+  std::map<std::string, std::string> names;  // by locale: "de-DE" -> "Banane"
+  int tare_grams = 0;         // packaging, taken off the gross weight
+  int min_grams = 0, max_grams = 0;  // plausible weight on the scale; 0: no limit
+
+  // The name for `locale` ("de-DE"), else its language ("de"), else `name`.
+  const std::string& name_in(const std::string& locale) const;
+  bool plausible(int grams) const {
+    return grams >= min_grams && (max_grams == 0 || grams <= max_grams);
+  }
 };
 
 struct Catalogue {
@@ -21,10 +32,17 @@ struct Catalogue {
   int minor_units = 2;  // cents per dollar = 10^minor_units
   std::vector<Product> products;
 
-  // JSON: {"currency": "USD", "products": [{"id", "name", "tags": [...],
-  // "pricePerKg" | "unitPrice" (in minor units)}]}. Errors name the file and field.
+  // JSON {"currency", "minorUnits"?, "products": [{"id", "name", "names"?,
+  // "tags", "pricePerKg" | "unitPrice", "tareGrams"?, "plausibleGrams"?: [min, max]}]}
+  // or CSV with a header row: id, name, tags (separated by |), pricePerKg or
+  // unitPrice, and optionally tareGrams, minGrams, maxGrams, currency, and
+  // name.<locale> columns. Prices are whole minor units. Every error names
+  // the file, the line and the field.
   static Catalogue load(const std::string& path);
   const Product* by_tag(const std::string& tag) const;
 };
+
+// ISO 4217 digits after the decimal point: 2 for USD, 0 for JPY and KRW, 3 for KWD.
+int minor_units_of(const std::string& currency);
 
 }  // namespace ce

@@ -1,6 +1,7 @@
 // checkout: joins weight (input "weight") and predictions (input
 // "predictions") into basket lines, journals each line, and publishes what
 // to say (output "sentence") and the basket (output "basket").
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -50,6 +51,7 @@ struct CheckoutSettings {
   ScanSettings scan;
   Rounding rounding;
   std::string rounding_name;
+  std::string locale;  // which of the catalogue's names to say
 
   static CheckoutSettings from(const nlohmann::json& desired) {
     CheckoutSettings s;
@@ -62,6 +64,7 @@ struct CheckoutSettings {
     s.scan.min_grams = setting<int>(desired, "minGrams", 5);
     if (desired.contains("ignoreTags"))
       s.scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
+    s.locale = setting<std::string>(desired, "locale", "en-US");
     s.rounding_name = setting<std::string>(desired, "rounding", "half-up");
     s.rounding = parse_rounding(s.rounding_name);
     return s;
@@ -71,7 +74,8 @@ struct CheckoutSettings {
             {"products", catalogue.products.size()},
             {"threshold", scan.threshold},
             {"minGrams", scan.min_grams},
-            {"rounding", rounding_name}};
+            {"rounding", rounding_name},
+            {"locale", locale}};
   }
 };
 
@@ -171,13 +175,22 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
     const Candidate& best = decision->candidates.front();
     const Product& p = *best.product;
+    const std::string& name = p.name_in(settings.locale);
+    if (!p.plausible(decision->grams)) {
+      // Something else is on the scale too, or it is not what the model
+      // thinks: ask, and do not charge.
+      journal.set_item_on_scale(decision->grams);
+      say(name + ", " + say_weight(decision->grams) + ". Please check.", "check-weight");
+      return;
+    }
     BasketLine line;
     line.scan_id = decision->scan_id;
     line.created_ms = now_ms();
     line.product_id = p.id;
-    line.name = p.name;
-    line.grams = decision->grams;
+    line.name = name;
     line.by_weight = p.sold_by == SoldBy::Weight;
+    // Sold by weight: the packaging is not the shopper's to pay for.
+    line.grams = line.by_weight ? std::max(0, decision->grams - p.tare_grams) : decision->grams;
     line.unit_price_minor = p.price_minor;
     line.price_minor = line.by_weight
                            ? price_by_weight(p.price_minor, line.grams, settings.rounding)
@@ -185,7 +198,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     line.currency = catalogue.currency;
     line.probability = best.probability;
     if (!journal.add(line)) return;  // this scan is in the basket already
-    std::string text = p.name + ", " +
+    std::string text = name + ", " +
                        (line.by_weight ? say_weight(line.grams) + ", " : std::string()) +
                        say_money(line.price_minor, catalogue.currency, catalogue.minor_units) + ".";
     say(text, "line");
