@@ -1,7 +1,6 @@
 #include "modules/checkout/catalogue.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <fstream>
@@ -60,13 +59,15 @@ TEST(Catalogue, JsonErrorsNameTheLineToo) {
   ]
 })";
   std::string e = error_of(text);
-  EXPECT_NE(e.find(".json:5: products[1].pricePerKg: expected a whole number"), std::string::npos) << e;
+  EXPECT_NE(e.find(".json:5: products[1].pricePerKg: expected a whole number"), std::string::npos)
+      << e;
 }
 
 TEST(Catalogue, CsvWithLocalesTareAndPlausibleWeights) {
   auto path = write(
       "# the store's produce\n"
-      "id,name,tags,pricePerKg,unitPrice,tareGrams,minGrams,maxGrams,currency,name.de-DE,name.fr-FR\n"
+      "id,name,tags,pricePerKg,unitPrice,tareGrams,minGrams,maxGrams,currency,name.de-DE,name.fr-"
+      "FR\n"
       "4011,Banana,Banana|banana,299,,0,50,3000,EUR,Banane,Banane\n"
       "4017,Granny Smith apple,Granny-Smith,449,,12,60,2500,EUR,Granny-Smith-Apfel,\n"
       "3127,Pomegranate,Pomegranate,,199,,,,EUR,Granatapfel,Grenade\n",
@@ -95,7 +96,8 @@ TEST(Catalogue, CsvWithLocalesTareAndPlausibleWeights) {
 TEST(Catalogue, CsvErrorsNameFileLineAndField) {
   std::string head = "id,name,tags,pricePerKg,unitPrice\n";
   auto e = error_of(head + "1,Apple,apple,2.49,\n", ".csv");
-  EXPECT_NE(e.find(".csv:2: pricePerKg: expected a whole number of minor units"), std::string::npos) << e;
+  EXPECT_NE(e.find(".csv:2: pricePerKg: expected a whole number of minor units"), std::string::npos)
+      << e;
   e = error_of(head + "1,Apple,apple,249,\n2,Pear,pear,199,99\n", ".csv");
   EXPECT_NE(e.find(".csv:3: pricePerKg/unitPrice: expected exactly one"), std::string::npos) << e;
   e = error_of(head + "1,Apple,apple,249,\n1,Pear,pear,199,\n", ".csv");

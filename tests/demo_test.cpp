@@ -24,8 +24,8 @@ TEST(Demo, TrainsItsModelOnceAndRingsUpTheItems) {
   EXPECT_NE(basket.find("Total"), std::string::npos) << out;
 
   // The next run uses the package it made.
-  out = run(std::string(CE_BINARY) + " --state-dir " + state.string() + " demo --items 1 --shared " +
-                shared_dir() + " 2>&1",
+  out = run(std::string(CE_BINARY) + " --state-dir " + state.string() +
+                " demo --items 1 --shared " + shared_dir() + " 2>&1",
             &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_EQ(out.find("Training the demo's model"), std::string::npos) << out;

@@ -1,11 +1,12 @@
 // Evaluation metrics against values worked out by hand, and data sets.
+#include "training/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "training/dataset.h"
-#include "training/metrics.h"
 
 namespace fs = std::filesystem;
 
@@ -81,8 +82,9 @@ TEST(Dataset, ReadsTagFoldersAndListFilesAndSaysWhatIsWrong) {
   ASSERT_EQ(d.warnings.size(), 1u);  // 12 against 5 is more than 2:1
   EXPECT_NE(d.warnings[0].find("out of balance"), std::string::npos);
 
-  std::ofstream(dir / "classes.csv") << "Class Name (str),Class ID (int),Coarse Class Name (str),"
-                                        "Coarse Class ID (int)\nGala,0,Apple,0\nBanana,1,Banana,1\n";
+  std::ofstream(dir / "classes.csv")
+      << "Class Name (str),Class ID (int),Coarse Class Name (str),"
+         "Coarse Class ID (int)\nGala,0,Apple,0\nBanana,1,Banana,1\n";
   std::ofstream(dir / "list.txt") << "a/1.jpg, 0, 0\na/2.jpg, 1, 1\n";
   d = ce::load_dataset((dir / "list.txt").string());
   EXPECT_EQ(d.tags, (std::vector<std::string>{"Gala", "Banana"}));

@@ -13,7 +13,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string store(const std::string& path) { return shared_dir() + "/datasets/grocery-store/" + path; }
+std::string store(const std::string& path) {
+  return shared_dir() + "/datasets/grocery-store/" + path;
+}
 
 std::vector<fs::path> photos_in(const std::string& dir) {
   std::vector<fs::path> out;
@@ -25,11 +27,12 @@ std::vector<fs::path> photos_in(const std::string& dir) {
 struct Tag {
   std::string name, train, val;
 };
-const std::vector<Tag> kTags = {
-    {"Banana", "train/Fruit/Banana", "val/Fruit/Banana"},
-    {"Lemon", "train/Fruit/Lemon", "val/Fruit/Lemon"},
-    {"Red-Bell-Pepper", "train/Vegetables/Pepper/Red-Bell-Pepper", "val/Vegetables/Pepper/Red-Bell-Pepper"},
-    {"Arla-Standard-Milk", "train/Packages/Milk/Arla-Standard-Milk", "val/Packages/Milk/Arla-Standard-Milk"}};
+const std::vector<Tag> kTags = {{"Banana", "train/Fruit/Banana", "val/Fruit/Banana"},
+                                {"Lemon", "train/Fruit/Lemon", "val/Fruit/Lemon"},
+                                {"Red-Bell-Pepper", "train/Vegetables/Pepper/Red-Bell-Pepper",
+                                 "val/Vegetables/Pepper/Red-Bell-Pepper"},
+                                {"Arla-Standard-Milk", "train/Packages/Milk/Arla-Standard-Milk",
+                                 "val/Packages/Milk/Arla-Standard-Milk"}};
 
 fs::path fresh_dir(const std::string& name) {
   fs::path d = fs::path(testing::TempDir()) / (name + "-" + std::to_string(getpid()));
@@ -56,7 +59,8 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   for (auto& t : kTags) {
     fs::create_directories(dir / "data" / t.name);
     auto photos = photos_in(t.train);
-    for (size_t i = 0; i < 20; ++i) fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
+    for (size_t i = 0; i < 20; ++i)
+      fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
   }
   std::ofstream(dir / "data/Lemon/broken.jpg") << "not a photo";  // listed and skipped
 
@@ -66,7 +70,8 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
                     " --epochs 4 --views 2 --fine-tune 6 --seed 7 2>&1";
   std::string out = run(cmd, &status);
   ASSERT_EQ(status, 0) << out;
-  EXPECT_NE(out.find("skipped " + (dir / "data/Lemon/broken.jpg").string()), std::string::npos) << out;
+  EXPECT_NE(out.find("skipped " + (dir / "data/Lemon/broken.jpg").string()), std::string::npos)
+      << out;
   EXPECT_NE(out.find("validation: "), std::string::npos) << out;
   for (const char* f : {"model.onnx", "labels.txt", "package.json", "metrics.json", "confusion.csv",
                         "confusion.png", "reliability.png", "exemplars.bin"})
@@ -126,10 +131,14 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
       {"runtime", {{"type", "process"}, {"settings", json::object()}}},
       {"modules",
        {{"classifier",
-         {{"type", "process"}, {"status", "running"}, {"restartPolicy", "always"},
-          {"version", "1.0"}, {"settings", {{"module", "classifier"}}}}}}}};
+         {{"type", "process"},
+          {"status", "running"},
+          {"restartPolicy", "always"},
+          {"version", "1.0"},
+          {"settings", {{"module", "classifier"}}}}}}}};
   m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
-  m["modulesContent"]["classifier"]["properties.desired"] = {{"model", {{"package", (dir / "shop").string()}}}};
+  m["modulesContent"]["classifier"]["properties.desired"] = {
+      {"model", {{"package", (dir / "shop").string()}}}};
   std::ofstream(dir / "deployment.json") << m.dump();
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
@@ -152,9 +161,11 @@ TEST(Training, BadDataStopsWithAMessageThatNamesIt) {
   fs::create_directories(dir / "data/Banana");
   fs::create_directories(dir / "data/Lemon");
   auto bananas = photos_in("train/Fruit/Banana");
-  for (size_t i = 0; i < 6; ++i) fs::create_symlink(bananas[i], dir / "data/Banana" / bananas[i].filename());
+  for (size_t i = 0; i < 6; ++i)
+    fs::create_symlink(bananas[i], dir / "data/Banana" / bananas[i].filename());
   auto lemons = photos_in("train/Fruit/Lemon");
-  for (size_t i = 0; i < 3; ++i) fs::create_symlink(lemons[i], dir / "data/Lemon" / lemons[i].filename());
+  for (size_t i = 0; i < 3; ++i)
+    fs::create_symlink(lemons[i], dir / "data/Lemon" / lemons[i].filename());
   int status = -1;
   std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
                             " --out " + (dir / "pkg").string() + " 2>&1",
@@ -185,7 +196,8 @@ TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
   for (auto& t : kTags) {
     fs::create_directories(dir / "data" / t.name);
     auto photos = photos_in(t.train);
-    for (size_t i = 0; i < 12; ++i) fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
+    for (size_t i = 0; i < 12; ++i)
+      fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
   }
   fs::path log = dir / "train.log";
   pid_t pid = fork();
@@ -195,8 +207,11 @@ TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
           (dir / "pkg").c_str(), "--epochs", "500", "--views", "2", nullptr);
     _exit(127);
   }
-  ASSERT_TRUE(eventually([&] { return fs::exists(log) && ce::read_file(log).find("epoch  2/500") != std::string::npos; },
-                         120s))
+  ASSERT_TRUE(eventually(
+      [&] {
+        return fs::exists(log) && ce::read_file(log).find("epoch  2/500") != std::string::npos;
+      },
+      120s))
       << ce::read_file(log);
   kill(pid, SIGINT);
   int status = 0;

@@ -73,10 +73,15 @@ std::string ensure_demo_model(const StateDir& state, const std::string& shared,
   }
   std::cout << "Training the demo's model on the store's photos of its products (once; kept in "
             << package.string() << ")\n";
-  std::string program = (fs::path(self_executable()).parent_path() / "checkout-edge-train").string();
-  std::vector<std::string> args{program, "train", "--data", data.string(), "--out",
-                                (package.string() + ".partial"), "--name", "demo-grocery",
-                                "--epochs", "6", "--views", "3", "--fine-tune", "6"};
+  std::string program =
+      (fs::path(self_executable()).parent_path() / "checkout-edge-train").string();
+  std::vector<std::string> args{program,       "train",
+                                "--data",      data.string(),
+                                "--out",       (package.string() + ".partial"),
+                                "--name",      "demo-grocery",
+                                "--epochs",    "6",
+                                "--views",     "3",
+                                "--fine-tune", "6"};
   pid_t pid = fork();
   if (pid == 0) {
     sigset_t none;  // Ctrl-C reaches the training too

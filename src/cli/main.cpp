@@ -123,25 +123,30 @@ int main(int argc, char** argv) {
   module_cmd->add_option("name", module_name, "camera, classifier, scale, checkout or speech")
       ->required();
 
-  auto* train = app.add_subcommand("train", "Train a model package from labelled photos "
-                                            "(`checkout-edge train --help`)");
+  auto* train = app.add_subcommand("train",
+                                   "Train a model package from labelled photos "
+                                   "(`checkout-edge train --help`)");
   train->prefix_command();
-  auto* enroll = app.add_subcommand("enroll", "Add a product to a model package from 5-20 "
-                                              "photos (`checkout-edge enroll --help`)");
+  auto* enroll = app.add_subcommand("enroll",
+                                    "Add a product to a model package from 5-20 "
+                                    "photos (`checkout-edge enroll --help`)");
   enroll->prefix_command();
   auto* evaluate = app.add_subcommand("evaluate", "Measure a model package on labelled photos");
   ce::EvaluateOptions evaluate_options;
   evaluate->add_option("--model", evaluate_options.model, "The model package")->required();
-  evaluate->add_option("--data", evaluate_options.data,
-                       "A folder of tag folders, or a list file (path, tag id, coarse id)")
+  evaluate
+      ->add_option("--data", evaluate_options.data,
+                   "A folder of tag folders, or a list file (path, tag id, coarse id)")
       ->required();
   evaluate->add_option("--classes", evaluate_options.classes, "Names for a list file's ids");
-  evaluate->add_option("--threshold", evaluate_options.threshold,
-                       "Probability for precision and recall")
+  evaluate
+      ->add_option("--threshold", evaluate_options.threshold,
+                   "Probability for precision and recall")
       ->capture_default_str();
   evaluate->add_option("--out", evaluate_options.out,
                        "Folder for metrics.json, confusion.csv/png, reliability.png");
-  evaluate->add_option("--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
+  evaluate->add_option("--output", output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
 
   CLI11_PARSE(app, argc, argv);
   ce::StateDir state = ce::StateDir::resolve(state_flag);

@@ -48,7 +48,8 @@ int evaluate_command(const EvaluateOptions& o) {
   else
     std::cout << model.version() << " on " << data.source << "\n"
               << evaluation_summary(e)
-              << (o.out.empty() ? "" : "metrics, confusion matrix and reliability in " + o.out + "\n");
+              << (o.out.empty() ? ""
+                                : "metrics, confusion matrix and reliability in " + o.out + "\n");
   return 0;
 }
 

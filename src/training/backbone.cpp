@@ -101,12 +101,13 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
       params_[in] = tensor_of(*it->second).set_requires_grad(true);
       known.insert(in);
     }
-    static const std::set<std::string> supported{"Conv", "Relu", "Concat", "MaxPool",
-                                                 "AveragePool", "Dropout", "Add", "Clip",
-                                                 "BatchNormalization"};
+    static const std::set<std::string> supported{"Conv",    "Relu",        "Concat",
+                                                 "MaxPool", "AveragePool", "Dropout",
+                                                 "Add",     "Clip",        "BatchNormalization"};
     if (!supported.count(n.op_type()))
       throw std::runtime_error(onnx_file + ": the tail has a " + n.op_type() + " layer (" +
-                               n.name() + "), which fine-tuning does not support; fine-tune "
+                               n.name() +
+                               "), which fine-tuning does not support; fine-tune "
                                "fewer layers");
     for (const auto& out : n.output()) known.insert(out);
     tail_nodes_.push_back(n);
@@ -158,8 +159,7 @@ torch::Tensor Backbone::tail(const torch::Tensor& front) const {
 
 std::vector<torch::Tensor> Backbone::tail_parameters() const {
   std::vector<torch::Tensor> out;
-  for (auto& [name, t] : params_)
-    out.push_back(t);
+  for (auto& [name, t] : params_) out.push_back(t);
   return out;
 }
 

@@ -1,13 +1,13 @@
 #include "training/dataset.h"
 
-#include "common/image_files.h"
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+
+#include "common/image_files.h"
 
 namespace fs = std::filesystem;
 
@@ -139,8 +139,12 @@ nlohmann::json Dataset::summary() const {
   nlohmann::json per_tag = nlohmann::json::object();
   auto c = counts();
   for (size_t i = 0; i < tags.size(); ++i) per_tag[tags[i]] = c[i];
-  return {{"source", source},        {"images", samples.size()}, {"tags", tags.size()},
-          {"imagesPerTag", per_tag}, {"skipped", skipped},       {"warnings", warnings},
+  return {{"source", source},
+          {"images", samples.size()},
+          {"tags", tags.size()},
+          {"imagesPerTag", per_tag},
+          {"skipped", skipped},
+          {"warnings", warnings},
           {"coarseClasses", coarse_names.size()}};
 }
 

@@ -25,7 +25,8 @@ torch::Tensor initializer(const onnx::GraphProto& g, const std::string& name) {
   for (const auto& t : g.initializer())
     if (t.name() == name) {
       std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
-      return torch::from_blob(const_cast<char*>(t.raw_data().data()), dims, torch::kFloat32).clone();
+      return torch::from_blob(const_cast<char*>(t.raw_data().data()), dims, torch::kFloat32)
+          .clone();
     }
   throw std::runtime_error("the package's model has no " + name + "; was it made by train?");
 }
@@ -74,7 +75,8 @@ int enroll_command(const EnrollOptions& o) {
       if (v % 2) cv::flip(c, c, 1);
       crops.push_back(c);
     }
-    net.setInput(cv::dnn::blobFromImages(crops, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
+    net.setInput(
+        cv::dnn::blobFromImages(crops, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
     cv::Mat out = net.forward(layer);
     views.push_back(torch::from_blob(out.ptr<float>(), {out.size[0], out.size[1]}).clone());
   }
@@ -120,7 +122,9 @@ int enroll_command(const EnrollOptions& o) {
       {ex.tags, torch::full({std::min<int64_t>(20, fresh.size(0))}, new_tag, torch::kInt64)});
   c.info = old.info;
   for (const char* k : {"checksums", "metrics", "created"}) c.info.erase(k);
-  c.info["enrolled"] = {{"tag", o.tag}, {"photos", o.images.size()}, {"parent", fs::absolute(old.dir).string()},
+  c.info["enrolled"] = {{"tag", o.tag},
+                        {"photos", o.images.size()},
+                        {"parent", fs::absolute(old.dir).string()},
                         {"parentIteration", old.iteration}};
   std::string out = o.out.empty() ? (fs::path(old.dir).parent_path() /
                                      (c.name + "-iteration" + std::to_string(c.iteration)))
@@ -136,12 +140,13 @@ int enroll_command(const EnrollOptions& o) {
   int right = 0;
   for (const auto& path : o.images)
     right += check.classify(cv::imread(path, cv::IMREAD_COLOR))[0].tag_name == o.tag;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::cout << "enrolled '" << o.tag << "' from " << o.images.size() << " photos as "
-            << c.name << " iteration " << c.iteration << " in " << out << " ("
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "enrolled '" << o.tag << "' from " << o.images.size() << " photos as " << c.name
+            << " iteration " << c.iteration << " in " << out << " ("
             << static_cast<int>(seconds * 10) / 10.0 << " s); it recognises " << right << " of "
-            << o.images.size() << " of them. Iteration " << old.iteration << " stays in "
-            << old.dir << " for rollback.\n";
+            << o.images.size() << " of them. Iteration " << old.iteration << " stays in " << old.dir
+            << " for rollback.\n";
   return 0;
 }
 

@@ -28,7 +28,8 @@ cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng
 std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
   for (const auto& name : net.getLayerNames()) {
     auto bang = name.rfind('!');
-    if (name == tensor || (bang != std::string::npos && name.substr(bang + 1) == tensor)) return name;
+    if (name == tensor || (bang != std::string::npos && name.substr(bang + 1) == tensor))
+      return name;
   }
   throw std::runtime_error("OpenCV has no layer computing '" + tensor + "'");
 }
@@ -36,8 +37,8 @@ std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
                               int views, uint32_t seed,
                               const std::function<void(size_t, size_t)>& progress) {
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(backbone.model_bytes().data(),
-                                              backbone.model_bytes().size());
+  cv::dnn::Net net =
+      cv::dnn::readNetFromONNX(backbone.model_bytes().data(), backbone.model_bytes().size());
   const std::string layer = opencv_layer_of(net, backbone.front_output());
   // The network is fully convolutional up to its pooling: it takes other
   // sizes than the one it was trained at, which the preprocessing may ask for.
@@ -52,7 +53,8 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
   std::vector<cv::Mat> pending;
   auto flush = [&] {
     if (pending.empty()) return;
-    net.setInput(cv::dnn::blobFromImages(pending, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
+    net.setInput(
+        cv::dnn::blobFromImages(pending, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
     cv::Mat out = net.forward(layer);
     if (shape.empty()) shape = {out.size[1], out.size[2], out.size[3]};
     storage.insert(storage.end(), out.ptr<float>(), out.ptr<float>() + out.total());

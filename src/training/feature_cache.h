@@ -6,9 +6,8 @@
 
 #include <torch/torch.h>
 
-#include <opencv2/dnn.hpp>
-
 #include <functional>
+#include <opencv2/dnn.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,9 +19,9 @@
 namespace ce {
 
 struct FeatureCache {
-  torch::Tensor features;      // [images * views, C, H, W]
-  torch::Tensor labels;        // [images] tag ids
-  std::vector<int> kept;       // sample index for each image row
+  torch::Tensor features;  // [images * views, C, H, W]
+  torch::Tensor labels;    // [images] tag ids
+  std::vector<int> kept;   // sample index for each image row
   int views = 1;
 };
 

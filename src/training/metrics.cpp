@@ -146,9 +146,11 @@ void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
     int total = std::accumulate(e.confusion[i].begin(), e.confusion[i].end(), 0);
     for (int j = 0; j < n; ++j) {
       double share = total ? static_cast<double>(e.confusion[i][j]) / total : 0;
-      cv::Scalar colour = i == j ? cv::Scalar(255 * (1 - share), 255 - 100 * share, 255 * (1 - share))
-                                 : cv::Scalar(255 * (1 - share), 255 * (1 - share), 255);
-      cv::rectangle(img, cv::Rect(margin + j * cell, margin + i * cell, cell, cell), colour, cv::FILLED);
+      cv::Scalar colour = i == j
+                              ? cv::Scalar(255 * (1 - share), 255 - 100 * share, 255 * (1 - share))
+                              : cv::Scalar(255 * (1 - share), 255 * (1 - share), 255);
+      cv::rectangle(img, cv::Rect(margin + j * cell, margin + i * cell, cell, cell), colour,
+                    cv::FILLED);
     }
     double scale = std::min(0.4, cell / 25.0);
     cv::putText(img, tags[i].substr(0, 22), {4, margin + i * cell + cell - 1},
@@ -168,7 +170,8 @@ void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
     if (!e.reliability_counts[b]) continue;
     int x0 = pad + b * size / bins, x1 = pad + (b + 1) * size / bins - 2;
     int y = pad + size - static_cast<int>(e.reliability[b].second * size);
-    cv::rectangle(rel, cv::Point(x0, y), cv::Point(x1, pad + size), cv::Scalar(200, 120, 40), cv::FILLED);
+    cv::rectangle(rel, cv::Point(x0, y), cv::Point(x1, pad + size), cv::Scalar(200, 120, 40),
+                  cv::FILLED);
   }
   cv::rectangle(rel, cv::Rect(pad, pad, size, size), cv::Scalar::all(0));
   char title[120];
@@ -182,7 +185,8 @@ std::string evaluation_summary(const Evaluation& e) {
   const auto& m = e.metrics;
   char coarse[64] = "";
   if (m.contains("coarseTop1"))
-    std::snprintf(coarse, sizeof coarse, ", coarse top-1 %.1f%%", 100 * m["coarseTop1"].get<double>());
+    std::snprintf(coarse, sizeof coarse, ", coarse top-1 %.1f%%",
+                  100 * m["coarseTop1"].get<double>());
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "%d images: top-1 %.1f%%, top-3 %.1f%%, top-4 %.1f%%, top-5 %.1f%%%s\n"

@@ -20,8 +20,8 @@ struct EvaluationInput {
 };
 
 struct Evaluation {
-  nlohmann::json metrics;                   // everything below, as JSON
-  std::vector<std::vector<int>> confusion;  // [truth][predicted top-1]
+  nlohmann::json metrics;                              // everything below, as JSON
+  std::vector<std::vector<int>> confusion;             // [truth][predicted top-1]
   std::vector<std::pair<double, double>> reliability;  // per bin: mean confidence, accuracy
   std::vector<int> reliability_counts;
 };

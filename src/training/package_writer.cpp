@@ -17,8 +17,8 @@ onnx::TensorProto initializer(const std::string& name, const torch::Tensor& t) {
   p.set_name(name);
   p.set_data_type(onnx::TensorProto::FLOAT);
   for (auto d : c.sizes()) p.add_dims(d);
-  p.set_raw_data(std::string(reinterpret_cast<const char*>(c.data_ptr<float>()),
-                             c.numel() * sizeof(float)));
+  p.set_raw_data(
+      std::string(reinterpret_cast<const char*>(c.data_ptr<float>()), c.numel() * sizeof(float)));
   return p;
 }
 
@@ -156,8 +156,9 @@ Exemplars read_exemplars(const std::string& dir) {
   std::ifstream in(fs::path(dir) / "package.json");
   auto package = nlohmann::json::parse(in, nullptr, false);
   if (!package.is_object() || !package.contains("exemplars"))
-    throw std::runtime_error(dir + " was not made by `checkout-edge train`: it has no exemplars "
-                                   "to enroll against");
+    throw std::runtime_error(dir +
+                             " was not made by `checkout-edge train`: it has no exemplars "
+                             "to enroll against");
   int64_t dim = package["exemplars"]["dimension"];
   std::string file = (fs::path(dir) / package["exemplars"]["file"].get<std::string>()).string();
   std::ifstream f(file, std::ios::binary);

@@ -4,9 +4,10 @@
 // preprocessing, iteration, data summary, metrics and checksums.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
-#include <torch/torch.h>
 #include <vector>
 
 #include "modules/classifier/model_package.h"
@@ -19,10 +20,10 @@ struct PackageContents {
   int iteration = 1;
   std::vector<std::string> tags;
   Preprocessing preprocessing;
-  torch::Tensor head_weight, head_bias;  // [tags, C], [tags]
-  std::string pooling = "avg";           // "avg" or "avgmax", as trained
-  torch::Tensor exemplars;               // [rows, C] pooled embeddings
-  torch::Tensor exemplar_tags;           // [rows] tag ids
+  torch::Tensor head_weight, head_bias;            // [tags, C], [tags]
+  std::string pooling = "avg";                     // "avg" or "avgmax", as trained
+  torch::Tensor exemplars;                         // [rows, C] pooled embeddings
+  torch::Tensor exemplar_tags;                     // [rows] tag ids
   nlohmann::json info = nlohmann::json::object();  // training, metrics, parent...
 };
 

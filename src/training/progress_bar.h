@@ -13,7 +13,8 @@ namespace ce {
 class ProgressBar {
  public:
   explicit ProgressBar(std::string what)
-      : what_(std::move(what)), started_(std::chrono::steady_clock::now()),
+      : what_(std::move(what)),
+        started_(std::chrono::steady_clock::now()),
         tty_(isatty(STDERR_FILENO)) {}
 
   // `share` of the work done, 0..1; `detail` is shown after the bar.
@@ -38,7 +39,8 @@ class ProgressBar {
  private:
   std::string left(double share) const {
     if (share <= 0.01) return "?";
-    double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    double spent =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     int s = static_cast<int>(spent / share - spent);
     char buf[32];
     std::snprintf(buf, sizeof buf, "%dm%02ds", s / 60, s % 60);

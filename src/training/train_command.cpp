@@ -102,15 +102,16 @@ int train_command(const TrainOptions& o) {
   pre.input_height = o.input_size ? o.input_size : backbone.input_height();
   pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
   std::cerr << "training " << train.tags.size() << " tags on " << train.samples.size()
-            << " images (validating on " << val.samples.size() << "), fine-tuning "
-            << o.fine_tune << " layers of " << o.backbone << "\n";
+            << " images (validating on " << val.samples.size() << "), fine-tuning " << o.fine_tune
+            << " layers of " << o.backbone << "\n";
 
   std::signal(SIGINT, on_interrupt);
   ProgressBar reading("reading images");
   auto show_reading = [&](size_t done, size_t total) {
     if (stop_requested_by_user)
       throw std::runtime_error("stopped by Ctrl-C while reading the images; nothing was written");
-    reading.show(static_cast<double>(done) / total, std::to_string(done) + "/" + std::to_string(total));
+    reading.show(static_cast<double>(done) / total,
+                 std::to_string(done) + "/" + std::to_string(total));
   };
   FeatureCache train_cache = extract_features(backbone, pre, train, o.views, o.seed, show_reading);
   FeatureCache val_cache = extract_features(backbone, pre, val, 1, o.seed, show_reading);
@@ -138,9 +139,9 @@ int train_command(const TrainOptions& o) {
         std::snprintf(detail, sizeof detail, "epoch %d/%d, loss %.3f, val %.1f%%", r.epoch,
                       r.epochs, r.loss, 100 * r.val_accuracy);
         if (within >= 1.0 && r.seconds > 0) {
-          std::snprintf(detail, sizeof detail, "epoch %2d/%d  loss %.3f  val top-1 %.1f%%  %.0f s%s",
-                        r.epoch, r.epochs, r.loss, 100 * r.val_accuracy, r.seconds,
-                        r.best ? "  (best)" : "");
+          std::snprintf(detail, sizeof detail,
+                        "epoch %2d/%d  loss %.3f  val top-1 %.1f%%  %.0f s%s", r.epoch, r.epochs,
+                        r.loss, 100 * r.val_accuracy, r.seconds, r.best ? "  (best)" : "");
           bar.done(detail);
         } else {
           bar.show(share, detail);
@@ -167,7 +168,8 @@ int train_command(const TrainOptions& o) {
   contents.pooling = head.pooling;
   contents.exemplars = pooled_embeddings(backbone, train_cache, rows, head.pooling);
   contents.exemplar_tags = train_cache.labels.index_select(0, torch::tensor(rows, torch::kInt64));
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   contents.info = {{"training",
                     {{"data", kept.summary()},
                      {"validation", {{"source", val.source}, {"images", val_cache.kept.size()}}},
@@ -181,7 +183,8 @@ int train_command(const TrainOptions& o) {
                      {"seed", o.seed},
                      {"interrupted", head.interrupted},
                      {"seconds", seconds}}}};
-  auto package = write_package(o.out, backbone.graph_to_embedding(), backbone.embedding(), contents);
+  auto package =
+      write_package(o.out, backbone.graph_to_embedding(), backbone.embedding(), contents);
 
   ProgressBar evaluating("checking the package");
   Evaluation e = evaluate_package(o.out, val, o.threshold, evaluating);
@@ -191,8 +194,8 @@ int train_command(const TrainOptions& o) {
   finish_package(o.out, package);
   evaluating.done("");
   std::cout << "model package " << o.out << " (" << contents.name << " iteration " << o.iteration
-            << ", " << train.tags.size() << " tags), trained in "
-            << static_cast<int>(seconds) << " s\nvalidation: " << evaluation_summary(e);
+            << ", " << train.tags.size() << " tags), trained in " << static_cast<int>(seconds)
+            << " s\nvalidation: " << evaluation_summary(e);
   return 0;
 }
 

@@ -12,7 +12,7 @@ struct TrainOptions {
   unsigned seed = 1;
   double threshold = 0.5, val_share = 0.1;
   std::vector<double> mean{104, 117, 123};
-  int resize_to = 0;   // 0: input size x 256/224, ImageNet's habit
+  int resize_to = 0;     // 0: input size x 256/224, ImageNet's habit
   int input_size = 288;  // 0: the backbone's own; larger sees finer detail
   std::string pooling = "avg";
 };

@@ -2,7 +2,6 @@
 // so that the lane's modules never load libtorch. `checkout-edge train` and
 // `checkout-edge enroll` run it.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
 
@@ -16,13 +15,15 @@ int main(int argc, char** argv) {
 
   ce::TrainOptions t;
   auto* train = app.add_subcommand("train", "Train a model package from labelled photos");
-  train->add_option("--data", t.data,
-                    "A folder with one subfolder of photos per tag, or a list file "
-                    "(path, tag id, coarse id) with classes.csv beside it")
+  train
+      ->add_option("--data", t.data,
+                   "A folder with one subfolder of photos per tag, or a list file "
+                   "(path, tag id, coarse id) with classes.csv beside it")
       ->required();
   train->add_option("--out", t.out, "The package folder to write")->required();
   train->add_option("--val", t.val, "Photos to validate on (default: 10% of --data, held out)");
-  train->add_option("--classes", t.classes, "Names for a list file's ids (default: classes.csv beside it)");
+  train->add_option("--classes", t.classes,
+                    "Names for a list file's ids (default: classes.csv beside it)");
   train->add_option("--backbone", t.backbone,
                     "A pretrained ONNX classifier to start from (default: the shared ImageNet "
                     "SqueezeNet)");
@@ -30,12 +31,14 @@ int main(int argc, char** argv) {
   train->add_option("--epochs", t.epochs, "Passes over the training photos")->capture_default_str();
   train->add_option("--views", t.views, "Views of each photo: one clean, the rest augmented")
       ->capture_default_str();
-  train->add_option("--fine-tune", t.fine_tune, "How many of the backbone's last convolutions train")
+  train
+      ->add_option("--fine-tune", t.fine_tune, "How many of the backbone's last convolutions train")
       ->capture_default_str();
   train->add_option("--batch", t.batch)->capture_default_str();
-  train->add_option("--input-size", t.input_size,
-                    "Square input in pixels (0: the backbone's own; larger sees finer detail "
-                    "and costs more)")
+  train
+      ->add_option("--input-size", t.input_size,
+                   "Square input in pixels (0: the backbone's own; larger sees finer detail "
+                   "and costs more)")
       ->capture_default_str();
   train->add_option("--pooling", t.pooling, "avg, or avgmax (mean and maximum of the embedding)")
       ->check(CLI::IsMember({"avg", "avgmax"}))

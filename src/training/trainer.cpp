@@ -73,8 +73,10 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
     for (int64_t i = 0; i < images && !stop; i += s.batch, ++step) {
       // Cosine decay from the base rates to zero over all steps.
       double scale = 0.5 * (1 + std::cos(M_PI * step / total_steps));
-      static_cast<torch::optim::AdamWOptions&>(optimiser.param_groups()[0].options()).lr(s.head_lr * scale);
-      static_cast<torch::optim::AdamWOptions&>(optimiser.param_groups()[1].options()).lr(s.tail_lr * scale);
+      static_cast<torch::optim::AdamWOptions&>(optimiser.param_groups()[0].options())
+          .lr(s.head_lr * scale);
+      static_cast<torch::optim::AdamWOptions&>(optimiser.param_groups()[1].options())
+          .lr(s.tail_lr * scale);
       auto idx = order.narrow(0, i, std::min<int64_t>(s.batch, images - i));
       auto rows = idx * train.views + view.index_select(0, idx);
       auto front = train.features.index_select(0, rows);
@@ -135,8 +137,8 @@ torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const Feature
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < front.size(0); i += 128)
     parts.push_back(torch::softmax(
-        logits(backbone, front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i)),
-               head.weight, head.bias, head.pooling),
+        logits(backbone, front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i)), head.weight,
+               head.bias, head.pooling),
         1));
   return torch::cat(parts);
 }

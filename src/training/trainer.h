@@ -17,7 +17,7 @@ struct TrainSettings {
   int batch = 64;
   double head_lr = 3e-3, tail_lr = 5e-4, weight_decay = 1e-4;
   double label_smoothing = 0.1;
-  double dropout = 0.0;     // on the pooled embedding, while training
+  double dropout = 0.0;       // on the pooled embedding, while training
   bool flip_features = true;  // mirrors cached feature maps, a free extra view
   // "avg": the embedding's mean over the image; "avgmax": its mean and its
   // maximum side by side (small details of fine-grained products count).

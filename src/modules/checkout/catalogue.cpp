@@ -26,11 +26,13 @@ class Checker {
   void add(Catalogue& c, Product p, int line, const std::string& where) {
     if (p.id.empty()) fail(line, where + "id", "a product id or PLU");
     if (p.name.empty()) fail(line, where + "name", "the name to speak");
-    if (!ids_.insert(p.id).second) fail(line, where + "id", "a unique id; '" + p.id + "' is used twice");
+    if (!ids_.insert(p.id).second)
+      fail(line, where + "id", "a unique id; '" + p.id + "' is used twice");
     if (p.tags.empty()) fail(line, where + "tags", "at least one of the model's tag names");
     for (auto& t : p.tags)
       if (!tags_.insert(t).second)
-        fail(line, where + "tags", "tags that belong to one product only; '" + t + "' is claimed twice");
+        fail(line, where + "tags",
+             "tags that belong to one product only; '" + t + "' is claimed twice");
     if (p.max_grams && p.max_grams < p.min_grams)
       fail(line, where + "plausibleGrams", "a minimum no larger than the maximum");
     c.products.push_back(std::move(p));
@@ -51,10 +53,14 @@ std::vector<int> product_lines(const std::string& text) {
   for (char ch : text) {
     if (ch == '\n') ++line;
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
-      else last_string += ch;
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
+      else
+        last_string += ch;
       continue;
     }
     if (ch == '"') {
@@ -74,7 +80,8 @@ std::vector<int> product_lines(const std::string& text) {
   return lines;
 }
 
-long long minor_price(const Checker& check, const nlohmann::json& v, int line, const std::string& field) {
+long long minor_price(const Checker& check, const nlohmann::json& v, int line,
+                      const std::string& field) {
   if (!v.is_number_integer() || v.get<long long>() < 0)
     check.fail(line, field, "a whole number of minor units (e.g. 299 for 2.99), not " + v.dump());
   return v;
@@ -113,7 +120,8 @@ Catalogue from_json(const std::string& path) {
     prod.id = p["id"];
     prod.name = p["name"];
     if (p.contains("names")) {
-      if (!p["names"].is_object()) check.fail(line, where + "names", "{\"de-DE\": \"Banane\", ...}");
+      if (!p["names"].is_object())
+        check.fail(line, where + "names", "{\"de-DE\": \"Banane\", ...}");
       for (auto& [locale, name] : p["names"].items()) {
         if (!name.is_string()) check.fail(line, where + "names." + locale, "a string");
         prod.names[locale] = name;
@@ -134,13 +142,14 @@ Catalogue from_json(const std::string& path) {
                                    where + (per_kg ? "pricePerKg" : "unitPrice"));
     if (p.contains("tareGrams")) {
       if (!p["tareGrams"].is_number_integer() || p["tareGrams"] < 0)
-        check.fail(line, where + "tareGrams", "whole grams of packaging, not " + p["tareGrams"].dump());
+        check.fail(line, where + "tareGrams",
+                   "whole grams of packaging, not " + p["tareGrams"].dump());
       prod.tare_grams = p["tareGrams"];
     }
     if (p.contains("plausibleGrams")) {
       const auto& r = p["plausibleGrams"];
-      if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() || !r[1].is_number_integer() ||
-          r[0] < 0 || r[1] < 0)
+      if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() ||
+          !r[1].is_number_integer() || r[0] < 0 || r[1] < 0)
         check.fail(line, where + "plausibleGrams", "[min, max] in whole grams, not " + r.dump());
       prod.min_grams = r[0];
       prod.max_grams = r[1];
@@ -155,7 +164,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
   std::string field;
   bool quoted = false;
   for (char ch : s) {
-    if (ch == '"') quoted = !quoted;
+    if (ch == '"')
+      quoted = !quoted;
     else if (ch == sep && !quoted) {
       out.push_back(field);
       field.clear();
@@ -188,8 +198,8 @@ Catalogue from_csv(const std::string& path) {
   for (size_t i = 0; i < header.size(); ++i) column[header[i]] = i;
   for (const char* required : {"id", "name", "tags"})
     if (!column.count(required))
-      check.fail(line, "the header", std::string("a column named '") + required +
-                                         "' (and pricePerKg or unitPrice)");
+      check.fail(line, "the header",
+                 std::string("a column named '") + required + "' (and pricePerKg or unitPrice)");
   if (!column.count("pricePerKg") && !column.count("unitPrice"))
     check.fail(line, "the header", "a pricePerKg or a unitPrice column");
   bool currency_set = false;
@@ -199,8 +209,9 @@ Catalogue from_csv(const std::string& path) {
       continue;
     auto f = split(text, ',');
     if (f.size() != header.size())
-      check.fail(line, "the row", std::to_string(header.size()) + " fields as in the header, found " +
-                                       std::to_string(f.size()));
+      check.fail(line, "the row",
+                 std::to_string(header.size()) + " fields as in the header, found " +
+                     std::to_string(f.size()));
     auto get = [&](const std::string& name) -> std::string {
       auto it = column.find(name);
       return it == column.end() ? "" : f[it->second];
@@ -234,7 +245,8 @@ Catalogue from_csv(const std::string& path) {
     p.min_grams = static_cast<int>(std::max(0LL, whole("minGrams", "whole grams")));
     p.max_grams = static_cast<int>(std::max(0LL, whole("maxGrams", "whole grams")));
     if (std::string cur = get("currency"); !cur.empty()) {
-      if (cur.size() != 3) check.fail(line, "currency", "an ISO 4217 code such as USD, not '" + cur + "'");
+      if (cur.size() != 3)
+        check.fail(line, "currency", "an ISO 4217 code such as USD, not '" + cur + "'");
       if (currency_set && cur != c.currency)
         check.fail(line, "currency", "one currency for the whole catalogue (" + c.currency + ")");
       c.currency = cur;

@@ -11,14 +11,14 @@ namespace ce {
 enum class SoldBy { Weight, Unit };
 
 struct Product {
-  std::string id;                            // PLU or SKU
+  std::string id;    // PLU or SKU
   std::string name;  // as spoken when no locale name fits
   std::vector<std::string> tags;
   SoldBy sold_by = SoldBy::Weight;
   long long price_minor = 0;                 // per kilogram (Weight) or each (Unit)
   std::map<std::string, std::string> names;  // by locale: "de-DE" -> "Banane"
-  int tare_grams = 0;         // packaging, taken off the gross weight
-  int min_grams = 0, max_grams = 0;  // plausible weight on the scale; 0: no limit
+  int tare_grams = 0;                        // packaging, taken off the gross weight
+  int min_grams = 0, max_grams = 0;          // plausible weight on the scale; 0: no limit
 
   // The name for `locale` ("de-DE"), else its language ("de"), else `name`.
   const std::string& name_in(const std::string& locale) const;

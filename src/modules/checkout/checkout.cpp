@@ -70,12 +70,9 @@ struct CheckoutSettings {
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
-    return {{"catalogue", catalogue_path},
-            {"products", catalogue.products.size()},
-            {"threshold", scan.threshold},
-            {"minGrams", scan.min_grams},
-            {"rounding", rounding_name},
-            {"locale", locale}};
+    return {{"catalogue", catalogue_path}, {"products", catalogue.products.size()},
+            {"threshold", scan.threshold}, {"minGrams", scan.min_grams},
+            {"rounding", rounding_name},   {"locale", locale}};
   }
 };
 
