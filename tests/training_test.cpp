@@ -41,6 +41,16 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
+// DATA/<tag>/ with the first `per_tag` training photos of each of kTags.
+void link_training_photos(const fs::path& data, size_t per_tag) {
+  for (auto& t : kTags) {
+    fs::create_directories(data / t.name);
+    auto photos = photos_in(t.train);
+    for (size_t i = 0; i < per_tag; ++i)
+      fs::create_symlink(photos[i], data / t.name / photos[i].filename());
+  }
+}
+
 // Share of the photos of each tag's validation folder the package gets right.
 double accuracy(const std::string& package, const std::vector<Tag>& tags, int* total = nullptr) {
   ce::Model m = ce::Model::load(json{{"package", package}});
@@ -56,12 +66,7 @@ double accuracy(const std::string& package, const std::vector<Tag>& tags, int* t
 
 TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   fs::path dir = fresh_dir("training");
-  for (auto& t : kTags) {
-    fs::create_directories(dir / "data" / t.name);
-    auto photos = photos_in(t.train);
-    for (size_t i = 0; i < 20; ++i)
-      fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
-  }
+  link_training_photos(dir / "data", 20);
   std::ofstream(dir / "data/Lemon/broken.jpg") << "not a photo";  // listed and skipped
 
   int status = -1;
@@ -193,12 +198,7 @@ namespace {
 
 TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
   fs::path dir = fresh_dir("interrupted");
-  for (auto& t : kTags) {
-    fs::create_directories(dir / "data" / t.name);
-    auto photos = photos_in(t.train);
-    for (size_t i = 0; i < 12; ++i)
-      fs::create_symlink(photos[i], dir / "data" / t.name / photos[i].filename());
-  }
+  link_training_photos(dir / "data", 12);
   fs::path log = dir / "train.log";
   pid_t pid = fork();
   if (pid == 0) {

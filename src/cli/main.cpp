@@ -127,10 +127,12 @@ int main(int argc, char** argv) {
                                    "Train a model package from labelled photos "
                                    "(`checkout-edge train --help`)");
   train->prefix_command();
+  train->set_help_flag();  // --help goes to checkout-edge-train, which knows the options
   auto* enroll = app.add_subcommand("enroll",
                                     "Add a product to a model package from 5-20 "
                                     "photos (`checkout-edge enroll --help`)");
   enroll->prefix_command();
+  enroll->set_help_flag();
   auto* evaluate = app.add_subcommand("evaluate", "Measure a model package on labelled photos");
   ce::EvaluateOptions evaluate_options;
   evaluate->add_option("--model", evaluate_options.model, "The model package")->required();
