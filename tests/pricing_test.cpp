@@ -40,6 +40,29 @@ TEST(Phrases, WeightsAndMoneyAsPeopleSayThem) {
   EXPECT_EQ(ce::say_money(1, "USD"), "1 cent");
   EXPECT_EQ(ce::say_money(200, "USD"), "2 dollars");
   EXPECT_EQ(ce::say_money(126, "EUR"), "1 Euro 26");
-  EXPECT_EQ(ce::say_money(210, "GBP"), "2 pounds 10");
+  EXPECT_EQ(ce::say_money(210, "GBP"), "2 pounds 10 pence");
   EXPECT_EQ(ce::say_money(0, "USD"), "0 dollars");
+}
+
+TEST(Phrases, EachLocaleSaysWeightsAndMoneyItsOwnWay) {
+  EXPECT_EQ(ce::say_line("Banana", 420, 126, "USD", 2, "en-US"),
+            "Banana, 0.42 kilograms, 1 dollar 26.");
+  EXPECT_EQ(ce::say_line("Banana", 420, 126, "AUD", 2, "en-AU"),
+            "Banana, 0.42 kilograms, 1 dollar 26.");
+  EXPECT_EQ(ce::say_money(210, "GBP", 2, "en-GB"), "2 pounds 10 pence");
+  EXPECT_EQ(ce::say_money(1, "GBP", 2, "en-GB"), "1 penny");
+  EXPECT_EQ(ce::say_line("Banane", 420, 126, "EUR", 2, "de-DE"),
+            "Banane, 0,42 Kilogramm, 1 Euro 26.");
+  EXPECT_EQ(ce::say_line("Banane", 2500, 748, "EUR", 2, "fr-FR"),
+            "Banane, 2,5 kilogrammes, 7 euros 48.");
+  EXPECT_EQ(ce::say_money(126, "EUR", 2, "es-ES"), "1 euro con 26");
+  EXPECT_EQ(ce::say_weight(1000, "es-ES"), "1 kilogramo");
+  EXPECT_EQ(ce::say_line("香蕉", 420, 126, "CNY", 2, "zh-CN"), "香蕉，0.42公斤，1元2角6分。");
+  EXPECT_EQ(ce::say_money(1260, "KRW", 0, "ko-KR"), "1260원");
+  EXPECT_EQ(ce::say_line("바나나", 420, 1260, "KRW", 0, "ko-KR"), "바나나, 0.42킬로그램, 1260원.");
+  EXPECT_EQ(ce::say_line("Pomegranate", -1, 199, "USD", 2, "en-US"), "Pomegranate, 1 dollar 99.");
+  EXPECT_EQ(ce::say_check_weight("Banana", 3200, "en-US"), "Banana, 3.2 kilograms. Please check.");
+  EXPECT_EQ(ce::say_check_weight("Banane", 3200, "de-AT"), "Banane, 3,2 Kilogramm. Bitte prüfen.");
+  EXPECT_EQ(ce::phrase_locale("pt-BR"), "en-US");
+  EXPECT_EQ(ce::phrase_locale("fr-CA"), "fr-FR");
 }

@@ -177,7 +177,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       // Something else is on the scale too, or it is not what the model
       // thinks: ask, and do not charge.
       journal.set_item_on_scale(decision->grams);
-      say(name + ", " + say_weight(decision->grams) + ". Please check.", "check-weight");
+      say(say_check_weight(name, decision->grams, settings.locale), "check-weight");
       return;
     }
     BasketLine line;
@@ -195,9 +195,8 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     line.currency = catalogue.currency;
     line.probability = best.probability;
     if (!journal.add(line)) return;  // this scan is in the basket already
-    std::string text = name + ", " +
-                       (line.by_weight ? say_weight(line.grams) + ", " : std::string()) +
-                       say_money(line.price_minor, catalogue.currency, catalogue.minor_units) + ".";
+    std::string text = say_line(name, line.by_weight ? line.grams : -1, line.price_minor,
+                                catalogue.currency, catalogue.minor_units, settings.locale);
     say(text, "line");
     publish_basket();
   });

@@ -1,13 +1,24 @@
-// What the checkout says, written the way people say it.
+// What the checkout says, written the way people say it in each language
+// the lane speaks: en-US, en-GB, en-AU, de-DE, fr-FR, es-ES, zh-CN, ko-KR
+// (another locale falls back to its language, then to en-US).
 #pragma once
 
 #include <string>
 
 namespace ce {
 
-// 420 -> "0.42 kilograms", 1000 -> "1 kilogram".
-std::string say_weight(long long grams);
-// 126 USD -> "1 dollar 26", 26 -> "26 cents", 200 -> "2 dollars".
-std::string say_money(long long minor, const std::string& currency, int minor_units = 2);
+// 420 -> "0.42 kilograms" (en), "0,42 Kilogramm" (de), "0.42公斤" (zh).
+std::string say_weight(long long grams, const std::string& locale = "en-US");
+// 126 USD -> "1 dollar 26", 26 -> "26 cents"; 210 GBP (en-GB) -> "2 pounds 10 pence";
+// 126 EUR (de-DE) -> "1 Euro 26"; 126 CNY (zh-CN) -> "1元2角6分"; 1260 KRW -> "1260원".
+std::string say_money(long long minor, const std::string& currency, int minor_units = 2,
+                      const std::string& locale = "en-US");
+// "Banana, 0.42 kilograms, 1 dollar 26." (grams < 0: sold by the unit, no weight).
+std::string say_line(const std::string& name, long long grams, long long price_minor,
+                     const std::string& currency, int minor_units, const std::string& locale);
+// "Banana, 3.2 kilograms. Please check."
+std::string say_check_weight(const std::string& name, long long grams, const std::string& locale);
+// The locale the phrases use for `locale` ("de-AT" -> "de-DE", "pt-BR" -> "en-US").
+std::string phrase_locale(const std::string& locale);
 
 }  // namespace ce
