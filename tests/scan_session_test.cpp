@@ -105,3 +105,29 @@ TEST(ScanSession, AfterARestartTheItemStillOnTheScaleIsNotAnnouncedAgain) {
   t.on_weight(420, true, 20, "d");
   EXPECT_TRUE(t.on_predictions(preds({{"banana", 0.9}}), 30));
 }
+
+TEST(ScanSession, AStillScenesFrameWaitsForTheWeightToSettle) {
+  // A gated camera sends a still scene's frames once; if the scale settles
+  // after them, the decision is made when it does, not never.
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.on_weight(0, true, 1000, "w0");
+  s.on_weight(300, false, 1100, "w1");  // placed
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 1200, true));
+  EXPECT_FALSE(s.on_weight(410, false, 1300, "w2"));
+  auto d = s.on_weight(420, true, 1400, "w3");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->id, "4011");
+  EXPECT_EQ(d->grams, 420);
+  EXPECT_EQ(d->scan_id, "w3");
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 1500, true));  // decided once
+
+  // A still frame from before the item was placed does not count.
+  s.on_weight(0, true, 2000, "w4");
+  EXPECT_FALSE(s.on_predictions(preds({{"lemon", 0.9}}), 2050, true));
+  s.on_weight(118, false, 2100, "w5");
+  EXPECT_FALSE(s.on_weight(118, true, 2200, "w6"));
+  // Without scene gating a frame must come after the weight settled.
+  EXPECT_FALSE(s.on_predictions(preds({{"lemon", 0.9}}), 2150, false));
+  EXPECT_TRUE(s.on_predictions(preds({{"lemon", 0.9}}), 2250, false));
+}

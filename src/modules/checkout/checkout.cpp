@@ -124,6 +124,46 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
+  // An item decided on, from its weight and what the camera saw: say it,
+  // and put it in the basket (once per scan, whatever is delivered twice).
+  auto on_decision = [&](const ScanDecision& decision) {
+    if (decision.kind == ScanDecision::Kind::NotRecognised) {
+      journal.set_item_on_scale(decision.grams);
+      say("Sorry, I could not recognise this item. Please take it off and place it again.",
+          "not-recognised");
+      return;
+    }
+    const Candidate& best = decision.candidates.front();
+    const Product& p = *best.product;
+    const std::string& name = p.name_in(settings.locale);
+    if (!p.plausible(decision.grams)) {
+      // Something else is on the scale too, or it is not what the model
+      // thinks: ask, and do not charge.
+      journal.set_item_on_scale(decision.grams);
+      say(say_check_weight(name, decision.grams, settings.locale), "check-weight");
+      return;
+    }
+    BasketLine line;
+    line.scan_id = decision.scan_id;
+    line.created_ms = now_ms();
+    line.product_id = p.id;
+    line.name = name;
+    line.by_weight = p.sold_by == SoldBy::Weight;
+    // Sold by weight: the packaging is not the shopper's to pay for.
+    line.grams = line.by_weight ? std::max(0, decision.grams - p.tare_grams) : decision.grams;
+    line.unit_price_minor = p.price_minor;
+    line.price_minor = line.by_weight
+                           ? price_by_weight(p.price_minor, line.grams, settings.rounding)
+                           : p.price_minor;
+    line.currency = catalogue.currency;
+    line.probability = best.probability;
+    if (!journal.add(line)) return;  // this scan is in the basket already
+    std::string text = say_line(name, line.by_weight ? line.grams : -1, line.price_minor,
+                                catalogue.currency, catalogue.minor_units, settings.locale);
+    say(text, "line");
+    publish_basket();
+  };
+
   // A shopper who cannot see the display must hear what the scale says is wrong.
   static const std::map<std::string, std::string> scale_problems{
       {"overload", "The scale is overloaded. Please take some weight off."},
@@ -144,9 +184,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       }
       if (status != "ok") return;
       bool was_empty = session.scale_empty();
-      session.on_weight(j.at("grams").get<int>(), j.value("stable", false), m.timestamp_ms(),
-                        m.id());
+      auto decision = session.on_weight(j.at("grams").get<int>(), j.value("stable", false),
+                                        m.timestamp_ms(), m.id());
       if (!was_empty && session.scale_empty()) journal.set_item_on_scale(std::nullopt);
+      if (decision) on_decision(*decision);
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
     }
@@ -158,47 +199,13 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     try {
       auto j = m.json();
       long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
-      decision = session.on_predictions(j.at("predictions"), captured);
+      decision =
+          session.on_predictions(j.at("predictions"), captured, !m.property("sceneId").empty());
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
       return;
     }
-    if (!decision) return;
-    if (decision->kind == ScanDecision::Kind::NotRecognised) {
-      journal.set_item_on_scale(decision->grams);
-      say("Sorry, I could not recognise this item. Please take it off and place it again.",
-          "not-recognised");
-      return;
-    }
-    const Candidate& best = decision->candidates.front();
-    const Product& p = *best.product;
-    const std::string& name = p.name_in(settings.locale);
-    if (!p.plausible(decision->grams)) {
-      // Something else is on the scale too, or it is not what the model
-      // thinks: ask, and do not charge.
-      journal.set_item_on_scale(decision->grams);
-      say(say_check_weight(name, decision->grams, settings.locale), "check-weight");
-      return;
-    }
-    BasketLine line;
-    line.scan_id = decision->scan_id;
-    line.created_ms = now_ms();
-    line.product_id = p.id;
-    line.name = name;
-    line.by_weight = p.sold_by == SoldBy::Weight;
-    // Sold by weight: the packaging is not the shopper's to pay for.
-    line.grams = line.by_weight ? std::max(0, decision->grams - p.tare_grams) : decision->grams;
-    line.unit_price_minor = p.price_minor;
-    line.price_minor = line.by_weight
-                           ? price_by_weight(p.price_minor, line.grams, settings.rounding)
-                           : p.price_minor;
-    line.currency = catalogue.currency;
-    line.probability = best.probability;
-    if (!journal.add(line)) return;  // this scan is in the basket already
-    std::string text = say_line(name, line.by_weight ? line.grams : -1, line.price_minor,
-                                catalogue.currency, catalogue.minor_units, settings.locale);
-    say(text, "line");
-    publish_basket();
+    if (decision) on_decision(*decision);
   });
 
   while (!wait_for_stop(std::chrono::seconds(1))) {

@@ -6,21 +6,32 @@
 
 namespace ce {
 
-void ScanSession::on_weight(int grams, bool stable, long long ts, const std::string& id) {
+std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long long ts,
+                                                   const std::string& id) {
   if (grams < settings_.min_grams) {
     state_ = State::Empty;
     resumed_ = false;
-    return;
+    pending_.reset();
+    return std::nullopt;
   }
   switch (state_) {
     case State::Empty:
     case State::Settling:
+      if (state_ == State::Empty) {
+        placed_ms_ = ts;
+        pending_.reset();
+      }
       state_ = State::Settling;
       if (stable) {
         state_ = State::Waiting;
         stable_since_ms_ = ts;
         grams_ = grams;
         scan_id_ = id;
+        if (pending_) {
+          auto predictions = std::move(*pending_);
+          pending_.reset();
+          return decide(predictions);
+        }
       }
       break;
     case State::Waiting:
@@ -32,10 +43,11 @@ void ScanSession::on_weight(int grams, bool stable, long long ts, const std::str
       if (resumed_ && stable && std::abs(grams - grams_) > settings_.min_grams) {
         resumed_ = false;
         state_ = State::Empty;
-        on_weight(grams, stable, ts, id);
+        return on_weight(grams, stable, ts, id);
       }
       break;
   }
+  return std::nullopt;
 }
 
 void ScanSession::resume_decided(int grams) {
@@ -45,9 +57,22 @@ void ScanSession::resume_decided(int grams) {
 }
 
 std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& predictions,
-                                                        long long capture_ms) {
-  // Only a frame taken after the weight settled shows what was weighed.
+                                                        long long capture_ms, bool still_scene) {
+  // A still scene seen after the item was placed, while the weight is still
+  // settling: keep it for when the weight is stable.
+  bool settling =
+      state_ == State::Settling || (state_ == State::Waiting && capture_ms < stable_since_ms_);
+  if (still_scene && settling && capture_ms >= placed_ms_) {
+    if (state_ == State::Waiting) return decide(predictions);
+    pending_ = predictions;
+    return std::nullopt;
+  }
+  // Otherwise only a frame taken after the weight settled shows what was weighed.
   if (state_ != State::Waiting || capture_ms < stable_since_ms_) return std::nullopt;
+  return decide(predictions);
+}
+
+std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions) {
   std::map<const Product*, double> by_product;
   std::string top_tag;
   double top_probability = -1;

@@ -36,10 +36,16 @@ class ScanSession {
   ScanSession(const Catalogue& catalogue, ScanSettings settings)
       : catalogue_(catalogue), settings_(std::move(settings)) {}
 
-  void on_weight(int grams, bool stable, long long timestamp_ms, const std::string& message_id);
+  // May decide: a still scene's predictions that came while the weight was
+  // settling are used as soon as it is stable.
+  std::optional<ScanDecision> on_weight(int grams, bool stable, long long timestamp_ms,
+                                        const std::string& message_id);
   // `predictions` is the Custom Vision list [{tagName, probability}, ...].
+  // `still_scene`: the camera saw the scene settle before it took the frame
+  // (scene gating); such a frame counts even if the weight settles after it,
+  // since a gated camera sends no more frames of a scene that stays still.
   std::optional<ScanDecision> on_predictions(const nlohmann::json& predictions,
-                                             long long capture_ms);
+                                             long long capture_ms, bool still_scene = false);
   bool scale_empty() const { return state_ == State::Empty; }
   // After a restart: the item weighing `grams` was already decided on, so
   // it is not announced again while it stays on the scale.
@@ -56,6 +62,10 @@ class ScanSession {
   int grams_ = 0;
   std::string scan_id_;
   bool resumed_ = false;
+  long long placed_ms_ = 0;
+  std::optional<nlohmann::json> pending_;  // a still scene's predictions, waiting for the weight
+
+  std::optional<ScanDecision> decide(const nlohmann::json& predictions);
 };
 
 }  // namespace ce
