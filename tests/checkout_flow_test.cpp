@@ -37,8 +37,8 @@ TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
       {"modules",
        {{"checkout", builtin("checkout", 1)},
         {"classifier", builtin("classifier", 1)},
-        {"scale", builtin("scale", 2)},
-        {"camera", builtin("camera", 2)}}}};
+        {"scale", builtin("scale", 1)},
+        {"camera", builtin("camera", 3)}}}};  // the scale first: it is loaded when the camera looks
   auto route = [](const std::string& from, const std::string& to) {
     return "FROM /messages/modules/" + from + " INTO BrokeredEndpoint(\"/modules/" + to + "\")";
   };
