@@ -12,11 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-json builtin(const std::string& module, int order) {
-  return {{"type", "process"}, {"status", "running"},   {"restartPolicy", "always"},
-          {"version", "1.0"},  {"startupOrder", order}, {"settings", {{"module", module}}}};
-}
-
 std::string photo(const std::string& path) {
   return shared_dir() + "/datasets/grocery-store/" + path;
 }
@@ -36,7 +31,9 @@ class Camera : public testing::Test {
     m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
         {"schemaVersion", "1.1"},
         {"runtime", {{"type", "process"}, {"settings", {{"restartBackoffBaseMs", 200}}}}},
-        {"modules", {{"classifier", builtin("classifier", 1)}, {"camera", builtin("camera", 2)}}}};
+        {"modules",
+         {{"classifier", builtin_module("classifier", 1)},
+          {"camera", builtin_module("camera", 2)}}}};
     m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = {
         {"frames",
          "FROM /messages/modules/camera/outputs/frames INTO "

@@ -14,11 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-json builtin(const std::string& module, int order) {
-  return {{"type", "process"}, {"status", "running"},   {"restartPolicy", "always"},
-          {"version", "1.0"},  {"startupOrder", order}, {"settings", {{"module", module}}}};
-}
-
 TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
   fs::path dir = fs::path(testing::TempDir()) / ("flow-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -35,10 +30,11 @@ TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
       {"schemaVersion", "1.1"},
       {"runtime", {{"type", "process"}, {"settings", json::object()}}},
       {"modules",
-       {{"checkout", builtin("checkout", 1)},
-        {"classifier", builtin("classifier", 1)},
-        {"scale", builtin("scale", 1)},
-        {"camera", builtin("camera", 3)}}}};  // the scale first: it is loaded when the camera looks
+       {{"checkout", builtin_module("checkout", 1)},
+        {"classifier", builtin_module("classifier", 1)},
+        {"scale", builtin_module("scale", 1)},
+        {"camera",
+         builtin_module("camera", 3)}}}};  // the scale first: it is loaded when the camera looks
   auto route = [](const std::string& from, const std::string& to) {
     return "FROM /messages/modules/" + from + " INTO BrokeredEndpoint(\"/modules/" + to + "\")";
   };

@@ -27,6 +27,12 @@ inline std::string shared_dir() {
   return e && *e ? e : CE_DEFAULT_SHARED;
 }
 
+// A built-in module's entry in a manifest's $edgeAgent.modules.
+inline json builtin_module(const std::string& module, int startup_order) {
+  return {{"type", "process"}, {"status", "running"},           {"restartPolicy", "always"},
+          {"version", "1.0"},  {"startupOrder", startup_order}, {"settings", {{"module", module}}}};
+}
+
 // Runs a shell command; returns its stdout, and its exit code in `status`.
 inline std::string run(const std::string& cmd, int* status = nullptr) {
   std::string out;

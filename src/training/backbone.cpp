@@ -6,9 +6,8 @@
 #include "modules/classifier/network_file.h"
 
 namespace ce {
-namespace {
 
-torch::Tensor tensor_of(const onnx::TensorProto& t) {
+torch::Tensor tensor_of_initializer(const onnx::TensorProto& t) {
   if (t.data_type() != onnx::TensorProto::FLOAT)
     throw std::runtime_error("initializer " + t.name() + " is not float32");
   std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
@@ -17,6 +16,8 @@ torch::Tensor tensor_of(const onnx::TensorProto& t) {
   std::vector<float> v(t.float_data().begin(), t.float_data().end());
   return torch::from_blob(v.data(), dims, torch::kFloat32).clone();
 }
+
+namespace {
 
 const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const std::string& name) {
   for (const auto& a : n.attribute())
@@ -98,7 +99,7 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
       if (it == initializers.end())
         throw std::runtime_error(onnx_file + ": node " + n.name() + " of the tail needs '" + in +
                                  "', computed before the cut; fine-tune fewer layers");
-      params_[in] = tensor_of(*it->second).set_requires_grad(true);
+      params_[in] = tensor_of_initializer(*it->second).set_requires_grad(true);
       known.insert(in);
     }
     static const std::set<std::string> supported{"Conv",    "Relu",        "Concat",

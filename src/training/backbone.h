@@ -14,6 +14,9 @@
 
 namespace ce {
 
+// A float32 ONNX initializer (raw or listed data) as a torch tensor.
+torch::Tensor tensor_of_initializer(const onnx::TensorProto& t);
+
 class Backbone {
  public:
   // Throws naming the file and, for a graph it cannot cut or run, the node.

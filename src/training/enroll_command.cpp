@@ -23,11 +23,7 @@ namespace {
 
 torch::Tensor initializer(const onnx::GraphProto& g, const std::string& name) {
   for (const auto& t : g.initializer())
-    if (t.name() == name) {
-      std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
-      return torch::from_blob(const_cast<char*>(t.raw_data().data()), dims, torch::kFloat32)
-          .clone();
-    }
+    if (t.name() == name) return tensor_of_initializer(t);
   throw std::runtime_error("the package's model has no " + name + "; was it made by train?");
 }
 
@@ -60,21 +56,11 @@ int enroll_command(const EnrollOptions& o) {
   // Each photo, as the lane will see it and in eight varied views.
   std::vector<torch::Tensor> views;
   std::mt19937 rng(o.seed);
-  std::uniform_real_distribution<double> unit(0, 1);
   for (const auto& path : o.images) {
     cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
     if (img.empty()) throw std::runtime_error(path + ": not a readable image");
     std::vector<cv::Mat> crops{crop_for_network(img, pre, w, h).clone()};
-    for (int v = 0; v < 8; ++v) {
-      int shorter = std::min(img.cols, img.rows);
-      int side = static_cast<int>(shorter * (0.6 + 0.4 * unit(rng)));
-      cv::Mat c;
-      cv::resize(img(cv::Rect(static_cast<int>((img.cols - side) * unit(rng)),
-                              static_cast<int>((img.rows - side) * unit(rng)), side, side)),
-                 c, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-      if (v % 2) cv::flip(c, c, 1);
-      crops.push_back(c);
-    }
+    for (int v = 0; v < 8; ++v) crops.push_back(random_view(img, w, h, rng));
     net.setInput(
         cv::dnn::blobFromImages(crops, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
     cv::Mat out = net.forward(layer);

@@ -7,7 +7,6 @@
 #include "modules/classifier/preprocess.h"
 
 namespace ce {
-namespace {
 
 cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng) {
   std::uniform_real_distribution<double> unit(0, 1);
@@ -22,8 +21,6 @@ cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng
   view.convertTo(view, -1, contrast, brightness);
   return view;
 }
-
-}  // namespace
 
 std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
   for (const auto& name : net.getLayerNames()) {

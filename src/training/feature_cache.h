@@ -25,6 +25,10 @@ struct FeatureCache {
   int views = 1;
 };
 
+// A random square crop (55-100% of the shorter side), maybe mirrored, with
+// brightness and contrast varied: one augmented view, width x height.
+cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng);
+
 // The name OpenCV gave the layer that computes an ONNX tensor (it prefixes
 // node names); throws when there is none.
 std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor);
