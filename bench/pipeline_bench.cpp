@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "modules/classifier/model.h"
-#include "modules/speech/tts.h"
+#include "modules/speech/voice.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -53,13 +53,13 @@ int main(int argc, char** argv) {
   report("classify (SqueezeNet 224, OpenCV)", classify_only);
   report("decode JPEG + classify", decode_classify);
 
-  ce::Tts tts;
+  auto tts = ce::open_voice("flite:kal16");
   std::vector<double> synth;
   for (int i = 0; i < 50; ++i) {
     std::string text = "Banana, 0." + std::to_string(100 + i) + " kilograms, 1 dollar " +
                        std::to_string(10 + i) + ".";
     auto t0 = Clock::now();
-    auto pcm = tts.synthesize(text);
+    auto pcm = tts->synthesize(text);
     synth.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   report("speak a line (Flite kal16, uncached)", synth);

@@ -14,7 +14,9 @@ packages=(
   nlohmann-json3-dev libcli11-dev           # JSON, command line
   libcpp-httplib-dev                        # the classifier's REST API
   libsqlite3-dev                            # the basket journal
-  flite1-dev libasound2-dev                 # speech: TTS and audio out
+  flite1-dev libasound2-dev                 # speech: English TTS (Flite) and audio out
+  libespeak-ng-dev espeak-ng-data           # speech: de, fr, es, zh, ko (eSpeak NG; Pico is non-free)
+  pocketsphinx pocketsphinx-en-us           # tests: is the English speech intelligible (WER)
   libgtest-dev                              # tests
   python3-opencv                            # bench/: the python3-opencv peer
 )

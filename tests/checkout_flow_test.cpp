@@ -1,6 +1,8 @@
-// The checkout's flow with the real camera (scene gating), classifier, scale
-// and checkout processes: a weight outside the product's plausible range is
-// questioned aloud and not charged.
+// The checkout's flow with the real camera (scene gating), classifier, scale,
+// checkout and speech processes: a weight outside the product's plausible
+// range is questioned aloud and not charged; an unsure scan is a question the
+// keypad answers; the basket is paid with a receipt; speech prepares the
+// catalogue's words before the first scan.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -14,8 +16,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
-  fs::path dir = fs::path(testing::TempDir()) / ("flow-" + std::to_string(getpid()));
+// A banana photo under the camera and `grams` on the scale from the start;
+// with `speech`, sentences go to a speech module on the "clock" device.
+fs::path flow_system(const std::string& name, int grams, double threshold, bool speech) {
+  fs::path dir = fs::path(testing::TempDir()) / ("flow-" + name + "-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   cv::imwrite((dir / "empty.png").string(), cv::Mat(240, 320, CV_8UC3, cv::Scalar(205, 210, 210)));
@@ -52,12 +56,25 @@ TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
         {"labels", shared_dir() + "/models/imagenet-squeezenet/Labels.txt"},
         {"resize", "shorter-side"},
         {"mean", {104, 117, 123}}}}};
-  // A banana on the scale from the start, weighing far more than one can.
-  m["modulesContent"]["scale"]["properties.desired"] = {{"steps", {{600000, 3200}}}, {"hz", 10}};
+  m["modulesContent"]["scale"]["properties.desired"] = {{"steps", {{600000, grams}}}, {"hz", 10}};
   m["modulesContent"]["checkout"]["properties.desired"] = {
-      {"catalogue", (dir / "catalogue.json").string()}, {"threshold", 0.3}};
+      {"catalogue", (dir / "catalogue.json").string()}, {"threshold", threshold}};
+  if (speech) {
+    auto& desired = m["modulesContent"]["$edgeAgent"]["properties.desired"];
+    desired["modules"]["speech"] = builtin_module("speech", 1);
+    auto& routes = m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"];
+    routes["sentences"] = route("checkout/outputs/sentence", "speech/inputs/say");
+    routes["vocabulary"] = route("checkout/outputs/vocabulary", "speech/inputs/presynth");
+    m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
+                                                           {"wavDir", (dir / "wav").string()}};
+  }
   std::ofstream(dir / "deployment.json") << m.dump(2);
+  return dir;
+}
 
+TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
+  // A banana on the scale from the start, weighing far more than one can.
+  fs::path dir = flow_system("implausible", 3200, 0.3, false);
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
@@ -74,6 +91,52 @@ TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
   auto journal = runtime.state() / "data/checkout/journal.db";
   ASSERT_TRUE(fs::exists(journal));
   EXPECT_TRUE(ce::Journal(journal.string()).lines().empty()) << "nothing is charged";
+}
+
+TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
+  // Sure of nothing below 0.999: every scan is a question.
+  fs::path dir = flow_system("question", 420, 0.999, true);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string log;
+  bool asked = eventually(
+      [&] {
+        log = runtime.cli("logs speech");
+        return log.find("Is it 1 Banana? Press the number, or 0 for none.") != std::string::npos;
+      },
+      40s);
+  ASSERT_TRUE(asked) << log << runtime.cli("logs checkout --tail 20");
+  EXPECT_TRUE(ce::Journal((runtime.state() / "data/checkout/journal.db").string()).lines().empty());
+
+  // The catalogue's words were made into sound before they were needed.
+  auto cache = runtime.state() / "data/speech/audio-cache";
+  EXPECT_TRUE(fs::exists(cache));
+  size_t sounds = 0;
+  if (fs::exists(cache))
+    for (auto& f : fs::directory_iterator(cache)) sounds += f.path().extension() == ".pcm";
+  EXPECT_GE(sounds, 10u);
+
+  std::string reply = runtime.cli("call checkout key '{\"key\": \"1\"}'");
+  EXPECT_NE(reply.find("Banana, 0.42 kilograms, 1 dollar 26."), std::string::npos) << reply;
+  reply = runtime.cli(
+      "call checkout command '{\"command\": \"quantity\", \"line\": 1, \"quantity\": 2}'");
+  EXPECT_NE(reply.find("sold by weight"), std::string::npos) << reply;
+  reply = runtime.cli("call checkout command '{\"command\": \"pay\", \"tenderedMinor\": 500}'");
+  EXPECT_NE(reply.find("Paid, 5 dollars. Change, 3 dollars 74."), std::string::npos) << reply;
+  auto receipt = runtime.state() / "data/checkout/receipts/receipt-1.txt";
+  EXPECT_TRUE(eventually([&] { return fs::exists(receipt); }, 5s));
+  std::ifstream in(receipt);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("Banana"), std::string::npos) << text;
+  EXPECT_NE(text.find("1.26"), std::string::npos) << text;
+  bool spoken = eventually(
+      [&] {
+        log = runtime.cli("logs speech");
+        return log.find("Paid, 5 dollars.") != std::string::npos;
+      },
+      10s);
+  EXPECT_TRUE(spoken) << log;
 }
 
 }  // namespace

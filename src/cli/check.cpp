@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 #include "cli/commands.h"
 #include "cli/runtime_connection.h"
 #include "modules/checkout/catalogue.h"
 #include "modules/classifier/model.h"
 #include "modules/speech/audio_out.h"
+#include "modules/speech/voice.h"
 #include "runtime/agent.h"
 #include "runtime/broker.h"
 #include "runtime/manifest.h"
@@ -159,9 +161,11 @@ void check_audio(Checks& c, const ModuleSpec& m) {
     c.ok(name, "audio output disabled");
     return;
   }
-  std::string error;
   AudioOut out(device);
-  if (out.play(Pcm{16000, std::vector<int16_t>(160, 0)}, &error)) {
+  std::atomic<bool> no_interrupt{false};
+  Playback probe = out.play(Pcm{16000, std::vector<int16_t>(160, 0)}, no_interrupt);
+  std::string error = probe.error;
+  if (probe.ok) {
     c.ok(name, "device '" + device + "' opens");
     return;
   }
@@ -174,6 +178,23 @@ void check_audio(Checks& c, const ModuleSpec& m) {
     c.error(name, error + "; nothing will be heard", fix);
 }
 
+// Each locale the lane speaks needs its voice before the first shopper does.
+void check_voices(Checks& c, const ModuleSpec& m) {
+  std::string lane = m.desired.value("locale", "en-US");
+  auto locales = m.desired.value("locales", std::vector<std::string>{lane});
+  auto chosen = m.desired.value("voices", std::map<std::string, std::string>{});
+  for (const std::string& locale : locales) {
+    std::string spec = chosen.count(locale) ? chosen[locale] : default_voice_for(locale);
+    try {
+      open_voice(spec);
+      c.ok(m.name + " voice " + locale, spec);
+    } catch (const VoiceError& e) {
+      c.error(m.name + " voice " + locale, e.what(),
+              "install the engine's voice, or set desired property voices." + locale);
+    }
+  }
+}
+
 void check_modules(Checks& c, const Deployment& d, const std::string& self) {
   for (auto& m : d.modules) {
     std::string program = m.command.empty() ? self : m.command.front();
@@ -183,7 +204,10 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
     else
       c.ok(m.name + " program", m.command.empty() ? "built-in module " + m.builtin : program);
     if (m.builtin == "camera") check_camera(c, m);
-    if (m.builtin == "speech") check_audio(c, m);
+    if (m.builtin == "speech") {
+      check_audio(c, m);
+      check_voices(c, m);
+    }
     if (m.builtin == "classifier") {
       try {
         Model model = Model::load(m.desired.at("model"));

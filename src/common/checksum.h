@@ -7,5 +7,6 @@
 namespace ce {
 
 std::string sha256_of_file(const std::string& path);  // throws naming the file
+std::string sha256_of_text(const std::string& text);
 
 }  // namespace ce

@@ -1,57 +1,33 @@
 // checkout: joins weight (input "weight") and predictions (input
-// "predictions") into basket lines, journals each line, and publishes what
-// to say (output "sentence") and the basket (output "basket").
-#include <algorithm>
+// "predictions") into basket lines or questions; takes keypad keys (input
+// "keys", method "key") and basket commands (input "commands", method
+// "command"). Publishes what to say (output "sentence"), the basket (output
+// "basket"), receipts (output "receipt") and, at start, the words speech
+// should prepare (output "vocabulary").
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
-#include <map>
 #include <mutex>
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/checkout/catalogue.h"
 #include "modules/checkout/journal.h"
-#include "modules/checkout/phrases.h"
-#include "modules/checkout/pricing.h"
+#include "modules/checkout/receipt.h"
 #include "modules/checkout/scan_session.h"
+#include "modules/checkout/till.h"
 #include "modules/modules.h"
 
 namespace ce {
-
-namespace {
-
-nlohmann::json basket_json(const Journal& journal, const Catalogue& catalogue) {
-  nlohmann::json lines = nlohmann::json::array();
-  long long total = 0;
-  for (auto& l : journal.lines()) {
-    total += l.price_minor;
-    lines.push_back({{"line", l.line_no},
-                     {"productId", l.product_id},
-                     {"name", l.name},
-                     {"grams", l.grams},
-                     {"quantity", l.quantity},
-                     {"unitPriceMinor", l.unit_price_minor},
-                     {"byWeight", l.by_weight},
-                     {"priceMinor", l.price_minor},
-                     {"probability", l.probability}});
-  }
-  return {{"lines", lines},
-          {"totalMinor", total},
-          {"currency", catalogue.currency},
-          {"minorUnits", catalogue.minor_units}};
-}
-
-}  // namespace
 
 // What the desired properties say, read before anything changes, so that
 // a bad update leaves the running settings as they were.
 struct CheckoutSettings {
   std::string catalogue_path;
   ScanSettings scan;
-  Rounding rounding;
+  TillSettings till;
   std::string rounding_name;
-  std::string locale;  // which of the catalogue's names to say
 
   static CheckoutSettings from(const nlohmann::json& desired) {
     CheckoutSettings s;
@@ -64,15 +40,24 @@ struct CheckoutSettings {
     s.scan.min_grams = setting<int>(desired, "minGrams", 5);
     if (desired.contains("ignoreTags"))
       s.scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
-    s.locale = setting<std::string>(desired, "locale", "en-US");
+    s.till.locale = setting<std::string>(desired, "locale", "en-US");
     s.rounding_name = setting<std::string>(desired, "rounding", "half-up");
-    s.rounding = parse_rounding(s.rounding_name);
+    s.till.rounding = parse_rounding(s.rounding_name);
+    s.till.candidates_spoken = setting<int>(desired, "candidatesSpoken", 3);
+    if (s.till.candidates_spoken < 1 || s.till.candidates_spoken > 9)
+      throw SettingError(
+          "desired property 'candidatesSpoken' must be 1..9 (keypad digits), found " +
+          std::to_string(s.till.candidates_spoken));
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
-    return {{"catalogue", catalogue_path}, {"products", catalogue.products.size()},
-            {"threshold", scan.threshold}, {"minGrams", scan.min_grams},
-            {"rounding", rounding_name},   {"locale", locale}};
+    return {{"catalogue", catalogue_path},
+            {"products", catalogue.products.size()},
+            {"threshold", scan.threshold},
+            {"minGrams", scan.min_grams},
+            {"rounding", rounding_name},
+            {"locale", till.locale},
+            {"candidatesSpoken", till.candidates_spoken}};
   }
 };
 
@@ -80,27 +65,59 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   CheckoutSettings settings = CheckoutSettings::from(desired);
   Catalogue catalogue = Catalogue::load(settings.catalogue_path);
   const char* data = std::getenv("CE_DATA_DIR");
-  std::string journal_path =
-      setting<std::string>(desired, "journal", std::string(data ? data : ".") + "/journal.db");
+  std::string data_dir = data ? data : ".";
+  std::string journal_path = setting<std::string>(desired, "journal", data_dir + "/journal.db");
+  std::string receipts_dir = setting<std::string>(desired, "receiptsDir", data_dir + "/receipts");
   Journal journal(journal_path);
   ScanSession session(catalogue, settings.scan);
+  Till till(journal, catalogue, settings.till);
   if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
   // Held while a message is handled or settings change: a catalogue reload
   // must not pull products from under a decision being priced.
   std::mutex mutex;
 
-  auto publish_basket = [&] {
-    client.send_output("basket", Message::with_json(basket_json(journal, catalogue)));
+  auto say = [&](const Saying& s) {
+    std::cout << "checkout: " << s.text << std::endl;
+    client.send_output("sentence", Message::with_json({{"text", s.text},
+                                                       {"kind", s.kind},
+                                                       {"locale", till.settings().locale},
+                                                       {"priority", s.priority},
+                                                       {"originMs", s.origin_ms}}));
+    till.said(s);
   };
-  auto say = [&](const std::string& text, const std::string& kind) {
-    std::cout << "checkout: " << text << std::endl;
-    client.send_output("sentence", Message::with_json({{"text", text}, {"kind", kind}}));
+  auto publish_receipt = [&](const nlohmann::json& receipt) {
+    std::string stem =
+        receipts_dir + "/receipt-" + std::to_string(receipt.at("basket").get<long long>());
+    std::error_code ec;
+    std::filesystem::create_directories(receipts_dir, ec);
+    std::ofstream(stem + ".json") << receipt.dump(2) << "\n";
+    std::ofstream(stem + ".txt") << receipt_text(receipt);
+    if (!std::filesystem::exists(stem + ".txt"))
+      std::cerr << "checkout: cannot write the receipt to " << receipts_dir
+                << "; it is kept in the journal " << journal_path << "\n";
+    nlohmann::json out = receipt;
+    out["text"] = receipt_text(receipt);
+    client.send_output("receipt", Message::with_json(out));
   };
+  // Everything a message changed: said, the basket shown, a receipt issued.
+  auto handle = [&](const std::vector<Saying>& sayings) {
+    for (const Saying& s : sayings) say(s);
+    client.send_output("basket", Message::with_json(till.basket()));
+    if (auto receipt = till.take_receipt()) publish_receipt(*receipt);
+  };
+  auto publish_vocabulary = [&] {
+    client.send_output("vocabulary", Message::with_json({{"locale", till.settings().locale},
+                                                         {"texts", till.vocabulary()}}));
+  };
+
   std::cerr << "checkout: " << catalogue.products.size() << " products, journal " << journal_path
-            << " with " << journal.lines().size() << " lines\n";
+            << " with " << journal.lines().size() << " lines in basket " << journal.basket_id()
+            << "\n";
   client.report(settings.reported(catalogue));
   client.report({{"journal", journal_path}, {"basketLines", journal.lines().size()}});
-  publish_basket();
+  publish_vocabulary();
+  // A line journalled before the module died, but never handed to speech.
+  handle(till.unsaid());
 
   nlohmann::json applied = desired;
   client.on_desired_change([&](const nlohmann::json& d) {
@@ -112,9 +129,11 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         catalogue = Catalogue::load(next.catalogue_path);
       applied = d;
       session.set_settings(next.scan);
+      till.set_settings(next.till);
       settings = std::move(next);
       client.report(settings.reported(catalogue));
       client.report({{"lastDesiredError", nullptr}});
+      publish_vocabulary();
       std::cerr << "checkout: applied new desired properties (threshold " << settings.scan.threshold
                 << ", " << catalogue.products.size() << " products)\n";
     } catch (const std::exception& e) {
@@ -124,52 +143,6 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
-  // An item decided on, from its weight and what the camera saw: say it,
-  // and put it in the basket (once per scan, whatever is delivered twice).
-  auto on_decision = [&](const ScanDecision& decision) {
-    if (decision.kind == ScanDecision::Kind::NotRecognised) {
-      journal.set_item_on_scale(decision.grams);
-      say("Sorry, I could not recognise this item. Please take it off and place it again.",
-          "not-recognised");
-      return;
-    }
-    const Candidate& best = decision.candidates.front();
-    const Product& p = *best.product;
-    const std::string& name = p.name_in(settings.locale);
-    if (!p.plausible(decision.grams)) {
-      // Something else is on the scale too, or it is not what the model
-      // thinks: ask, and do not charge.
-      journal.set_item_on_scale(decision.grams);
-      say(say_check_weight(name, decision.grams, settings.locale), "check-weight");
-      return;
-    }
-    BasketLine line;
-    line.scan_id = decision.scan_id;
-    line.created_ms = now_ms();
-    line.product_id = p.id;
-    line.name = name;
-    line.by_weight = p.sold_by == SoldBy::Weight;
-    // Sold by weight: the packaging is not the shopper's to pay for.
-    line.grams = line.by_weight ? std::max(0, decision.grams - p.tare_grams) : decision.grams;
-    line.unit_price_minor = p.price_minor;
-    line.price_minor = line.by_weight
-                           ? price_by_weight(p.price_minor, line.grams, settings.rounding)
-                           : p.price_minor;
-    line.currency = catalogue.currency;
-    line.probability = best.probability;
-    if (!journal.add(line)) return;  // this scan is in the basket already
-    std::string text = say_line(name, line.by_weight ? line.grams : -1, line.price_minor,
-                                catalogue.currency, catalogue.minor_units, settings.locale);
-    say(text, "line");
-    publish_basket();
-  };
-
-  // A shopper who cannot see the display must hear what the scale says is wrong.
-  static const std::map<std::string, std::string> scale_problems{
-      {"overload", "The scale is overloaded. Please take some weight off."},
-      {"under-zero", "The scale reads below zero. Please ask staff to zero it."},
-      {"disconnected", "The scale is not connected. Please ask staff for help."},
-      {"fault", "The scale reports a fault. Please ask staff for help."}};
   std::string scale_status = "ok";
   client.on_input("weight", [&](const Message& m) {
     try {
@@ -179,15 +152,15 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       if (status == "motion") status = "ok";
       if (status != scale_status) {
         scale_status = status;
-        if (auto problem = scale_problems.find(status); problem != scale_problems.end())
-          say(problem->second, "scale-" + status);
+        // A shopper who cannot see the display must hear what the scale says is wrong.
+        for (const Saying& s : till.scale_status(status)) say(s);
       }
       if (status != "ok") return;
       bool was_empty = session.scale_empty();
       auto decision = session.on_weight(j.at("grams").get<int>(), j.value("stable", false),
                                         m.timestamp_ms(), m.id());
-      if (!was_empty && session.scale_empty()) journal.set_item_on_scale(std::nullopt);
-      if (decision) on_decision(*decision);
+      if (!was_empty && session.scale_empty()) till.item_removed();
+      if (decision) handle(till.decided(*decision, decision->stable_ms));
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
     }
@@ -205,8 +178,46 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
       return;
     }
-    if (decision) on_decision(*decision);
+    if (decision) handle(till.decided(*decision, decision->stable_ms));
   });
+
+  // Keys and commands: from a keypad module, the kiosk screen, or staff
+  // (`checkout-edge call checkout command '{"command": "total"}'`).
+  auto run_command = [&](const nlohmann::json& command) -> MethodResult {
+    std::lock_guard lock(mutex);
+    try {
+      std::vector<Saying> said = till.command(command);
+      handle(said);
+      nlohmann::json texts = nlohmann::json::array();
+      for (auto& s : said) texts.push_back(s.text);
+      return {200, {{"said", texts}, {"basket", till.basket()}}};
+    } catch (const CommandError& e) {
+      return {400, {{"error", e.what()}}};
+    }
+  };
+  client.on_method("command", run_command);
+  client.on_method("key", [&](const nlohmann::json& request) {
+    return run_command({{"command", "key"}, {"key", request.value("key", nlohmann::json())}});
+  });
+  client.on_method("basket", [&](const nlohmann::json&) {
+    std::lock_guard lock(mutex);
+    return MethodResult{200, till.basket()};
+  });
+  auto command_input = [&](const char* input, bool is_key) {
+    client.on_input(input, [&, input, is_key](const Message& m) {
+      try {
+        auto j = m.json();
+        if (is_key) j = {{"command", "key"}, {"key", j.at("key")}};
+        MethodResult r = run_command(j);
+        if (r.status != 200)
+          std::cerr << "checkout: " << input << ": " << r.payload.value("error", "") << "\n";
+      } catch (const std::exception& e) {
+        std::cerr << "checkout: ignored a malformed " << input << " message: " << e.what() << "\n";
+      }
+    });
+  };
+  command_input("keys", true);
+  command_input("commands", false);
 
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }

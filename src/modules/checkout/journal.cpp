@@ -1,12 +1,59 @@
 #include "modules/checkout/journal.h"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace ce {
 
+namespace {
+
+long long wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
+  sqlite3_bind_text(s, i, text.c_str(), -1, SQLITE_TRANSIENT);
+}
+
+constexpr const char* kLineColumns =
+    "line_no, scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, "
+    "by_weight, price_minor, currency, probability, announced";
+
+BasketLine read_line(sqlite3_stmt* s) {
+  BasketLine l;
+  l.line_no = sqlite3_column_int64(s, 0);
+  l.scan_id = column_text(s, 1);
+  l.created_ms = sqlite3_column_int64(s, 2);
+  l.product_id = column_text(s, 3);
+  l.name = column_text(s, 4);
+  l.grams = sqlite3_column_int64(s, 5);
+  l.quantity = sqlite3_column_int64(s, 6);
+  l.unit_price_minor = sqlite3_column_int64(s, 7);
+  l.by_weight = sqlite3_column_int(s, 8);
+  l.price_minor = sqlite3_column_int64(s, 9);
+  l.currency = column_text(s, 10);
+  l.probability = sqlite3_column_double(s, 11);
+  l.announced = sqlite3_column_int(s, 12);
+  return l;
+}
+
+}  // namespace
+
 Journal::Journal(const std::string& path) : db_(path, "basket journal") {
   // FULL: a line the shopper heard announced is on disk before we say it.
   db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  upgrade();
+}
+
+// user_version 1: lines and the scale's item (the first release's journal).
+// 2: baskets, voids, announcements, events, state.
+void Journal::upgrade() {
   db_.exec(R"(CREATE TABLE IF NOT EXISTS basket_lines (
             line_no INTEGER PRIMARY KEY AUTOINCREMENT,
             scan_id TEXT NOT NULL UNIQUE,
@@ -19,10 +66,47 @@ Journal::Journal(const std::string& path) : db_(path, "basket journal") {
             by_weight INTEGER NOT NULL,
             price_minor INTEGER NOT NULL,
             currency TEXT NOT NULL,
-            probability REAL NOT NULL))");
-  db_.exec(
-      "CREATE TABLE IF NOT EXISTS scale_state (id INTEGER PRIMARY KEY CHECK (id = 1), grams "
-      "INTEGER)");
+            probability REAL NOT NULL);
+          CREATE TABLE IF NOT EXISTS scale_state (id INTEGER PRIMARY KEY CHECK (id = 1),
+            grams INTEGER);)");
+  SqlStatement version(db_, "PRAGMA user_version");
+  sqlite3_step(version.s);
+  if (sqlite3_column_int(version.s, 0) >= 2) return;
+  in_transaction([&] {
+    db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN basket_id INTEGER NOT NULL DEFAULT 1;
+              ALTER TABLE basket_lines ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;
+              ALTER TABLE basket_lines ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;
+              CREATE TABLE baskets (basket_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                opened_ms INTEGER NOT NULL, closed_ms INTEGER,
+                status TEXT NOT NULL DEFAULT 'open', receipt TEXT);
+              INSERT INTO baskets (basket_id, opened_ms) VALUES (1, 0);
+              CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, ms INTEGER NOT NULL,
+                basket_id INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+              CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+              PRAGMA user_version = 2;)");
+  });
+}
+
+template <typename F>
+void Journal::in_transaction(F&& change) {
+  db_.exec("BEGIN IMMEDIATE");
+  try {
+    change();
+    db_.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+long long Journal::basket_id() const {
+  SqlStatement st(db_, "SELECT max(basket_id) FROM baskets WHERE status = 'open'");
+  if (sqlite3_step(st.s) == SQLITE_ROW && sqlite3_column_type(st.s, 0) != SQLITE_NULL)
+    return sqlite3_column_int64(st.s, 0);
+  SqlStatement open(db_, "INSERT INTO baskets (opened_ms) VALUES (?)");
+  sqlite3_bind_int64(open.s, 1, wall_ms());
+  if (sqlite3_step(open.s) != SQLITE_DONE) db_.fail();
+  return sqlite3_last_insert_rowid(db_.handle());
 }
 
 void Journal::set_item_on_scale(std::optional<int> grams) {
@@ -41,63 +125,146 @@ std::optional<int> Journal::item_on_scale() const {
 }
 
 bool Journal::add(BasketLine& l) {
-  db_.exec("BEGIN IMMEDIATE");
-  try {
-    bool added = insert(l);
-    if (added) set_item_on_scale(static_cast<int>(l.grams));
-    db_.exec("COMMIT");
-    return added;
-  } catch (...) {
-    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  bool added = false;
+  in_transaction([&] {
+    added = insert(l);
+    if (added) {
+      set_item_on_scale(static_cast<int>(l.grams));
+      record("add", {{"line", l.line_no},
+                     {"scanId", l.scan_id},
+                     {"productId", l.product_id},
+                     {"grams", l.grams},
+                     {"priceMinor", l.price_minor}});
+    }
+  });
+  return added;
 }
 
 bool Journal::insert(BasketLine& l) {
   SqlStatement st(db_, R"(INSERT OR IGNORE INTO basket_lines
       (scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, by_weight,
-       price_minor, currency, probability) VALUES (?,?,?,?,?,?,?,?,?,?,?))");
-  sqlite3_bind_text(st.s, 1, l.scan_id.c_str(), -1, SQLITE_TRANSIENT);
+       price_minor, currency, probability, basket_id, announced)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0))");
+  bind_text(st.s, 1, l.scan_id);
   sqlite3_bind_int64(st.s, 2, l.created_ms);
-  sqlite3_bind_text(st.s, 3, l.product_id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 4, l.name.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st.s, 3, l.product_id);
+  bind_text(st.s, 4, l.name);
   sqlite3_bind_int64(st.s, 5, l.grams);
   sqlite3_bind_int64(st.s, 6, l.quantity);
   sqlite3_bind_int64(st.s, 7, l.unit_price_minor);
   sqlite3_bind_int(st.s, 8, l.by_weight);
   sqlite3_bind_int64(st.s, 9, l.price_minor);
-  sqlite3_bind_text(st.s, 10, l.currency.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st.s, 10, l.currency);
   sqlite3_bind_double(st.s, 11, l.probability);
+  sqlite3_bind_int64(st.s, 12, basket_id());
   if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
   if (sqlite3_changes(db_.handle()) == 0) return false;
   l.line_no = sqlite3_last_insert_rowid(db_.handle());
+  l.announced = false;
   return true;
 }
 
 std::vector<BasketLine> Journal::lines() const {
-  SqlStatement st(db_, R"(SELECT line_no, scan_id, created_ms, product_id, name, grams, quantity,
-      unit_price_minor, by_weight, price_minor, currency, probability
-      FROM basket_lines ORDER BY line_no)");
+  std::string sql = std::string("SELECT ") + kLineColumns +
+                    " FROM basket_lines WHERE basket_id = ? AND voided = 0 ORDER BY line_no";
+  SqlStatement st(db_, sql.c_str());
+  sqlite3_bind_int64(st.s, 1, basket_id());
   std::vector<BasketLine> out;
-  auto text = [&](int i) {
-    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, i)));
-  };
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
-    BasketLine l;
-    l.line_no = sqlite3_column_int64(st.s, 0);
-    l.scan_id = text(1);
-    l.created_ms = sqlite3_column_int64(st.s, 2);
-    l.product_id = text(3);
-    l.name = text(4);
-    l.grams = sqlite3_column_int64(st.s, 5);
-    l.quantity = sqlite3_column_int64(st.s, 6);
-    l.unit_price_minor = sqlite3_column_int64(st.s, 7);
-    l.by_weight = sqlite3_column_int(st.s, 8);
-    l.price_minor = sqlite3_column_int64(st.s, 9);
-    l.currency = text(10);
-    l.probability = sqlite3_column_double(st.s, 11);
-    out.push_back(std::move(l));
-  }
+  while (sqlite3_step(st.s) == SQLITE_ROW) out.push_back(read_line(st.s));
+  return out;
+}
+
+std::optional<BasketLine> Journal::line(long long line_no) const {
+  for (auto& l : lines())
+    if (l.line_no == line_no) return l;
+  return std::nullopt;
+}
+
+void Journal::mark_announced(long long line_no) {
+  SqlStatement st(db_, "UPDATE basket_lines SET announced = 1 WHERE line_no = ?");
+  sqlite3_bind_int64(st.s, 1, line_no);
+  if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
+}
+
+std::vector<BasketLine> Journal::unannounced() const {
+  std::vector<BasketLine> out;
+  for (auto& l : lines())
+    if (!l.announced) out.push_back(l);
+  return out;
+}
+
+bool Journal::void_line(long long line_no) {
+  bool voided = false;
+  in_transaction([&] {
+    SqlStatement st(db_,
+                    "UPDATE basket_lines SET voided = 1 WHERE line_no = ? AND basket_id = ? AND "
+                    "voided = 0");
+    sqlite3_bind_int64(st.s, 1, line_no);
+    sqlite3_bind_int64(st.s, 2, basket_id());
+    if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
+    voided = sqlite3_changes(db_.handle()) > 0;
+    if (voided) record("void", {{"line", line_no}});
+  });
+  return voided;
+}
+
+void Journal::set_quantity(long long line_no, long long quantity, long long price_minor) {
+  in_transaction([&] {
+    SqlStatement st(db_, "UPDATE basket_lines SET quantity = ?, price_minor = ? WHERE line_no = ?");
+    sqlite3_bind_int64(st.s, 1, quantity);
+    sqlite3_bind_int64(st.s, 2, price_minor);
+    sqlite3_bind_int64(st.s, 3, line_no);
+    if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
+    record("quantity", {{"line", line_no}, {"quantity", quantity}, {"priceMinor", price_minor}});
+  });
+}
+
+void Journal::close_basket(const std::string& status, const nlohmann::json& receipt) {
+  in_transaction([&] {
+    long long id = basket_id();
+    SqlStatement st(
+        db_, "UPDATE baskets SET status = ?, closed_ms = ?, receipt = ? WHERE basket_id = ?");
+    bind_text(st.s, 1, status);
+    sqlite3_bind_int64(st.s, 2, wall_ms());
+    bind_text(st.s, 3, receipt.dump());
+    sqlite3_bind_int64(st.s, 4, id);
+    if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
+    record(status, {{"basket", id}});
+  });
+}
+
+void Journal::set_state(const std::string& key, const std::optional<nlohmann::json>& value) {
+  SqlStatement st(db_, value ? "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)"
+                             : "DELETE FROM state WHERE key = ?");
+  bind_text(st.s, 1, key);
+  if (value) bind_text(st.s, 2, value->dump());
+  if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
+}
+
+std::optional<nlohmann::json> Journal::state(const std::string& key) const {
+  SqlStatement st(db_, "SELECT value FROM state WHERE key = ?");
+  bind_text(st.s, 1, key);
+  if (sqlite3_step(st.s) != SQLITE_ROW) return std::nullopt;
+  return nlohmann::json::parse(column_text(st.s, 0));
+}
+
+void Journal::record(const std::string& kind, const nlohmann::json& detail) {
+  SqlStatement st(db_, "INSERT INTO events (ms, basket_id, kind, detail) VALUES (?, ?, ?, ?)");
+  sqlite3_bind_int64(st.s, 1, wall_ms());
+  sqlite3_bind_int64(st.s, 2, basket_id());
+  bind_text(st.s, 3, kind);
+  bind_text(st.s, 4, detail.dump());
+  if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
+}
+
+std::vector<nlohmann::json> Journal::events() const {
+  SqlStatement st(db_, "SELECT ms, basket_id, kind, detail FROM events ORDER BY id");
+  std::vector<nlohmann::json> out;
+  while (sqlite3_step(st.s) == SQLITE_ROW)
+    out.push_back({{"ms", sqlite3_column_int64(st.s, 0)},
+                   {"basket", sqlite3_column_int64(st.s, 1)},
+                   {"kind", column_text(st.s, 2)},
+                   {"detail", nlohmann::json::parse(column_text(st.s, 3))}});
   return out;
 }
 

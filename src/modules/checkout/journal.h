@@ -1,6 +1,9 @@
-// The basket, kept in SQLite (WAL) so that a crash or kill -9 loses no line.
+// The basket, kept in SQLite (WAL, synchronous FULL) so that a crash or
+// kill -9 loses no line: every change is one transaction, and every event
+// (line added, voided, quantity, question, answer, cancel, payment) is kept.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,26 +24,49 @@ struct BasketLine {
   long long price_minor = 0;
   std::string currency;
   double probability = 0;
+  bool announced = false;  // its sentence was handed to speech
 };
 
 class Journal {
  public:
-  explicit Journal(const std::string& path);  // creates the file and tables as needed
+  explicit Journal(const std::string& path);  // creates or upgrades the file as needed
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Returns false (and adds nothing) when this scan_id is already in the basket.
+  // The open basket (one is opened when the last was paid or cancelled).
+  long long basket_id() const;
+  // Returns false (and adds nothing) when this scan_id is in a basket already.
   // In the same transaction, records the line's item as on the scale.
   bool add(BasketLine& line);
-  std::vector<BasketLine> lines() const;
+  std::vector<BasketLine> lines() const;  // the open basket's, voids left out
+  std::optional<BasketLine> line(long long line_no) const;
+  void mark_announced(long long line_no);
+  std::vector<BasketLine> unannounced() const;
+
+  bool void_line(long long line_no);  // false: no such line in the open basket
+  void set_quantity(long long line_no, long long quantity, long long price_minor);
+  // Closes the open basket as paid (with its receipt) or cancelled.
+  void close_basket(const std::string& status, const nlohmann::json& receipt);
 
   // The weight of the item last decided on while it is still on the scale,
   // so that a restarted checkout does not announce it twice.
   void set_item_on_scale(std::optional<int> grams);
   std::optional<int> item_on_scale() const;
 
+  // Small state that must outlive a restart: the open question, the last
+  // announcement (for "repeat").
+  void set_state(const std::string& key, const std::optional<nlohmann::json>& value);
+  std::optional<nlohmann::json> state(const std::string& key) const;
+
+  // An event for the record; in the transaction of the change it records.
+  void record(const std::string& kind, const nlohmann::json& detail);
+  std::vector<nlohmann::json> events() const;  // oldest first
+
  private:
   bool insert(BasketLine& line);
+  void upgrade();
+  template <typename F>
+  void in_transaction(F&& change);
   SqliteDb db_;
 };
 

@@ -1,5 +1,6 @@
 #include "modules/checkout/phrases.h"
 
+#include <iterator>
 #include <map>
 
 namespace ce {
@@ -54,7 +55,117 @@ const CurrencyWords* currency_words(const std::string& currency, const std::stri
 
 std::string separator(const std::string& locale) { return locale == "zh-CN" ? "，" : ", "; }
 
+// Each phrase in en, de, fr, es, zh, ko, in Phrase's order.
+const char* const kPhrases[][6] = {
+    {"Sorry, I could not recognise this item. Please take it off and place it again.",
+     "Entschuldigung, ich habe den Artikel nicht erkannt. Bitte nehmen Sie ihn herunter und legen "
+     "Sie ihn erneut auf.",
+     "Désolé, je n'ai pas reconnu cet article. Veuillez le retirer et le reposer.",
+     "Lo siento, no he reconocido este artículo. Por favor, retírelo y colóquelo de nuevo.",
+     "抱歉，无法识别此商品。请拿起后重新放上。",
+     "죄송합니다. 상품을 인식하지 못했습니다. 내려놓았다가 다시 올려 주세요."},
+    {"Is it {1}? Press the number, or 0 for none.",
+     "Ist es {1}? Drücken Sie die Nummer, oder 0 für keines.",
+     "Est-ce {1} ? Appuyez sur le numéro, ou 0 pour aucun.",
+     "¿Es {1}? Pulse el número, o 0 si no es ninguno.", "是{1}吗？请按数字，都不是请按0。",
+     "{1} 중 어느 것입니까? 번호를 누르세요. 없으면 0을 누르세요."},
+    {"Not added. Please take the item off and place it again, or ask staff for help.",
+     "Nicht hinzugefügt. Bitte legen Sie den Artikel erneut auf oder fragen Sie das Personal.",
+     "Non ajouté. Veuillez reposer l'article ou demander de l'aide au personnel.",
+     "No añadido. Por favor, coloque el artículo de nuevo o pida ayuda al personal.",
+     "未添加。请重新放上商品，或请工作人员帮助。",
+     "추가하지 않았습니다. 상품을 다시 올리거나 직원에게 도움을 요청하세요."},
+    {"Please press a number from 1 to {1}, or 0 for none.",
+     "Bitte drücken Sie eine Nummer von 1 bis {1}, oder 0 für keines.",
+     "Veuillez appuyer sur un numéro de 1 à {1}, ou 0 pour aucun.",
+     "Pulse un número del 1 al {1}, o 0 si no es ninguno.", "请按1到{1}的数字，都不是请按0。",
+     "1부터 {1}까지의 번호를 누르세요. 없으면 0을 누르세요."},
+    {"Total, {1}.", "Gesamt, {1}.", "Total, {1}.", "Total, {1}.", "总计，{1}。", "합계, {1}."},
+    {"The basket is empty.", "Der Warenkorb ist leer.", "Le panier est vide.",
+     "La cesta está vacía.", "购物篮是空的。", "장바구니가 비어 있습니다."},
+    {"Removed {1}.", "{1} entfernt.", "{1} retiré.", "{1} eliminado.", "已删除{1}。",
+     "{1} 삭제했습니다."},
+    {"There is nothing to remove.", "Es gibt nichts zu entfernen.", "Il n'y a rien à retirer.",
+     "No hay nada que eliminar.", "没有可删除的商品。", "삭제할 상품이 없습니다."},
+    {"{1}, {2} pieces, {3}.", "{1}, {2} Stück, {3}.", "{1}, {2} pièces, {3}.",
+     "{1}, {2} unidades, {3}.", "{1}，{2}件，{3}。", "{1}, {2}개, {3}."},
+    {"Press cancel again to empty the basket.",
+     "Drücken Sie erneut Abbrechen, um den Warenkorb zu leeren.",
+     "Appuyez de nouveau sur annuler pour vider le panier.",
+     "Pulse cancelar otra vez para vaciar la cesta.", "再按一次取消键清空购物篮。",
+     "장바구니를 비우려면 취소를 한 번 더 누르세요."},
+    {"The basket is cancelled.", "Der Warenkorb wurde geleert.", "Le panier est annulé.",
+     "La cesta está cancelada.", "购物篮已取消。", "장바구니가 취소되었습니다."},
+    {"Total, {1}. Press Enter again to pay.",
+     "Gesamt, {1}. Drücken Sie erneut Enter, um zu bezahlen.",
+     "Total, {1}. Appuyez de nouveau sur Entrée pour payer.",
+     "Total, {1}. Pulse Intro otra vez para pagar.", "总计，{1}。再按一次确认键付款。",
+     "합계, {1}. 결제하려면 확인을 한 번 더 누르세요."},
+    {"Paid, {1}. Change, {2}. Thank you.", "Bezahlt, {1}. Rückgeld, {2}. Vielen Dank.",
+     "Payé, {1}. Monnaie, {2}. Merci.", "Pagado, {1}. Cambio, {2}. Gracias.",
+     "已付款，{1}。找零，{2}。谢谢。", "결제 완료, {1}. 거스름돈, {2}. 감사합니다."},
+    {"Press star to repeat, plus for the total, minus to remove the last item, Enter to pay.",
+     "Stern wiederholt, Plus nennt die Summe, Minus entfernt den letzten Artikel, Enter bezahlt.",
+     "Étoile pour répéter, plus pour le total, moins pour retirer le dernier article, Entrée "
+     "pour payer.",
+     "Asterisco para repetir, más para el total, menos para quitar el último artículo, Intro "
+     "para pagar.",
+     "按星号重复，加号听总计，减号删除上一件，确认键付款。",
+     "별표는 다시 듣기, 더하기는 합계, 빼기는 마지막 상품 삭제, 확인은 결제입니다."},
+    {"The scale is overloaded. Please take some weight off.",
+     "Die Waage ist überlastet. Bitte nehmen Sie etwas herunter.",
+     "La balance est surchargée. Veuillez retirer du poids.",
+     "La báscula está sobrecargada. Por favor, retire peso.", "秤已超载。请拿下一些商品。",
+     "저울이 과부하 상태입니다. 무게를 줄여 주세요."},
+    {"The scale reads below zero. Please ask staff to zero it.",
+     "Die Waage zeigt unter null. Bitte lassen Sie sie vom Personal nullen.",
+     "La balance indique moins que zéro. Veuillez demander au personnel de la remettre à zéro.",
+     "La báscula marca menos de cero. Pida al personal que la ponga a cero.",
+     "秤的读数低于零。请工作人员归零。",
+     "저울이 0 아래를 가리킵니다. 직원에게 영점 조정을 요청하세요."},
+    {"The scale is not connected. Please ask staff for help.",
+     "Die Waage ist nicht verbunden. Bitte fragen Sie das Personal.",
+     "La balance n'est pas connectée. Veuillez demander de l'aide au personnel.",
+     "La báscula no está conectada. Pida ayuda al personal.", "秤未连接。请工作人员帮助。",
+     "저울이 연결되어 있지 않습니다. 직원에게 도움을 요청하세요."},
+    {"The scale reports a fault. Please ask staff for help.",
+     "Die Waage meldet einen Fehler. Bitte fragen Sie das Personal.",
+     "La balance signale une panne. Veuillez demander de l'aide au personnel.",
+     "La báscula indica un fallo. Pida ayuda al personal.", "秤报告故障。请工作人员帮助。",
+     "저울에 오류가 있습니다. 직원에게 도움을 요청하세요."},
+};
+
+static_assert(std::size(kPhrases) == static_cast<size_t>(Phrase::ScaleFault) + 1,
+              "one row per Phrase");
+
+int language_column(const std::string& language) {
+  static const char* const order[] = {"en", "de", "fr", "es", "zh", "ko"};
+  for (int i = 0; i < 6; ++i)
+    if (language == order[i]) return i;
+  return 0;
+}
+
 }  // namespace
+
+std::string say_phrase(Phrase phrase, const std::string& locale,
+                       const std::vector<std::string>& args) {
+  std::string text =
+      kPhrases[static_cast<int>(phrase)][language_column(language_of(phrase_locale(locale)))];
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string mark = "{" + std::to_string(i + 1) + "}";
+    if (auto at = text.find(mark); at != std::string::npos) text.replace(at, mark.size(), args[i]);
+  }
+  return text;
+}
+
+std::vector<std::string> fixed_phrases(const std::string& locale) {
+  std::vector<std::string> out;
+  for (int p = 0; p <= static_cast<int>(Phrase::ScaleFault); ++p) {
+    std::string text = say_phrase(static_cast<Phrase>(p), locale);
+    if (text.find('{') == std::string::npos) out.push_back(text);
+  }
+  return out;
+}
 
 std::string phrase_locale(const std::string& locale) {
   for (const char* l : kLocales)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace ce {
 
@@ -18,6 +19,33 @@ std::string say_line(const std::string& name, long long grams, long long price_m
                      const std::string& currency, int minor_units, const std::string& locale);
 // "Banana, 3.2 kilograms. Please check."
 std::string say_check_weight(const std::string& name, long long grams, const std::string& locale);
+// The checkout's other sentences. In the text, {1} and {2} are filled from
+// `args`; the fixed ones (no {n}) are made into sound before the first scan.
+enum class Phrase {
+  NotRecognised,  // "Sorry, I could not recognise this item. ..."
+  AskWhich,       // {1}: "1 Banana, 2 Plantain" -> "Is it 1 Banana, 2 Plantain? ..."
+  NoneChosen,
+  PressNumber,  // {1}: the highest number
+  Total,        // {1}: money
+  BasketEmpty,
+  Removed,  // {1}: product name
+  NothingToRemove,
+  Quantity,  // {1}: name, {2}: count, {3}: money
+  ConfirmCancel,
+  Cancelled,
+  ConfirmPay,  // {1}: money
+  Paid,        // {1}: money paid, {2}: change
+  KeyHelp,
+  ScaleOverload,
+  ScaleUnderZero,
+  ScaleDisconnected,
+  ScaleFault,
+};
+std::string say_phrase(Phrase phrase, const std::string& locale,
+                       const std::vector<std::string>& args = {});
+// Every fixed sentence in a locale, for speech to prepare.
+std::vector<std::string> fixed_phrases(const std::string& locale);
+
 // The locale the phrases use for `locale` ("de-AT" -> "de-DE", "pt-BR" -> "en-US").
 std::string phrase_locale(const std::string& locale);
 

@@ -92,6 +92,7 @@ std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& prediction
   ScanDecision d;
   d.scan_id = scan_id_;
   d.grams = grams_;
+  d.stable_ms = stable_since_ms_;
   for (auto& [prod, prob] : by_product) d.candidates.push_back({prod, prob});
   std::stable_sort(d.candidates.begin(), d.candidates.end(),
                    [](auto& a, auto& b) { return a.probability > b.probability; });

@@ -22,6 +22,7 @@ struct ScanDecision {
   enum class Kind { Recognised, NotRecognised } kind;
   std::string scan_id;  // the weight message that settled: the same scan, the same id
   int grams = 0;
+  long long stable_ms = 0;            // when the weight settled: what the shopper waits from
   std::vector<Candidate> candidates;  // best first
 };
 

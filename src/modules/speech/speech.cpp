@@ -1,72 +1,117 @@
-// speech: says each text that arrives on input "say", on the audio device
-// and/or into WAV files, and reports each utterance on output "spoken".
-#include <condition_variable>
-#include <deque>
+// speech: says each sentence that arrives on input "say" in its locale's
+// voice, most urgent first, on the audio device and/or into WAV files, and
+// reports each utterance on output "spoken". Input "presynth" makes and
+// caches sounds ahead of need (the checkout sends product names at start).
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <list>
+#include <map>
+#include <set>
 #include <thread>
-#include <unordered_map>
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/modules.h"
+#include "modules/speech/audio_cache.h"
 #include "modules/speech/audio_out.h"
-#include "modules/speech/tts.h"
+#include "modules/speech/speech_queue.h"
+#include "modules/speech/utterance.h"
+#include "modules/speech/voice.h"
+#include "modules/speech/wav.h"
 
 namespace ce {
 
 namespace {
 
-// Checkout phrases repeat ("Banana, ...", "Sorry, ..."): keep recent audio.
-class PcmCache {
+// One voice per locale the lane speaks, all opened at start so that a
+// missing voice stops the module with a message before the first shopper.
+class Voices {
  public:
-  explicit PcmCache(size_t capacity) : capacity_(capacity) {}
-  const Pcm* find(const std::string& key) {
-    auto it = index_.find(key);
-    if (it == index_.end()) return nullptr;
-    order_.splice(order_.begin(), order_, it->second);
-    return &it->second->second;
-  }
-  const Pcm* put(const std::string& key, Pcm pcm) {
-    order_.emplace_front(key, std::move(pcm));
-    index_[key] = order_.begin();
-    if (order_.size() > capacity_) {
-      index_.erase(order_.back().first);
-      order_.pop_back();
+  Voices(const nlohmann::json& desired, const std::string& lane_locale) : lane_(lane_locale) {
+    auto chosen = setting<std::map<std::string, std::string>>(desired, "voices", {});
+    // Before voices per locale: "voice": "kal16" was the lane's one voice.
+    if (desired.contains("voice") && !chosen.count(lane_)) {
+      std::string v = setting<std::string>(desired, "voice", "");
+      chosen[lane_] = v.find(':') == std::string::npos ? "flite:" + v : v;
     }
-    return &order_.front().second;
+    auto locales = setting<std::vector<std::string>>(desired, "locales", {lane_});
+    if (std::find(locales.begin(), locales.end(), lane_) == locales.end()) locales.push_back(lane_);
+    for (auto& [locale, spec] : chosen)
+      if (std::find(locales.begin(), locales.end(), locale) == locales.end())
+        locales.push_back(locale);
+    for (const std::string& locale : locales) {
+      std::string spec = chosen.count(locale) ? chosen[locale] : default_voice_for(locale);
+      try {
+        by_locale_[locale] = open_voice(spec);
+      } catch (const VoiceError& e) {
+        throw SettingError("no voice for locale " + locale + ": " + e.what() +
+                           "; set desired property voices." + locale + " to one that exists");
+      }
+    }
+  }
+  // A sentence in a locale nobody configured is said in the lane's voice.
+  Voice& for_locale(const std::string& locale) {
+    auto it = by_locale_.find(locale.empty() ? lane_ : locale);
+    if (it != by_locale_.end()) return *it->second;
+    if (warned_.insert(locale).second)
+      std::cerr << "speech: no voice was opened for " << locale << "; using " << lane_
+                << "'s (add it to desired property 'locales')\n";
+    return *by_locale_.at(lane_);
+  }
+  nlohmann::json reported() const {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [locale, voice] : by_locale_) out[locale] = voice->name();
+    return out;
   }
 
  private:
-  size_t capacity_;
-  std::list<std::pair<std::string, Pcm>> order_;
-  std::unordered_map<std::string, std::list<std::pair<std::string, Pcm>>::iterator> index_;
+  std::string lane_;
+  std::map<std::string, std::unique_ptr<Voice>> by_locale_;
+  std::set<std::string> warned_;
 };
+
+double volume_setting(const nlohmann::json& desired) {
+  int volume = setting<int>(desired, "volume", 100);
+  if (volume < 0 || volume > 100)
+    throw SettingError("desired property 'volume' must be 0..100 (percent), found " +
+                       std::to_string(volume));
+  return volume / 100.0;
+}
 
 }  // namespace
 
 int run_speech(ModuleClient& client, const nlohmann::json& desired) {
-  Tts tts(setting<std::string>(desired, "voice", "kal16"));
+  std::string lane_locale = setting<std::string>(desired, "locale", "en-US");
+  Voices voices(desired, lane_locale);
   std::string device = setting<std::string>(desired, "device", "default");
+  std::atomic<double> volume = volume_setting(desired);
   std::string wav_dir = setting<std::string>(desired, "wavDir", "");
   if (!wav_dir.empty()) std::filesystem::create_directories(wav_dir);
-  PcmCache cache(setting<size_t>(desired, "cacheSize", 256));
+  const char* data = std::getenv("CE_DATA_DIR");
+  std::string cache_dir = setting<std::string>(
+      desired, "cacheDir", data ? std::string(data) + "/audio-cache" : std::string());
+  AudioCache cache(setting<size_t>(desired, "cacheSize", 512), cache_dir);
   AudioOut audio(device);
+  SpeechQueue queue;
 
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::deque<std::string> queue;
-  auto enqueue = [&](std::string text) {
-    std::lock_guard lock(mutex);
-    queue.push_back(std::move(text));
-    cv.notify_one();
-  };
   client.on_input("say", [&](const Message& m) {
     try {
-      enqueue(m.json().at("text").get<std::string>());
+      auto j = m.json();
+      queue.push({j.at("text").get<std::string>(), j.value("kind", ""),
+                  j.value("locale", lane_locale), j.value("priority", 1), j.value("originMs", 0LL),
+                  true});
     } catch (const std::exception& e) {
       std::cerr << "speech: ignored a message without {\"text\": ...}: " << e.what() << "\n";
+    }
+  });
+  client.on_input("presynth", [&](const Message& m) {
+    try {
+      auto j = m.json();
+      std::string locale = j.value("locale", lane_locale);
+      for (const auto& text : j.at("texts")) queue.push({text, "presynth", locale, -1, 0, false});
+    } catch (const std::exception& e) {
+      std::cerr << "speech: ignored a presynth message without {\"texts\": [...]}: " << e.what()
+                << "\n";
     }
   });
   // For staff testing a lane's speaker: `checkout-edge call speech say '{"text": "hello"}'`.
@@ -74,64 +119,107 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     auto text = request.find("text");
     if (text == request.end() || !text->is_string() || text->get<std::string>().empty())
       return MethodResult{400, {{"error", "say needs {\"text\": \"what to say\"}"}}};
-    enqueue(text->get<std::string>());
+    queue.push(
+        {text->get<std::string>(), "method", request.value("locale", lane_locale), 1, 0, true});
     return MethodResult{202, {{"queued", text->get<std::string>()}}};
   });
 
   // Check the device at start, not at the first scan.
-  std::string audio_error;
-  bool audio_ok = audio.play(Pcm{16000, std::vector<int16_t>(160, 0)}, &audio_error);
+  std::atomic<bool> no_interrupt{false};
+  Playback probe = audio.play(Pcm{16000, std::vector<int16_t>(160, 0)}, no_interrupt);
+  bool audio_ok = probe.ok;
   if (!audio_ok)
-    std::cerr << "speech: " << audio_error
+    std::cerr << "speech: " << probe.error
               << (wav_dir.empty() ? "; nothing will be heard" : "; writing WAV files to " + wav_dir)
               << "\n";
-  client.report(
-      {{"voice", tts.voice()}, {"device", device}, {"audio", audio_ok}, {"wavDir", wav_dir}});
+  client.report({{"voices", voices.reported()},
+                 {"device", device},
+                 {"audio", audio_ok},
+                 {"volume", static_cast<int>(volume * 100 + 0.5)},
+                 {"wavDir", wav_dir},
+                 {"cacheDir", cache_dir}});
 
-  // Voice, device and folder are read at start; a change restarts the module.
-  client.on_desired_change([&client, desired](const nlohmann::json& d) {
-    if (d != desired) client.restart_to_apply("new desired properties");
+  // Volume applies at once; voices, device and folders are read at start.
+  client.on_desired_change([&client, &volume, desired](const nlohmann::json& d) {
+    nlohmann::json without_volume = d, before = desired;
+    without_volume.erase("volume");
+    before.erase("volume");
+    if (without_volume != before) return client.restart_to_apply("new desired properties");
+    try {
+      volume = volume_setting(d);
+      client.report(
+          {{"volume", static_cast<int>(volume * 100 + 0.5)}, {"lastDesiredError", nullptr}});
+    } catch (const std::exception& e) {
+      std::cerr << "speech: kept the volume: " << e.what() << "\n";
+      client.report({{"lastDesiredError", e.what()}});
+    }
   });
+
   long long count = 0;
   std::thread worker([&] {
-    while (true) {
-      std::string text;
-      {
-        std::unique_lock lock(mutex);
-        cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !queue.empty(); });
-        if (stop_requested()) return;
-        if (queue.empty()) continue;
-        text = std::move(queue.front());
-        queue.pop_front();
+    while (!stop_requested()) {
+      auto request = queue.next(std::chrono::milliseconds(200));
+      if (!request) continue;
+      Voice& voice = voices.for_locale(request->locale);
+      if (!request->play) {
+        try {
+          cache.sound(voice, request->text);
+        } catch (const std::exception& e) {
+          std::cerr << "speech: cannot presynthesise \"" << request->text << "\": " << e.what()
+                    << "\n";
+        }
+        continue;
       }
-      const Pcm* pcm = cache.find(tts.voice() + "\n" + text);
-      bool cached = pcm != nullptr;
-      if (!pcm) pcm = cache.put(tts.voice() + "\n" + text, tts.synthesize(text));
-      nlohmann::json spoken{{"text", text},
-                            {"samples", pcm->samples.size()},
-                            {"sampleRate", pcm->sample_rate},
-                            {"durationMs", pcm->samples.size() * 1000 / pcm->sample_rate},
-                            {"rms", rms(*pcm)},
-                            {"cached", cached}};
+      Utterance u;
+      try {
+        u = make_utterance(cache, voice, request->text);
+      } catch (const std::exception& e) {
+        std::cerr << "speech: cannot say \"" << request->text << "\": " << e.what() << "\n";
+        queue.done_playing();
+        continue;
+      }
+      nlohmann::json spoken{{"text", request->text},
+                            {"kind", request->kind},
+                            {"locale", request->locale},
+                            {"voice", voice.name()},
+                            {"samples", u.pcm.samples.size()},
+                            {"sampleRate", u.pcm.sample_rate},
+                            {"durationMs", u.pcm.duration_ms()},
+                            {"rms", rms(u.pcm)},
+                            {"parts", u.parts},
+                            {"partsCached", u.parts_ready},
+                            {"cached", u.parts == u.parts_ready}};
       if (!wav_dir.empty()) {
         char name[64];
         snprintf(name, sizeof name, "utterance-%05lld.wav", ++count);
         std::string path = (std::filesystem::path(wav_dir) / name).string();
-        if (write_wav(path, *pcm))
+        if (write_wav(path, u.pcm))
           spoken["wav"] = path;
         else
           std::cerr << "speech: cannot write " << path << "\n";
       }
-      std::cerr << "speech: \"" << text << "\"\n";
+      if (audio_ok) {
+        Playback played = audio.play(u.pcm, queue.interrupt(), volume);
+        if (!played.ok) std::cerr << "speech: " << played.error << "\n";
+        spoken["firstAudioMs"] = played.first_audio_ms;
+        spoken["playedMs"] = played.samples_played * 1000 / std::max(1, u.pcm.sample_rate);
+        spoken["interrupted"] = played.interrupted;
+        if (request->origin_ms && played.first_audio_ms)
+          spoken["latencyMs"] = played.first_audio_ms - request->origin_ms;
+      }
+      queue.done_playing();
+      std::cerr << "speech: \"" << request->text << "\"";
+      if (spoken.contains("latencyMs"))
+        std::cerr << " (first sample " << spoken["latencyMs"] << " ms after the weight settled)";
+      if (spoken.value("interrupted", false)) std::cerr << " (interrupted)";
+      std::cerr << "\n";
       client.send_output("spoken", Message::with_json(spoken));
-      if (audio_ok && !audio.play(*pcm, &audio_error))
-        std::cerr << "speech: " << audio_error << "\n";
     }
   });
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }
   client.stop_receiving();
-  cv.notify_all();
+  queue.wake_all();
   worker.join();
   return 0;
 }

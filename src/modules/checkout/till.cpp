@@ -1,0 +1,308 @@
+#include "modules/checkout/till.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <map>
+
+#include "modules/checkout/receipt.h"
+
+namespace ce {
+
+namespace {
+
+long long wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The open question survives a restart: which scan, what weight, which products.
+constexpr const char* kQuestion = "question";
+constexpr const char* kLastSaid = "lastSaid";
+
+}  // namespace
+
+Till::Till(Journal& journal, const Catalogue& catalogue, TillSettings settings)
+    : journal_(journal), catalogue_(&catalogue), settings_(std::move(settings)) {}
+
+std::string Till::money(long long minor) const {
+  return say_money(minor, catalogue_->currency, catalogue_->minor_units, settings_.locale);
+}
+
+Saying Till::saying(Phrase phrase, const std::vector<std::string>& args,
+                    const std::string& kind) const {
+  return {say_phrase(phrase, settings_.locale, args), kind};
+}
+
+long long Till::total_minor() const {
+  long long total = 0;
+  for (auto& l : journal_.lines()) total += l.price_minor;
+  return total;
+}
+
+std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
+  armed_.clear();
+  journal_.set_state(kQuestion, std::nullopt);
+  std::vector<Saying> out;
+  if (d.kind == ScanDecision::Kind::Recognised) {
+    const Product& p = *d.candidates.front().product;
+    return add_line(p, d.grams, d.scan_id, d.candidates.front().probability, origin_ms);
+  }
+  journal_.set_item_on_scale(d.grams);
+  if (d.candidates.empty()) {
+    out.push_back(saying(Phrase::NotRecognised, {}, "not-recognised"));
+  } else {
+    // Not sure: name the likeliest and let the shopper choose with the keypad.
+    nlohmann::json question{{"scanId", d.scan_id}, {"grams", d.grams}, {"products", nullptr}};
+    std::string choices;
+    int n = std::min<int>(settings_.candidates_spoken, static_cast<int>(d.candidates.size()));
+    for (int i = 0; i < n; ++i) {
+      const Product& p = *d.candidates[i].product;
+      question["products"].push_back({{"id", p.id}, {"probability", d.candidates[i].probability}});
+      choices += (i ? ", " : "") + std::to_string(i + 1) + " " + p.name_in(settings_.locale);
+    }
+    journal_.set_state(kQuestion, question);
+    journal_.record("question", question);
+    out.push_back(saying(Phrase::AskWhich, {choices}, "question"));
+  }
+  out.back().origin_ms = origin_ms;
+  return out;
+}
+
+std::vector<Saying> Till::add_line(const Product& p, int grams, const std::string& scan_id,
+                                   double probability, long long origin_ms) {
+  const std::string& name = p.name_in(settings_.locale);
+  if (!p.plausible(grams)) {
+    // Something else is on the scale too, or it is not what the model
+    // thinks: ask, and do not charge.
+    journal_.set_item_on_scale(grams);
+    Saying s{say_check_weight(name, grams, settings_.locale), "check-weight", 1, origin_ms};
+    return {s};
+  }
+  BasketLine line;
+  line.scan_id = scan_id;
+  line.created_ms = wall_ms();
+  line.product_id = p.id;
+  line.name = name;
+  line.by_weight = p.sold_by == SoldBy::Weight;
+  // Sold by weight: the packaging is not the shopper's to pay for.
+  line.grams = line.by_weight ? std::max(0, grams - p.tare_grams) : grams;
+  line.unit_price_minor = p.price_minor;
+  line.price_minor = line.by_weight ? price_by_weight(p.price_minor, line.grams, settings_.rounding)
+                                    : p.price_minor;
+  line.currency = catalogue_->currency;
+  line.probability = probability;
+  if (!journal_.add(line)) return {};  // this scan is in the basket already
+  Saying s{say_line(name, line.by_weight ? line.grams : -1, line.price_minor, catalogue_->currency,
+                    catalogue_->minor_units, settings_.locale),
+           "line", 1, origin_ms, line.line_no};
+  return {s};
+}
+
+std::vector<Saying> Till::answer(int choice) {
+  auto question = journal_.state(kQuestion);
+  if (!question)
+    throw CommandError("there is no question to answer: nothing is waiting for a choice");
+  int n = static_cast<int>(question->at("products").size());
+  if (choice < 0 || choice > n)
+    return {saying(Phrase::PressNumber, {std::to_string(n)}, "question")};
+  journal_.set_state(kQuestion, std::nullopt);
+  journal_.record("answer", {{"scanId", question->at("scanId")}, {"choice", choice}});
+  if (choice == 0) return {saying(Phrase::NoneChosen, {}, "not-recognised")};
+  const auto& chosen = question->at("products")[choice - 1];
+  std::string id = chosen.at("id");
+  auto p = std::find_if(catalogue_->products.begin(), catalogue_->products.end(),
+                        [&](const Product& x) { return x.id == id; });
+  if (p == catalogue_->products.end())
+    throw CommandError("product " + id + " is no longer in the catalogue; place the item again");
+  // The shopper chose it: as sure as a scan can be.
+  return add_line(*p, question->at("grams"), question->at("scanId"), 1.0, 0);
+}
+
+std::vector<Saying> Till::key(const std::string& key) {
+  std::string was_armed = armed_;
+  armed_.clear();
+  if (key.size() == 1 && std::isdigit(static_cast<unsigned char>(key[0]))) {
+    if (journal_.state(kQuestion)) return answer(key[0] - '0');
+    return {saying(Phrase::KeyHelp)};
+  }
+  if (key == "*") return repeat();
+  if (key == "+") return total();
+  if (key == "-") return void_line(std::nullopt);
+  if (key == "/") {
+    if (was_armed == "cancel") return cancel();
+    if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
+    armed_ = "cancel";
+    return {saying(Phrase::ConfirmCancel)};
+  }
+  if (key == "Enter") {
+    if (was_armed == "pay") return pay(std::nullopt);
+    if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
+    armed_ = "pay";
+    return {saying(Phrase::ConfirmPay, {money(total_minor())})};
+  }
+  return {saying(Phrase::KeyHelp)};
+}
+
+std::vector<Saying> Till::command(const nlohmann::json& c) {
+  if (!c.is_object() || !c.contains("command") || !c["command"].is_string())
+    throw CommandError(
+        "a command is {\"command\": \"void-last\" | \"void\" | \"quantity\" | \"total\" | "
+        "\"repeat\" | \"cancel\" | \"pay\" | \"answer\" | \"key\", ...}");
+  std::string name = c["command"];
+  auto number = [&](const char* field) -> long long {
+    if (!c.contains(field) || !c[field].is_number_integer())
+      throw CommandError("command '" + name + "' needs \"" + field + "\": a whole number");
+    return c[field].get<long long>();
+  };
+  armed_.clear();
+  if (name == "void-last") return void_line(std::nullopt);
+  if (name == "void") return void_line(number("line"));
+  if (name == "quantity") return set_quantity(number("line"), number("quantity"));
+  if (name == "total") return total();
+  if (name == "repeat") return repeat();
+  if (name == "cancel") return cancel();
+  if (name == "pay")
+    return pay(c.contains("tenderedMinor") ? std::optional(number("tenderedMinor")) : std::nullopt);
+  if (name == "answer") return answer(static_cast<int>(number("choice")));
+  if (name == "key") {
+    if (!c.contains("key") || !c["key"].is_string())
+      throw CommandError(
+          "command 'key' needs \"key\": \"0\"..\"9\", \"*\", \"+\", \"-\", \"/\" or \"Enter\"");
+    return key(c["key"].get<std::string>());
+  }
+  throw CommandError("unknown command '" + name +
+                     "'; use void-last, void, quantity, total, repeat, cancel, pay, answer or key");
+}
+
+std::vector<Saying> Till::void_line(std::optional<long long> line_no) {
+  auto lines = journal_.lines();
+  if (lines.empty()) return {saying(Phrase::NothingToRemove)};
+  long long which = line_no ? *line_no : lines.back().line_no;
+  auto line = journal_.line(which);
+  if (!line || !journal_.void_line(which))
+    throw CommandError("line " + std::to_string(which) +
+                       " is not in the basket; `basket` lists its lines");
+  return {saying(Phrase::Removed, {line->name}, "void")};
+}
+
+std::vector<Saying> Till::set_quantity(long long line_no, long long quantity) {
+  auto line = journal_.line(line_no);
+  if (!line)
+    throw CommandError("line " + std::to_string(line_no) +
+                       " is not in the basket; `basket` lists its lines");
+  if (line->by_weight)
+    throw CommandError(line->name +
+                       " is sold by weight: put each on the scale instead of changing "
+                       "the quantity");
+  if (quantity < 1 || quantity > 999)
+    throw CommandError("quantity must be 1 to 999 (void the line to remove it), found " +
+                       std::to_string(quantity));
+  long long price = line->unit_price_minor * quantity;
+  journal_.set_quantity(line_no, quantity, price);
+  return {
+      saying(Phrase::Quantity, {line->name, std::to_string(quantity), money(price)}, "quantity")};
+}
+
+std::vector<Saying> Till::total() const {
+  if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
+  return {saying(Phrase::Total, {money(total_minor())}, "total")};
+}
+
+std::vector<Saying> Till::repeat() const {
+  auto last = journal_.state(kLastSaid);
+  if (!last) return {saying(Phrase::KeyHelp)};
+  return {{last->at("text"), "repeat"}};
+}
+
+std::vector<Saying> Till::cancel() {
+  if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
+  journal_.set_state(kQuestion, std::nullopt);
+  journal_.close_basket("cancelled", nullptr);
+  return {saying(Phrase::Cancelled, {}, "cancelled")};
+}
+
+std::vector<Saying> Till::pay(std::optional<long long> tendered) {
+  auto lines = journal_.lines();
+  if (lines.empty()) throw CommandError("the basket is empty: there is nothing to pay");
+  long long total = total_minor();
+  long long given = tendered.value_or(total);
+  if (given < total)
+    throw CommandError("tendered " + format_amount(given, catalogue_->minor_units) +
+                       " is less than the total " + format_amount(total, catalogue_->minor_units));
+  nlohmann::json receipt = make_receipt(journal_.basket_id(), lines, given, catalogue_->currency,
+                                        catalogue_->minor_units, wall_ms());
+  journal_.set_state(kQuestion, std::nullopt);
+  journal_.close_basket("paid", receipt);
+  receipt_ = receipt;
+  return {saying(Phrase::Paid, {money(given), money(given - total)}, "paid")};
+}
+
+std::vector<Saying> Till::scale_status(const std::string& status) {
+  static const std::map<std::string, Phrase> problems{{"overload", Phrase::ScaleOverload},
+                                                      {"under-zero", Phrase::ScaleUnderZero},
+                                                      {"disconnected", Phrase::ScaleDisconnected},
+                                                      {"fault", Phrase::ScaleFault}};
+  auto it = problems.find(status);
+  if (it == problems.end()) return {};
+  Saying s = saying(it->second, {}, "scale-" + status);
+  s.priority = 2;
+  return {s};
+}
+
+void Till::item_removed() {
+  if (journal_.state(kQuestion)) {
+    journal_.record("question-dropped", {{"reason", "item removed"}});
+    journal_.set_state(kQuestion, std::nullopt);
+  }
+  journal_.set_item_on_scale(std::nullopt);
+}
+
+void Till::said(const Saying& s) {
+  if (s.line_no) journal_.mark_announced(s.line_no);
+  if (s.kind != "repeat") journal_.set_state(kLastSaid, nlohmann::json{{"text", s.text}});
+}
+
+std::vector<Saying> Till::unsaid() const {
+  std::vector<Saying> out;
+  for (const BasketLine& l : journal_.unannounced())
+    out.push_back({say_line(l.name, l.by_weight ? l.grams : -1, l.price_minor, l.currency,
+                            catalogue_->minor_units, settings_.locale),
+                   "line", 1, 0, l.line_no});
+  return out;
+}
+
+nlohmann::json Till::basket() const {
+  nlohmann::json lines = nlohmann::json::array();
+  for (auto& l : journal_.lines())
+    lines.push_back({{"line", l.line_no},
+                     {"productId", l.product_id},
+                     {"name", l.name},
+                     {"grams", l.grams},
+                     {"quantity", l.quantity},
+                     {"unitPriceMinor", l.unit_price_minor},
+                     {"byWeight", l.by_weight},
+                     {"priceMinor", l.price_minor},
+                     {"probability", l.probability}});
+  nlohmann::json out{{"basket", journal_.basket_id()},
+                     {"lines", lines},
+                     {"totalMinor", total_minor()},
+                     {"currency", catalogue_->currency},
+                     {"minorUnits", catalogue_->minor_units}};
+  if (auto question = journal_.state(kQuestion)) out["question"] = *question;
+  return out;
+}
+
+std::optional<nlohmann::json> Till::take_receipt() {
+  auto r = std::move(receipt_);
+  receipt_.reset();
+  return r;
+}
+
+std::vector<std::string> Till::vocabulary() const {
+  std::vector<std::string> out = fixed_phrases(settings_.locale);
+  for (const Product& p : catalogue_->products) out.push_back(p.name_in(settings_.locale));
+  return out;
+}
+
+}  // namespace ce

@@ -1,0 +1,95 @@
+// The checkout's answers to the shopper, apart from MQTT: a decided scan
+// becomes a basket line or a question; keys and commands change the basket
+// or say something. Everything that changes is journalled first, so the
+// till is rebuilt from the journal after a crash.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "modules/checkout/catalogue.h"
+#include "modules/checkout/journal.h"
+#include "modules/checkout/phrases.h"
+#include "modules/checkout/pricing.h"
+#include "modules/checkout/scan_session.h"
+
+namespace ce {
+
+struct Saying {
+  std::string text, kind;
+  int priority = 1;         // scale alarms 2; everything else 1 (a newer one interrupts)
+  long long origin_ms = 0;  // the stable weight it answers, for the latency figures
+  long long line_no = 0;    // a line's announcement: marked as said once handed on
+};
+
+struct TillSettings {
+  std::string locale = "en-US";
+  Rounding rounding = Rounding::HalfUp;
+  int candidates_spoken = 3;  // how many a question names
+};
+
+// A command a shopper or staff cannot give: says what to do instead.
+class CommandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Till {
+ public:
+  Till(Journal& journal, const Catalogue& catalogue, TillSettings settings);
+
+  std::vector<Saying> decided(const ScanDecision& decision, long long origin_ms);
+  // A keypad key: "0".."9" answer a question; "*" repeat, "+" total, "-" void
+  // last, "/" cancel (twice), "Enter" pay (twice); anything else says the keys.
+  std::vector<Saying> key(const std::string& key);
+  // {"command": "void-last" | "void" (line) | "quantity" (line, quantity) |
+  // "total" | "repeat" | "cancel" | "pay" (tenderedMinor?) | "answer" (choice) |
+  // "key" (key)}. Throws CommandError for what cannot be done.
+  std::vector<Saying> command(const nlohmann::json& command);
+  // The scale's status ("ok", "overload", ...): a new problem is said at once.
+  std::vector<Saying> scale_status(const std::string& status);
+  // The item was taken off: a question about it is void.
+  void item_removed();
+
+  // Called once a saying is handed to speech: a line is then announced, and
+  // "repeat" says this one.
+  void said(const Saying& saying);
+  // Lines journalled but never handed to speech (the module died between).
+  std::vector<Saying> unsaid() const;
+
+  nlohmann::json basket() const;
+  // The receipt of the basket paid last, once, for the module to publish.
+  std::optional<nlohmann::json> take_receipt();
+  // Product names and fixed sentences, for speech to make ahead of need.
+  std::vector<std::string> vocabulary() const;
+
+  void set_settings(TillSettings settings) { settings_ = std::move(settings); }
+  void set_catalogue(const Catalogue& catalogue) { catalogue_ = &catalogue; }
+  const TillSettings& settings() const { return settings_; }
+
+ private:
+  std::vector<Saying> add_line(const Product& p, int grams, const std::string& scan_id,
+                               double probability, long long origin_ms);
+  std::vector<Saying> answer(int choice);
+  std::vector<Saying> void_line(std::optional<long long> line_no);
+  std::vector<Saying> set_quantity(long long line_no, long long quantity);
+  std::vector<Saying> pay(std::optional<long long> tendered_minor);
+  std::vector<Saying> cancel();
+  std::vector<Saying> total() const;
+  std::vector<Saying> repeat() const;
+  Saying saying(Phrase phrase, const std::vector<std::string>& args = {},
+                const std::string& kind = "info") const;
+  std::string money(long long minor) const;
+  long long total_minor() const;
+
+  Journal& journal_;
+  const Catalogue* catalogue_;
+  TillSettings settings_;
+  std::string armed_;  // "cancel" or "pay": the key pressed once, waiting for the second
+  std::optional<nlohmann::json> receipt_;
+};
+
+}  // namespace ce

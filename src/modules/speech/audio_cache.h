@@ -1,0 +1,38 @@
+// Sounds already made, in memory (most recent first) and on disk, keyed by
+// engine, voice and text: product names and the fixed parts of sentences are
+// made once, at start or ever, and a restarted module does not make them again.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "modules/speech/voice.h"
+
+namespace ce {
+
+class AudioCache {
+ public:
+  // `dir` empty: memory only.
+  AudioCache(size_t memory_entries, std::string dir);
+
+  // The sound of `text` in `voice`, made only if neither memory nor disk has
+  // it. `found`, when given, says whether it was already made.
+  std::shared_ptr<const Pcm> sound(Voice& voice, const std::string& text, bool* found = nullptr);
+  const std::string& dir() const { return dir_; }
+
+ private:
+  using Entry = std::pair<std::string, std::shared_ptr<const Pcm>>;
+  std::shared_ptr<const Pcm> remember(const std::string& key, std::shared_ptr<const Pcm> pcm);
+  std::string file_for(const std::string& key) const;
+
+  size_t capacity_;
+  std::string dir_;
+  std::mutex mutex_;
+  std::list<Entry> order_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+}  // namespace ce

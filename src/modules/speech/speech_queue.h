@@ -1,0 +1,42 @@
+// What is waiting to be said, most urgent first. Barge-in: a sentence as
+// urgent as the one being played (the next item, an answer, a scale alarm)
+// stops it, so the shopper hears about what is on the scale now.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace ce {
+
+struct SpeechRequest {
+  std::string text, kind, locale;
+  int priority = 1;         // higher first; alarms 2, lines and answers 1, presynthesis -1
+  long long origin_ms = 0;  // when what it answers happened (the stable weight), for latency
+  bool play = true;         // false: only make and cache the sound
+};
+
+class SpeechQueue {
+ public:
+  void push(SpeechRequest request);
+  // Waits up to `timeout` for the most urgent request, oldest first among
+  // equals. A request to play counts as playing from here until
+  // `done_playing()`; `interrupt()` is the flag the player watches.
+  std::optional<SpeechRequest> next(std::chrono::milliseconds timeout);
+  void done_playing();
+  const std::atomic<bool>& interrupt() const { return interrupt_; }
+  void wake_all() { cv_.notify_all(); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<SpeechRequest> waiting_;
+  std::optional<int> playing_priority_;
+  std::atomic<bool> interrupt_{false};
+};
+
+}  // namespace ce

@@ -1,0 +1,177 @@
+// Speech's core on the real engines: a voice for every locale the lane can
+// speak, the sound cache on disk, the queue's order and barge-in.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "modules/speech/audio_cache.h"
+#include "modules/speech/audio_out.h"
+#include "modules/speech/speech_queue.h"
+#include "modules/speech/utterance.h"
+#include "modules/speech/voice.h"
+#include "modules/speech/wav.h"
+
+namespace {
+
+// Counts what it is asked to make, so a test sees the cache spare it.
+class CountingVoice : public ce::Voice {
+ public:
+  ce::Pcm synthesize(const std::string& text) override {
+    ++made;
+    return {16000, std::vector<int16_t>(text.size() * 100, 1000)};
+  }
+  const std::string& name() const override { return name_; }
+  int made = 0;
+
+ private:
+  std::string name_ = "counting:test";
+};
+
+}  // namespace
+
+TEST(Voices, EveryLaneLocaleHasAVoiceThatMakesSound) {
+  const std::pair<const char*, const char*> samples[] = {
+      {"en-US", "Banana, 0.42 kilograms, 1 dollar 26."},
+      {"en-GB", "Banana, 0.42 kilograms, 2 pounds 10 pence."},
+      {"en-AU", "Banana, 0.42 kilograms, 1 dollar 26."},
+      {"de-DE", "Banane, 0,42 Kilogramm, 1 Euro 26."},
+      {"fr-FR", "Banane, 0,42 kilogramme, 1 euro 26."},
+      {"es-ES", "Plátano, 0,42 kilogramos, 1 euro con 26."},
+      {"zh-CN", "香蕉，0.42公斤，1元2角6分。"},
+      {"ko-KR", "바나나, 0.42킬로그램, 1260원."}};
+  for (auto& [locale, text] : samples) {
+    auto voice = ce::open_voice(ce::default_voice_for(locale));
+    ce::Pcm pcm = voice->synthesize(text);
+    EXPECT_GT(pcm.duration_ms(), 800) << locale << " " << voice->name();
+    EXPECT_GT(ce::rms(pcm), 200) << locale << " " << voice->name();
+  }
+  EXPECT_EQ(ce::default_voice_for("en-GB"), "flite:kal16");
+  EXPECT_EQ(ce::default_voice_for("zh-CN"), "espeak-ng:cmn");
+}
+
+TEST(Voices, AMissingVoiceSaysWhatToChooseInstead) {
+  try {
+    ce::open_voice("espeak-ng:klingon");
+    FAIL();
+  } catch (const ce::VoiceError& e) {
+    EXPECT_NE(std::string(e.what()).find("no voice 'klingon'"), std::string::npos) << e.what();
+  }
+  try {
+    ce::open_voice("piper:amy");
+    FAIL();
+  } catch (const ce::VoiceError& e) {
+    EXPECT_NE(std::string(e.what()).find("flite"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ce::open_voice("flite:rms"), ce::VoiceError);
+}
+
+TEST(AudioCache, SoundsAreMadeOnceAndKeptOnDiskAcrossRestarts) {
+  std::string dir = testing::TempDir() + "/audio-cache-test";
+  std::filesystem::remove_all(dir);
+  CountingVoice voice;
+  bool found = true;
+  {
+    ce::AudioCache cache(8, dir);
+    auto first = cache.sound(voice, "Banana", &found);
+    EXPECT_FALSE(found);
+    auto again = cache.sound(voice, "Banana", &found);
+    EXPECT_TRUE(found);
+    EXPECT_EQ(first, again);
+    EXPECT_EQ(voice.made, 1);
+  }
+  ce::AudioCache restarted(8, dir);
+  auto pcm = restarted.sound(voice, "Banana", &found);
+  EXPECT_TRUE(found);
+  EXPECT_EQ(voice.made, 1);
+  EXPECT_EQ(pcm->samples.size(), 600u);
+  EXPECT_EQ(pcm->samples[5], 1000);
+  // Another text, another voice: another sound.
+  restarted.sound(voice, "Lemon", &found);
+  EXPECT_FALSE(found);
+  EXPECT_EQ(voice.made, 2);
+}
+
+TEST(Utterance, IsMadeOfCachedPartsJoinedWithACommasPause) {
+  EXPECT_EQ(ce::sentence_parts("Banana, 0.42 kilograms, 1 dollar 26."),
+            (std::vector<std::string>{"Banana", "0.42 kilograms", "1 dollar 26."}));
+  EXPECT_EQ(ce::sentence_parts("香蕉，0.42公斤，1元。"),
+            (std::vector<std::string>{"香蕉", "0.42公斤", "1元。"}));
+  CountingVoice voice;
+  ce::AudioCache cache(16, "");
+  cache.sound(voice, "Banana");  // prepared at start
+  auto u = ce::make_utterance(cache, voice, "Banana, 0.42 kilograms, 1 dollar 26.");
+  EXPECT_EQ(u.parts, 3);
+  EXPECT_EQ(u.parts_ready, 1);
+  EXPECT_EQ(u.pcm.samples.size(), (6 + 14 + 12) * 100u + 2 * 1920u);
+  EXPECT_EQ(voice.made, 3);  // "Banana" once, at start
+}
+
+TEST(SpeechQueue, TheMostUrgentGoesFirstAndEqualsInOrder) {
+  ce::SpeechQueue q;
+  q.push({"a line", "line", "en-US", 1});
+  q.push({"prepare", "presynth", "en-US", -1, 0, false});
+  q.push({"another line", "line", "en-US", 1});
+  q.push({"scale overloaded", "scale-overload", "en-US", 2});
+  std::vector<std::string> order;
+  while (auto r = q.next(std::chrono::milliseconds(10))) {
+    order.push_back(r->text);
+    q.done_playing();
+  }
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"scale overloaded", "a line", "another line", "prepare"}));
+}
+
+TEST(SpeechQueue, ANewItemInterruptsALongSentenceButPreparationDoesNot) {
+  ce::SpeechQueue q;
+  ce::AudioOut out("clock");  // paced like a sound card
+  q.push({"a long sentence", "line", "en-US", 1});
+  auto playing = q.next(std::chrono::milliseconds(10));
+  ASSERT_TRUE(playing);
+  ce::Pcm long_sound{16000, std::vector<int16_t>(16000 * 3, 500)};  // 3 s
+  auto started = std::chrono::steady_clock::now();
+  auto result = std::async(std::launch::async, [&] { return out.play(long_sound, q.interrupt()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  q.push({"prepare", "presynth", "en-US", -1, 0, false});
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(result.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  q.push({"Lemon, 0.12 kilograms", "line", "en-US", 1});
+  ce::Playback played = result.get();
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(played.ok);
+  EXPECT_TRUE(played.interrupted);
+  EXPECT_LT(played.samples_played, long_sound.samples.size() / 3);
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  EXPECT_GT(played.first_audio_ms, 0);
+  q.done_playing();
+  EXPECT_EQ(q.next(std::chrono::milliseconds(10))->text, "Lemon, 0.12 kilograms");
+}
+
+TEST(AudioOut, AnAbsentDeviceSaysWhatToSet) {
+  ce::AudioOut out("hw:97,0");
+  std::atomic<bool> no{false};
+  auto played = out.play({16000, std::vector<int16_t>(160, 0)}, no);
+  EXPECT_FALSE(played.ok);
+  EXPECT_NE(played.error.find("hw:97,0"), std::string::npos) << played.error;
+  EXPECT_NE(played.error.find("clock"), std::string::npos) << played.error;
+}
+
+TEST(AudioOut, PlaysAtTheChosenVolume) {
+  // ALSA's file plugin: the exact samples the device was given.
+  std::string raw = testing::TempDir() + "/volume.raw";
+  std::filesystem::remove(raw);
+  {
+    ce::AudioOut out("file:'" + raw + "',raw");
+    std::atomic<bool> no{false};
+    auto played = out.play({16000, std::vector<int16_t>(1600, 1000)}, no, 0.5);
+    ASSERT_TRUE(played.ok) << played.error;
+  }
+  std::ifstream in(raw, std::ios::binary);
+  std::vector<int16_t> samples(1600);
+  ASSERT_TRUE(in.read(reinterpret_cast<char*>(samples.data()), 3200));
+  EXPECT_EQ(samples[0], 500);
+  EXPECT_EQ(samples[1599], 500);
+}

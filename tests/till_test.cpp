@@ -1,0 +1,241 @@
+// The checkout's answers, on a real journal file: questions and the keypad,
+// basket commands, payment and receipts, and what survives a restart.
+#include "modules/checkout/till.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "modules/checkout/receipt.h"
+
+using ce::Saying;
+using ce::ScanDecision;
+using nlohmann::json;
+
+namespace {
+
+ce::Catalogue catalogue() {
+  ce::Catalogue c;
+  c.products.push_back({"4011", "Banana", {"banana"}, ce::SoldBy::Weight, 299});
+  c.products.push_back({"4235", "Plantain", {"plantain"}, ce::SoldBy::Weight, 349});
+  c.products.push_back({"4959", "Mango", {"mango"}, ce::SoldBy::Unit, 150});
+  c.products.back().names["de-DE"] = "Mango (Stück)";
+  return c;
+}
+
+std::string journal_file(const std::string& name) {
+  std::string path = testing::TempDir() + "/till_" + name + ".db";
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  return path;
+}
+
+ScanDecision unsure(const ce::Catalogue& c, const std::string& scan_id, int grams) {
+  ScanDecision d{ScanDecision::Kind::NotRecognised, scan_id, grams, 1000, {}};
+  d.candidates = {{&c.products[0], 0.3}, {&c.products[1], 0.25}, {&c.products[2], 0.2}};
+  return d;
+}
+
+ScanDecision sure(const ce::Catalogue& c, size_t product, const std::string& scan_id, int grams) {
+  return {ScanDecision::Kind::Recognised, scan_id, grams, 1000, {{&c.products[product], 0.9}}};
+}
+
+std::string text_of(const std::vector<Saying>& s) { return s.empty() ? "" : s.front().text; }
+
+}  // namespace
+
+TEST(Till, AnUnsureScanAsksAndTheKeypadAnswersEvenAfterARestart) {
+  auto c = catalogue();
+  std::string path = journal_file("question");
+  {
+    ce::Journal j(path);
+    ce::Till till(j, c, {});
+    auto said = till.decided(unsure(c, "w1", 420), 1000);
+    ASSERT_EQ(said.size(), 1u);
+    EXPECT_EQ(said[0].text,
+              "Is it 1 Banana, 2 Plantain, 3 Mango? Press the number, or 0 for none.");
+    EXPECT_EQ(said[0].kind, "question");
+    EXPECT_TRUE(j.lines().empty());
+    EXPECT_EQ(text_of(till.key("7")), "Please press a number from 1 to 3, or 0 for none.");
+  }
+  ce::Journal j(path);  // as after kill -9 while the shopper thinks
+  ce::Till till(j, c, {});
+  EXPECT_TRUE(till.basket().contains("question"));
+  auto said = till.key("2");
+  EXPECT_EQ(text_of(said), "Plantain, 0.42 kilograms, 1 dollar 47.");
+  ASSERT_EQ(j.lines().size(), 1u);
+  EXPECT_EQ(j.lines()[0].product_id, "4235");
+  EXPECT_EQ(j.lines()[0].price_minor, 147);  // 349 x 0.420 = 146.58
+  // Answered: the digit no longer chooses anything.
+  EXPECT_EQ(till.key("1")[0].kind, "info");
+  EXPECT_EQ(j.lines().size(), 1u);
+}
+
+TEST(Till, ZeroChoosesNoneAndARemovedItemDropsTheQuestion) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("none"));
+  ce::Till till(j, c, {});
+  till.decided(unsure(c, "w1", 420), 1000);
+  EXPECT_EQ(till.key("0")[0].kind, "not-recognised");
+  EXPECT_TRUE(j.lines().empty());
+  till.decided(unsure(c, "w2", 420), 2000);
+  till.item_removed();
+  EXPECT_FALSE(till.basket().contains("question"));
+  EXPECT_THROW(till.command({{"command", "answer"}, {"choice", 1}}), ce::CommandError);
+  EXPECT_TRUE(j.lines().empty());
+}
+
+TEST(Till, BasketCommandsVoidChangeQuantityTotalAndRepeat) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("commands"));
+  ce::Till till(j, c, {});
+  for (auto& s : till.decided(sure(c, 0, "w1", 1000), 0)) till.said(s);  // 2.99
+  for (auto& s : till.decided(sure(c, 2, "w2", 300), 0)) till.said(s);   // 1.50 each
+  for (auto& s : till.decided(sure(c, 1, "w3", 2000), 0)) till.said(s);  // 6.98
+  EXPECT_EQ(text_of(till.command({{"command", "repeat"}})), "Plantain, 2 kilograms, 6 dollars 98.");
+  EXPECT_EQ(text_of(till.command({{"command", "total"}})), "Total, 11 dollars 47.");
+
+  long long mango = j.lines()[1].line_no;
+  EXPECT_EQ(text_of(till.command({{"command", "quantity"}, {"line", mango}, {"quantity", 3}})),
+            "Mango, 3 pieces, 4 dollars 50.");
+  EXPECT_EQ(j.line(mango)->price_minor, 450);
+  // Weighed goods are weighed, not counted.
+  try {
+    till.command({{"command", "quantity"}, {"line", j.lines()[0].line_no}, {"quantity", 2}});
+    FAIL() << "a weighed line took a quantity";
+  } catch (const ce::CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("sold by weight"), std::string::npos);
+  }
+  EXPECT_EQ(text_of(till.key("-")), "Removed Plantain.");
+  EXPECT_EQ(text_of(till.command({{"command", "void"}, {"line", j.lines()[0].line_no}})),
+            "Removed Banana.");
+  EXPECT_THROW(till.command({{"command", "void"}, {"line", 999}}), ce::CommandError);
+  EXPECT_EQ(till.basket()["totalMinor"], 450);
+  EXPECT_EQ(till.basket()["lines"].size(), 1u);
+  EXPECT_THROW(till.command({{"command", "dance"}}), ce::CommandError);
+  EXPECT_THROW(till.command({{"command", "quantity"}, {"line", "two"}}), ce::CommandError);
+
+  // Every change is in the journal, in order.
+  std::vector<std::string> kinds;
+  for (auto& e : j.events()) kinds.push_back(e["kind"]);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"add", "add", "add", "quantity", "void", "void"}));
+}
+
+TEST(Till, PayingIssuesAReceiptAndOpensANewBasket) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("pay"));
+  ce::Till till(j, c, {});
+  till.decided(sure(c, 0, "w1", 420), 0);  // 1.26
+  till.decided(sure(c, 2, "w2", 300), 0);  // 1.50
+  long long first = j.basket_id();
+  EXPECT_THROW(till.command({{"command", "pay"}, {"tenderedMinor", 200}}), ce::CommandError);
+  EXPECT_EQ(text_of(till.key("Enter")), "Total, 2 dollars 76. Press Enter again to pay.");
+  EXPECT_EQ(text_of(till.key("Enter")), "Paid, 2 dollars 76. Change, 0 dollars. Thank you.");
+  auto receipt = till.take_receipt();
+  ASSERT_TRUE(receipt);
+  EXPECT_EQ((*receipt)["totalMinor"], 276);
+  EXPECT_EQ((*receipt)["changeMinor"], 0);
+  EXPECT_EQ((*receipt)["lines"].size(), 2u);
+  std::string text = ce::receipt_text(*receipt);
+  EXPECT_NE(text.find("Banana"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.420 kg @ 2.99/kg"), std::string::npos) << text;
+  EXPECT_NE(text.find("TOTAL USD"), std::string::npos) << text;
+  EXPECT_NE(text.find("2.76"), std::string::npos) << text;
+  EXPECT_FALSE(till.take_receipt());  // issued once
+  EXPECT_NE(j.basket_id(), first);
+  EXPECT_TRUE(j.lines().empty());
+  EXPECT_THROW(till.command({{"command", "pay"}}), ce::CommandError);
+
+  till.decided(sure(c, 2, "w3", 300), 0);
+  auto paid = till.command({{"command", "pay"}, {"tenderedMinor", 500}});
+  EXPECT_EQ(text_of(paid), "Paid, 5 dollars. Change, 3 dollars 50. Thank you.");
+  EXPECT_EQ((*till.take_receipt())["changeMinor"], 350);
+  // The same scan delivered again after payment is not sold twice.
+  EXPECT_TRUE(till.decided(sure(c, 2, "w3", 300), 0).empty());
+}
+
+TEST(Till, CancelNeedsTwoPressesAndAnotherKeyDisarmsIt) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("cancel"));
+  ce::Till till(j, c, {});
+  till.decided(sure(c, 0, "w1", 420), 0);
+  EXPECT_EQ(text_of(till.key("/")), "Press cancel again to empty the basket.");
+  till.key("+");
+  till.key("/");
+  EXPECT_EQ(j.lines().size(), 1u);
+  EXPECT_EQ(text_of(till.key("/")), "The basket is cancelled.");
+  EXPECT_TRUE(j.lines().empty());
+}
+
+TEST(Till, ALineJournalledButNeverHandedToSpeechIsSaidAfterARestart) {
+  auto c = catalogue();
+  std::string path = journal_file("unsaid");
+  {
+    ce::Journal j(path);
+    ce::Till till(j, c, {});
+    for (auto& s : till.decided(sure(c, 0, "w1", 420), 0)) till.said(s);
+    till.decided(sure(c, 1, "w2", 1000), 0);  // killed before it was said
+  }
+  ce::Journal j(path);
+  ce::Till till(j, c, {});
+  auto unsaid = till.unsaid();
+  ASSERT_EQ(unsaid.size(), 1u);
+  EXPECT_EQ(unsaid[0].text, "Plantain, 1 kilogram, 3 dollars 49.");
+  till.said(unsaid[0]);
+  EXPECT_TRUE(till.unsaid().empty());
+}
+
+TEST(Till, SpeaksTheLocaleAndOffersItsWordsToSpeech) {
+  auto c = catalogue();
+  c.currency = "EUR";
+  ce::Journal j(journal_file("locale"));
+  ce::TillSettings settings;
+  settings.locale = "de-DE";
+  ce::Till till(j, c, settings);
+  EXPECT_EQ(text_of(till.decided(unsure(c, "w1", 300), 0)),
+            "Ist es 1 Banana, 2 Plantain, 3 Mango (Stück)? Drücken Sie die Nummer, oder 0 für "
+            "keines.");
+  auto words = till.vocabulary();
+  EXPECT_NE(std::find(words.begin(), words.end(), "Mango (Stück)"), words.end());
+  EXPECT_NE(std::find(words.begin(), words.end(), "Der Warenkorb ist leer."), words.end());
+  for (auto& w : words) EXPECT_EQ(w.find('{'), std::string::npos) << w;
+}
+
+TEST(Phrases, EveryLocaleHasEveryFixedSentence) {
+  for (auto locale : {"en-US", "en-GB", "en-AU", "de-DE", "fr-FR", "es-ES", "zh-CN", "ko-KR"}) {
+    auto fixed = ce::fixed_phrases(locale);
+    EXPECT_GE(fixed.size(), 10u) << locale;
+    for (auto& text : fixed) EXPECT_FALSE(text.empty()) << locale;
+  }
+  EXPECT_NE(ce::fixed_phrases("ko-KR"), ce::fixed_phrases("en-US"));
+}
+
+TEST(Journal, AFirstReleaseJournalIsUpgradedWithItsLines) {
+  std::string path = journal_file("v1");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, R"(CREATE TABLE basket_lines (
+            line_no INTEGER PRIMARY KEY AUTOINCREMENT, scan_id TEXT NOT NULL UNIQUE,
+            created_ms INTEGER NOT NULL, product_id TEXT NOT NULL, name TEXT NOT NULL,
+            grams INTEGER NOT NULL, quantity INTEGER NOT NULL, unit_price_minor INTEGER NOT NULL,
+            by_weight INTEGER NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL,
+            probability REAL NOT NULL);
+          INSERT INTO basket_lines VALUES (1, 'w1', 5, '4011', 'Banana', 420, 1, 299, 1, 126,
+            'USD', 0.9);)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ce::Journal j(path);
+  ASSERT_EQ(j.lines().size(), 1u);
+  EXPECT_EQ(j.lines()[0].price_minor, 126);
+  EXPECT_TRUE(j.lines()[0].announced);  // the first release said it already
+  EXPECT_TRUE(j.unannounced().empty());
+}
+
+TEST(Receipt, AmountsKeepTheirMinorUnits) {
+  EXPECT_EQ(ce::format_amount(126, 2), "1.26");
+  EXPECT_EQ(ce::format_amount(5, 2), "0.05");
+  EXPECT_EQ(ce::format_amount(-5, 2), "-0.05");
+  EXPECT_EQ(ce::format_amount(1260, 0), "1260");
+  EXPECT_EQ(ce::format_amount(1005, 3), "1.005");
+}
