@@ -3,7 +3,10 @@
 // range is questioned aloud and not charged; an unsure scan is a question the
 // keypad answers; the basket is paid with a receipt; speech prepares the
 // catalogue's words before the first scan.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/input.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -67,6 +70,11 @@ fs::path flow_system(const std::string& name, int grams, double threshold, bool 
     routes["vocabulary"] = route("checkout/outputs/vocabulary", "speech/inputs/presynth");
     m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
                                                            {"wavDir", (dir / "wav").string()}};
+    // The shopper's keypad: a FIFO that carries what /dev/input/event* would.
+    mkfifo((dir / "keypad").c_str(), 0600);
+    desired["modules"]["keypad"] = builtin_module("keypad", 1);
+    routes["keys"] = route("keypad/outputs/keys", "checkout/inputs/keys");
+    m["modulesContent"]["keypad"]["properties.desired"] = {{"device", (dir / "keypad").string()}};
   }
   std::ofstream(dir / "deployment.json") << m.dump(2);
   return dir;
@@ -117,8 +125,27 @@ TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
     for (auto& f : fs::directory_iterator(cache)) sounds += f.path().extension() == ".pcm";
   EXPECT_GE(sounds, 10u);
 
-  std::string reply = runtime.cli("call checkout key '{\"key\": \"1\"}'");
-  EXPECT_NE(reply.find("Banana, 0.42 kilograms, 1 dollar 26."), std::string::npos) << reply;
+  // The shopper presses 1 on the keypad.
+  int keypad = -1;
+  eventually([&] { return (keypad = open((dir / "keypad").c_str(), O_WRONLY | O_NONBLOCK)) >= 0; },
+             10s);
+  ASSERT_GE(keypad, 0) << runtime.cli("logs keypad");
+  for (input_event e : {input_event{{}, EV_KEY, KEY_KP1, 1}, input_event{{}, EV_SYN, 0, 0},
+                        input_event{{}, EV_KEY, KEY_KP1, 0}})
+    ASSERT_EQ(write(keypad, &e, sizeof e), static_cast<ssize_t>(sizeof e));
+  bool added = eventually(
+      [&] {
+        return runtime.cli("logs checkout").find("Banana, 0.42 kilograms, 1 dollar 26.") !=
+               std::string::npos;
+      },
+      10s);
+  EXPECT_TRUE(added) << runtime.cli("logs checkout --tail 10") << runtime.cli("logs keypad");
+  close(keypad);
+  std::string reply = runtime.cli("call checkout basket");
+  EXPECT_NE(reply.find("\"totalMinor\": 126"), std::string::npos) << reply;
+  // Staff can press it too, through the method: there is no question now.
+  reply = runtime.cli("call checkout key '{\"key\": \"1\"}'");
+  EXPECT_NE(reply.find("Press star to repeat"), std::string::npos) << reply;
   reply = runtime.cli(
       "call checkout command '{\"command\": \"quantity\", \"line\": 1, \"quantity\": 2}'");
   EXPECT_NE(reply.find("sold by weight"), std::string::npos) << reply;

@@ -106,7 +106,7 @@ TEST(Utterance, IsMadeOfCachedPartsJoinedWithACommasPause) {
   auto u = ce::make_utterance(cache, voice, "Banana, 0.42 kilograms, 1 dollar 26.");
   EXPECT_EQ(u.parts, 3);
   EXPECT_EQ(u.parts_ready, 1);
-  EXPECT_EQ(u.pcm.samples.size(), (6 + 14 + 12) * 100u + 2 * 1920u);
+  EXPECT_EQ(u.pcm.samples.size(), (6 + 14 + 12) * 100u + 2 * 3200u);
   EXPECT_EQ(voice.made, 3);  // "Banana" once, at start
 }
 

@@ -25,6 +25,7 @@ HubClient::HubClient(const std::string& client_id, std::string host, int port)
   mosq_ = mosquitto_new(client_id.c_str(), true, this);
   if (!mosq_) throw std::runtime_error("cannot create an MQTT client: out of memory");
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);  // see the broker's set_tcp_nodelay
   mosquitto_connect_v5_callback_set(
       mosq_, reinterpret_cast<void (*)(mosquitto*, void*, int, int, const mosquitto_property*)>(
                  &HubClient::on_connect));

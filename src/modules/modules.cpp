@@ -7,15 +7,14 @@ namespace ce {
 
 int run_builtin_module(const std::string& name) {
   using Run = int (*)(ModuleClient&, const nlohmann::json&);
-  static const std::map<std::string, Run> modules{{"camera", run_camera},
-                                                  {"classifier", run_classifier},
-                                                  {"scale", run_scale},
-                                                  {"checkout", run_checkout},
-                                                  {"speech", run_speech}};
+  static const std::map<std::string, Run> modules{
+      {"camera", run_camera},     {"classifier", run_classifier}, {"scale", run_scale},
+      {"checkout", run_checkout}, {"speech", run_speech},         {"keypad", run_keypad}};
   auto it = modules.find(name);
   if (it == modules.end()) {
-    std::cerr << "checkout-edge: no built-in module '" << name
-              << "'; the built-in modules are camera, classifier, scale, checkout, speech\n";
+    std::cerr
+        << "checkout-edge: no built-in module '" << name
+        << "'; the built-in modules are camera, classifier, scale, checkout, speech, keypad\n";
     return 2;
   }
   try {

@@ -13,6 +13,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired);
 int run_scale(ModuleClient& client, const nlohmann::json& desired);
 int run_checkout(ModuleClient& client, const nlohmann::json& desired);
 int run_speech(ModuleClient& client, const nlohmann::json& desired);
+int run_keypad(ModuleClient& client, const nlohmann::json& desired);
 
 // Looks the module up by name, connects it to the hub and runs it.
 int run_builtin_module(const std::string& name);

@@ -64,7 +64,10 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port) {
                             "persistence false\n"
                             "log_dest stdout\n"
                             "log_type error\nlog_type warning\nlog_type notice\n"
-                            "max_queued_messages 10000\n");
+                            "max_queued_messages 10000\n"
+                            // Small messages at once: Nagle held a stable weight
+                            // back by up to 40 ms on its way to the checkout.
+                            "set_tcp_nodelay true\n");
   return {exe, "-c", conf.string()};
 }
 

@@ -42,7 +42,8 @@ long long Till::total_minor() const {
 
 std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
   armed_.clear();
-  journal_.set_state(kQuestion, std::nullopt);
+  // Each write waits for the disk: only the ones that change something.
+  if (journal_.state(kQuestion)) journal_.set_state(kQuestion, std::nullopt);
   std::vector<Saying> out;
   if (d.kind == ScanDecision::Kind::Recognised) {
     const Product& p = *d.candidates.front().product;

@@ -18,7 +18,7 @@ struct Utterance {
   int parts = 0, parts_ready = 0;  // how many parts the cache already had
 };
 
-// The parts' sounds joined with the pause a comma takes.
+// The parts' sounds, cut to what is audible, joined with the pause a comma takes.
 Utterance make_utterance(AudioCache& cache, Voice& voice, const std::string& text);
 
 }  // namespace ce
