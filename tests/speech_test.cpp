@@ -89,10 +89,15 @@ TEST(AudioCache, SoundsAreMadeOnceAndKeptOnDiskAcrossRestarts) {
   EXPECT_EQ(voice.made, 1);
   EXPECT_EQ(pcm->samples.size(), 600u);
   EXPECT_EQ(pcm->samples[5], 1000);
-  // Another text, another voice: another sound.
-  restarted.sound(voice, "Lemon", &found);
+  // Another text: another sound. Made for one sentence only, it is not kept
+  // on disk.
+  restarted.sound(voice, "0.42 kilograms", &found, false);
   EXPECT_FALSE(found);
   EXPECT_EQ(voice.made, 2);
+  ce::AudioCache again(8, dir);
+  again.sound(voice, "0.42 kilograms", &found);
+  EXPECT_FALSE(found);
+  EXPECT_EQ(voice.made, 3);
 }
 
 TEST(Utterance, IsMadeOfCachedPartsJoinedWithACommasPause) {

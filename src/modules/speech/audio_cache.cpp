@@ -67,7 +67,8 @@ std::shared_ptr<const Pcm> AudioCache::remember(const std::string& key,
   return pcm;
 }
 
-std::shared_ptr<const Pcm> AudioCache::sound(Voice& voice, const std::string& text, bool* found) {
+std::shared_ptr<const Pcm> AudioCache::sound(Voice& voice, const std::string& text, bool* found,
+                                             bool keep_on_disk) {
   std::string key = voice.name() + "\n" + text;
   {
     std::lock_guard lock(mutex_);
@@ -81,7 +82,7 @@ std::shared_ptr<const Pcm> AudioCache::sound(Voice& voice, const std::string& te
   bool on_disk = !dir_.empty() && read_sound(file_for(key), *pcm);
   if (!on_disk) {
     *pcm = voice.synthesize(text);
-    if (!dir_.empty()) write_sound(file_for(key), *pcm);
+    if (!dir_.empty() && keep_on_disk) write_sound(file_for(key), *pcm);
   }
   if (found) *found = on_disk;
   std::lock_guard lock(mutex_);

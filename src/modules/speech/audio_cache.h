@@ -1,6 +1,6 @@
 // Sounds already made, in memory (most recent first) and on disk, keyed by
 // engine, voice and text: product names and the fixed parts of sentences are
-// made once, at start or ever, and a restarted module does not make them again.
+// made once, and a restarted module does not make them again.
 #pragma once
 
 #include <list>
@@ -19,8 +19,11 @@ class AudioCache {
   AudioCache(size_t memory_entries, std::string dir);
 
   // The sound of `text` in `voice`, made only if neither memory nor disk has
-  // it. `found`, when given, says whether it was already made.
-  std::shared_ptr<const Pcm> sound(Voice& voice, const std::string& text, bool* found = nullptr);
+  // it. `found`, when given, says whether it was already made. A sound made
+  // here goes to disk only if `keep_on_disk`: the prepared vocabulary, not
+  // every weight and price ever said, which would fill the disk in a year.
+  std::shared_ptr<const Pcm> sound(Voice& voice, const std::string& text, bool* found = nullptr,
+                                   bool keep_on_disk = true);
   const std::string& dir() const { return dir_; }
 
  private:

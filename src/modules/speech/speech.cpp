@@ -108,7 +108,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     try {
       auto j = m.json();
       std::string locale = j.value("locale", lane_locale);
-      for (const auto& text : j.at("texts")) queue.push({text, "presynth", locale, -1, 0, false});
+      // Made as they will be said: part by part.
+      for (const auto& text : j.at("texts"))
+        for (const std::string& part : sentence_parts(text.get<std::string>()))
+          queue.push({part, "presynth", locale, -1, 0, false});
     } catch (const std::exception& e) {
       std::cerr << "speech: ignored a presynth message without {\"texts\": [...]}: " << e.what()
                 << "\n";

@@ -39,7 +39,8 @@ Utterance make_utterance(AudioCache& cache, Voice& voice, const std::string& tex
   Utterance u;
   for (const std::string& part : sentence_parts(text)) {
     bool found = false;
-    auto sound = cache.sound(voice, part, &found);
+    // Prepared parts come from disk; the numbers stay in memory only.
+    auto sound = cache.sound(voice, part, &found, false);
     ++u.parts;
     u.parts_ready += found;
     if (!u.pcm.samples.empty())
