@@ -87,12 +87,7 @@ TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
   runtime.start();
   ASSERT_TRUE(runtime.started());
   std::string log;
-  bool asked = eventually(
-      [&] {
-        log = runtime.cli("logs checkout");
-        return log.find("Banana, 3.2 kilograms. Please check.") != std::string::npos;
-      },
-      40s);
+  bool asked = runtime.logged("checkout", "Banana, 3.2 kilograms. Please check.", 40s, &log);
   EXPECT_TRUE(asked) << log << runtime.cli("logs camera --tail 20")
                      << runtime.cli("logs scale --tail 5");
   std::this_thread::sleep_for(1s);
@@ -108,12 +103,8 @@ TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
   runtime.start();
   ASSERT_TRUE(runtime.started());
   std::string log;
-  bool asked = eventually(
-      [&] {
-        log = runtime.cli("logs speech");
-        return log.find("Is it 1 Banana? Press the number, or 0 for none.") != std::string::npos;
-      },
-      40s);
+  bool asked =
+      runtime.logged("speech", "Is it 1 Banana? Press the number, or 0 for none.", 40s, &log);
   ASSERT_TRUE(asked) << log << runtime.cli("logs checkout --tail 20");
   EXPECT_TRUE(ce::Journal((runtime.state() / "data/checkout/journal.db").string()).lines().empty());
 
@@ -133,12 +124,7 @@ TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
   for (input_event e : {input_event{{}, EV_KEY, KEY_KP1, 1}, input_event{{}, EV_SYN, 0, 0},
                         input_event{{}, EV_KEY, KEY_KP1, 0}})
     ASSERT_EQ(write(keypad, &e, sizeof e), static_cast<ssize_t>(sizeof e));
-  bool added = eventually(
-      [&] {
-        return runtime.cli("logs checkout").find("Banana, 0.42 kilograms, 1 dollar 26.") !=
-               std::string::npos;
-      },
-      10s);
+  bool added = runtime.logged("checkout", "Banana, 0.42 kilograms, 1 dollar 26.", 10s);
   EXPECT_TRUE(added) << runtime.cli("logs checkout --tail 10") << runtime.cli("logs keypad");
   close(keypad);
   std::string reply = runtime.cli("call checkout basket");
@@ -157,12 +143,7 @@ TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("Banana"), std::string::npos) << text;
   EXPECT_NE(text.find("1.26"), std::string::npos) << text;
-  bool spoken = eventually(
-      [&] {
-        log = runtime.cli("logs speech");
-        return log.find("Paid, 5 dollars.") != std::string::npos;
-      },
-      10s);
+  bool spoken = runtime.logged("speech", "Paid, 5 dollars.", 10s, &log);
   EXPECT_TRUE(spoken) << log;
 }
 

@@ -110,6 +110,19 @@ class Runtime {
         status);
   }
   const fs::path& state() const { return state_; }
+  // Waits until `module`'s log contains `text`; `log` gets the log as last read.
+  bool logged(const std::string& module, const std::string& text, std::chrono::milliseconds within,
+              std::string* log = nullptr) const {
+    std::string last;
+    bool found = eventually(
+        [&] {
+          last = cli("logs " + module);
+          return last.find(text) != std::string::npos;
+        },
+        within);
+    if (log) *log = last;
+    return found;
+  }
 
  private:
   fs::path state_, manifest_;

@@ -39,7 +39,11 @@ void Router::on_output(const std::string& topic, const Message& message) {
         up.properties["outputName"] = output;
         upstream_(up);
       } else {
-        hub_.publish(topics::input(r.to_module, r.to_input), message);
+        // "retain": the latest such message waits at the input for a module
+        // that subscribes later (started after, or restarted): the
+        // checkout's vocabulary reaches a speech module whenever it starts.
+        bool keep = message.property("retain") == "true";
+        hub_.publish(topics::input(r.to_module, r.to_input), message, 1, keep);
       }
     } catch (const std::exception& e) {
       std::cerr << "router: route " << r.name << ": " << e.what() << "\n";

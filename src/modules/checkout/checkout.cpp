@@ -106,8 +106,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     if (auto receipt = till.take_receipt()) publish_receipt(*receipt);
   };
   auto publish_vocabulary = [&] {
-    client.send_output("vocabulary", Message::with_json({{"locale", till.settings().locale},
-                                                         {"texts", till.vocabulary()}}));
+    Message words =
+        Message::with_json({{"locale", till.settings().locale}, {"texts", till.vocabulary()}});
+    words.properties["retain"] = "true";  // for a speech module that starts later
+    client.send_output("vocabulary", words);
   };
 
   std::cerr << "checkout: " << catalogue.products.size() << " products, journal " << journal_path

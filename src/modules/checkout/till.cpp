@@ -51,6 +51,7 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
   }
   journal_.set_item_on_scale(d.grams);
   if (d.candidates.empty()) {
+    journal_.record("not-recognised", {{"scanId", d.scan_id}, {"grams", d.grams}});
     out.push_back(saying(Phrase::NotRecognised, {}, "not-recognised"));
   } else {
     // Not sure: name the likeliest and let the shopper choose with the keypad.
@@ -77,6 +78,7 @@ std::vector<Saying> Till::add_line(const Product& p, int grams, const std::strin
     // Something else is on the scale too, or it is not what the model
     // thinks: ask, and do not charge.
     journal_.set_item_on_scale(grams);
+    journal_.record("check-weight", {{"scanId", scan_id}, {"productId", p.id}, {"grams", grams}});
     Saying s{say_check_weight(name, grams, settings_.locale), "check-weight", 1, origin_ms};
     return {s};
   }
@@ -244,6 +246,7 @@ std::vector<Saying> Till::scale_status(const std::string& status) {
                                                       {"under-zero", Phrase::ScaleUnderZero},
                                                       {"disconnected", Phrase::ScaleDisconnected},
                                                       {"fault", Phrase::ScaleFault}};
+  journal_.record("scale", {{"status", status}});
   auto it = problems.find(status);
   if (it == problems.end()) return {};
   Saying s = saying(it->second, {}, "scale-" + status);

@@ -49,7 +49,7 @@ class Till {
   // "total" | "repeat" | "cancel" | "pay" (tenderedMinor?) | "answer" (choice) |
   // "key" (key)}. Throws CommandError for what cannot be done.
   std::vector<Saying> command(const nlohmann::json& command);
-  // The scale's status ("ok", "overload", ...): a new problem is said at once.
+  // The scale's status changed ("ok", "overload", ...): journalled; a problem is said at once.
   std::vector<Saying> scale_status(const std::string& status);
   // The item was taken off: a question about it is void.
   void item_removed();
