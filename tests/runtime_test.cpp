@@ -462,19 +462,29 @@ TEST_F(RuntimeTest, CheckSaysWhatIsWrongAndHowToFixIt) {
       {"model", {{"file", (dir_ / "missing.onnx").string()}, {"labels", "x"}}}};
   mods["camera"] = {{"type", "process"}, {"settings", {{"module", "camera"}}}};
   bad["modulesContent"]["camera"]["properties.desired"] = {{"source", "/dev/video42"}};
+  mods["keypad"] = {{"type", "process"}, {"settings", {{"module", "keypad"}}}};
+  bad["modulesContent"]["keypad"]["properties.desired"] = {{"device", "/dev/input/event97"}};
+  mods["speech"] = {{"type", "process"}, {"settings", {{"module", "speech"}}}};
+  bad["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
+                                                           {"locales", {"en-GB", "de-DE"}},
+                                                           {"voices", {{"de-DE", "espeak-ng:xx"}}}};
   out = rt.cli("check --verbose --manifest " + write("bad.json", bad).string(), &status);
   EXPECT_EQ(status, 1) << out;
   EXPECT_NE(out.find("error    gone program"), std::string::npos) << out;
   EXPECT_NE(out.find("error    classifier model"), std::string::npos) << out;
   EXPECT_NE(out.find("error    camera source"), std::string::npos) << out;
   EXPECT_NE(out.find("fix: plug the camera in"), std::string::npos) << out;
+  EXPECT_NE(out.find("error    keypad device"), std::string::npos) << out;
+  EXPECT_NE(out.find("ok       speech voice en-GB"), std::string::npos) << out;
+  EXPECT_NE(out.find("error    speech voice de-DE"), std::string::npos) << out;
 
   json results =
       json::parse(rt.cli("check --output json --manifest " + (dir_ / "bad.json").string()));
   std::set<std::string> errors;
   for (auto& r : results)
     if (r["status"] == "error") errors.insert(r["check"]);
-  EXPECT_EQ(errors, (std::set<std::string>{"gone program", "classifier model", "camera source"}));
+  EXPECT_EQ(errors, (std::set<std::string>{"gone program", "classifier model", "camera source",
+                                           "keypad device", "speech voice de-DE"}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -178,6 +179,27 @@ void check_audio(Checks& c, const ModuleSpec& m) {
     c.error(name, error + "; nothing will be heard", fix);
 }
 
+// A shopper who cannot see the screen answers with the keypad.
+void check_keypad(Checks& c, const ModuleSpec& m) {
+  std::string name = m.name + " device";
+  std::string device = m.desired.value("device", "");
+  if (device.empty()) {
+    c.error(name, "no device is set",
+            "set " + m.name + "'s desired property 'device' (ls /dev/input/by-id/*-event-kbd)");
+    return;
+  }
+  int fd = open(device.c_str(), O_RDONLY | O_NONBLOCK);
+  if (fd < 0) {
+    c.error(name, "cannot open " + device + ": " + std::strerror(errno),
+            errno == EACCES
+                ? "add the user to the 'input' group (usermod -aG input $USER)"
+                : "plug the keypad in (ls /dev/input/by-id/*-event-kbd) or fix 'device'");
+    return;
+  }
+  close(fd);
+  c.ok(name, device + " readable");
+}
+
 // Each locale the lane speaks needs its voice before the first shopper does.
 void check_voices(Checks& c, const ModuleSpec& m) {
   std::string lane = m.desired.value("locale", "en-US");
@@ -204,6 +226,7 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
     else
       c.ok(m.name + " program", m.command.empty() ? "built-in module " + m.builtin : program);
     if (m.builtin == "camera") check_camera(c, m);
+    if (m.builtin == "keypad") check_keypad(c, m);
     if (m.builtin == "speech") {
       check_audio(c, m);
       check_voices(c, m);
