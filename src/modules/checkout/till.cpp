@@ -109,17 +109,23 @@ std::vector<Saying> Till::answer(int choice) {
   int n = static_cast<int>(question->at("products").size());
   if (choice < 0 || choice > n)
     return {saying(Phrase::PressNumber, {std::to_string(n)}, "question")};
-  journal_.set_state(kQuestion, std::nullopt);
+  std::vector<Saying> said;
+  if (choice == 0) {
+    said = {saying(Phrase::NoneChosen, {}, "not-recognised")};
+  } else {
+    std::string id = question->at("products")[choice - 1].at("id");
+    auto p = std::find_if(catalogue_->products.begin(), catalogue_->products.end(),
+                          [&](const Product& x) { return x.id == id; });
+    if (p == catalogue_->products.end())
+      throw CommandError("product " + id + " is no longer in the catalogue; place the item again");
+    // The shopper chose it: as sure as a scan can be. The line goes in before
+    // the question is closed: after a crash between the two the question is
+    // asked again, and the same answer adds nothing twice (the scan's id).
+    said = add_line(*p, question->at("grams"), question->at("scanId"), 1.0, 0);
+  }
   journal_.record("answer", {{"scanId", question->at("scanId")}, {"choice", choice}});
-  if (choice == 0) return {saying(Phrase::NoneChosen, {}, "not-recognised")};
-  const auto& chosen = question->at("products")[choice - 1];
-  std::string id = chosen.at("id");
-  auto p = std::find_if(catalogue_->products.begin(), catalogue_->products.end(),
-                        [&](const Product& x) { return x.id == id; });
-  if (p == catalogue_->products.end())
-    throw CommandError("product " + id + " is no longer in the catalogue; place the item again");
-  // The shopper chose it: as sure as a scan can be.
-  return add_line(*p, question->at("grams"), question->at("scanId"), 1.0, 0);
+  journal_.set_state(kQuestion, std::nullopt);
+  return said;
 }
 
 std::vector<Saying> Till::key(const std::string& key) {
