@@ -88,15 +88,17 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   auto publish_receipt = [&](const nlohmann::json& receipt) {
     std::string stem =
         receipts_dir + "/receipt-" + std::to_string(receipt.at("basket").get<long long>());
+    std::string text = receipt_text(receipt);
     std::error_code ec;
     std::filesystem::create_directories(receipts_dir, ec);
-    std::ofstream(stem + ".json") << receipt.dump(2) << "\n";
-    std::ofstream(stem + ".txt") << receipt_text(receipt);
-    if (!std::filesystem::exists(stem + ".txt"))
+    std::ofstream json_file(stem + ".json"), text_file(stem + ".txt");
+    json_file << receipt.dump(2) << "\n";
+    text_file << text;
+    if (!json_file.flush() || !text_file.flush())
       std::cerr << "checkout: cannot write the receipt to " << receipts_dir
                 << "; it is kept in the journal " << journal_path << "\n";
     nlohmann::json out = receipt;
-    out["text"] = receipt_text(receipt);
+    out["text"] = text;
     client.send_output("receipt", Message::with_json(out));
   };
   // Everything a message changed: said, the basket shown, a receipt issued.

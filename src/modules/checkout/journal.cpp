@@ -1,16 +1,12 @@
 #include "modules/checkout/journal.h"
 
-#include <chrono>
 #include <stdexcept>
+
+#include "checkout-edge/module.h"
 
 namespace ce {
 
 namespace {
-
-long long wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string column_text(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
@@ -104,7 +100,7 @@ long long Journal::basket_id() const {
   if (sqlite3_step(st.s) == SQLITE_ROW && sqlite3_column_type(st.s, 0) != SQLITE_NULL)
     return sqlite3_column_int64(st.s, 0);
   SqlStatement open(db_, "INSERT INTO baskets (opened_ms) VALUES (?)");
-  sqlite3_bind_int64(open.s, 1, wall_ms());
+  sqlite3_bind_int64(open.s, 1, now_ms());
   if (sqlite3_step(open.s) != SQLITE_DONE) db_.fail();
   return sqlite3_last_insert_rowid(db_.handle());
 }
@@ -225,7 +221,7 @@ void Journal::close_basket(const std::string& status, const nlohmann::json& rece
     SqlStatement st(
         db_, "UPDATE baskets SET status = ?, closed_ms = ?, receipt = ? WHERE basket_id = ?");
     bind_text(st.s, 1, status);
-    sqlite3_bind_int64(st.s, 2, wall_ms());
+    sqlite3_bind_int64(st.s, 2, now_ms());
     bind_text(st.s, 3, receipt.dump());
     sqlite3_bind_int64(st.s, 4, id);
     if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
@@ -250,7 +246,7 @@ std::optional<nlohmann::json> Journal::state(const std::string& key) const {
 
 void Journal::record(const std::string& kind, const nlohmann::json& detail) {
   SqlStatement st(db_, "INSERT INTO events (ms, basket_id, kind, detail) VALUES (?, ?, ?, ?)");
-  sqlite3_bind_int64(st.s, 1, wall_ms());
+  sqlite3_bind_int64(st.s, 1, now_ms());
   sqlite3_bind_int64(st.s, 2, basket_id());
   bind_text(st.s, 3, kind);
   bind_text(st.s, 4, detail.dump());

@@ -2,19 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <map>
 
+#include "checkout-edge/module.h"
 #include "modules/checkout/receipt.h"
 
 namespace ce {
 
 namespace {
-
-long long wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // The open question survives a restart: which scan, what weight, which products.
 constexpr const char* kQuestion = "question";
@@ -84,7 +79,7 @@ std::vector<Saying> Till::add_line(const Product& p, int grams, const std::strin
   }
   BasketLine line;
   line.scan_id = scan_id;
-  line.created_ms = wall_ms();
+  line.created_ms = now_ms();
   line.product_id = p.id;
   line.name = name;
   line.by_weight = p.sold_by == SoldBy::Weight;
@@ -240,7 +235,7 @@ std::vector<Saying> Till::pay(std::optional<long long> tendered) {
     throw CommandError("tendered " + format_amount(given, catalogue_->minor_units) +
                        " is less than the total " + format_amount(total, catalogue_->minor_units));
   nlohmann::json receipt = make_receipt(journal_.basket_id(), lines, given, catalogue_->currency,
-                                        catalogue_->minor_units, wall_ms());
+                                        catalogue_->minor_units, now_ms());
   journal_.set_state(kQuestion, std::nullopt);
   journal_.close_basket("paid", receipt);
   receipt_ = receipt;

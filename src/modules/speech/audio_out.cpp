@@ -7,16 +7,13 @@
 #include <thread>
 #include <vector>
 
+#include "checkout-edge/module.h"
+
 namespace ce {
 
 namespace {
 // ALSA prints its own diagnostics to stderr; ours say the same in one line.
 void quiet(const char*, int, const char*, int, const char*, ...) {}
-
-long long wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 AudioOut::AudioOut(std::string device) : device_(std::move(device)) {
@@ -88,7 +85,7 @@ Playback AudioOut::play(const Pcm& pcm, const std::atomic<bool>& interrupt, doub
     }
     size_t n = std::min(chunk, pcm.samples.size() - at);
     for (size_t i = 0; i < n; ++i) scaled[i] = static_cast<int16_t>(pcm.samples[at + i] * volume);
-    if (at == 0) result.first_audio_ms = wall_ms();
+    if (at == 0) result.first_audio_ms = now_ms();
     if (!write(scaled.data(), n, pcm.sample_rate, &result.error)) {
       result.ok = false;
       return result;
