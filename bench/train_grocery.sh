@@ -22,7 +22,7 @@ echo "train: $(awk "BEGIN { printf \"%.1f\", $end - $start }") s wall"
 # name, which times the work exactly.
 photos=$(ls "$data"/train/Fruit/Pineapple/*.jpg | head -8)
 start=$(date +%s.%N)
-"$bin" enroll --model "$out" --tag "Pineapple (store brand)" $photos
+"$bin" enroll --model "$out" --out "$out-iteration2" --tag "Pineapple (store brand)" $photos
 end=$(date +%s.%N)
 echo "enroll: $(awk "BEGIN { printf \"%.1f\", $end - $start }") s wall"
 "$bin" evaluate --model "$out" --data "$data/val.txt"

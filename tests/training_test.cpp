@@ -231,3 +231,43 @@ TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
 }
 
 }  // namespace
+
+namespace {
+
+// Any ONNX classifier can be the backbone: here a Custom Vision export as
+// its authors committed it (named nodes, a Flatten before its Gemm, a
+// ZipMap output), with its last three convolutions and their pooling
+// fine-tuned; and the ImageNet SqueezeNet trained whole, from the pixels.
+TEST(Training, AnyOnnxClassifierIsABackboneAndTheWholeNetworkCanTrain) {
+  fs::path dir = fresh_dir("backbones");
+  link_training_photos(dir / "data", 15);
+  const std::string custom_vision =
+      shared_dir() + "/models/custom-vision-exports/toscana_computer-onnx/model.onnx";
+  int status = -1;
+  // The export subtracts its own mean inside the graph.
+  std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
+                            " --out " + (dir / "cv").string() + " --backbone " + custom_vision +
+                            " --mean 0 0 0 --input-size 0 --fine-tune 3 --epochs 4 --views 2 2>&1",
+                        &status);
+  ASSERT_EQ(status, 0) << out;
+  json package = json::parse(ce::read_file(dir / "cv/package.json"));
+  EXPECT_EQ(package["preprocessing"]["inputWidth"], 227);  // the export's own size
+  EXPECT_EQ(package["training"]["fineTunedLayers"], 3);
+  int n = 0;
+  EXPECT_GE(accuracy((dir / "cv").string(), kTags, &n), 0.75) << "on " << n << " held-out photos";
+
+  out =
+      run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+              (dir / "whole").string() + " --input-size 0 --fine-tune 26 --epochs 1 --views 1 2>&1",
+          &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("it has 25 convolutions"), std::string::npos) << out;
+  out =
+      run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+              (dir / "whole").string() + " --input-size 0 --fine-tune 25 --epochs 3 --views 2 2>&1",
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_GE(accuracy((dir / "whole").string(), kTags, &n), 0.5) << "on " << n << " photos";
+}
+
+}  // namespace

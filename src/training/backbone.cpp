@@ -52,10 +52,10 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
   input_width_ = net.input_width;
   input_height_ = net.input_height;
   if (!model_.ParseFromString(bytes_)) throw std::runtime_error(onnx_file + ": not ONNX");
-  // OpenCV names a layer after its node; unnamed nodes get names of its
-  // own making. Naming them after their outputs lets us ask for a tensor.
+  // OpenCV names a layer after its node (or a name of its own making).
+  // Naming every node after its output lets us ask for a tensor by name.
   for (auto& n : *model_.mutable_graph()->mutable_node())
-    if (n.name().empty() && n.output_size() > 0) n.set_name(n.output(0));
+    if (n.output_size() > 0) n.set_name(n.output(0));
   bytes_ = model_.SerializeAsString();
   const auto& g = model_.graph();
 
@@ -68,7 +68,10 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
   int embedding_node = -1;
   for (int i = head - 1; i >= 0; --i)
     if (g.node(i).output(0) == embedding_) {
-      if (g.node(i).op_type() == "Dropout") {
+      // Dropout does nothing at inference; a Flatten before a Gemm only
+      // reshapes what the pooled maps already hold.
+      const std::string& op = g.node(i).op_type();
+      if (op == "Dropout" || op == "Flatten" || op == "Reshape") {
         embedding_ = g.node(i).input(0);
         continue;
       }
@@ -81,15 +84,23 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
   std::vector<int> convs;
   for (int i = 0; i <= embedding_node; ++i)
     if (g.node(i).op_type() == "Conv") convs.push_back(i);
-  if (tail_convs < 0 || tail_convs >= static_cast<int>(convs.size()))
+  if (tail_convs < 0 || tail_convs > static_cast<int>(convs.size()))
     throw std::runtime_error("cannot fine-tune " + std::to_string(tail_convs) + " layers of " +
                              onnx_file + ": it has " + std::to_string(convs.size()) +
                              " convolutions before its head");
-  int first = tail_convs == 0 ? embedding_node + 1 : convs[convs.size() - tail_convs];
+  // All of them: the whole network trains from the image itself.
+  int first = tail_convs == 0                                ? embedding_node + 1
+              : tail_convs == static_cast<int>(convs.size()) ? 0
+                                                             : convs[convs.size() - tail_convs];
   front_output_ = tail_convs == 0 ? embedding_ : g.node(first).input(0);
 
   std::map<std::string, const onnx::TensorProto*> initializers;
   for (const auto& t : g.initializer()) initializers[t.name()] = &t;
+  for (const auto& v : g.input())
+    if (!initializers.count(v.name())) {
+      input_name_ = v.name();
+      break;
+    }
   std::set<std::string> known{front_output_};
   for (int i = first; i <= embedding_node; ++i) {
     const auto& n = g.node(i);
@@ -102,9 +113,9 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
       params_[in] = tensor_of_initializer(*it->second).set_requires_grad(true);
       known.insert(in);
     }
-    static const std::set<std::string> supported{"Conv",    "Relu",        "Concat",
-                                                 "MaxPool", "AveragePool", "Dropout",
-                                                 "Add",     "Clip",        "BatchNormalization"};
+    static const std::set<std::string> supported{
+        "Conv",    "Relu", "Concat", "MaxPool",           "AveragePool", "GlobalAveragePool",
+        "Dropout", "Add",  "Clip",   "BatchNormalization"};
     if (!supported.count(n.op_type()))
       throw std::runtime_error(onnx_file + ": the tail has a " + n.op_type() + " layer (" +
                                n.name() +
@@ -144,6 +155,8 @@ torch::Tensor Backbone::tail(const torch::Tensor& front) const {
     } else if (op == "AveragePool") {
       out = torch::avg_pool2d(in(n, 0), ints(n, "kernel_shape", {2, 2}), ints(n, "strides", {1, 1}),
                               symmetric_pads(n), int_of(n, "ceil_mode", 0));
+    } else if (op == "GlobalAveragePool") {
+      out = in(n, 0).mean({2, 3}, true);
     } else if (op == "Dropout") {
       out = in(n, 0);
     } else if (op == "Add") {

@@ -24,6 +24,7 @@ class Backbone {
 
   const std::string& file() const { return file_; }
   const std::string& front_output() const { return front_output_; }  // cached features
+  const std::string& input_name() const { return input_name_; }
   const std::string& embedding() const { return embedding_; }
   int input_width() const { return input_width_; }
   int input_height() const { return input_height_; }
@@ -41,7 +42,7 @@ class Backbone {
   onnx::ModelProto graph_to_embedding() const;
 
  private:
-  std::string file_, bytes_, front_output_, embedding_;
+  std::string file_, bytes_, input_name_, front_output_, embedding_;
   int input_width_ = 0, input_height_ = 0;
   onnx::ModelProto model_;
   std::vector<onnx::NodeProto> tail_nodes_;

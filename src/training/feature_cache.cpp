@@ -28,7 +28,12 @@ std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
     if (name == tensor || (bang != std::string::npos && name.substr(bang + 1) == tensor))
       return name;
   }
-  throw std::runtime_error("OpenCV has no layer computing '" + tensor + "'");
+  std::string last;
+  auto names = net.getLayerNames();
+  for (size_t i = names.size() > 4 ? names.size() - 4 : 0; i < names.size(); ++i)
+    last += (last.empty() ? "" : ", ") + names[i];
+  throw std::runtime_error("OpenCV has no layer computing '" + tensor +
+                           "' (it fused it into another; its last layers are " + last + ")");
 }
 
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
@@ -36,7 +41,10 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
                               const std::function<void(size_t, size_t)>& progress) {
   cv::dnn::Net net =
       cv::dnn::readNetFromONNX(backbone.model_bytes().data(), backbone.model_bytes().size());
-  const std::string layer = opencv_layer_of(net, backbone.front_output());
+  // A front that is the input itself (the whole network trains): the
+  // preprocessed image is the feature.
+  const bool whole = backbone.front_output() == backbone.input_name();
+  const std::string layer = whole ? "" : opencv_layer_of(net, backbone.front_output());
   // The network is fully convolutional up to its pooling: it takes other
   // sizes than the one it was trained at, which the preprocessing may ask for.
   const int w = pre.input_width ? pre.input_width : backbone.input_width();
@@ -50,10 +58,17 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
   std::vector<cv::Mat> pending;
   auto flush = [&] {
     if (pending.empty()) return;
-    net.setInput(
-        cv::dnn::blobFromImages(pending, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
-    cv::Mat out = net.forward(layer);
-    if (shape.empty()) shape = {out.size[1], out.size[2], out.size[3]};
+    cv::Mat out =
+        cv::dnn::blobFromImages(pending, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false);
+    if (!whole) {
+      net.setInput(out);
+      out = net.forward(layer);
+    }
+    if (shape.empty()) {
+      shape = {out.size[1], out.size[2], out.size[3]};
+      // Gigabytes: growing by doubling would need half as much again at a copy.
+      storage.reserve(data.samples.size() * views * out.total() / out.size[0]);
+    }
     storage.insert(storage.end(), out.ptr<float>(), out.ptr<float>() + out.total());
     pending.clear();
   };

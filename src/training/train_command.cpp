@@ -72,9 +72,14 @@ torch::Tensor pooled_embeddings(Backbone& backbone, const FeatureCache& cache,
                                 const std::vector<int64_t>& rows, const std::string& pooling) {
   torch::NoGradGuard no_grad;
   auto idx = torch::tensor(rows, torch::kInt64) * cache.views;
-  torch::Tensor maps = backbone.tail(cache.features.index_select(0, idx));
-  torch::Tensor avg = maps.mean({2, 3});
-  return pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg;
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < idx.size(0); i += 64) {  // a batch at a time: bounded memory
+    torch::Tensor maps = backbone.tail(
+        cache.features.index_select(0, idx.narrow(0, i, std::min<int64_t>(64, idx.size(0) - i))));
+    torch::Tensor avg = maps.mean({2, 3});
+    parts.push_back(pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg);
+  }
+  return torch::cat(parts);
 }
 
 }  // namespace
