@@ -33,7 +33,8 @@ std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
   for (size_t i = names.size() > 4 ? names.size() - 4 : 0; i < names.size(); ++i)
     last += (last.empty() ? "" : ", ") + names[i];
   throw std::runtime_error("OpenCV has no layer computing '" + tensor +
-                           "' (it may have merged it into a neighbour; its last layers are " + last + ")");
+                           "' (it may have merged it into a neighbour; its last layers are " +
+                           last + ")");
 }
 
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
