@@ -76,8 +76,7 @@ torch::Tensor pooled_embeddings(Backbone& backbone, const FeatureCache& cache,
   for (int64_t i = 0; i < idx.size(0); i += 64) {  // a batch at a time: bounded memory
     torch::Tensor maps = backbone.tail(
         cache.features.index_select(0, idx.narrow(0, i, std::min<int64_t>(64, idx.size(0) - i))));
-    torch::Tensor avg = maps.mean({2, 3});
-    parts.push_back(pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg);
+    parts.push_back(pooled(maps, pooling));
   }
   return torch::cat(parts);
 }

@@ -10,11 +10,6 @@ torch::Tensor clean_views(const FeatureCache& c) {
   return c.features.index({Slice(0, c.features.size(0), c.views)});
 }
 
-torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling) {
-  torch::Tensor avg = maps.mean({2, 3});
-  return pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg;
-}
-
 torch::Tensor logits(Backbone& backbone, const torch::Tensor& front, const torch::Tensor& w,
                      const torch::Tensor& b, const std::string& pooling, double dropout = 0) {
   torch::Tensor e = pooled(backbone.tail(front), pooling);
@@ -36,6 +31,11 @@ double accuracy(Backbone& backbone, const FeatureCache& val, const torch::Tensor
 }
 
 }  // namespace
+
+torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling) {
+  torch::Tensor avg = maps.mean({2, 3});
+  return pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg;
+}
 
 TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const FeatureCache& val,
                        int tags, const TrainSettings& s, const std::atomic<bool>& stop,

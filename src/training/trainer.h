@@ -46,6 +46,9 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
                        int tags, const TrainSettings& settings, const std::atomic<bool>& stop,
                        const std::function<void(const EpochReport&, double within)>& progress);
 
+// The embedding's maps pooled as the head sees them ("avg" or "avgmax").
+torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling);
+
 // Probabilities for cached features (clean views), with the given weights.
 torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache);
 
