@@ -76,9 +76,10 @@ TEST_F(Camera, AStillSceneIsClassifiedOnceOverItsFramesAndThenLeftAlone) {
   EXPECT_EQ(scene["sceneId"], reported("camera")["sceneId"]);
   EXPECT_EQ(scene["candidates"][0]["tagName"], "Banana");
   EXPECT_EQ(reported("camera")["scene"], "item");
-  // Ten frames a second keep coming from the camera, but none is classified.
+  // Ten frames a second keep coming from the camera; only one every
+  // gate.repeatMs (2 s) is classified again, for a classifier that restarted.
   std::this_thread::sleep_for(2s);
-  EXPECT_EQ(reported("camera")["framesSent"], 3);
+  EXPECT_LE(reported("camera")["framesSent"].get<int>(), 4);
 }
 
 TEST_F(Camera, ACameraThatDisappearsIsReportedAndResumesWithoutExiting) {

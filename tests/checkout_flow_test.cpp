@@ -68,6 +68,7 @@ fs::path flow_system(const std::string& name, int grams, double threshold, bool 
     auto& routes = m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"];
     routes["sentences"] = route("checkout/outputs/sentence", "speech/inputs/say");
     routes["vocabulary"] = route("checkout/outputs/vocabulary", "speech/inputs/presynth");
+    routes["spoken"] = route("speech/outputs/spoken", "checkout/inputs/spoken");
     m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
                                                            {"wavDir", (dir / "wav").string()}};
     // The shopper's keypad: a FIFO that carries what /dev/input/event* would.

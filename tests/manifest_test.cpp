@@ -63,7 +63,7 @@ TEST(Manifest, TheShippedDeploymentIsValid) {
   auto d = ce::parse_manifest(json::parse(in),
                               {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"}, {"STATE_DIR", "/st"}});
   EXPECT_EQ(d.modules.size(), 5u);
-  EXPECT_EQ(d.routes.size(), 5u);
+  EXPECT_EQ(d.routes.size(), 6u);
 }
 
 TEST(Manifest, NamesThePathTheValueAndWhatWasExpected) {

@@ -117,9 +117,11 @@ TEST(Utterance, IsMadeOfCachedPartsJoinedWithACommasPause) {
 
 TEST(SpeechQueue, TheMostUrgentGoesFirstAndEqualsInOrder) {
   ce::SpeechQueue q;
-  q.push({"a line", "line", "en-US", 1});
+  q.push({"a line", "line", "en-US", 1, 0, true, "line-1-1", true});
   q.push({"prepare", "presynth", "en-US", -1, 0, false});
-  q.push({"another line", "line", "en-US", 1});
+  q.push({"another line", "line", "en-US", 1, 0, true, "line-1-2", true});
+  EXPECT_FALSE(q.push({"a line", "line", "en-US", 1, 0, true, "line-1-1", true}))
+      << "the checkout sent it again after a restart: said once";
   q.push({"scale overloaded", "scale-overload", "en-US", 2});
   std::vector<std::string> order;
   while (auto r = q.next(std::chrono::milliseconds(10))) {
@@ -130,10 +132,10 @@ TEST(SpeechQueue, TheMostUrgentGoesFirstAndEqualsInOrder) {
             (std::vector<std::string>{"scale overloaded", "a line", "another line", "prepare"}));
 }
 
-TEST(SpeechQueue, ANewItemInterruptsALongSentenceButPreparationDoesNot) {
+TEST(SpeechQueue, ANewItemInterruptsALongQuestionButPreparationDoesNot) {
   ce::SpeechQueue q;
   ce::AudioOut out("clock");  // paced like a sound card
-  q.push({"a long sentence", "line", "en-US", 1});
+  q.push({"a long question", "question", "en-US", 1});
   auto playing = q.next(std::chrono::milliseconds(10));
   ASSERT_TRUE(playing);
   ce::Pcm long_sound{16000, std::vector<int16_t>(16000 * 3, 500)};  // 3 s
@@ -153,6 +155,39 @@ TEST(SpeechQueue, ANewItemInterruptsALongSentenceButPreparationDoesNot) {
   EXPECT_GT(played.first_audio_ms, 0);
   q.done_playing();
   EXPECT_EQ(q.next(std::chrono::milliseconds(10))->text, "Lemon, 0.12 kilograms");
+}
+
+TEST(SpeechQueue, APriceIsNeverCutByTheNextItemAndAnAlarmMakesItSaidAgainWhole) {
+  ce::SpeechQueue q;
+  ce::AudioOut out("clock");
+  ce::SpeechRequest price{"Banana, 0.42 kilograms, 1 dollar 26.", "line", "en-US", 1, 0, true,
+                          "line-1-1", true};
+  q.push(price);
+  q.push({"Is it 1 Apple? Press the number.", "question", "en-US", 1});
+  auto playing = q.next(std::chrono::milliseconds(10));
+  ASSERT_EQ(playing->text, price.text);
+  ce::Pcm sound{16000, std::vector<int16_t>(16000 / 2, 500)};  // 0.5 s
+  auto result = std::async(std::launch::async, [&] { return out.play(sound, q.interrupt()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  q.push({"Lemon, 0.12 kilograms, 48 cents.", "line", "en-US", 1, 0, true, "line-1-2", true});
+  ce::Playback played = result.get();
+  EXPECT_FALSE(played.interrupted) << "the next item waited for the price";
+  q.done_playing();
+  // The question was stale once the next item came: it gave way.
+  EXPECT_EQ(q.next(std::chrono::milliseconds(10))->text, "Lemon, 0.12 kilograms, 48 cents.");
+
+  // A scale alarm is more urgent: it cuts the price, which is said again whole.
+  q.push(price);
+  playing = q.next(std::chrono::milliseconds(10));
+  result = std::async(std::launch::async, [&] { return out.play(sound, q.interrupt()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  q.push({"The scale is overloaded.", "scale-overload", "en-US", 2});
+  EXPECT_TRUE(result.get().interrupted);
+  q.done_playing();
+  q.push_again(*playing);
+  EXPECT_EQ(q.next(std::chrono::milliseconds(10))->text, "The scale is overloaded.");
+  q.done_playing();
+  EXPECT_EQ(q.next(std::chrono::milliseconds(10))->text, price.text);
 }
 
 TEST(AudioOut, AnAbsentDeviceSaysWhatToSet) {

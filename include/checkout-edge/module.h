@@ -24,7 +24,9 @@ struct Message {
   static Message with_json(const nlohmann::json& body);
   static Message with_bytes(std::string bytes, std::string content_type);
 
-  nlohmann::json json() const;  // throws nlohmann::json::parse_error on a non-JSON body
+  // Throws std::runtime_error saying what is wrong with a body that is not
+  // JSON, or nests deeper than any message of the lane (64 levels).
+  nlohmann::json json() const;
   std::string property(const std::string& name, const std::string& fallback = "") const;
   std::string id() const { return property("messageId"); }
   long long timestamp_ms() const;
@@ -58,6 +60,10 @@ class ModuleClient {
   // Handlers run on the hub's network thread: keep them short or hand off.
   void on_input(const std::string& input, InputHandler handler);
   void send_output(const std::string& output, const Message& message);
+  // At most once, end to end (MQTT QoS 0): for frames, where only the
+  // newest matters and a lost one is replaced by the next; no queue of them
+  // builds up behind a slow receiver.
+  void send_latest(const std::string& output, Message message);
 
   // Blocks until the module's desired properties arrive (they are retained
   // on the hub, so this is immediate once the runtime has published them).

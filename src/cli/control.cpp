@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/runtime_connection.h"
+#include "hub/admin_auth.h"
 #include "hub/method_call.h"
 #include "hub/topics.h"
 #include "runtime/agent.h"
@@ -41,7 +42,8 @@ int deploy_command(const StateDir& state, const std::string& file,
             << d.runtime.deploy_timeout.count() / 1000
             << " s for changed modules to become healthy...\n";
   MethodResult r = call_method(*hub, caller_id(), kAgentId, "deploy", {{"manifest", manifest}},
-                               d.runtime.deploy_timeout + std::chrono::seconds(60));
+                               d.runtime.deploy_timeout + std::chrono::seconds(60),
+                               read_admin_key(state.admin_key_file()));
   const auto& p = r.payload;
   if (r.status == 200) {
     std::cout << "Deployed.\n";
@@ -91,7 +93,8 @@ int twin_command(const StateDir& state, const std::string& module,
     nlohmann::json patch = nlohmann::json::object();
     for (auto& a : assignments) patch.merge_patch(parse_assignment(a));
     MethodResult r = call_method(*hub, caller_id(), kAgentId, "updateDesired",
-                                 {{"id", module}, {"patch", patch}}, std::chrono::seconds(15));
+                                 {{"id", module}, {"patch", patch}}, std::chrono::seconds(15),
+                                 read_admin_key(state.admin_key_file()));
     if (r.status != 200) {
       std::cerr << "checkout-edge: " << r.payload.value("error", r.payload.dump()) << "\n";
       return 1;
@@ -134,9 +137,16 @@ int call_command(const StateDir& state, const std::string& module, const std::st
           "the payload '" + payload_text +
           "' is not JSON; e.g. '{\"text\": \"hello\"}' (mind the shell quotes)");
   }
-  std::string target = module == "runtime" ? kAgentId : module;
+  std::string target = module == "runtime" || module == kAgentId ? kAgentId : module;
+  // The runtime's methods are signed as the administrator's when this user
+  // can read the key; the runtime says which ones need it.
+  std::string key;
+  if (target == kAgentId) try {
+      key = read_admin_key(state.admin_key_file());
+    } catch (const std::exception&) {
+    }
   return call_and_print(state, target, method, payload,
-                        std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)));
+                        std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)), key);
 }
 
 int restart_command(const StateDir& state, const std::string& module) {

@@ -19,6 +19,7 @@
 #include "common/stop_signal.h"
 #include "hub/hub_client.h"
 #include "hub/topics.h"
+#include "modules/modules.h"
 #include "runtime/agent.h"
 #include "sim/scenario.h"
 
@@ -143,7 +144,7 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   std::thread agent([&] {
     try {
       run_agent(manifest, {state, self_executable(), "built-in demo",
-                           [&](int port) { ready.set_value(port); }});
+                           [&](int port) { ready.set_value(port); }, check_builtin_settings});
     } catch (...) {
       try {
         ready.set_exception(std::current_exception());

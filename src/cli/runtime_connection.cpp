@@ -36,10 +36,11 @@ std::unique_ptr<HubClient> connect_to_runtime(const StateDir& state) {
 }
 
 int call_and_print(const StateDir& state, const std::string& module, const std::string& method,
-                   const nlohmann::json& payload, std::chrono::milliseconds timeout) {
+                   const nlohmann::json& payload, std::chrono::milliseconds timeout,
+                   const std::string& admin_key) {
   auto hub = connect_to_runtime(state);
-  MethodResult r =
-      call_method(*hub, "cli-" + std::to_string(getpid()), module, method, payload, timeout);
+  MethodResult r = call_method(*hub, "cli-" + std::to_string(getpid()), module, method, payload,
+                               timeout, admin_key);
   std::cout << nlohmann::json{{"status", r.status}, {"payload", r.payload}}.dump(2) << "\n";
   return r.status >= 200 && r.status < 300 ? 0 : 1;
 }

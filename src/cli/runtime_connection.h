@@ -23,6 +23,7 @@ std::unique_ptr<HubClient> connect_to_runtime(const StateDir& state);
 // Calls a method and prints the reply as `az iot hub invoke-module-method`
 // does: {"status": ..., "payload": ...}. Returns 0 for a 2xx status.
 int call_and_print(const StateDir& state, const std::string& module, const std::string& method,
-                   const nlohmann::json& payload, std::chrono::milliseconds timeout);
+                   const nlohmann::json& payload, std::chrono::milliseconds timeout,
+                   const std::string& admin_key = "");
 
 }  // namespace ce

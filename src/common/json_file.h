@@ -1,23 +1,28 @@
-// Reading a JSON file with errors that name the file.
+// Reading JSON from outside (files, hub messages) with errors that say
+// where: the file, the line and the field, and what was wrong.
 #pragma once
 
-#include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace ce {
 
+// Nothing the lane reads nests deeper; the JSON library's dump, compare and
+// merge recurse, so a deeper document from outside could exhaust the stack.
+inline constexpr int kMaxJsonDepth = 64;
+
+struct JsonError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// `where` starts each message ("catalogue.json", "the weight message").
+// Throws JsonError: "catalogue.json: line 3, field 'pricePerKg': the number
+// 1e400 is out of range".
+nlohmann::json parse_json_text(std::string_view text, const std::string& where);
+
 // `what` names the file's role in the message: "the catalogue", "the scenario file".
-inline nlohmann::json read_json_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open " + what);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::runtime_error(path + ": not valid JSON: " + e.what());
-  }
-}
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
 
 }  // namespace ce

@@ -15,14 +15,16 @@ SqliteDb::SqliteDb(const std::string& path, std::string what) : label_(what + " 
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }
 
-void SqliteDb::fail() const { throw std::runtime_error(label_ + ": " + sqlite3_errmsg(db_)); }
+void SqliteDb::fail() const {
+  throw SqliteError(label_ + ": " + sqlite3_errmsg(db_), sqlite3_extended_errcode(db_) & 0xff);
+}
 
 void SqliteDb::exec(const char* sql) const {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw std::runtime_error(label_ + ": " + msg);
+    throw SqliteError(label_ + ": " + msg, rc & 0xff);
   }
 }
 

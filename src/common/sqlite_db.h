@@ -4,9 +4,17 @@
 
 #include <sqlite3.h>
 
+#include <stdexcept>
 #include <string>
 
 namespace ce {
+
+// Carries SQLite's result code: SQLITE_FULL is a full disk, SQLITE_CORRUPT
+// or SQLITE_NOTADB a damaged file.
+struct SqliteError : std::runtime_error {
+  SqliteError(const std::string& message, int code) : std::runtime_error(message), code(code) {}
+  int code;
+};
 
 class SqliteDb {
  public:

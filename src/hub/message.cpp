@@ -2,6 +2,7 @@
 #include <random>
 
 #include "checkout-edge/module.h"
+#include "common/json_file.h"
 
 namespace ce {
 
@@ -40,7 +41,7 @@ Message Message::with_bytes(std::string bytes, std::string content_type) {
   return stamped(std::move(bytes), std::move(content_type));
 }
 
-nlohmann::json Message::json() const { return nlohmann::json::parse(body); }
+nlohmann::json Message::json() const { return parse_json_text(body, "the message body"); }
 
 std::string Message::property(const std::string& name, const std::string& fallback) const {
   auto it = properties.find(name);

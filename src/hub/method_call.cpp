@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 
+#include "hub/admin_auth.h"
 #include "hub/hub_client.h"
 #include "hub/topics.h"
 
@@ -11,7 +12,7 @@ namespace ce {
 
 MethodResult call_method(HubClient& hub, const std::string& caller, const std::string& module,
                          const std::string& method, const nlohmann::json& payload,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout, const std::string& admin_key) {
   struct Shared {
     std::mutex mutex;
     std::condition_variable cv;
@@ -25,7 +26,7 @@ MethodResult call_method(HubClient& hub, const std::string& caller, const std::s
     r.status = std::atoi(m.property("status", "500").c_str());
     try {
       r.payload = m.body.empty() ? nlohmann::json::object() : m.json();
-    } catch (const nlohmann::json::exception&) {
+    } catch (const std::exception&) {
       r.payload = m.body;
     }
     std::lock_guard lock(shared->mutex);
@@ -35,6 +36,7 @@ MethodResult call_method(HubClient& hub, const std::string& caller, const std::s
   Message request = Message::with_json(payload);
   request.properties["replyTo"] = reply_topic;
   request.properties["requestId"] = request_id;
+  if (!admin_key.empty()) sign_admin_request(request, method, admin_key);
   hub.publish(topics::method(module, method), request);
   std::unique_lock lock(shared->mutex);
   bool answered = shared->cv.wait_for(lock, timeout, [&] { return shared->result.has_value(); });

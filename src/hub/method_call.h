@@ -17,10 +17,12 @@ struct MethodTimeout : std::runtime_error {
 };
 
 // `caller` names this client in the reply topic; it must be unique on the hub.
-// Throws MethodTimeout naming the module and method if no reply comes in time.
+// With `admin_key`, the request is signed as the lane's administrator's
+// (hub/admin_auth.h). Throws MethodTimeout naming the module and method if
+// no reply comes in time.
 MethodResult call_method(HubClient& hub, const std::string& caller, const std::string& module,
                          const std::string& method, const nlohmann::json& payload,
-                         std::chrono::milliseconds timeout);
+                         std::chrono::milliseconds timeout, const std::string& admin_key = "");
 
 // For code that answers methods itself rather than through ModuleClient
 // (the runtime): publish `result` as the reply to `request`.

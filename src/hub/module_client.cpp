@@ -58,15 +58,20 @@ ModuleClient::ModuleClient(std::string module_id, std::string host, int port)
       result = {404,
                 {{"error", "module '" + id_ + "' has no method '" + name + "'; it has: " + known}}};
     } else {
+      nlohmann::json request;
       try {
-        nlohmann::json request =
-            m.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(m.body);
-        result = handler(request);
+        request = m.body.empty() ? nlohmann::json::object() : m.json();
+        if (!request.is_object()) throw std::runtime_error("the payload must be a JSON object");
+      } catch (const std::exception& e) {
+        result = {400, {{"error", "method '" + name + "': " + e.what()}}};
+        handler = nullptr;
+      }
+      try {
+        if (handler) result = handler(request);
       } catch (const nlohmann::json::exception& e) {
-        result = {
-            400,
-            {{"error", std::string("the method's payload is not valid JSON or lacks a field: ") +
-                           e.what()}}};
+        result = {400,
+                  {{"error", "method '" + name + "': a field is missing or of the wrong type: " +
+                                 e.what()}}};
       } catch (const std::exception& e) {
         result = {500, {{"error", e.what()}}};
       }
@@ -120,6 +125,11 @@ void ModuleClient::send_output(const std::string& output, const Message& message
   hub_->publish(topics::output(id_, output), message);
 }
 
+void ModuleClient::send_latest(const std::string& output, Message message) {
+  message.properties["delivery"] = "latest";  // the router forwards it the same way
+  hub_->publish(topics::output(id_, output), message, 0);
+}
+
 nlohmann::json ModuleClient::wait_for_desired(std::chrono::milliseconds timeout) {
   struct Shared {
     std::mutex mutex;
@@ -145,11 +155,16 @@ nlohmann::json ModuleClient::wait_for_desired(std::chrono::milliseconds timeout)
 void ModuleClient::on_desired_change(DesiredHandler handler) {
   hub_->subscribe(topics::desired(id_),
                   [h = std::move(handler)](const std::string&, const Message& m) {
+                    nlohmann::json desired;
                     try {
-                      h(m.json());
-                    } catch (const nlohmann::json::exception&) {
-                      // A malformed twin is the runtime's bug; ignore rather than crash.
+                      desired = m.json();
+                    } catch (const std::exception& e) {
+                      // Only the runtime writes twins; a malformed one is
+                      // ignored rather than allowed to crash the module.
+                      std::cerr << "ignored malformed desired properties: " << e.what() << "\n";
+                      return;
                     }
+                    if (desired.is_object()) h(desired);
                   });
 }
 

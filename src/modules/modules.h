@@ -15,6 +15,17 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired);
 int run_speech(ModuleClient& client, const nlohmann::json& desired);
 int run_keypad(ModuleClient& client, const nlohmann::json& desired);
 
+// Each throws SettingError (or an error naming the file) when the module
+// would refuse `desired` at start; it opens no device, model or port.
+void check_camera_settings(const nlohmann::json& desired);
+void check_classifier_settings(const nlohmann::json& desired);
+void check_scale_settings(const nlohmann::json& desired);
+void check_checkout_settings(const nlohmann::json& desired);
+void check_speech_settings(const nlohmann::json& desired);
+void check_keypad_settings(const nlohmann::json& desired);
+// By the module's name; the runtime checks twins and deployments with it.
+void check_builtin_settings(const std::string& name, const nlohmann::json& desired);
+
 // Looks the module up by name, connects it to the hub and runs it.
 int run_builtin_module(const std::string& name);
 

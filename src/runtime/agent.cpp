@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <deque>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "common/stop_signal.h"
+#include "hub/admin_auth.h"
 #include "hub/hub_client.h"
 #include "hub/method_call.h"
 #include "hub/topics.h"
@@ -26,9 +28,26 @@ std::string self_executable() { return std::filesystem::read_symlink("/proc/self
 
 namespace {
 
+// Journals, receipts, logs and the admin key are the lane's alone: nothing
+// is created readable by others (the modules inherit the mask), and what an
+// earlier version left readable is closed.
+void make_private(const std::filesystem::path& root) {
+  umask(077);
+  std::error_code ec;
+  std::filesystem::permissions(root, std::filesystem::perms::group_all |
+                                         std::filesystem::perms::others_all,
+                               std::filesystem::perm_options::remove, ec);
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (!it->is_symlink())
+      std::filesystem::permissions(it->path(), std::filesystem::perms::group_all |
+                                                   std::filesystem::perms::others_all,
+                                   std::filesystem::perm_options::remove, ec);
+}
+
 // One runtime per state folder: a second one would fight over the modules.
 int take_lock(const StateDir& state) {
-  int fd = open(state.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open(state.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0)
     throw std::runtime_error("another checkout-edge runtime is already running with state folder " +
                              state.root.string() +
@@ -59,7 +78,10 @@ class Agent {
  private:
   void write_state(bool running);
   void handle(const std::string& method, const Message& request);
-  void begin_deploy(const Message& request);
+  // nullopt: the answer comes later (a deployment being checked).
+  std::optional<MethodResult> answer(const std::string& method, const Message& request);
+  void begin_deploy(const Message& request, const nlohmann::json& payload);
+  void validate_desired(const Deployment& d) const;
   void check_pending_deploy();
   void save_manifest(const nlohmann::json& manifest, bool keep_previous);
   MethodResult update_desired(const nlohmann::json& request);
@@ -75,6 +97,7 @@ class Agent {
   std::unique_ptr<UpstreamForwarder> upstream_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Deployer> deployer_;
+  std::unique_ptr<AdminVerifier> admin_;
   std::optional<PendingDeploy> pending_;
 
   std::mutex requests_mutex_;
@@ -102,41 +125,84 @@ void Agent::save_manifest(const nlohmann::json& manifest, bool keep_previous) {
   write_file_atomically(state_.deployment_file(), manifest.dump(2));
 }
 
+namespace {
+
+// A request the runtime cannot carry out as sent: a 400 saying why.
+struct BadRequest : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string module_id_field(const nlohmann::json& payload, const std::string& method) {
+  auto id = payload.find("id");
+  if (id == payload.end() || !id->is_string() || id->get<std::string>().empty())
+    throw BadRequest(method + " needs {\"id\": \"MODULE\"} with the module's name as a string");
+  return id->get<std::string>();
+}
+
+// Manifests are the largest requests; nothing else comes near this.
+constexpr size_t kMaxRequestBytes = 1 << 20;
+
+}  // namespace
+
 void Agent::handle(const std::string& method, const Message& request) {
-  auto reply = [&](MethodResult r) {
+  auto reply = [&](const MethodResult& r) {
     try {
       reply_to_method(*hub_, request, r);
     } catch (const std::exception& e) {
       std::cerr << "runtime: cannot answer " << method << ": " << e.what() << "\n";
     }
   };
+  // Nothing a caller sends may stop the lane: every failure is an answer.
+  try {
+    if (auto r = answer(method, request)) reply(*r);
+  } catch (const BadRequest& e) {
+    reply({400, {{"error", e.what()}}});
+  } catch (const std::exception& e) {
+    std::cerr << "runtime: " << method << " failed: " << e.what() << "\n";
+    reply({500, {{"error", std::string("the runtime could not carry out ") + method + ": " +
+                               e.what()}}});
+  }
+}
+
+std::optional<MethodResult> Agent::answer(const std::string& method, const Message& request) {
+  if (request.body.size() > kMaxRequestBytes)
+    throw BadRequest("the request is " + std::to_string(request.body.size()) +
+                     " bytes; the runtime takes at most " + std::to_string(kMaxRequestBytes));
   nlohmann::json payload;
   try {
     payload = request.body.empty() ? nlohmann::json::object() : request.json();
-  } catch (const nlohmann::json::exception& e) {
-    return reply({400, {{"error", std::string("the payload is not JSON: ") + e.what()}}});
+  } catch (const std::exception& e) {
+    throw BadRequest(std::string("the payload is not JSON: ") + e.what());
   }
-  if (method == "ping")
-    return reply({200, {{"pid", getpid()}, {"uptimeMs", now_ms() - started_ms_}}});
+  if (!payload.is_object())
+    throw BadRequest("the payload must be a JSON object, e.g. {\"id\": \"checkout\"}; found " +
+                     payload.dump().substr(0, 60));
+  if (method == "ping") return MethodResult{200, {{"pid", getpid()}, {"uptimeMs", now_ms() - started_ms_}}};
   if (method == "restartModule") {
-    std::string id = payload.value("id", "");
+    std::string id = module_id_field(payload, method);
     if (!supervisor_->find(id))
-      return reply({404, {{"error", "no module '" + id + "'; `checkout-edge list` shows them"}}});
-    std::string reason = payload.value("reason", "");
-    std::cerr << "runtime: restarting " << id << (reason.empty() ? " as asked" : ": " + reason)
+      return MethodResult{404, {{"error", "no module '" + id + "'; `checkout-edge list` shows them"}}};
+    auto reason = payload.find("reason");
+    std::string why = reason != payload.end() && reason->is_string() ? reason->get<std::string>() : "";
+    std::cerr << "runtime: restarting " << id << (why.empty() ? " as asked" : ": " + why.substr(0, 200))
               << "\n";
     supervisor_->restart(id);
-    return reply({200, {{"restarted", id}}});
+    return MethodResult{200, {{"restarted", id}}};
   }
-  if (method == "updateDesired") return reply(update_desired(payload));
-  if (method == "deploy") return begin_deploy(request);
-  reply({404,
-         {{"error", "the runtime has no method '" + method +
-                        "'; it has: deploy, ping, restartModule, updateDesired"}}});
+  if (method == "updateDesired" || method == "deploy") {
+    if (std::string why = admin_->refuse(method, request); !why.empty())
+      return MethodResult{403, {{"error", why}}};
+    if (method == "updateDesired") return update_desired(payload);
+    begin_deploy(request, payload);
+    return std::nullopt;  // answered once the deployment is proven or rolled back
+  }
+  return MethodResult{404,
+         {{"error", "the runtime has no method '" + method.substr(0, 60) +
+                        "'; it has: deploy, ping, restartModule, updateDesired"}}};
 }
 
 MethodResult Agent::update_desired(const nlohmann::json& request) {
-  std::string id = request.value("id", "");
+  std::string id = module_id_field(request, "updateDesired");
   auto patch = request.find("patch");
   if (patch == request.end() || !patch->is_object())
     return {400, {{"error", "updateDesired needs {\"id\": MODULE, \"patch\": {...}}"}}};
@@ -159,8 +225,9 @@ MethodResult Agent::update_desired(const nlohmann::json& request) {
   Deployment next;
   try {
     next = parse_manifest(candidate);
-  } catch (const ManifestError& e) {
-    return {400, {{"error", e.what()}}};
+    validate_desired(next);
+  } catch (const std::exception& e) {
+    return {400, {{"error", std::string(e.what()) + "; nothing was changed"}}};
   }
   deployer_->apply(deployment_, next);
   manifest_ = std::move(candidate);
@@ -171,7 +238,21 @@ MethodResult Agent::update_desired(const nlohmann::json& request) {
   return {200, nlohmann::json::object()};
 }
 
-void Agent::begin_deploy(const Message& request) {
+// A built-in module's settings are checked as the module reads them, so a
+// value it would refuse never reaches its twin or the saved deployment.
+void Agent::validate_desired(const Deployment& d) const {
+  if (!options_.validate_settings) return;
+  for (const ModuleSpec& m : d.modules) {
+    if (m.builtin.empty()) continue;
+    try {
+      options_.validate_settings(m.builtin, m.desired);
+    } catch (const std::exception& e) {
+      throw BadRequest("modulesContent." + m.name + ".properties.desired: " + e.what());
+    }
+  }
+}
+
+void Agent::begin_deploy(const Message& request, const nlohmann::json& payload) {
   auto reply = [&](MethodResult r) { reply_to_method(*hub_, request, r); };
   if (pending_)
     return reply(
@@ -179,8 +260,11 @@ void Agent::begin_deploy(const Message& request) {
   nlohmann::json manifest;
   Deployment next;
   try {
-    manifest = request.json().at("manifest");
+    auto m = payload.find("manifest");
+    if (m == payload.end()) throw BadRequest("deploy needs {\"manifest\": {...}}");
+    manifest = *m;
     next = parse_manifest(manifest);
+    validate_desired(next);
   } catch (const std::exception& e) {
     return reply(
         {400, {{"error", std::string("the manifest is not valid, nothing changed: ") + e.what()}}});
@@ -251,6 +335,7 @@ void Agent::check_pending_deploy() {
 
 int Agent::run() {
   std::filesystem::create_directories(state_.root);
+  make_private(state_.root);
   int lock_fd = take_lock(state_);
   const RuntimeSettings& rt = deployment_.runtime;
 
@@ -278,6 +363,7 @@ int Agent::run() {
     throw std::runtime_error("the broker did not start on port " + std::to_string(port_) +
                              "; see " + state_.log_file("edgeHub").string());
 
+  admin_ = std::make_unique<AdminVerifier>(create_admin_key(state_.admin_key_file()));
   hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_);
   hub_->connect();
   std::filesystem::create_directories(state_.hub_dir());

@@ -19,6 +19,10 @@ struct AgentOptions {
   std::string manifest_source;  // shown in agent.json
   // Called once the hub is up and every module has been started.
   std::function<void(int hub_port)> on_ready;
+  // Throws saying which setting is wrong when a built-in module (camera,
+  // checkout, ...) would refuse `desired`; deploy and twin changes are
+  // checked with it before anything is kept.
+  std::function<void(const std::string& builtin, const nlohmann::json& desired)> validate_settings;
 };
 
 // `manifest` is expanded (no ${VAR}s left): it is kept as the last good

@@ -64,7 +64,12 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port) {
                             "persistence false\n"
                             "log_dest stdout\n"
                             "log_type error\nlog_type warning\nlog_type notice\n"
-                            "max_queued_messages 10000\n"
+                            // A client that falls behind loses its oldest
+                            // messages, not the broker its memory (frames go
+                            // at QoS 0 and are never queued).
+                            "max_queued_messages 1000\n"
+                            "max_queued_bytes 67108864\n"
+                            "max_packet_size 16777216\n"
                             // Small messages at once: Nagle held a stable weight
                             // back by up to 40 ms on its way to the checkout.
                             "set_tcp_nodelay true\n");

@@ -1,6 +1,7 @@
 #include "runtime/deployer.h"
 
 #include <algorithm>
+#include <set>
 
 #include "hub/topics.h"
 
@@ -50,6 +51,9 @@ DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) 
     changes.removed.push_back(old.name);
   }
   supervisor_.update_settings(to.runtime);
+  std::set<std::string> secrets;
+  if (!to.upstream.password_env.empty()) secrets.insert(to.upstream.password_env);
+  supervisor_.keep_private(std::move(secrets));
   router_.set_routes(to.routes);
   upstream_.configure(to.upstream);
   if (to.runtime.hub_port != from.runtime.hub_port)

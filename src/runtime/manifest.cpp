@@ -7,7 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <cctype>
+#include "common/json_file.h"
 #include <set>
 
 namespace ce {
@@ -45,31 +46,59 @@ std::string show(const nlohmann::json& v) {
                       (found ? show(*found) : std::string("nothing")));
 }
 
-void expand(nlohmann::json& v, const std::string& path,
-            const std::map<std::string, std::string>& vars) {
-  if (v.is_object()) {
-    for (auto& [k, child] : v.items()) expand(child, path.empty() ? k : path + "." + k, vars);
-  } else if (v.is_array()) {
-    for (size_t i = 0; i < v.size(); ++i) expand(v[i], path + "[" + std::to_string(i) + "]", vars);
-  } else if (v.is_string()) {
-    static const std::regex var_re(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)\})");
-    std::string s = v.get<std::string>(), out;
-    auto begin = std::sregex_iterator(s.begin(), s.end(), var_re);
-    size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-      std::string name = (*it)[1];
-      out += s.substr(last, it->position() - last);
-      if (auto f = vars.find(name); f != vars.end()) {
-        out += f->second;
-      } else if (const char* e = std::getenv(name.c_str())) {
-        out += e;
-      } else {
-        throw ManifestError(path + ": variable ${" + name +
-                            "} is not set; set it in the environment or remove it");
-      }
-      last = it->position() + it->length();
+bool variable_char(char c, bool first) {
+  return c == '_' || std::isalpha(static_cast<unsigned char>(c)) ||
+         (!first && std::isdigit(static_cast<unsigned char>(c)));
+}
+
+// Where a string may take a value from the environment: the runtime's own
+// sections always; a module's desired properties (its twin, which every
+// hub client can read) only for the variables listed as not secret.
+struct Expansion {
+  const std::map<std::string, std::string>& variables;
+  const std::set<std::string>& twin_variables;
+};
+
+// ${NAME} in a string, scanned by hand: a regex over a long value recursed
+// once per character and overflowed the stack.
+std::string expand_string(const std::string& s, const std::string& path, const Expansion& x,
+                          bool in_twin) {
+  std::string out;
+  size_t last = 0;
+  for (size_t at = s.find("${"); at != std::string::npos; at = s.find("${", at + 1)) {
+    size_t end = at + 2;
+    while (end < s.size() && variable_char(s[end], end == at + 2)) ++end;
+    if (end == at + 2 || end >= s.size() || s[end] != '}') continue;  // not a ${NAME}
+    std::string name = s.substr(at + 2, end - at - 2);
+    out.append(s, last, at - last);
+    if (auto f = x.variables.find(name); f != x.variables.end()) {
+      out += f->second;
+    } else if (const char* e = std::getenv(name.c_str())) {
+      if (in_twin && !x.twin_variables.count(name))
+        throw ManifestError(path + ": ${" + name +
+                            "} would copy an environment variable into the module's desired "
+                            "properties, which every hub client can read; if it is no secret, "
+                            "list it in $edgeAgent runtime.settings.twinVariables");
+      out += e;
+    } else {
+      throw ManifestError(path + ": variable ${" + name +
+                          "} is not set; set it in the environment or remove it");
     }
-    if (last) v = out + s.substr(last);
+    last = end + 1;
+    at = end;
+  }
+  if (last == 0) return s;
+  return out + s.substr(last);
+}
+
+void expand(nlohmann::json& v, const std::string& path, const Expansion& x, bool in_twin) {
+  if (v.is_object()) {
+    for (auto& [k, child] : v.items()) expand(child, path.empty() ? k : path + "." + k, x, in_twin);
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i)
+      expand(v[i], path + "[" + std::to_string(i) + "]", x, in_twin);
+  } else if (v.is_string()) {
+    v = expand_string(v.get<std::string>(), path, x, in_twin);
   }
 }
 
@@ -146,11 +175,14 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
 }
 
 ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const std::string& path) {
-  static const std::regex name_re("^[A-Za-z0-9][A-Za-z0-9_\\-]*$");
-  if (!std::regex_match(name, name_re))
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  };
+  if (name.empty() || name.size() > 64 || name[0] == '_' || name[0] == '-' ||
+      !std::all_of(name.begin(), name.end(), name_char))
     throw ManifestError(
         path + ": module name '" + name +
-        "' must be letters, digits, '-' or '_' (it becomes a topic and a file name)");
+        "' must be 1 to 64 letters, digits, '-' or '_' (it becomes a topic and a file name)");
   if (name == "edgeHub" || name == "edgeAgent")
     throw ManifestError(path + ": '" + name +
                         "' is the runtime's own name; give the module another one");
@@ -298,7 +330,28 @@ UpstreamSettings parse_upstream(const nlohmann::json& hub, const std::string& hp
 nlohmann::json expand_manifest(const nlohmann::json& manifest,
                                const std::map<std::string, std::string>& variables) {
   nlohmann::json out = manifest;
-  expand(out, "", variables);
+  if (!out.is_object() || !out.contains("modulesContent") || !out["modulesContent"].is_object()) {
+    std::set<std::string> none;
+    expand(out, "", {variables, none}, false);
+    return out;
+  }
+  std::set<std::string> twin_variables;
+  if (const nlohmann::json* agent = desired_of(out["modulesContent"].value(
+          "$edgeAgent", nlohmann::json::object())))
+    if (auto list = agent->find("runtime"); list != agent->end() && list->is_object())
+      if (auto s = list->find("settings"); s != list->end() && s->is_object())
+        if (auto t = s->find("twinVariables"); t != s->end()) {
+          if (!t->is_array() ||
+              !std::all_of(t->begin(), t->end(), [](auto& n) { return n.is_string(); }))
+            fail("modulesContent.$edgeAgent.properties.desired.runtime.settings.twinVariables",
+                 "an array of environment variable names", &*t);
+          for (auto& n : *t) twin_variables.insert(n.get<std::string>());
+        }
+  Expansion x{variables, twin_variables};
+  for (auto& [name, section] : out["modulesContent"].items()) {
+    bool twin = name != "$edgeAgent" && name != "$edgeHub";
+    expand(section, "modulesContent." + name, x, twin);
+  }
   return out;
 }
 
@@ -306,8 +359,12 @@ bool same_process(const ModuleSpec& a, const ModuleSpec& b) { return a.definitio
 
 Deployment parse_manifest(const nlohmann::json& original,
                           const std::map<std::string, std::string>& variables) {
-  refuse_container_manifest(original);
-  nlohmann::json manifest = expand_manifest(original, variables);
+  refuse_container_manifest(original);  // before ${VAR}s: a Docker manifest's are not ours
+  return parse_manifest(expand_manifest(original, variables));
+}
+
+Deployment parse_manifest(const nlohmann::json& manifest) {
+  refuse_container_manifest(manifest);
   if (!manifest.is_object()) fail("the top level", "a JSON object", &manifest);
   const auto& content = require_object(manifest, "modulesContent", "");
   const std::string cpath = "modulesContent";
@@ -380,13 +437,14 @@ Deployment parse_manifest(const nlohmann::json& original,
 
 nlohmann::json read_manifest_file(const std::string& path,
                                   std::map<std::string, std::string> variables) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw ManifestError(path + ": cannot open the manifest file: " + strerror(errno));
+  std::string text{std::istreambuf_iterator<char>(in), {}};
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ManifestError(path + ": not valid JSON: " + e.what());
+    j = parse_json_text(text, path);
+  } catch (const JsonError& e) {
+    throw ManifestError(e.what());
   }
   try {
     refuse_container_manifest(j);

@@ -88,9 +88,14 @@ nlohmann::json read_manifest_file(const std::string& path,
 // change without a restart.)
 bool same_process(const ModuleSpec& a, const ModuleSpec& b);
 
-// ${NAME} in any string is replaced from `variables`, then from the environment.
+// An expanded manifest, as the runtime keeps it: nothing in it is expanded
+// again (a ${NAME} that arrives in a twin change stays as written).
+Deployment parse_manifest(const nlohmann::json& manifest);
+// Expands first: ${NAME} in any string is replaced from `variables`, then
+// from the environment; in a module's desired properties only the variables
+// in runtime.settings.twinVariables come from the environment.
 Deployment parse_manifest(const nlohmann::json& manifest,
-                          const std::map<std::string, std::string>& variables = {});
+                          const std::map<std::string, std::string>& variables);
 Deployment load_manifest(const std::string& path,
                          std::map<std::string, std::string> variables = {});
 

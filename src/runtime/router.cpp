@@ -43,7 +43,8 @@ void Router::on_output(const std::string& topic, const Message& message) {
         // that subscribes later (started after, or restarted): the
         // checkout's vocabulary reaches a speech module whenever it starts.
         bool keep = message.property("retain") == "true";
-        hub_.publish(topics::input(r.to_module, r.to_input), message, 1, keep);
+        int qos = message.property("delivery") == "latest" ? 0 : 1;
+        hub_.publish(topics::input(r.to_module, r.to_input), message, qos, keep);
       }
     } catch (const std::exception& e) {
       std::cerr << "router: route " << r.name << ": " << e.what() << "\n";

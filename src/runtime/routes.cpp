@@ -276,6 +276,10 @@ Route parse_route(const std::string& name, const std::string& text) {
   Route r;
   r.name = name;
   r.text = text;
+  // The condition parser recurses per parenthesis: no real route is this long.
+  if (text.size() > 2048)
+    throw RouteError("the route is " + std::to_string(text.size()) +
+                     " characters long; a route has at most 2048");
   std::string s = trim(text);
   if (upper(s.substr(0, 5)) != "FROM ")
     throw RouteError("a route starts with FROM, found '" + s.substr(0, 20) + "'");

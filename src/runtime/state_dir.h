@@ -1,6 +1,7 @@
 // Everything a running system keeps on disk, under one folder:
 //   agent.json        what the runtime is doing (read by `list`)
 //   agent.lock        one runtime per folder
+//   admin.key         signs the administrator's requests (hub/admin_auth.h)
 //   logs/<module>.log each module's stdout and stderr, rotated (.1, .2, ...)
 //   data/<module>/    each module's own files (e.g. the checkout journal)
 //   deployment.json   the last good manifest, expanded; deployment.previous.json before it
@@ -9,6 +10,8 @@
 
 #include <filesystem>
 #include <string>
+
+#include "common/files.h"
 
 namespace ce {
 
@@ -20,6 +23,8 @@ struct StateDir {
 
   std::filesystem::path agent_file() const { return root / "agent.json"; }
   std::filesystem::path lock_file() const { return root / "agent.lock"; }
+  // The secret that signs deploy and twin changes; new at every start, 0600.
+  std::filesystem::path admin_key_file() const { return root / "admin.key"; }
   std::filesystem::path log_file(const std::string& module) const {
     return root / "logs" / (module + ".log");
   }
@@ -32,8 +37,5 @@ struct StateDir {
   std::filesystem::path upstream_queue_file() const { return hub_dir() / "upstream.db"; }
 };
 
-// Writes by rename, so a reader never sees half a file.
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
-std::string read_file(const std::filesystem::path& path);  // throws naming the file
 
 }  // namespace ce

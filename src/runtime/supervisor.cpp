@@ -108,7 +108,8 @@ void Supervisor::start(ModuleProcess& m) {
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
     auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq != std::string::npos && !private_env_.count(kv.substr(0, eq)))
+      env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (auto& [k, v] : env_) env[k] = v;
   env["CE_MODULE_ID"] = m.spec.name;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,10 @@ class Supervisor {
   // Stops and starts the module now, whatever its state.
   bool restart(const std::string& name);
   void update_settings(const RuntimeSettings& settings);
+  // Variables of the runtime's own environment that no module inherits
+  // (the upstream password): a module gets one only if its manifest env
+  // names it.
+  void keep_private(std::set<std::string> names) { private_env_ = std::move(names); }
 
   // Thread-safe: called from the hub's thread when a heartbeat arrives.
   void note_heartbeat(const std::string& name);
@@ -72,6 +77,7 @@ class Supervisor {
   StateDir state_;
   RuntimeSettings settings_;
   std::map<std::string, std::string> env_;
+  std::set<std::string> private_env_;
   std::vector<ModuleProcess> modules_;  // in startup order
   std::unique_ptr<LogCollector> logs_;
   mutable std::mutex heartbeat_mutex_;

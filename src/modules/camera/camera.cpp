@@ -3,14 +3,17 @@
 // "item-present" / "item-removed" / "camera-missing" / "camera-back" events
 // on output "events". A lost camera is retried with backoff, never by exiting.
 #include <atomic>
+#include <filesystem>
 #include <iostream>
 #include <opencv2/imgcodecs.hpp>
 
+#include "common/files.h"
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/camera/frame_source.h"
 #include "modules/camera/scene_gate.h"
 #include "modules/modules.h"
+#include "sim/scenario.h"
 
 namespace ce {
 
@@ -25,22 +28,24 @@ struct CameraSettings {
 
   static CameraSettings from(const nlohmann::json& d) {
     CameraSettings s;
-    s.fps = setting<double>(d, "fps", s.fps);
-    if (s.fps <= 0 || s.fps > 120) throw SettingError("desired property 'fps' must be in (0, 120]");
-    s.jpeg_quality = setting<int>(d, "jpegQuality", s.jpeg_quality);
-    if (s.jpeg_quality < 1 || s.jpeg_quality > 100)
-      throw SettingError("desired property 'jpegQuality' must be in 1..100");
+    s.fps = setting_in<double>(d, "fps", s.fps, 0.1, 120, "frames a second");
+    s.jpeg_quality = setting_in<int>(d, "jpegQuality", s.jpeg_quality, 1, 100);
     s.gating = setting<bool>(d, "sceneGating", s.gating);
     auto g = d.value("gate", nlohmann::json::object());
-    s.gate.pixel_change = setting<double>(g, "pixelChange", s.gate.pixel_change);
-    s.gate.motion_threshold = setting<double>(g, "motionThreshold", s.gate.motion_threshold);
-    s.gate.presence_threshold = setting<double>(g, "presenceThreshold", s.gate.presence_threshold);
-    s.gate.settle_ms = setting<int>(g, "settleMs", s.gate.settle_ms);
-    s.gate.frames_per_scene = setting<int>(g, "framesPerScene", s.gate.frames_per_scene);
-    if (s.gate.frames_per_scene < 1 || s.gate.settle_ms < 0)
-      throw SettingError("gate.framesPerScene must be at least 1 and gate.settleMs not negative");
-    s.retry_min_ms = setting<int>(d, "retryMinMs", s.retry_min_ms);
-    s.retry_max_ms = std::max(s.retry_min_ms, setting<int>(d, "retryMaxMs", s.retry_max_ms));
+    if (!g.is_object()) throw SettingError("desired property 'gate' must be an object");
+    auto share = [&](const char* key, double fallback) {
+      return setting_in<double>(g, std::string(key), fallback, 0, 1, "(a share of the pixels)");
+    };
+    s.gate.pixel_change =
+        setting_in<double>(g, "pixelChange", s.gate.pixel_change, 0, 255, "grey levels");
+    s.gate.motion_threshold = share("motionThreshold", s.gate.motion_threshold);
+    s.gate.presence_threshold = share("presenceThreshold", s.gate.presence_threshold);
+    s.gate.settle_ms = setting_in<int>(g, "settleMs", s.gate.settle_ms, 0, 60000, "ms");
+    s.gate.frames_per_scene = setting_in<int>(g, "framesPerScene", s.gate.frames_per_scene, 1, 100);
+    s.gate.repeat_ms = setting_in<int>(g, "repeatMs", s.gate.repeat_ms, 0, 600000, "ms");
+    s.retry_min_ms = setting_in<int>(d, "retryMinMs", s.retry_min_ms, 10, 600000, "ms");
+    s.retry_max_ms =
+        std::max(s.retry_min_ms, setting_in<int>(d, "retryMaxMs", s.retry_max_ms, 10, 3600000, "ms"));
     return s;
   }
 };
@@ -52,16 +57,52 @@ void send_event(ModuleClient& client, const std::string& event, nlohmann::json b
   client.send_output("events", Message::with_json(body));
 }
 
+// The photo of the empty scale staff gave, if any.
+cv::Mat empty_scene_photo(const nlohmann::json& desired) {
+  std::string path = setting<std::string>(desired, "emptyScene", "");
+  if (path.empty()) return {};
+  cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
+  if (img.empty()) throw SettingError("desired property 'emptyScene': " + path +
+                                      " is not a readable image");
+  return img;
+}
+
 }  // namespace
+
+void check_camera_settings(const nlohmann::json& desired) {
+  CameraSettings::from(desired);
+  empty_scene_photo(desired);
+  if (desired.contains("scenario")) {
+    Scenario::load(required_setting<std::string>(desired, "scenario", "the scenario file"));
+    required_setting<std::string>(desired, "imagesRoot",
+                                  "the folder the scenario's image paths are relative to");
+  } else {
+    required_setting<std::string>(desired, "source",
+                                  "a /dev/video* device, an image folder or file, a video file, "
+                                  "or an http:// or rtsp:// URL");
+  }
+  setting_in<int>(desired, "width", 0, 0, 16384, "pixels");
+  setting_in<int>(desired, "height", 0, 0, 16384, "pixels");
+  setting<std::string>(desired, "pixelFormat", "");
+  setting_in<int>(desired, "timeoutMs", 5000, 1, 600000, "ms");
+  setting<bool>(desired, "loop", true);
+  if (desired.contains("controls") && !desired["controls"].is_object())
+    throw SettingError("desired property 'controls' must be an object of v4l2 control: value");
+}
 
 int run_camera(ModuleClient& client, const nlohmann::json& desired) {
   CameraSettings settings = CameraSettings::from(desired);
   std::mutex settings_mutex;
   SceneGate gate(settings.gate);
-  if (auto empty = setting<std::string>(desired, "emptyScene", ""); !empty.empty()) {
-    cv::Mat img = cv::imread(empty, cv::IMREAD_COLOR);
-    if (img.empty()) throw SettingError("emptyScene " + empty + " is not a readable image");
-    gate.set_empty_scene(img);
+  // What the empty scale looks like: staff's photo, else what this camera
+  // learnt before it restarted (else the first still scene it sees).
+  const char* data = std::getenv("CE_DATA_DIR");
+  std::string learnt = data ? std::string(data) + "/empty-scene.png" : "";
+  if (cv::Mat photo = empty_scene_photo(desired); !photo.empty()) {
+    gate.set_empty_scene(photo);
+  } else if (!learnt.empty() && std::filesystem::exists(learnt)) {
+    gate.set_empty_thumbnail(cv::imread(learnt, cv::IMREAD_GRAYSCALE));
+    std::cerr << "camera: the empty scene is the one learnt before the restart\n";
   }
   // Rate, quality and gating change live; a new source needs a restart
   // (a deploy does that).
@@ -144,7 +185,18 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
       if (event == SceneGate::Event::ItemRemoved) send_event(client, "item-removed");
       if (event != SceneGate::Event::None)
         client.report({{"scene", event == SceneGate::Event::ItemPresent ? "item" : "empty"}});
-      classify = gate.take_frame_for_classification();
+      classify = gate.take_frame_for_classification(now);
+      if (gate.take_empty_learned() && !learnt.empty()) {
+        cv::Mat grey;
+        gate.empty_thumbnail().convertTo(grey, CV_8U);
+        std::vector<unsigned char> png;
+        cv::imencode(".png", grey, png);
+        try {
+          write_file_atomically(learnt, std::string(png.begin(), png.end()));
+        } catch (const std::exception& e) {
+          std::cerr << "camera: cannot keep the empty scene: " << e.what() << "\n";
+        }
+      }
     }
     if (classify) {
       if (jpeg.empty()) {
@@ -160,7 +212,7 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
         m.properties["sceneId"] = gate.scene_id();
         m.properties["stillSince"] = std::to_string(gate.still_since_ms());
       }
-      client.send_output("frames", m);
+      client.send_latest("frames", std::move(m));
       ++sent;
       if (s.gating) client.report({{"framesSent", sent}, {"sceneId", gate.scene_id()}});
     }

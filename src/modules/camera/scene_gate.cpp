@@ -24,6 +24,11 @@ double SceneGate::changed_share(const cv::Mat& a, const cv::Mat& b) const {
 
 void SceneGate::set_empty_scene(const cv::Mat& bgr) { empty_ = thumbnail(bgr); }
 
+void SceneGate::set_empty_thumbnail(const cv::Mat& grey) {
+  if (grey.cols != 64 || grey.rows != 48 || grey.channels() != 1) return;
+  grey.convertTo(empty_, CV_32F);
+}
+
 SceneGate::Event SceneGate::look(const cv::Mat& bgr, long long now_ms) {
   cv::Mat thumb = thumbnail(bgr);
   motion_ = previous_.empty() ? 1.0 : changed_share(thumb, previous_);
@@ -52,14 +57,21 @@ SceneGate::Event SceneGate::look(const cv::Mat& bgr, long long now_ms) {
   }
   state_ = State::Empty;
   empty_ = thumb.clone();
+  empty_learned_ = true;
   if (!had_item_) return Event::None;
   had_item_ = false;
   return Event::ItemRemoved;
 }
 
-bool SceneGate::take_frame_for_classification() {
-  if (state_ != State::Item || frames_left_ <= 0) return false;
-  --frames_left_;
+bool SceneGate::take_frame_for_classification(long long now_ms) {
+  if (state_ != State::Item) return false;
+  if (frames_left_ > 0) {
+    --frames_left_;
+    last_sent_ms_ = now_ms;
+    return true;
+  }
+  if (settings_.repeat_ms <= 0 || now_ms - last_sent_ms_ < settings_.repeat_ms) return false;
+  last_sent_ms_ = now_ms;
   return true;
 }
 

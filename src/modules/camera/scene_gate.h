@@ -6,6 +6,7 @@
 
 #include <opencv2/core.hpp>
 #include <string>
+#include <utility>
 
 namespace ce {
 
@@ -17,6 +18,9 @@ struct SceneGateSettings {
   double presence_threshold = 0.02;
   int settle_ms = 400;       // still this long before a scene counts
   int frames_per_scene = 3;  // frames classified for one still scene
+  // While the same item stays, one more frame this often (0: never): a
+  // classifier that was restarting when the scene settled still sees it.
+  int repeat_ms = 2000;
 };
 
 class SceneGate {
@@ -32,8 +36,15 @@ class SceneGate {
   // Looks at one frame; says whether an item arrived or left.
   Event look(const cv::Mat& bgr, long long now_ms);
   // Whether this frame should be classified (one of the first frames of a
-  // still scene with an item); counts it as sent.
-  bool take_frame_for_classification();
+  // still scene with an item, or a repeat); counts it as sent.
+  bool take_frame_for_classification(long long now_ms = 0);
+  // The empty scene as learnt (a 64x48 grey thumbnail), to keep across a
+  // restart: a camera restarted with an item on the scale must not take
+  // the item for the empty scale.
+  cv::Mat empty_thumbnail() const { return empty_.clone(); }
+  void set_empty_thumbnail(const cv::Mat& grey);
+  // True once after the gate learnt a new empty scene.
+  bool take_empty_learned() { return std::exchange(empty_learned_, false); }
   const std::string& scene_id() const { return scene_id_; }
   long long still_since_ms() const { return last_motion_ms_; }
   double last_motion() const { return motion_; }
@@ -50,6 +61,8 @@ class SceneGate {
   long long last_motion_ms_ = -1;
   double motion_ = 0;
   int frames_left_ = 0;
+  long long last_sent_ms_ = 0;
+  bool empty_learned_ = false;
   int scenes_ = 0;
   std::string scene_id_;
 };

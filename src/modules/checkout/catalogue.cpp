@@ -15,6 +15,10 @@ struct CatalogueError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Far beyond any real product, far below where prices times grams overflow.
+constexpr long long kMaxPrice = 1'000'000'000'000;
+constexpr long long kMaxGrams = 1'000'000;
+
 // Checks what both formats share: unique ids, tags claimed once, prices.
 class Checker {
  public:
@@ -82,7 +86,9 @@ std::vector<int> product_lines(const std::string& text) {
 
 long long minor_price(const Checker& check, const nlohmann::json& v, int line,
                       const std::string& field) {
-  if (!v.is_number_integer() || v.get<long long>() < 0)
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<unsigned long long>() > kMaxPrice) ||
+      v.get<long long>() < 0 || v.get<long long>() > kMaxPrice)
     check.fail(line, field, "a whole number of minor units (e.g. 299 for 2.99), not " + v.dump());
   return v;
 }
@@ -141,7 +147,7 @@ Catalogue from_json(const std::string& path) {
     prod.price_minor = minor_price(check, per_kg ? p["pricePerKg"] : p["unitPrice"], line,
                                    where + (per_kg ? "pricePerKg" : "unitPrice"));
     if (p.contains("tareGrams")) {
-      if (!p["tareGrams"].is_number_integer() || p["tareGrams"] < 0)
+      if (!p["tareGrams"].is_number_integer() || p["tareGrams"] < 0 || p["tareGrams"] > kMaxGrams)
         check.fail(line, where + "tareGrams",
                    "whole grams of packaging, not " + p["tareGrams"].dump());
       prod.tare_grams = p["tareGrams"];
@@ -149,7 +155,8 @@ Catalogue from_json(const std::string& path) {
     if (p.contains("plausibleGrams")) {
       const auto& r = p["plausibleGrams"];
       if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() ||
-          !r[1].is_number_integer() || r[0] < 0 || r[1] < 0)
+          !r[1].is_number_integer() || r[0] < 0 || r[1] < 0 || r[0] > kMaxGrams ||
+          r[1] > kMaxGrams)
         check.fail(line, where + "plausibleGrams", "[min, max] in whole grams, not " + r.dump());
       prod.min_grams = r[0];
       prod.max_grams = r[1];
@@ -225,7 +232,9 @@ Catalogue from_csv(const std::string& path) {
         n = std::stoll(v, &used);
       } catch (const std::exception&) {
       }
-      if (used != v.size() || n < 0) check.fail(line, name, expected + ", not '" + v + "'");
+      long long most = name.find("rams") != std::string::npos ? kMaxGrams : kMaxPrice;
+      if (used != v.size() || n < 0 || n > most)
+        check.fail(line, name, expected + " up to " + std::to_string(most) + ", not '" + v + "'");
       return n;
     };
     Product p;

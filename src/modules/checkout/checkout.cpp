@@ -5,12 +5,15 @@
 // "basket"), receipts (output "receipt") and, at start, the words speech
 // should prepare (output "vocabulary").
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 
 #include "common/settings.h"
+#include "common/sqlite_db.h"
+#include "common/files.h"
 #include "common/stop_signal.h"
 #include "modules/checkout/catalogue.h"
 #include "modules/checkout/journal.h"
@@ -21,10 +24,12 @@
 
 namespace ce {
 
+namespace {
+
 // What the desired properties say, read before anything changes, so that
 // a bad update leaves the running settings as they were.
 struct CheckoutSettings {
-  std::string catalogue_path;
+  std::string catalogue_path, journal_path, receipts_dir;
   ScanSettings scan;
   TillSettings till;
   std::string rounding_name;
@@ -33,21 +38,23 @@ struct CheckoutSettings {
     CheckoutSettings s;
     s.catalogue_path =
         required_setting<std::string>(desired, "catalogue", "the product catalogue file");
-    s.scan.threshold = setting<double>(desired, "threshold", 0.5);
-    if (s.scan.threshold < 0 || s.scan.threshold > 1)
-      throw SettingError("desired property 'threshold' must be between 0 and 1, found " +
-                         std::to_string(s.scan.threshold));
-    s.scan.min_grams = setting<int>(desired, "minGrams", 5);
+    const char* data = std::getenv("CE_DATA_DIR");
+    std::string data_dir = data ? data : ".";
+    s.journal_path = setting<std::string>(desired, "journal", data_dir + "/journal.db");
+    s.receipts_dir = setting<std::string>(desired, "receiptsDir", data_dir + "/receipts");
+    s.scan.threshold = setting_in<double>(desired, "threshold", 0.5, 0, 1);
+    s.scan.min_grams = setting_in<int>(desired, "minGrams", 5, 0, 10000, "g");
     if (desired.contains("ignoreTags"))
       s.scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
     s.till.locale = setting<std::string>(desired, "locale", "en-US");
     s.rounding_name = setting<std::string>(desired, "rounding", "half-up");
-    s.till.rounding = parse_rounding(s.rounding_name);
-    s.till.candidates_spoken = setting<int>(desired, "candidatesSpoken", 3);
-    if (s.till.candidates_spoken < 1 || s.till.candidates_spoken > 9)
-      throw SettingError(
-          "desired property 'candidatesSpoken' must be 1..9 (keypad digits), found " +
-          std::to_string(s.till.candidates_spoken));
+    try {
+      s.till.rounding = parse_rounding(s.rounding_name);
+    } catch (const std::invalid_argument& e) {
+      throw SettingError(std::string("desired property 'rounding': ") + e.what());
+    }
+    s.till.candidates_spoken =
+        setting_in<int>(desired, "candidatesSpoken", 3, 1, 9, "(keypad digits)");
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
@@ -61,14 +68,128 @@ struct CheckoutSettings {
   }
 };
 
+// A message body that is not what the sending module sends: ignored, and
+// said so in the log.
+struct BadInput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The most a lane's scale can show, either way; a weight beyond it is not a weight.
+constexpr long long kMaxGrams = 1'000'000;
+
+struct WeightInput {
+  int grams = 0;
+  bool stable = false;
+  std::string status = "ok";
+};
+
+WeightInput read_weight(const nlohmann::json& j) {
+  if (!j.is_object()) throw BadInput("it is not a JSON object");
+  WeightInput w;
+  if (auto s = j.find("status"); s != j.end()) {
+    static const std::set<std::string> known{"ok",       "motion",       "under-zero",
+                                             "overload", "disconnected", "fault"};
+    if (!s->is_string() || !known.count(s->get<std::string>()))
+      throw BadInput("status " + s->dump().substr(0, 40) + " is not a scale status");
+    w.status = s->get<std::string>();
+  }
+  if (auto s = j.find("stable"); s != j.end()) {
+    if (!s->is_boolean()) throw BadInput("stable must be true or false");
+    w.stable = s->get<bool>();
+  }
+  auto g = j.find("grams");
+  if (g == j.end() || !g->is_number_integer() ||
+      (g->is_number_unsigned() && g->get<unsigned long long>() > kMaxGrams) ||
+      g->get<long long>() < -kMaxGrams || g->get<long long>() > kMaxGrams)
+    throw BadInput("grams must be a whole number within " + std::to_string(kMaxGrams) +
+                   " g, found " + (g == j.end() ? "nothing" : g->dump().substr(0, 40)));
+  w.grams = static_cast<int>(g->get<long long>());
+  return w;
+}
+
+// Custom Vision's [{tagName, probability}, ...], each probability a real one.
+const nlohmann::json& read_predictions(const nlohmann::json& j) {
+  auto p = j.is_object() ? j.find("predictions") : j.end();
+  if (p == j.end() || !p->is_array()) throw BadInput("it has no \"predictions\" array");
+  if (p->size() > 100000) throw BadInput("it has more predictions than any model has tags");
+  for (const auto& x : *p) {
+    if (!x.is_object() || !x.contains("tagName") || !x["tagName"].is_string())
+      throw BadInput("a prediction has no tagName string");
+    auto prob = x.find("probability");
+    if (prob == x.end() || !prob->is_number() || !(prob->get<double>() >= 0) ||
+        prob->get<double>() > 1)
+      throw BadInput("the probability of '" + x["tagName"].get<std::string>().substr(0, 40) +
+                     "' must be a number from 0 to 1, found " +
+                     (prob == x.end() ? "nothing" : prob->dump().substr(0, 40)));
+  }
+  return *p;
+}
+
+// The highest basket number the lane has issued, kept outside the journal:
+// a journal that was emptied or replaced cannot hand out a number again.
+class BasketMark {
+ public:
+  explicit BasketMark(std::string path) : path_(std::move(path)) {
+    std::ifstream in(path_);
+    in >> mark_;
+    if (!in) mark_ = 0;
+  }
+  long long value() const { return mark_; }
+  void raise(long long basket) {
+    if (basket <= mark_) return;
+    write_file_atomically(path_, std::to_string(basket) + "\n");
+    mark_ = basket;
+  }
+
+ private:
+  std::string path_;
+  long long mark_ = 0;
+};
+
+// A receipt is never written over another: a second one of the same number
+// (which the basket mark should prevent) goes beside it.
+std::string unused_stem(const std::string& dir, long long basket) {
+  std::string stem = dir + "/receipt-" + std::to_string(basket);
+  for (int n = 2; std::filesystem::exists(stem + ".json") || std::filesystem::exists(stem + ".txt");
+       ++n)
+    stem = dir + "/receipt-" + std::to_string(basket) + "-" + std::to_string(n);
+  return stem;
+}
+
+}  // namespace
+
+void check_checkout_settings(const nlohmann::json& desired) {
+  Catalogue::load(CheckoutSettings::from(desired).catalogue_path);
+}
+
 int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   CheckoutSettings settings = CheckoutSettings::from(desired);
   Catalogue catalogue = Catalogue::load(settings.catalogue_path);
-  const char* data = std::getenv("CE_DATA_DIR");
-  std::string data_dir = data ? data : ".";
-  std::string journal_path = setting<std::string>(desired, "journal", data_dir + "/journal.db");
-  std::string receipts_dir = setting<std::string>(desired, "receiptsDir", data_dir + "/receipts");
-  Journal journal(journal_path);
+  const std::string& journal_path = settings.journal_path;
+  const std::string& receipts_dir = settings.receipts_dir;
+  BasketMark mark(journal_path + ".basket-mark");
+  std::optional<Journal> opened(std::in_place, journal_path);
+  if (opened->highest_basket() < mark.value()) {
+    // Emptied (a zero-length file is an empty database) or replaced: keep
+    // it for staff to look at and go on numbering after the last basket.
+    std::string aside = journal_path + ".lost-" + std::to_string(now_ms());
+    std::cerr << "checkout: the basket journal " << journal_path << " holds baskets up to "
+              << opened->highest_basket() << " but this lane had reached basket " << mark.value()
+              << ": it was emptied or replaced. It is kept as " << aside
+              << "; restore the journal from a backup to recover its baskets. Basket numbers go "
+                 "on from "
+              << mark.value() + 1 << ".\n";
+    opened.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ec;
+      std::filesystem::rename(journal_path + suffix, aside + suffix, ec);
+    }
+    opened.emplace(journal_path);
+    opened->number_baskets_after(mark.value());
+    client.report({{"journalReplaced", aside}});
+  }
+  Journal& journal = *opened;
+  mark.raise(journal.basket_id());
   ScanSession session(catalogue, settings.scan);
   Till till(journal, catalogue, settings.till);
   if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
@@ -76,21 +197,45 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // must not pull products from under a decision being priced.
   std::mutex mutex;
 
-  auto say = [&](const Saying& s) {
-    std::cout << "checkout: " << s.text << std::endl;
+  // Sentences handed to speech but not yet heard whole, said again when a
+  // restarted speech module says it has started. Lines are the journal's
+  // (announced once heard); these are the rest, the last few.
+  struct Pending {
+    std::string id;
+    Saying saying;
+  };
+  std::deque<Pending> pending;
+  auto line_sentence_id = [&](long long line_no) {
+    return "line-" + std::to_string(journal.basket_id()) + "-" + std::to_string(line_no);
+  };
+  auto publish_sentence = [&](const std::string& id, const Saying& s) {
     client.send_output("sentence", Message::with_json({{"text", s.text},
                                                        {"kind", s.kind},
                                                        {"locale", till.settings().locale},
                                                        {"priority", s.priority},
-                                                       {"originMs", s.origin_ms}}));
+                                                       {"originMs", s.origin_ms},
+                                                       {"sentenceId", id},
+                                                       {"whole", s.whole()}}));
+  };
+  auto say = [&](const Saying& s) {
+    std::cout << "checkout: " << s.text << std::endl;
+    std::string id = s.line_no ? line_sentence_id(s.line_no) : new_message_id();
+    publish_sentence(id, s);
+    if (!s.line_no) {
+      pending.push_back({id, s});
+      if (pending.size() > 3) pending.pop_front();
+    }
     till.said(s);
   };
+  auto say_again = [&] {
+    for (const Saying& s : till.unsaid()) publish_sentence(line_sentence_id(s.line_no), s);
+    for (const Pending& p : pending) publish_sentence(p.id, p.saying);
+  };
   auto publish_receipt = [&](const nlohmann::json& receipt) {
-    std::string stem =
-        receipts_dir + "/receipt-" + std::to_string(receipt.at("basket").get<long long>());
-    std::string text = receipt_text(receipt);
     std::error_code ec;
     std::filesystem::create_directories(receipts_dir, ec);
+    std::string stem = unused_stem(receipts_dir, receipt.at("basket").get<long long>());
+    std::string text = receipt_text(receipt);
     std::ofstream json_file(stem + ".json"), text_file(stem + ".txt");
     json_file << receipt.dump(2) << "\n";
     text_file << text;
@@ -106,6 +251,27 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     for (const Saying& s : sayings) say(s);
     client.send_output("basket", Message::with_json(till.basket()));
     if (auto receipt = till.take_receipt()) publish_receipt(*receipt);
+    mark.raise(journal.basket_id());
+  };
+  // The journal could not be written (a full disk, a damaged file): nothing
+  // was rung up, and the shopper must know; staff read the fix in the log.
+  long long last_cannot_save_ms = 0;
+  auto cannot_save = [&](const SqliteError& e) {
+    std::cerr << "checkout: cannot save to the basket journal, so nothing was rung up: "
+              << e.what()
+              << (e.code == SQLITE_FULL ? ". The disk is full: free space (df -h " + journal_path +
+                                              ") and the lane goes on"
+                                        : ". Check the journal file and the disk")
+              << "\n";
+    client.report({{"journalError", e.what()}});
+    if (now_ms() - last_cannot_save_ms < 10000) return;  // once, not at every weight
+    last_cannot_save_ms = now_ms();
+    Saying s{say_phrase(Phrase::CannotSave, till.settings().locale), "cannot-save", 2};
+    try {
+      say(s);
+    } catch (const std::exception&) {
+      // "repeat" could not record it either; it was sent all the same.
+    }
   };
   auto publish_vocabulary = [&] {
     Message words =
@@ -120,7 +286,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   client.report(settings.reported(catalogue));
   client.report({{"journal", journal_path}, {"basketLines", journal.lines().size()}});
   publish_vocabulary();
-  // A line journalled before the module died, but never handed to speech.
+  // Lines journalled before the module died, but never heard whole.
   handle(till.unsaid());
 
   nlohmann::json applied = desired;
@@ -149,11 +315,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
 
   std::string scale_status = "ok";
   client.on_input("weight", [&](const Message& m) {
+    std::lock_guard lock(mutex);
     try {
-      auto j = m.json();
-      std::lock_guard lock(mutex);
-      std::string status = j.value("status", "ok");
-      if (status == "motion") status = "ok";
+      WeightInput w = read_weight(m.json());
+      std::string status = w.status == "motion" ? "ok" : w.status;
       if (status != scale_status) {
         scale_status = status;
         // A shopper who cannot see the display must hear what the scale says is wrong.
@@ -161,28 +326,58 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       }
       if (status != "ok") return;
       bool was_empty = session.scale_empty();
-      auto decision = session.on_weight(j.at("grams").get<int>(), j.value("stable", false),
-                                        m.timestamp_ms(), m.id());
+      auto decision = session.on_weight(w.grams, w.stable, m.timestamp_ms(), m.id());
       if (!was_empty && session.scale_empty()) till.item_removed();
       if (decision) handle(till.decided(*decision, decision->stable_ms));
+    } catch (const SqliteError& e) {
+      cannot_save(e);
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
     }
   });
 
   client.on_input("predictions", [&](const Message& m) {
-    std::optional<ScanDecision> decision;
+    std::lock_guard lock(mutex);
+    try {
+      std::optional<ScanDecision> decision;
+      try {
+        auto j = m.json();
+        long long captured =
+            std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
+        decision =
+            session.on_predictions(read_predictions(j), captured, !m.property("sceneId").empty());
+      } catch (const std::exception& e) {
+        std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
+        return;
+      }
+      if (decision) handle(till.decided(*decision, decision->stable_ms));
+    } catch (const SqliteError& e) {
+      cannot_save(e);
+    }
+  });
+
+  // What speech said: a line heard to its end is announced; a speech module
+  // that (re)started has lost whatever it was given before.
+  client.on_input("spoken", [&](const Message& m) {
     std::lock_guard lock(mutex);
     try {
       auto j = m.json();
-      long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
-      decision =
-          session.on_predictions(j.at("predictions"), captured, !m.property("sceneId").empty());
+      if (!j.is_object()) throw BadInput("it is not a JSON object");
+      if (j.value("event", "") == "started") return say_again();
+      auto id = j.find("sentenceId");
+      auto complete = j.find("complete");
+      if (id == j.end() || !id->is_string() || complete == j.end() || !complete->is_boolean() ||
+          !complete->get<bool>())
+        return;
+      std::string sentence = id->get<std::string>();
+      std::erase_if(pending, [&](const Pending& p) { return p.id == sentence; });
+      std::string prefix = "line-" + std::to_string(journal.basket_id()) + "-";
+      if (sentence.rfind(prefix, 0) == 0) till.heard(std::atoll(sentence.c_str() + prefix.size()));
+    } catch (const SqliteError& e) {
+      cannot_save(e);
     } catch (const std::exception& e) {
-      std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
-      return;
+      std::cerr << "checkout: ignored a malformed spoken report: " << e.what() << "\n";
     }
-    if (decision) handle(till.decided(*decision, decision->stable_ms));
   });
 
   // Keys and commands: from a keypad module, the kiosk screen, or staff
@@ -197,11 +392,15 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       return {200, {{"said", texts}, {"basket", till.basket()}}};
     } catch (const CommandError& e) {
       return {400, {{"error", e.what()}}};
+    } catch (const SqliteError& e) {
+      cannot_save(e);
+      return {507, {{"error", std::string("nothing was changed: ") + e.what()}}};
     }
   };
   client.on_method("command", run_command);
   client.on_method("key", [&](const nlohmann::json& request) {
-    return run_command({{"command", "key"}, {"key", request.value("key", nlohmann::json())}});
+    auto key = request.find("key");
+    return run_command({{"command", "key"}, {"key", key == request.end() ? nullptr : *key}});
   });
   client.on_method("basket", [&](const nlohmann::json&) {
     std::lock_guard lock(mutex);
@@ -211,7 +410,12 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     client.on_input(input, [&, input, is_key](const Message& m) {
       try {
         auto j = m.json();
-        if (is_key) j = {{"command", "key"}, {"key", j.at("key")}};
+        if (is_key) {
+          if (!j.is_object() || !j.contains("key") || !j["key"].is_string() ||
+              j["key"].get<std::string>().size() > 16)
+            throw BadInput("a key message is {\"key\": \"1\"}");
+          j = {{"command", "key"}, {"key", j["key"]}};
+        }
         MethodResult r = run_command(j);
         if (r.status != 200)
           std::cerr << "checkout: " << input << ": " << r.payload.value("error", "") << "\n";

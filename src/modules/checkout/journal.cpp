@@ -105,6 +105,27 @@ long long Journal::basket_id() const {
   return sqlite3_last_insert_rowid(db_.handle());
 }
 
+long long Journal::highest_basket() const {
+  SqlStatement st(db_, "SELECT coalesce(max(basket_id), 0) FROM baskets");
+  if (sqlite3_step(st.s) != SQLITE_ROW) db_.fail();
+  return sqlite3_column_int64(st.s, 0);
+}
+
+void Journal::number_baskets_after(long long mark) {
+  if (highest_basket() > mark) return;
+  in_transaction([&] {
+    // The new journal's open basket has no lines yet: it gives way to one
+    // numbered after the mark.
+    db_.exec(
+        "DELETE FROM baskets WHERE status = 'open' AND basket_id NOT IN "
+        "(SELECT basket_id FROM basket_lines)");
+    SqlStatement open(db_, "INSERT INTO baskets (basket_id, opened_ms) VALUES (?, ?)");
+    sqlite3_bind_int64(open.s, 1, mark + 1);
+    sqlite3_bind_int64(open.s, 2, now_ms());
+    if (sqlite3_step(open.s) != SQLITE_DONE) db_.fail();
+  });
+}
+
 void Journal::set_item_on_scale(std::optional<int> grams) {
   SqlStatement st(db_, "INSERT OR REPLACE INTO scale_state (id, grams) VALUES (1, ?)");
   if (grams)

@@ -35,6 +35,11 @@ class Journal {
 
   // The open basket (one is opened when the last was paid or cancelled).
   long long basket_id() const;
+  // The highest basket number this journal has issued.
+  long long highest_basket() const;
+  // For a journal that replaced a lost one: the next basket is numbered
+  // after `mark`, so no receipt number repeats on the lane.
+  void number_baskets_after(long long mark);
   // Returns false (and adds nothing) when this scan_id is in a basket already.
   // In the same transaction, records the line's item as on the scale.
   bool add(BasketLine& line);

@@ -133,9 +133,15 @@ const char* const kPhrases[][6] = {
      "La balance signale une panne. Veuillez demander de l'aide au personnel.",
      "La báscula indica un fallo. Pida ayuda al personal.", "秤报告故障。请工作人员帮助。",
      "저울에 오류가 있습니다. 직원에게 도움을 요청하세요."},
+    {"This lane cannot save your basket. Please ask for help.",
+     "Diese Kasse kann Ihren Einkauf nicht speichern. Bitte fragen Sie das Personal.",
+     "Cette caisse ne peut pas enregistrer votre panier. Veuillez demander de l'aide.",
+     "Esta caja no puede guardar su compra. Por favor, pida ayuda.",
+     "本收银台无法保存您的购物篮。请寻求帮助。",
+     "이 계산대는 장바구니를 저장할 수 없습니다. 직원에게 도움을 요청하세요."},
 };
 
-static_assert(std::size(kPhrases) == static_cast<size_t>(Phrase::ScaleFault) + 1,
+static_assert(std::size(kPhrases) == static_cast<size_t>(Phrase::CannotSave) + 1,
               "one row per Phrase");
 
 int language_column(const std::string& language) {
@@ -160,7 +166,7 @@ std::string say_phrase(Phrase phrase, const std::string& locale,
 
 std::vector<std::string> fixed_phrases(const std::string& locale) {
   std::vector<std::string> out;
-  for (int p = 0; p <= static_cast<int>(Phrase::ScaleFault); ++p) {
+  for (int p = 0; p <= static_cast<int>(Phrase::CannotSave); ++p) {
     std::string text = say_phrase(static_cast<Phrase>(p), locale);
     if (text.find('{') == std::string::npos) out.push_back(text);
   }

@@ -40,6 +40,7 @@ enum class Phrase {
   ScaleUnderZero,
   ScaleDisconnected,
   ScaleFault,
+  CannotSave,  // the journal cannot be written (disk full, damaged)
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

@@ -15,7 +15,10 @@ Rounding parse_rounding(const std::string& name) {
 long long price_by_weight(long long price_per_kg_minor, long long grams, Rounding rounding) {
   if (price_per_kg_minor < 0 || grams < 0)
     throw std::invalid_argument("price and weight must not be negative");
-  long long milli = price_per_kg_minor * grams;  // in thousandths of a minor unit
+  long long milli;  // in thousandths of a minor unit
+  if (__builtin_mul_overflow(price_per_kg_minor, grams, &milli))
+    throw std::overflow_error("a price of " + std::to_string(price_per_kg_minor) + " per kg for " +
+                              std::to_string(grams) + " g does not fit in 64 bits");
   long long whole = milli / 1000, rest = milli % 1000;
   switch (rounding) {
     case Rounding::Down:

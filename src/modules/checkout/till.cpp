@@ -11,6 +11,9 @@ namespace ce {
 
 namespace {
 
+// Far above any basket (ten million in major units), far below overflow.
+constexpr long long kMaxMinor = 1'000'000'000;
+
 // The open question survives a restart: which scan, what weight, which products.
 constexpr const char* kQuestion = "question";
 constexpr const char* kLastSaid = "lastSaid";
@@ -143,7 +146,7 @@ std::vector<Saying> Till::key(const std::string& key) {
     if (was_armed == "pay") return pay(std::nullopt);
     if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
     armed_ = "pay";
-    return {saying(Phrase::ConfirmPay, {money(total_minor())})};
+    return {saying(Phrase::ConfirmPay, {money(total_minor())}, "confirm-pay")};
   }
   return {saying(Phrase::KeyHelp)};
 }
@@ -159,16 +162,29 @@ std::vector<Saying> Till::command(const nlohmann::json& c) {
       throw CommandError("command '" + name + "' needs \"" + field + "\": a whole number");
     return c[field].get<long long>();
   };
-  armed_.clear();
+  // A key arms or fires pay and cancel itself ("Enter" twice pays); any
+  // other command disarms them.
+  if (name != "key") armed_.clear();
   if (name == "void-last") return void_line(std::nullopt);
   if (name == "void") return void_line(number("line"));
   if (name == "quantity") return set_quantity(number("line"), number("quantity"));
   if (name == "total") return total();
   if (name == "repeat") return repeat();
   if (name == "cancel") return cancel();
-  if (name == "pay")
-    return pay(c.contains("tenderedMinor") ? std::optional(number("tenderedMinor")) : std::nullopt);
-  if (name == "answer") return answer(static_cast<int>(number("choice")));
+  if (name == "pay") {
+    if (!c.contains("tenderedMinor")) return pay(std::nullopt);
+    long long tendered = number("tenderedMinor");
+    if (tendered < 0 || tendered > kMaxMinor)
+      throw CommandError("tenderedMinor must be 0 to " + std::to_string(kMaxMinor) +
+                         " minor units, found " + std::to_string(tendered));
+    return pay(tendered);
+  }
+  if (name == "answer") {
+    long long choice = number("choice");
+    if (choice < 0 || choice > 9)
+      throw CommandError("choice must be 0 (none) to 9, found " + std::to_string(choice));
+    return answer(static_cast<int>(choice));
+  }
   if (name == "key") {
     if (!c.contains("key") || !c["key"].is_string())
       throw CommandError(
@@ -264,9 +280,10 @@ void Till::item_removed() {
 }
 
 void Till::said(const Saying& s) {
-  if (s.line_no) journal_.mark_announced(s.line_no);
   if (s.kind != "repeat") journal_.set_state(kLastSaid, nlohmann::json{{"text", s.text}});
 }
+
+void Till::heard(long long line_no) { journal_.mark_announced(line_no); }
 
 std::vector<Saying> Till::unsaid() const {
   std::vector<Saying> out;

@@ -20,9 +20,15 @@ namespace ce {
 
 struct Saying {
   std::string text, kind;
-  int priority = 1;         // scale alarms 2; everything else 1 (a newer one interrupts)
+  int priority = 1;         // scale alarms 2; everything else 1
   long long origin_ms = 0;  // the stable weight it answers, for the latency figures
-  long long line_no = 0;    // a line's announcement: marked as said once handed on
+  long long line_no = 0;    // a line's announcement: announced once speech says it was heard
+  // Carries money (a line, the total, the change): speech lets nothing as
+  // urgent cut it, and says it again whole after anything more urgent.
+  bool whole() const {
+    return kind == "line" || kind == "total" || kind == "paid" || kind == "confirm-pay" ||
+           kind == "quantity" || kind == "check-weight";
+  }
 };
 
 struct TillSettings {
@@ -54,10 +60,12 @@ class Till {
   // The item was taken off: a question about it is void.
   void item_removed();
 
-  // Called once a saying is handed to speech: a line is then announced, and
-  // "repeat" says this one.
+  // Called once a saying is handed to speech: "repeat" says this one.
   void said(const Saying& saying);
-  // Lines journalled but never handed to speech (the module died between).
+  // Speech said line `line_no`'s announcement to the end: it is announced.
+  void heard(long long line_no);
+  // Lines journalled but not yet heard whole (the checkout or speech died,
+  // or the sentence was lost): said again.
   std::vector<Saying> unsaid() const;
 
   nlohmann::json basket() const;

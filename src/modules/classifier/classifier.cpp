@@ -12,6 +12,7 @@
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
+#include "modules/classifier/latest_frames.h"
 #include "modules/classifier/model.h"
 #include "modules/classifier/prediction_json.h"
 #include "modules/classifier/rest_api.h"
@@ -27,14 +28,27 @@ struct ClassifierSettings {
   size_t max_predictions = 10;
   size_t candidates = 4;  // what a commercial scale shows
   int instances = 1;
+  int threads = 0;  // 0: OpenCV's choice
+  size_t frames_kept = 4;            // waiting to be classified; older ones are dropped
+  long long max_frame_age_ms = 2000;  // an older frame no longer shows what is on the scale
+  int rest_port = 0;
+  std::string rest_host = "127.0.0.1";
 
   static ClassifierSettings from(const nlohmann::json& d) {
     ClassifierSettings s;
-    s.max_predictions = setting<size_t>(d, "maxPredictions", s.max_predictions);
-    s.candidates = setting<size_t>(d, "candidates", s.candidates);
-    s.instances = setting<int>(d, "instances", s.instances);
-    if (s.candidates < 1 || s.instances < 1 || s.instances > 16)
-      throw SettingError("'candidates' must be at least 1 and 'instances' in 1..16");
+    if (!d.contains("model"))
+      throw SettingError(
+          "desired property 'model' is missing: give a model package folder, or "
+          "{\"file\": ..., \"labels\": ...}");
+    s.max_predictions = setting_in<size_t>(d, "maxPredictions", s.max_predictions, 1, 100000);
+    s.candidates = setting_in<size_t>(d, "candidates", s.candidates, 1, 100);
+    s.instances = setting_in<int>(d, "instances", s.instances, 1, 16);
+    s.threads = setting_in<int>(d, "threads", s.threads, 0, 64);
+    s.rest_port = setting_in<int>(d, "restPort", s.rest_port, 0, 65535, "(0: no REST API)");
+    s.rest_host = setting<std::string>(d, "restHost", s.rest_host);
+    s.frames_kept = setting_in<size_t>(d, "framesKept", s.frames_kept, 1, 100);
+    s.max_frame_age_ms =
+        setting_in<long long>(d, "maxFrameAgeMs", s.max_frame_age_ms, 100, 600000, "ms");
     return s;
   }
 };
@@ -49,13 +63,14 @@ nlohmann::json candidates_json(const std::vector<Prediction>& predictions, size_
 
 }  // namespace
 
+void check_classifier_settings(const nlohmann::json& desired) {
+  ClassifierSettings::from(desired);
+  ModelPackage::resolve(desired["model"]);  // the files are there; nothing is loaded
+}
+
 int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
-  if (!desired.contains("model"))
-    throw SettingError(
-        "desired property 'model' is missing: give a model package folder, or "
-        "{\"file\": ..., \"labels\": ...}");
   auto settings = ClassifierSettings::from(desired);
-  if (int threads = setting<int>(desired, "threads", 0); threads > 0) cv::setNumThreads(threads);
+  if (settings.threads > 0) cv::setNumThreads(settings.threads);
   std::atomic<size_t> max_predictions = settings.max_predictions;
   std::atomic<size_t> candidates = settings.candidates;
   ServedModel served(std::make_shared<Model>(Model::load(desired["model"], settings.instances)));
@@ -114,8 +129,18 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
-  SceneVotes votes;  // frames arrive one at a time, on the hub's thread
-  client.on_input("frames", [&](const Message& frame) {
+  // The hub's thread only hands frames over; one worker classifies the
+  // newest, so the broker never queues frames behind a slow model.
+  LatestFrames frames(settings.frames_kept);
+  client.on_input("frames", [&](const Message& frame) { frames.push(frame); });
+  SceneVotes votes;
+  long long classified = 0, last_dropped = 0;
+  auto classify = [&](const Message& frame) {
+    long long captured = std::atoll(frame.property("captureTime", frame.property("timestamp")).c_str());
+    if (captured > 0 && now_ms() - captured > settings.max_frame_age_ms) {
+      frames.count_stale();
+      return;
+    }
     auto model = served.get();
     cv::Mat img = model->decode(frame.body);
     if (img.empty()) {
@@ -132,16 +157,34 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     out.properties["frameId"] = frame.id();
     if (!scene.empty()) out.properties["sceneId"] = scene;
     client.send_output("predictions", out);
+    ++classified;
     if (!scene.empty()) {
       // A few frames a scene: cheap enough to show in the twin what was seen.
       client.report(
           {{"lastScene",
             {{"sceneId", scene}, {"frames", votes.frames()}, {"candidates", body["candidates"]}}}});
     }
+    if (long long dropped = frames.dropped(); dropped - last_dropped >= 100 ||
+                                              (dropped != last_dropped && classified % 100 == 0)) {
+      last_dropped = dropped;
+      client.report({{"framesClassified", classified}, {"framesDropped", dropped}});
+    }
+  };
+  std::thread worker([&] {
+    while (!stop_requested()) {
+      auto frame = frames.next(std::chrono::milliseconds(200));
+      if (!frame) continue;
+      try {
+        classify(*frame);
+      } catch (const std::exception& e) {
+        std::cerr << "classifier: cannot classify frame " << frame->id() << ": " << e.what()
+                  << "\n";
+      }
+    }
   });
 
-  int port = setting<int>(desired, "restPort", 0);
-  std::string host = setting<std::string>(desired, "restHost", "127.0.0.1");
+  int port = settings.rest_port;
+  const std::string& host = settings.rest_host;
   httplib::Server server;
   std::thread rest;
   if (port > 0) {
@@ -155,6 +198,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }
   client.stop_receiving();
+  worker.join();
   if (rest.joinable()) {
     server.stop();
     rest.join();

@@ -18,9 +18,15 @@
 
 namespace ce {
 
-int run_keypad(ModuleClient& client, const nlohmann::json& desired) {
-  std::string device = required_setting<std::string>(
+static std::string keypad_device(const nlohmann::json& desired) {
+  return required_setting<std::string>(
       desired, "device", "the keypad's input device (ls /dev/input/by-id/*-event-kbd)");
+}
+
+void check_keypad_settings(const nlohmann::json& desired) { keypad_device(desired); }
+
+int run_keypad(ModuleClient& client, const nlohmann::json& desired) {
+  std::string device = keypad_device(desired);
   client.on_desired_change([&client, desired](const nlohmann::json& d) {
     if (d != desired) client.restart_to_apply("new desired properties");
   });

@@ -52,7 +52,10 @@ std::optional<WeightReading> decode(const std::vector<uint8_t>& report) {
     default:
       return std::nullopt;
   }
+  // Real scales use a few decimals either way; beyond that the report is
+  // garbage (an exponent of 127 overflowed the conversion).
   int exponent = static_cast<int8_t>(report[3]);
+  if (exponent < -6 || exponent > 6) return std::nullopt;
   unsigned value = report[4] | (report[5] << 8);
   r.milligrams = std::llround(value * per_unit * std::pow(10.0L, exponent));
   return r;

@@ -26,11 +26,9 @@ Message weight_message(const WeightReading& r) {
 }  // namespace
 
 int run_scale(ModuleClient& client, const nlohmann::json& desired) {
-  double hz = setting<double>(desired, "hz", 10.0);
-  if (hz <= 0 || hz > 100) throw SettingError("desired property 'hz' must be in (0, 100]");
-  long long stable_ms = setting<long long>(desired, "stableMs", 0);
-  long long division_mg = setting<long long>(desired, "divisionMg", 5000);
-  std::string driver_name = setting<std::string>(desired, "driver", "simulated");
+  const ScaleSettings settings = ScaleSettings::from(desired);
+  const double hz = settings.hz;
+  const std::string& driver_name = settings.driver;
 
   std::mutex mutex;  // the driver is shared with the zero/tare methods
   std::unique_ptr<ScaleDriver> scale;
@@ -74,7 +72,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
 
   bool answered = false;
   std::optional<StabilityFilter> filter;
-  if (stable_ms > 0) filter.emplace(division_mg, std::chrono::milliseconds(stable_ms));
+  if (settings.stable_ms > 0)
+    filter.emplace(settings.division_mg, std::chrono::milliseconds(settings.stable_ms));
   auto period = std::chrono::milliseconds(static_cast<long long>(1000 / hz));
   auto retry = std::chrono::milliseconds(500);
   while (!stop_requested()) {
@@ -108,12 +107,22 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
       client.send_output("weight", weight_message({0, ScaleStatus::Disconnected, false}));
       continue;
     }
+    r = within_capacity(r, settings.capacity_mg);
     if (filter && (r.status == ScaleStatus::Ok || r.status == ScaleStatus::Motion))
       r.stable = r.stable && filter->stable(r.milligrams, now_ms());
     client.send_output("weight", weight_message(r));
     if (wait_for_stop(period)) break;
   }
   return 0;
+}
+
+}  // namespace ce
+
+namespace ce {
+
+void check_scale_settings(const nlohmann::json& desired) {
+  ScaleSettings s = ScaleSettings::from(desired);
+  if (s.driver == "simulated") open_scale(desired);  // reads the scenario or steps, opens nothing
 }
 
 }  // namespace ce

@@ -197,27 +197,51 @@ class SimulatedScale : public ScaleDriver {
 
 }  // namespace
 
-std::unique_ptr<ScaleDriver> open_scale(const nlohmann::json& desired) {
-  std::string driver = setting<std::string>(desired, "driver", "simulated");
-  if (driver == "simulated") return std::make_unique<SimulatedScale>(desired);
-  std::string device = required_setting<std::string>(
-      desired, "device", "the scale's device, e.g. /dev/ttyUSB0 or /dev/hidraw0");
-  try {
-    if (driver == "mt-sics")
-      return std::make_unique<MtSicsScale>(device, setting<int>(desired, "baud", 9600),
-                                           setting<std::string>(desired, "framing", "8N1"));
-    if (driver == "toledo-8213" && !to_milligrams("1", setting<std::string>(desired, "unit", "kg")))
-      throw SettingError("desired property 'unit' must be mg, g, kg, oz or lb");
-    if (driver == "toledo-8213")
-      return std::make_unique<Toledo8213Scale>(device, setting<int>(desired, "baud", 9600),
-                                               setting<std::string>(desired, "framing", "7E1"),
-                                               setting<std::string>(desired, "unit", "kg"));
-  } catch (const std::invalid_argument& e) {
-    throw SettingError(std::string("scale: ") + e.what());
+ScaleSettings ScaleSettings::from(const nlohmann::json& d) {
+  ScaleSettings s;
+  // The driver first: every other setting depends on which it is.
+  s.driver = setting<std::string>(d, "driver", s.driver);
+  static const std::vector<std::string> drivers{"simulated", "mt-sics", "toledo-8213", "hid-pos"};
+  if (std::find(drivers.begin(), drivers.end(), s.driver) == drivers.end())
+    throw SettingError("desired property 'driver' is '" + s.driver +
+                       "'; use simulated, mt-sics, toledo-8213 or hid-pos");
+  s.hz = setting_in<double>(d, "hz", s.hz, 0.1, 100, "readings a second");
+  s.stable_ms = setting_in<long long>(d, "stableMs", s.stable_ms, 0, 60000, "ms");
+  s.division_mg = setting_in<long long>(d, "divisionMg", s.division_mg, 1, 1000000000, "mg");
+  s.capacity_mg =
+      setting_in<long long>(d, "capacityGrams", s.capacity_mg / 1000, 1, 1000000, "g") * 1000;
+  if (s.driver == "simulated") {
+    if (!d.contains("scenario") && !d.contains("steps"))
+      throw SettingError(
+          "the simulated scale needs 'scenario' (a scenario file) or 'steps' ([[durationMs, "
+          "grams], ...])");
+    return s;
   }
-  if (driver == "hid-pos") return std::make_unique<HidPosScale>(device);
-  throw SettingError("desired property 'driver' is '" + driver +
-                     "'; use simulated, mt-sics, toledo-8213 or hid-pos");
+  s.device = required_setting<std::string>(
+      d, "device", "the scale's device, e.g. /dev/ttyUSB0 or /dev/hidraw0");
+  s.baud = setting<int>(d, "baud", s.baud);
+  s.framing = setting<std::string>(d, "framing", s.driver == "toledo-8213" ? "7E1" : "8N1");
+  s.unit = setting<std::string>(d, "unit", s.unit);
+  if (s.driver == "toledo-8213" && !to_milligrams("1", s.unit))
+    throw SettingError("desired property 'unit' must be mg, g, kg, oz or lb, found '" + s.unit +
+                       "'");
+  if (s.driver != "hid-pos") {
+    try {
+      SerialPort::check(s.baud, s.framing);
+    } catch (const std::invalid_argument& e) {
+      throw SettingError(std::string("desired property 'baud' or 'framing': ") + e.what());
+    }
+  }
+  return s;
+}
+
+std::unique_ptr<ScaleDriver> open_scale(const nlohmann::json& desired) {
+  ScaleSettings s = ScaleSettings::from(desired);
+  if (s.driver == "simulated") return std::make_unique<SimulatedScale>(desired);
+  if (s.driver == "mt-sics") return std::make_unique<MtSicsScale>(s.device, s.baud, s.framing);
+  if (s.driver == "toledo-8213")
+    return std::make_unique<Toledo8213Scale>(s.device, s.baud, s.framing, s.unit);
+  return std::make_unique<HidPosScale>(s.device);
 }
 
 }  // namespace ce

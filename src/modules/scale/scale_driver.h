@@ -27,6 +27,19 @@ class ScaleDriver {
   virtual std::string describe() const = 0;
 };
 
+// What the scale module reads from its desired properties at start.
+struct ScaleSettings {
+  std::string driver = "simulated";  // simulated, mt-sics, toledo-8213, hid-pos
+  std::string device, framing, unit = "kg";
+  int baud = 9600;
+  double hz = 10;
+  long long stable_ms = 0, division_mg = 5000;
+  long long capacity_mg = 30000000;  // 30 kg: a checkout scale's range
+
+  // Throws SettingError naming the property; opens nothing.
+  static ScaleSettings from(const nlohmann::json& desired);
+};
+
 // Chooses from the desired properties ("driver", "device", "baud",
 // "framing", "unit", ...). Throws SettingError for a bad setting and
 // DeviceGone when the device is not there.

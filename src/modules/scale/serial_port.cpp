@@ -24,12 +24,17 @@ speed_t speed_of(int baud) {
 }
 }  // namespace
 
-SerialPort::SerialPort(const std::string& path, int baud, const std::string& framing)
-    : path_(path) {
+void SerialPort::check(int baud, const std::string& framing) {
   if (framing.size() != 3 || (framing[0] != '7' && framing[0] != '8') ||
       std::string("NEO").find(framing[1]) == std::string::npos ||
       (framing[2] != '1' && framing[2] != '2'))
     throw std::invalid_argument("framing '" + framing + "' is not like 8N1 or 7E1");
+  speed_of(baud);
+}
+
+SerialPort::SerialPort(const std::string& path, int baud, const std::string& framing)
+    : path_(path) {
+  check(baud, framing);
   speed_t speed = speed_of(baud);
   fd_ = open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd_ < 0)

@@ -18,6 +18,8 @@ class SerialPort {
   // framing: data bits, parity (N/E/O), stop bits, e.g. "8N1" or "7E1".
   // Throws DeviceGone naming the device when it cannot be opened.
   SerialPort(const std::string& path, int baud, const std::string& framing);
+  // Throws std::invalid_argument for a baud rate or framing no port takes.
+  static void check(int baud, const std::string& framing);
   ~SerialPort();
   SerialPort(const SerialPort&) = delete;
   SerialPort& operator=(const SerialPort&) = delete;

@@ -58,7 +58,9 @@ std::optional<long long> to_milligrams(const std::string& text, const std::strin
   if (auto m = metric.find(unit); m != metric.end()) {
     int shift = m->second;
     long long value = whole;
-    for (int k = 0; k < shift; ++k) value *= 10;
+    // 15 digits in kilograms would not fit: such a frame is garbage, not a weight.
+    for (int k = 0; k < shift; ++k)
+      if (__builtin_mul_overflow(value, 10LL, &value)) return std::nullopt;
     // Fraction digits beyond a milligram are cut, as the scale's own
     // display resolution is far coarser.
     long long f = fraction;
@@ -74,10 +76,26 @@ std::optional<long long> to_milligrams(const std::string& text, const std::strin
     return sign * (value + f);
   }
   if (auto m = imperial.find(unit); m != imperial.end()) {
-    long double amount = whole + fraction / std::pow(10.0L, fraction_digits);
-    return sign * std::llround(amount * m->second);
+    long double amount = (whole + fraction / std::pow(10.0L, fraction_digits)) * m->second;
+    if (amount > 1e15L) return std::nullopt;
+    return sign * std::llround(amount);
   }
   return std::nullopt;
+}
+
+}  // namespace ce
+
+namespace ce {
+
+WeightReading within_capacity(WeightReading r, long long capacity_mg) {
+  if (r.status != ScaleStatus::Ok && r.status != ScaleStatus::Motion) return r;
+  // A frame far past what the scale can weigh is line noise or a broken
+  // scale, not an overload; a negative weight is never "ok".
+  if (r.milligrams > 2 * capacity_mg || r.milligrams < -2 * capacity_mg)
+    return {0, ScaleStatus::Fault, false};
+  if (r.milligrams > capacity_mg) return {r.milligrams, ScaleStatus::Overload, false};
+  if (r.milligrams < 0) return {r.milligrams, ScaleStatus::UnderZero, false};
+  return r;
 }
 
 }  // namespace ce

@@ -20,4 +20,9 @@ struct WeightReading {
 // point; units mg, g, kg, oz, lb. nullopt for anything else.
 std::optional<long long> to_milligrams(const std::string& number, const std::string& unit);
 
+// What a driver read, judged against what the scale can weigh: more than
+// its capacity is an overload, far more a fault, a negative weight
+// under-zero, whatever the frame's status said.
+WeightReading within_capacity(WeightReading reading, long long capacity_mg);
+
 }  // namespace ce

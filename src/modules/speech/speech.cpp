@@ -71,37 +71,71 @@ class Voices {
 };
 
 double volume_setting(const nlohmann::json& desired) {
-  int volume = setting<int>(desired, "volume", 100);
-  if (volume < 0 || volume > 100)
-    throw SettingError("desired property 'volume' must be 0..100 (percent), found " +
-                       std::to_string(volume));
-  return volume / 100.0;
+  return setting_in<int>(desired, "volume", 100, 0, 100, "percent") / 100.0;
+}
+
+// What speech reads at start (the volume also changes live).
+struct SpeechSettings {
+  std::string locale, device, wav_dir, cache_dir;
+  double volume = 1;
+  size_t cache_size = 512;
+
+  static SpeechSettings from(const nlohmann::json& d) {
+    SpeechSettings s;
+    s.locale = setting<std::string>(d, "locale", "en-US");
+    s.device = setting<std::string>(d, "device", "default");
+    s.volume = volume_setting(d);
+    s.wav_dir = setting<std::string>(d, "wavDir", "");
+    const char* data = std::getenv("CE_DATA_DIR");
+    s.cache_dir = setting<std::string>(d, "cacheDir",
+                                       data ? std::string(data) + "/audio-cache" : std::string());
+    s.cache_size = setting_in<size_t>(d, "cacheSize", s.cache_size, 1, 100000, "sounds");
+    return s;
+  }
+};
+
+// A sentence as the checkout sends it: {"text", "kind"?, "locale"?,
+// "priority"?, "originMs"?, "sentenceId"?, "whole"?}.
+SpeechRequest read_sentence(const nlohmann::json& j, const std::string& lane_locale) {
+  auto text = j.is_object() ? j.find("text") : j.end();
+  if (text == j.end() || !text->is_string() || text->get<std::string>().empty() ||
+      text->get<std::string>().size() > 2000)
+    throw std::runtime_error("a sentence is {\"text\": \"...\"} of 1 to 2000 bytes");
+  SpeechRequest r;
+  r.text = text->get<std::string>();
+  r.kind = setting<std::string>(j, "kind", "");
+  r.locale = setting<std::string>(j, "locale", lane_locale);
+  r.priority = setting_in<int>(j, "priority", 1, 0, 9);
+  r.origin_ms = setting<long long>(j, "originMs", 0);
+  r.id = setting<std::string>(j, "sentenceId", "");
+  r.whole = setting<bool>(j, "whole", false);
+  return r;
 }
 
 }  // namespace
 
+void check_speech_settings(const nlohmann::json& desired) {
+  Voices voices(desired, SpeechSettings::from(desired).locale);
+}
+
 int run_speech(ModuleClient& client, const nlohmann::json& desired) {
-  std::string lane_locale = setting<std::string>(desired, "locale", "en-US");
+  const SpeechSettings settings = SpeechSettings::from(desired);
+  const std::string& lane_locale = settings.locale;
   Voices voices(desired, lane_locale);
-  std::string device = setting<std::string>(desired, "device", "default");
-  std::atomic<double> volume = volume_setting(desired);
-  std::string wav_dir = setting<std::string>(desired, "wavDir", "");
+  const std::string& device = settings.device;
+  std::atomic<double> volume = settings.volume;
+  const std::string& wav_dir = settings.wav_dir;
   if (!wav_dir.empty()) std::filesystem::create_directories(wav_dir);
-  const char* data = std::getenv("CE_DATA_DIR");
-  std::string cache_dir = setting<std::string>(
-      desired, "cacheDir", data ? std::string(data) + "/audio-cache" : std::string());
-  AudioCache cache(setting<size_t>(desired, "cacheSize", 512), cache_dir);
+  const std::string& cache_dir = settings.cache_dir;
+  AudioCache cache(settings.cache_size, cache_dir);
   AudioOut audio(device);
   SpeechQueue queue;
 
   client.on_input("say", [&](const Message& m) {
     try {
-      auto j = m.json();
-      queue.push({j.at("text").get<std::string>(), j.value("kind", ""),
-                  j.value("locale", lane_locale), j.value("priority", 1), j.value("originMs", 0LL),
-                  true});
+      queue.push(read_sentence(m.json(), lane_locale));
     } catch (const std::exception& e) {
-      std::cerr << "speech: ignored a message without {\"text\": ...}: " << e.what() << "\n";
+      std::cerr << "speech: ignored a malformed sentence: " << e.what() << "\n";
     }
   });
   client.on_input("presynth", [&](const Message& m) {
@@ -158,6 +192,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
+  // Whatever the checkout sent before this start (a previous process was
+  // saying it, or nobody was listening) is lost: it sends it again.
+  client.send_output("spoken", Message::with_json({{"event", "started"}}));
+
   long long count = 0;
   std::thread worker([&] {
     while (!stop_requested()) {
@@ -174,6 +212,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
         continue;
       }
       Utterance u;
+      bool heard = false;
       try {
         u = make_utterance(cache, voice, request->text);
       } catch (const std::exception& e) {
@@ -183,6 +222,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       }
       nlohmann::json spoken{{"text", request->text},
                             {"kind", request->kind},
+                            {"sentenceId", request->id},
                             {"locale", request->locale},
                             {"voice", voice.name()},
                             {"samples", u.pcm.samples.size()},
@@ -196,9 +236,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
         char name[64];
         snprintf(name, sizeof name, "utterance-%05lld.wav", ++count);
         std::string path = (std::filesystem::path(wav_dir) / name).string();
-        if (write_wav(path, u.pcm))
+        if (write_wav(path, u.pcm)) {
           spoken["wav"] = path;
-        else
+          heard = !audio_ok;  // no loudspeaker: the recording is what is said
+        } else
           std::cerr << "speech: cannot write " << path << "\n";
       }
       if (audio_ok) {
@@ -207,10 +248,14 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
         spoken["firstAudioMs"] = played.first_audio_ms;
         spoken["playedMs"] = played.samples_played * 1000 / std::max(1, u.pcm.sample_rate);
         spoken["interrupted"] = played.interrupted;
+        heard = played.ok && !played.interrupted;
         if (request->origin_ms && played.first_audio_ms)
           spoken["latencyMs"] = played.first_audio_ms - request->origin_ms;
       }
+      spoken["complete"] = heard;
       queue.done_playing();
+      // A price cut by an alarm is said again, whole, before anything else.
+      if (request->whole && spoken.value("interrupted", false)) queue.push_again(*request);
       std::cerr << "speech: \"" << request->text << "\"";
       if (spoken.contains("latencyMs"))
         std::cerr << " (first sample " << spoken["latencyMs"] << " ms after the weight settled)";

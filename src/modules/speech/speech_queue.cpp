@@ -4,13 +4,34 @@
 
 namespace ce {
 
-void SpeechQueue::push(SpeechRequest request) {
+bool SpeechQueue::push(SpeechRequest request) {
   std::lock_guard lock(mutex_);
-  if (request.play && playing_priority_ && request.priority >= *playing_priority_)
+  if (!request.id.empty() &&
+      (request.id == playing_id_ ||
+       std::any_of(waiting_.begin(), waiting_.end(),
+                   [&](const SpeechRequest& r) { return r.id == request.id; })))
+    return false;
+  if (request.play && playing_priority_ &&
+      (request.priority > *playing_priority_ ||
+       (request.priority == *playing_priority_ && !playing_whole_)))
     interrupt_ = true;
+  // What it would have cut had it been playing is stale while it waits too.
+  if (request.play)
+    std::erase_if(waiting_, [&](const SpeechRequest& r) {
+      return r.play && !r.whole && r.priority <= request.priority;
+    });
   // Stable: among equals the older goes first.
   auto at = std::find_if(waiting_.begin(), waiting_.end(),
                          [&](const SpeechRequest& r) { return r.priority < request.priority; });
+  waiting_.insert(at, std::move(request));
+  cv_.notify_one();
+  return true;
+}
+
+void SpeechQueue::push_again(SpeechRequest request) {
+  std::lock_guard lock(mutex_);
+  auto at = std::find_if(waiting_.begin(), waiting_.end(),
+                         [&](const SpeechRequest& r) { return r.priority <= request.priority; });
   waiting_.insert(at, std::move(request));
   cv_.notify_one();
 }
@@ -22,6 +43,8 @@ std::optional<SpeechRequest> SpeechQueue::next(std::chrono::milliseconds timeout
   waiting_.pop_front();
   if (r.play) {
     playing_priority_ = r.priority;
+    playing_whole_ = r.whole;
+    playing_id_ = r.id;
     interrupt_ = false;
   }
   return r;
@@ -30,6 +53,8 @@ std::optional<SpeechRequest> SpeechQueue::next(std::chrono::milliseconds timeout
 void SpeechQueue::done_playing() {
   std::lock_guard lock(mutex_);
   playing_priority_.reset();
+  playing_whole_ = false;
+  playing_id_.clear();
   interrupt_ = false;
 }
 
