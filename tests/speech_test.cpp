@@ -160,8 +160,8 @@ TEST(SpeechQueue, ANewItemInterruptsALongQuestionButPreparationDoesNot) {
 TEST(SpeechQueue, APriceIsNeverCutByTheNextItemAndAnAlarmMakesItSaidAgainWhole) {
   ce::SpeechQueue q;
   ce::AudioOut out("clock");
-  ce::SpeechRequest price{"Banana, 0.42 kilograms, 1 dollar 26.", "line", "en-US", 1, 0, true,
-                          "line-1-1", true};
+  ce::SpeechRequest price{
+      "Banana, 0.42 kilograms, 1 dollar 26.", "line", "en-US", 1, 0, true, "line-1-1", true};
   q.push(price);
   q.push({"Is it 1 Apple? Press the number.", "question", "en-US", 1});
   auto playing = q.next(std::chrono::milliseconds(10));

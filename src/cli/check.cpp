@@ -16,6 +16,7 @@
 #include "cli/runtime_connection.h"
 #include "modules/checkout/catalogue.h"
 #include "modules/classifier/model.h"
+#include "modules/modules.h"
 #include "modules/speech/audio_out.h"
 #include "modules/speech/voice.h"
 #include "runtime/agent.h"
@@ -225,6 +226,16 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
               "install the module's program or fix settings.command in the manifest");
     else
       c.ok(m.name + " program", m.command.empty() ? "built-in module " + m.builtin : program);
+    if (!m.builtin.empty()) {
+      try {
+        check_builtin_settings(m.builtin, m.desired);
+        c.ok(m.name + " settings", "as the module reads them");
+      } catch (const std::exception& e) {
+        c.error(m.name + " settings", e.what(),
+                "fix the module's desired properties in the manifest (or `checkout-edge twin " +
+                    m.name + " --set ...`)");
+      }
+    }
     if (m.builtin == "camera") check_camera(c, m);
     if (m.builtin == "keypad") check_keypad(c, m);
     if (m.builtin == "speech") {
@@ -251,6 +262,20 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
       }
     }
   }
+  // Speech tells the checkout what was heard: without that route a line is
+  // never announced, and a restarted speech module's lost sentences are not said again.
+  bool to_speech = false, heard = false;
+  for (const Route& r : d.routes) {
+    to_speech |=
+        r.from_module == "checkout" && (r.from_output == "sentence" || r.from_output == "*");
+    heard |= r.from_module == "speech" && r.to_module == "checkout" && r.to_input == "spoken";
+  }
+  if (to_speech && !heard)
+    c.warn("spoken route",
+           "the checkout's sentences go to speech, but speech's output 'spoken' does "
+           "not come back to the checkout",
+           "add the route FROM /messages/modules/speech/outputs/spoken INTO "
+           "BrokeredEndpoint(\"/modules/checkout/inputs/spoken\")");
   if (!d.upstream.host.empty()) {
     if (!d.upstream.password_env.empty() && !std::getenv(d.upstream.password_env.c_str()))
       c.error("upstream", "the environment variable " + d.upstream.password_env + " is not set",

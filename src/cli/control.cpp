@@ -86,12 +86,23 @@ nlohmann::json parse_assignment(const std::string& assignment) {
   return patch;
 }
 
+// Like a JSON merge patch, but a null is kept: it is what tells the runtime
+// to delete the key (merge_patch here would drop it before it is sent).
+static void add_to_patch(nlohmann::json& patch, const nlohmann::json& more) {
+  for (auto& [k, v] : more.items()) {
+    if (v.is_object() && patch.contains(k) && patch[k].is_object())
+      add_to_patch(patch[k], v);
+    else
+      patch[k] = v;
+  }
+}
+
 int twin_command(const StateDir& state, const std::string& module,
                  const std::vector<std::string>& assignments) {
   auto hub = connect_to_runtime(state);
   if (!assignments.empty()) {
     nlohmann::json patch = nlohmann::json::object();
-    for (auto& a : assignments) patch.merge_patch(parse_assignment(a));
+    for (auto& a : assignments) add_to_patch(patch, parse_assignment(a));
     MethodResult r = call_method(*hub, caller_id(), kAgentId, "updateDesired",
                                  {{"id", module}, {"patch", patch}}, std::chrono::seconds(15),
                                  read_admin_key(state.admin_key_file()));

@@ -123,7 +123,8 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   write_file_atomically(dir / "catalogue.json", embedded_catalogue_json);
   write_file_atomically(dir / "demo-scenario.json", scenario_json.dump(2));
   if (!options.keep_basket) {
-    for (const char* f : {"journal.db", "journal.db-wal", "journal.db-shm"})
+    for (const char* f :
+         {"journal.db", "journal.db-wal", "journal.db-shm", "journal.db.basket-mark"})
       fs::remove(state.data_dir("checkout") / f);
     fs::remove_all(state.root / "wav");
   }

@@ -164,9 +164,9 @@ int main(int argc, char** argv) {
       } catch (const ce::ManifestError& e) {
         throw ce::ManifestError(manifest + ": " + e.what());
       }
-      return ce::run_agent(expanded,
-                           {state, ce::self_executable(), std::filesystem::absolute(manifest).string(),
-                            nullptr, ce::check_builtin_settings});
+      return ce::run_agent(
+          expanded, {state, ce::self_executable(), std::filesystem::absolute(manifest).string(),
+                     nullptr, ce::check_builtin_settings});
     }
     if (*demo) return ce::demo_command(state, demo_options);
     if (*list) return ce::list_command(state, output == "json");

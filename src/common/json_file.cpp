@@ -40,15 +40,16 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& where) 
     // token but not where it stands, so find it.
     std::string message = e.what();
     std::string token;
-    if (auto a = message.find('\''), b = message.rfind('\'');
-        a != std::string::npos && b > a + 1)
+    if (auto a = message.find('\''), b = message.rfind('\''); a != std::string::npos && b > a + 1)
       token = message.substr(a + 1, b - a - 1);
     size_t at = token.empty() ? std::string::npos : text.find(token);
-    std::string line = at == std::string::npos ? "" : " at line " + std::to_string(line_of(text, at));
+    std::string line =
+        at == std::string::npos ? "" : " at line " + std::to_string(line_of(text, at));
     throw JsonError(where + line + field() + ": " +
                     (token.empty() ? message
-                                   : "the number " + token + " is out of range; write a number "
-                                                             "of ordinary size"));
+                                   : "the number " + token +
+                                         " is out of range; write a number "
+                                         "of ordinary size"));
   }
 }
 

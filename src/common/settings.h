@@ -42,16 +42,16 @@ T setting(const nlohmann::json& desired, const std::string& key, const T& fallba
         detail::wrong_setting(key, "a whole number, not negative", v);
       return static_cast<T>(v.get<unsigned long long>());
     } else {
-      if (v.is_number_unsigned()
-              ? v.get<unsigned long long>() >
-                    static_cast<unsigned long long>(std::numeric_limits<T>::max())
-              : v.get<long long>() < std::numeric_limits<T>::min() ||
-                    v.get<long long>() > std::numeric_limits<T>::max())
+      if (v.is_number_unsigned() ? v.get<unsigned long long>() > static_cast<unsigned long long>(
+                                                                     std::numeric_limits<T>::max())
+                                 : v.get<long long>() < std::numeric_limits<T>::min() ||
+                                       v.get<long long>() > std::numeric_limits<T>::max())
         detail::wrong_setting(key, "a whole number of ordinary size", v);
       return static_cast<T>(v.get<long long>());
     }
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (!v.is_number() || !std::isfinite(v.get<double>())) detail::wrong_setting(key, "a number", v);
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      detail::wrong_setting(key, "a number", v);
     return v.get<T>();
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (!v.is_string()) detail::wrong_setting(key, "a string", v);
@@ -86,9 +86,8 @@ T setting_in(const nlohmann::json& desired, const std::string& key, T fallback, 
       }
       return s;
     };
-    throw SettingError("desired property '" + key + "' must be " + text(min) + " to " +
-                       text(max) + (*unit ? std::string(" ") + unit : "") + ", found " +
-                       text(v));
+    throw SettingError("desired property '" + key + "' must be " + text(min) + " to " + text(max) +
+                       (*unit ? std::string(" ") + unit : "") + ", found " + text(v));
   }
   return v;
 }

@@ -1,10 +1,10 @@
 #include "hub/admin_auth.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,8 +29,8 @@ std::string hex(const unsigned char* bytes, size_t n) {
 }
 
 std::string signature(const std::string& key, const std::string& method, const Message& m) {
-  std::string text = method + "\n" + m.property("requestId") + "\n" + m.property("timestamp") +
-                     "\n" + m.body;
+  std::string text =
+      method + "\n" + m.property("requestId") + "\n" + m.property("timestamp") + "\n" + m.body;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
@@ -49,8 +49,7 @@ std::string create_admin_key(const std::filesystem::path& path) {
   tmp += ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0 && fchmod(fd, 0600) == 0 &&
-            write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
-            fsync(fd) == 0;
+            write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && fsync(fd) == 0;
   int err = errno;
   if (fd >= 0) close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0)
@@ -63,9 +62,9 @@ std::string read_admin_key(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::string key;
   if (!in || !std::getline(in, key) || key.empty())
-    throw std::runtime_error(
-        "only the lane's administrator may change it: cannot read " + path.string() + " (" +
-        strerror(errno) + "); run this as the user that runs the lane (or root)");
+    throw std::runtime_error("only the lane's administrator may change it: cannot read " +
+                             path.string() + " (" + strerror(errno) +
+                             "); run this as the user that runs the lane (or root)");
   return key;
 }
 
@@ -86,7 +85,8 @@ std::string AdminVerifier::refuse(const std::string& method, const Message& requ
            "start)";
   long long now = now_ms(), sent = request.timestamp_ms();
   if (sent < now - kFreshMs || sent > now + kFreshMs)
-    return "the request for '" + method + "' is more than a minute old, or from the future: "
+    return "the request for '" + method +
+           "' is more than a minute old, or from the future: "
            "check the clock";
   std::lock_guard lock(mutex_);
   std::erase_if(seen_, [&](auto& entry) { return entry.second < now - 2 * kFreshMs; });

@@ -70,8 +70,8 @@ ModuleClient::ModuleClient(std::string module_id, std::string host, int port)
         if (handler) result = handler(request);
       } catch (const nlohmann::json::exception& e) {
         result = {400,
-                  {{"error", "method '" + name + "': a field is missing or of the wrong type: " +
-                                 e.what()}}};
+                  {{"error", "method '" + name +
+                                 "': a field is missing or of the wrong type: " + e.what()}}};
       } catch (const std::exception& e) {
         result = {500, {{"error", e.what()}}};
       }

@@ -8,9 +8,9 @@ namespace ce {
 void check_builtin_settings(const std::string& name, const nlohmann::json& desired) {
   using Check = void (*)(const nlohmann::json&);
   static const std::map<std::string, Check> checks{
-      {"camera", check_camera_settings},     {"classifier", check_classifier_settings},
-      {"scale", check_scale_settings},       {"checkout", check_checkout_settings},
-      {"speech", check_speech_settings},     {"keypad", check_keypad_settings}};
+      {"camera", check_camera_settings}, {"classifier", check_classifier_settings},
+      {"scale", check_scale_settings},   {"checkout", check_checkout_settings},
+      {"speech", check_speech_settings}, {"keypad", check_keypad_settings}};
   if (auto it = checks.find(name); it != checks.end()) it->second(desired);
 }
 

@@ -34,15 +34,15 @@ namespace {
 void make_private(const std::filesystem::path& root) {
   umask(077);
   std::error_code ec;
-  std::filesystem::permissions(root, std::filesystem::perms::group_all |
-                                         std::filesystem::perms::others_all,
-                               std::filesystem::perm_options::remove, ec);
+  std::filesystem::permissions(
+      root, std::filesystem::perms::group_all | std::filesystem::perms::others_all,
+      std::filesystem::perm_options::remove, ec);
   for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
     if (!it->is_symlink())
-      std::filesystem::permissions(it->path(), std::filesystem::perms::group_all |
-                                                   std::filesystem::perms::others_all,
-                                   std::filesystem::perm_options::remove, ec);
+      std::filesystem::permissions(
+          it->path(), std::filesystem::perms::group_all | std::filesystem::perms::others_all,
+          std::filesystem::perm_options::remove, ec);
 }
 
 // One runtime per state folder: a second one would fight over the modules.
@@ -159,8 +159,9 @@ void Agent::handle(const std::string& method, const Message& request) {
     reply({400, {{"error", e.what()}}});
   } catch (const std::exception& e) {
     std::cerr << "runtime: " << method << " failed: " << e.what() << "\n";
-    reply({500, {{"error", std::string("the runtime could not carry out ") + method + ": " +
-                               e.what()}}});
+    reply(
+        {500,
+         {{"error", std::string("the runtime could not carry out ") + method + ": " + e.what()}}});
   }
 }
 
@@ -177,15 +178,18 @@ std::optional<MethodResult> Agent::answer(const std::string& method, const Messa
   if (!payload.is_object())
     throw BadRequest("the payload must be a JSON object, e.g. {\"id\": \"checkout\"}; found " +
                      payload.dump().substr(0, 60));
-  if (method == "ping") return MethodResult{200, {{"pid", getpid()}, {"uptimeMs", now_ms() - started_ms_}}};
+  if (method == "ping")
+    return MethodResult{200, {{"pid", getpid()}, {"uptimeMs", now_ms() - started_ms_}}};
   if (method == "restartModule") {
     std::string id = module_id_field(payload, method);
     if (!supervisor_->find(id))
-      return MethodResult{404, {{"error", "no module '" + id + "'; `checkout-edge list` shows them"}}};
+      return MethodResult{404,
+                          {{"error", "no module '" + id + "'; `checkout-edge list` shows them"}}};
     auto reason = payload.find("reason");
-    std::string why = reason != payload.end() && reason->is_string() ? reason->get<std::string>() : "";
-    std::cerr << "runtime: restarting " << id << (why.empty() ? " as asked" : ": " + why.substr(0, 200))
-              << "\n";
+    std::string why =
+        reason != payload.end() && reason->is_string() ? reason->get<std::string>() : "";
+    std::cerr << "runtime: restarting " << id
+              << (why.empty() ? " as asked" : ": " + why.substr(0, 200)) << "\n";
     supervisor_->restart(id);
     return MethodResult{200, {{"restarted", id}}};
   }
@@ -197,8 +201,8 @@ std::optional<MethodResult> Agent::answer(const std::string& method, const Messa
     return std::nullopt;  // answered once the deployment is proven or rolled back
   }
   return MethodResult{404,
-         {{"error", "the runtime has no method '" + method.substr(0, 60) +
-                        "'; it has: deploy, ping, restartModule, updateDesired"}}};
+                      {{"error", "the runtime has no method '" + method.substr(0, 60) +
+                                     "'; it has: deploy, ping, restartModule, updateDesired"}}};
 }
 
 MethodResult Agent::update_desired(const nlohmann::json& request) {

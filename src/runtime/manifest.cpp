@@ -3,13 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cctype>
-#include "common/json_file.h"
 #include <set>
+
+#include "common/json_file.h"
 
 namespace ce {
 
@@ -336,8 +337,8 @@ nlohmann::json expand_manifest(const nlohmann::json& manifest,
     return out;
   }
   std::set<std::string> twin_variables;
-  if (const nlohmann::json* agent = desired_of(out["modulesContent"].value(
-          "$edgeAgent", nlohmann::json::object())))
+  if (const nlohmann::json* agent =
+          desired_of(out["modulesContent"].value("$edgeAgent", nlohmann::json::object())))
     if (auto list = agent->find("runtime"); list != agent->end() && list->is_object())
       if (auto s = list->find("settings"); s != list->end() && s->is_object())
         if (auto t = s->find("twinVariables"); t != s->end()) {

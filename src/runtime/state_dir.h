@@ -37,5 +37,4 @@ struct StateDir {
   std::filesystem::path upstream_queue_file() const { return hub_dir() / "upstream.db"; }
 };
 
-
 }  // namespace ce

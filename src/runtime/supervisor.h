@@ -6,10 +6,10 @@
 
 #include <chrono>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 

@@ -44,8 +44,8 @@ struct CameraSettings {
     s.gate.frames_per_scene = setting_in<int>(g, "framesPerScene", s.gate.frames_per_scene, 1, 100);
     s.gate.repeat_ms = setting_in<int>(g, "repeatMs", s.gate.repeat_ms, 0, 600000, "ms");
     s.retry_min_ms = setting_in<int>(d, "retryMinMs", s.retry_min_ms, 10, 600000, "ms");
-    s.retry_max_ms =
-        std::max(s.retry_min_ms, setting_in<int>(d, "retryMaxMs", s.retry_max_ms, 10, 3600000, "ms"));
+    s.retry_max_ms = std::max(s.retry_min_ms,
+                              setting_in<int>(d, "retryMaxMs", s.retry_max_ms, 10, 3600000, "ms"));
     return s;
   }
 };
@@ -62,8 +62,8 @@ cv::Mat empty_scene_photo(const nlohmann::json& desired) {
   std::string path = setting<std::string>(desired, "emptyScene", "");
   if (path.empty()) return {};
   cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
-  if (img.empty()) throw SettingError("desired property 'emptyScene': " + path +
-                                      " is not a readable image");
+  if (img.empty())
+    throw SettingError("desired property 'emptyScene': " + path + " is not a readable image");
   return img;
 }
 

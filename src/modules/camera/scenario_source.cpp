@@ -30,15 +30,18 @@ class ScenarioSource : public FrameSource {
   std::optional<cv::Mat> next(std::string* encoded) override {
     Scene scene = scenario_.at(now_ms() - runtime_started_ms());
     if (scene.index < 0) return empty_;
-    auto it = cache_.find(scene.index);
+    // By photo, not by placement: a long scenario shows the same few photos
+    // many times, and memory must not grow with the number of placements.
+    const std::string& image = scenario_.items[scene.index].image;
+    auto it = cache_.find(image);
     if (it == cache_.end()) {
-      std::string file = (fs::path(root_) / scenario_.items[scene.index].image).string();
+      std::string file = (fs::path(root_) / image).string();
       cv::Mat img = cv::imread(file, cv::IMREAD_COLOR);
       if (img.empty()) throw std::runtime_error(file + ": not a readable image");
       std::vector<unsigned char> bytes;
       cv::imencode(".jpg", img, bytes, {cv::IMWRITE_JPEG_QUALITY, 90});
-      it = cache_.emplace(scene.index, std::make_pair(img, std::string(bytes.begin(), bytes.end())))
-               .first;
+      it =
+          cache_.emplace(image, std::make_pair(img, std::string(bytes.begin(), bytes.end()))).first;
     }
     if (encoded) *encoded = it->second.second;
     return it->second.first;
@@ -51,7 +54,7 @@ class ScenarioSource : public FrameSource {
   Scenario scenario_;
   std::string path_, root_;
   cv::Mat empty_;
-  std::map<int, std::pair<cv::Mat, std::string>> cache_;
+  std::map<std::string, std::pair<cv::Mat, std::string>> cache_;  // photo, JPEG by image path
 };
 
 }  // namespace

@@ -155,8 +155,7 @@ Catalogue from_json(const std::string& path) {
     if (p.contains("plausibleGrams")) {
       const auto& r = p["plausibleGrams"];
       if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() ||
-          !r[1].is_number_integer() || r[0] < 0 || r[1] < 0 || r[0] > kMaxGrams ||
-          r[1] > kMaxGrams)
+          !r[1].is_number_integer() || r[0] < 0 || r[1] < 0 || r[0] > kMaxGrams || r[1] > kMaxGrams)
         check.fail(line, where + "plausibleGrams", "[min, max] in whole grams, not " + r.dump());
       prod.min_grams = r[0];
       prod.max_grams = r[1];

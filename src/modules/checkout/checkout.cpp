@@ -11,9 +11,9 @@
 #include <iostream>
 #include <mutex>
 
+#include "common/files.h"
 #include "common/settings.h"
 #include "common/sqlite_db.h"
-#include "common/files.h"
 #include "common/stop_signal.h"
 #include "modules/checkout/catalogue.h"
 #include "modules/checkout/journal.h"
@@ -257,8 +257,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // was rung up, and the shopper must know; staff read the fix in the log.
   long long last_cannot_save_ms = 0;
   auto cannot_save = [&](const SqliteError& e) {
-    std::cerr << "checkout: cannot save to the basket journal, so nothing was rung up: "
-              << e.what()
+    std::cerr << "checkout: cannot save to the basket journal, so nothing was rung up: " << e.what()
               << (e.code == SQLITE_FULL ? ". The disk is full: free space (df -h " + journal_path +
                                               ") and the lane goes on"
                                         : ". Check the journal file and the disk")
@@ -342,8 +341,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       std::optional<ScanDecision> decision;
       try {
         auto j = m.json();
-        long long captured =
-            std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
+        long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
         decision =
             session.on_predictions(read_predictions(j), captured, !m.property("sceneId").empty());
       } catch (const std::exception& e) {

@@ -28,8 +28,8 @@ struct ClassifierSettings {
   size_t max_predictions = 10;
   size_t candidates = 4;  // what a commercial scale shows
   int instances = 1;
-  int threads = 0;  // 0: OpenCV's choice
-  size_t frames_kept = 4;            // waiting to be classified; older ones are dropped
+  int threads = 0;                    // 0: OpenCV's choice
+  size_t frames_kept = 4;             // waiting to be classified; older ones are dropped
   long long max_frame_age_ms = 2000;  // an older frame no longer shows what is on the scale
   int rest_port = 0;
   std::string rest_host = "127.0.0.1";
@@ -136,7 +136,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   SceneVotes votes;
   long long classified = 0, last_dropped = 0;
   auto classify = [&](const Message& frame) {
-    long long captured = std::atoll(frame.property("captureTime", frame.property("timestamp")).c_str());
+    long long captured =
+        std::atoll(frame.property("captureTime", frame.property("timestamp")).c_str());
     if (captured > 0 && now_ms() - captured > settings.max_frame_age_ms) {
       frames.count_stale();
       return;
@@ -164,8 +165,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
           {{"lastScene",
             {{"sceneId", scene}, {"frames", votes.frames()}, {"candidates", body["candidates"]}}}});
     }
-    if (long long dropped = frames.dropped(); dropped - last_dropped >= 100 ||
-                                              (dropped != last_dropped && classified % 100 == 0)) {
+    if (long long dropped = frames.dropped();
+        dropped - last_dropped >= 100 || (dropped != last_dropped && classified % 100 == 0)) {
       last_dropped = dropped;
       client.report({{"framesClassified", classified}, {"framesDropped", dropped}});
     }

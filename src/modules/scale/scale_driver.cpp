@@ -217,8 +217,8 @@ ScaleSettings ScaleSettings::from(const nlohmann::json& d) {
           "grams], ...])");
     return s;
   }
-  s.device = required_setting<std::string>(
-      d, "device", "the scale's device, e.g. /dev/ttyUSB0 or /dev/hidraw0");
+  s.device = required_setting<std::string>(d, "device",
+                                           "the scale's device, e.g. /dev/ttyUSB0 or /dev/hidraw0");
   s.baud = setting<int>(d, "baud", s.baud);
   s.framing = setting<std::string>(d, "framing", s.driver == "toledo-8213" ? "7E1" : "8N1");
   s.unit = setting<std::string>(d, "unit", s.unit);

@@ -1,0 +1,214 @@
+// What the fault test of the whole lane found, tried along the shopper's
+// path with the real processes: keypad -> hub -> checkout -> speech, a
+// camera that floods frames, modules killed with an item on the scale, and
+// a journal that was emptied.
+#include <gtest/gtest.h>
+
+#include "lane_support.h"
+#include "modules/checkout/journal.h"
+
+using namespace ce::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<ce::BasketLine> lines_of(const Runtime& rt) {
+  return ce::Journal((rt.state() / "data/checkout/journal.db").string()).lines();
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(LaneFaults, TheKeypadCancelsAndPaysAsAShopperPressesIt) {
+  LaneSpec spec;
+  spec.name = "keypad-pays";
+  spec.steps = json::array({{7000, 420}, {2000, 0}, {600000, 420}});
+  spec.speech = spec.keypad = true;
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "Banana, 0.42 kilograms, 1 dollar 26.", 30s))
+      << rt.cli("logs checkout");
+  Keypad keypad(dir / "keypad");
+  ASSERT_TRUE(keypad.open_ok()) << rt.cli("logs keypad");
+
+  // "/" twice cancels the basket.
+  ASSERT_TRUE(keypad.press(KEY_KPSLASH));
+  ASSERT_TRUE(rt.logged("checkout", "Press cancel again to empty the basket.", 5s))
+      << rt.cli("logs checkout");
+  ASSERT_TRUE(keypad.press(KEY_KPSLASH));
+  std::string log;
+  EXPECT_TRUE(rt.logged("speech", "The basket is cancelled.", 15s, &log)) << log;
+  EXPECT_TRUE(lines_of(rt).empty());
+
+  // The item is taken off and put back: a new line, and "Enter" twice pays.
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s)) << rt.cli("logs checkout");
+  ASSERT_TRUE(keypad.press(KEY_KPENTER));
+  ASSERT_TRUE(rt.logged("checkout", "Press Enter again to pay.", 5s)) << rt.cli("logs checkout");
+  ASSERT_TRUE(keypad.press(KEY_KPENTER));
+  EXPECT_TRUE(rt.logged("speech", "Paid, 1 dollar 26. Change, 0 dollars.", 15s, &log)) << log;
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).empty(); }, 5s));
+  auto receipts = rt.state() / "data/checkout/receipts";
+  EXPECT_TRUE(eventually([&] { return fs::exists(receipts / "receipt-2.txt"); }, 5s))
+      << "basket 1 was cancelled, basket 2 paid";
+  EXPECT_FALSE(fs::exists(receipts / "receipt-1.txt"));
+}
+
+TEST(LaneFaults, EveryPriceIsHeardWholeAndWhatSpeechLostIsSaidAgain) {
+  LaneSpec spec;
+  spec.name = "prices-heard";
+  // Items faster than their sentences: each placement 2 s, then off for 0.4 s.
+  spec.steps =
+      json::array({{2000, 420}, {400, 0}, {2000, 1000}, {400, 0}, {4000, 0}, {600000, 500}});
+  spec.speech = true;
+  spec.camera = {{"sceneGating", false}, {"fps", 5}};
+  spec.runtime = {{"restartBackoffBaseMs", 200}, {"restartBackoffMaxMs", 400}};
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  std::string speech;
+  ASSERT_TRUE(rt.logged("speech", "Banana, 1 kilogram, 2 dollars 99.", 40s, &speech))
+      << speech << rt.cli("logs checkout");
+  EXPECT_EQ(count(speech, "Banana, 0.42 kilograms, 1 dollar 26."), 1u) << speech;
+  EXPECT_EQ(speech.find("(interrupted)"), std::string::npos) << "a price was cut:\n" << speech;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto lines = lines_of(rt);
+        return lines.size() == 2 && lines[0].announced && lines[1].announced;
+      },
+      10s))
+      << "a line is announced once speech says it was heard";
+
+  // The third item: speech is killed while it says the price.
+  ASSERT_TRUE(rt.logged("checkout", "Banana, 0.5 kilograms, 1 dollar 50.", 30s));
+  int speech_pid = rt.module("speech")["pid"];
+  kill(speech_pid, SIGKILL);
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 3; }, 5s));
+  EXPECT_FALSE(lines_of(rt)[2].announced) << "handed over is not heard";
+  ASSERT_TRUE(eventually(
+      [&] {
+        int pid = rt.module("speech").value("pid", 0);
+        return pid && pid != speech_pid;
+      },
+      10s));
+  EXPECT_TRUE(rt.logged("speech", "Banana, 0.5 kilograms, 1 dollar 50.", 20s, &speech)) << speech;
+  EXPECT_TRUE(eventually([&] { return lines_of(rt)[2].announced; }, 10s));
+}
+
+TEST(LaneFaults, AFloodOfUngatedFramesNeitherLagsNorLosesTheItem) {
+  LaneSpec spec;
+  spec.name = "frame-flood";
+  spec.steps = json::array({{15000, 0}, {600000, 420}});  // 15 s of flood, then the item
+  spec.camera = {{"sceneGating", false}, {"fps", 120}};
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  long long placed = rt.agent()["startedMs"].get<long long>() + 15000;
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 40s)) << rt.cli("logs checkout");
+  long long rung_up = lines_of(rt)[0].created_ms;
+  // Placed, settled (0.3 s), one fresh frame classified: not the backlog of 15 s.
+  EXPECT_LT(rung_up - placed, 3000) << "predictions lagged behind the frames";
+  json twin = json::parse(rt.cli("twin classifier"), nullptr, false);
+  EXPECT_GT(twin["reported"].value("framesDropped", 0), 0) << twin.dump(2);
+}
+
+TEST(LaneFaults, AClassifierRestartedWhileTheItemSettlesStillRingsItUp) {
+  LaneSpec spec;
+  spec.name = "classifier-restart";
+  spec.steps = json::array({{7000, 0}, {600000, 420}});
+  // The camera sees the banana from the start: its scene's frames go out at
+  // once, while the scale is still empty; the classifier is then killed and
+  // is away (backoff) when the weight settles.
+  spec.runtime = {{"restartBackoffBaseMs", 5000}, {"restartBackoffMaxMs", 5000}};
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually(
+      [&] {
+        json t = json::parse(rt.cli("twin camera"), nullptr, false);
+        return t.is_object() && t["reported"].value("framesSent", 0) >= 3;
+      },
+      20s));
+  kill(rt.module("classifier")["pid"].get<int>(), SIGKILL);
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 40s))
+      << rt.cli("logs checkout") << rt.cli("logs camera");
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(lines_of(rt).size(), 1u) << "rung up once";
+}
+
+TEST(LaneFaults, ACameraRestartedWithTheItemOnTheScaleDoesNotTakeItForTheEmptyScale) {
+  LaneSpec spec;
+  spec.name = "camera-restart";
+  spec.steps = json::array({{9000, 0}, {600000, 420}});
+  spec.camera = {{"emptyScene", nullptr}};  // it learns the empty scale itself
+  fs::path dir = write_lane(spec);
+  fs::copy_file(dir / "camera.jpg", dir / "banana.jpg");
+  fs::copy_file(dir / "empty.png", dir / "camera.png");
+  json m = json::parse(ce::read_file(dir / "deployment.json"));
+  m["modulesContent"]["camera"]["properties.desired"]["source"] = (dir / "camera.png").string();
+  std::ofstream(dir / "deployment.json") << m.dump(2);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  auto learnt = rt.state() / "data/camera/empty-scene.png";
+  ASSERT_TRUE(eventually([&] { return fs::exists(learnt); }, 20s)) << rt.cli("logs camera");
+  // The banana goes under the camera, and the camera is killed: it comes
+  // back with the item already there.
+  cv::imwrite((dir / "next.png").string(), cv::imread((dir / "banana.jpg").string()));
+  fs::rename(dir / "next.png", dir / "camera.png");
+  kill(rt.module("camera")["pid"].get<int>(), SIGKILL);
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 40s))
+      << rt.cli("logs checkout") << rt.cli("logs camera");
+}
+
+TEST(LaneFaults, AnEmptiedJournalNeverReusesAReceiptNumber) {
+  LaneSpec spec;
+  spec.name = "receipts";
+  fs::path dir = write_lane(spec);
+  auto receipts = dir / "state/data/checkout/receipts";
+  std::string first;
+  {
+    Runtime rt(dir / "state", dir / "deployment.json");
+    rt.start();
+    ASSERT_TRUE(rt.started());
+    ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s))
+        << rt.cli("logs checkout");
+    std::string out = rt.cli("call checkout command '{\"command\": \"pay\"}'");
+    ASSERT_NE(out.find("Paid"), std::string::npos) << out;
+    ASSERT_TRUE(eventually([&] { return fs::exists(receipts / "receipt-1.txt"); }, 5s));
+    first = ce::read_file(receipts / "receipt-1.txt");
+  }
+  // The journal is found empty (a zero-length file) at the next start.
+  auto journal = dir / "state/data/checkout/journal.db";
+  fs::resize_file(journal, 0);
+  fs::remove(journal.string() + "-wal");
+  fs::remove(journal.string() + "-shm");
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s)) << rt.cli("logs checkout");
+  std::string out = rt.cli("call checkout command '{\"command\": \"pay\"}'");
+  ASSERT_NE(out.find("Paid"), std::string::npos) << out;
+  // Numbered after every basket the lost journal had opened.
+  auto later_receipt = [&] {
+    for (auto& f : fs::directory_iterator(receipts))
+      if (f.path().extension() == ".txt" && f.path().filename() != "receipt-1.txt") return true;
+    return false;
+  };
+  EXPECT_TRUE(eventually(later_receipt, 5s)) << rt.cli("logs checkout");
+  EXPECT_EQ(ce::read_file(receipts / "receipt-1.txt"), first) << "the paid basket's receipt stays";
+  EXPECT_TRUE(rt.logged("checkout", "it was emptied or replaced", 1s));
+  bool kept_aside = false;
+  for (auto& f : fs::directory_iterator(journal.parent_path()))
+    kept_aside |= f.path().filename().string().rfind("journal.db.lost-", 0) == 0;
+  EXPECT_TRUE(kept_aside) << "the emptied journal is kept for staff";
+}
+
+}  // namespace

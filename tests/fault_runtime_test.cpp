@@ -1,0 +1,309 @@
+// What the fault and fuzz test of the whole lane found in the runtime and
+// the checkout's inputs, each tried the way it broke: with the real runtime,
+// broker and modules, and the bad input sent as anyone on the machine could.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "hub/hub_client.h"
+#include "hub/method_call.h"
+#include "modules/checkout/journal.h"
+#include "test_support.h"
+
+using namespace ce::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+json builtin(const std::string& module) {
+  return {{"type", "process"},
+          {"status", "running"},
+          {"restartPolicy", "always"},
+          {"settings", {{"module", module}}}};
+}
+
+json lane_manifest(json modules, json desired, json hub = json::object()) {
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+      {"schemaVersion", "1.1"},
+      {"runtime",
+       {{"type", "process"},
+        {"settings", {{"restartBackoffBaseMs", 200}, {"restartBackoffMaxMs", 400}}}}},
+      {"modules", modules}};
+  m["modulesContent"]["$edgeHub"]["properties.desired"] = hub;
+  for (auto& [name, d] : desired.items()) m["modulesContent"][name]["properties.desired"] = d;
+  return m;
+}
+
+class Fault : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           ("fault-" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) +
+            "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "catalogue.json") << R"({"currency": "USD", "products": [
+      {"id": "4011", "name": "Banana", "tags": ["banana"], "pricePerKg": 299}]})";
+  }
+  fs::path write(const std::string& name, const json& j) {
+    std::ofstream(dir_ / name) << j.dump(2);
+    return dir_ / name;
+  }
+  // The checkout alone, its inputs fed by the test as the scale and the
+  // classifier would (or as anyone on the hub can).
+  json checkout_only(json extra = json::object()) {
+    json d = {{"catalogue", (dir_ / "catalogue.json").string()}, {"threshold", 0.5}};
+    d.update(extra);
+    return lane_manifest({{"checkout", builtin("checkout")}}, {{"checkout", d}});
+  }
+  std::unique_ptr<ce::HubClient> hub_of(const Runtime& rt) {
+    auto hub = std::make_unique<ce::HubClient>("test-" + std::to_string(getpid()), "127.0.0.1",
+                                               rt.agent().value("hubPort", 0));
+    hub->connect();
+    return hub;
+  }
+  fs::path dir_;
+};
+
+void publish_json(ce::HubClient& hub, const std::string& topic, const json& body,
+                  long long capture_ms = 0) {
+  ce::Message m = ce::Message::with_json(body);
+  if (capture_ms) m.properties["captureTime"] = std::to_string(capture_ms);
+  hub.publish(topic, m);
+}
+
+TEST_F(Fault, BadControlInputIsAnsweredAndNeverStopsTheLane) {
+  Runtime rt(dir_ / "state", write("m.json", checkout_only()));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  int pid = rt.agent()["pid"];
+  std::string deep(20000, '[');
+  deep += std::string(20000, ']');
+  for (std::string payload :
+       {std::string("'{\"id\": 1}'"), std::string("'\"checkout\"'"), std::string("'[1, 2]'"),
+        "'" + deep + "'", std::string("'{\"id\": \"checkout\", \"reason\": 7}'")}) {
+    int status = 0;
+    std::string out = rt.cli("call runtime restartModule " + payload, &status);
+    if (payload.find("reason") != std::string::npos) continue;  // a wrong reason is ignored
+    EXPECT_EQ(status, 1) << payload.substr(0, 40) << out;
+    EXPECT_NE(out.find("\"status\": 400"), std::string::npos) << payload.substr(0, 40) << out;
+    EXPECT_NE(out.find("error"), std::string::npos) << out;
+  }
+  // Not JSON at all, and a body larger than any request, straight onto the hub.
+  auto hub = hub_of(rt);
+  ce::Message garbage;
+  garbage.body = std::string(2 << 20, '{');
+  garbage.properties["replyTo"] = "$ce/replies/test/1";
+  hub->publish("$ce/methods/$edgeAgent/deploy", garbage);
+  garbage.body = "\xff\xfe not json";
+  hub->publish("$ce/methods/$edgeAgent/updateDesired", garbage);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(rt.agent()["pid"], pid) << "the runtime is the one that started";
+  EXPECT_EQ(kill(pid, 0), 0);
+  int status = 0;
+  std::string out = rt.cli("call runtime ping", &status);
+  EXPECT_EQ(status, 0) << out;
+
+  // A value of 28 kB that a regex recursed over once per character.
+  json m = checkout_only();
+  m["modulesContent"]["checkout"]["properties.desired"]["note"] =
+      "${" + std::string(26171, 'A') + "}";
+  out = rt.cli("check --manifest " + write("long.json", m).string(), &status);
+  EXPECT_EQ(status, 1) << out.substr(0, 300);
+  EXPECT_NE(out.find("is not set"), std::string::npos) << out.substr(0, 300);
+}
+
+TEST_F(Fault, TwinChangesAreCheckedAgainstTheModulesSettingsBeforeTheyAreKept) {
+  json m = lane_manifest({{"checkout", builtin("checkout")}, {"scale", builtin("scale")}},
+                         {{"checkout", {{"catalogue", (dir_ / "catalogue.json").string()}}},
+                          {"scale", {{"steps", {{60000, 0}}}, {"hz", 5}}}});
+  Runtime rt(dir_ / "state", write("m.json", m));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  std::string before = ce::read_file(rt.state() / "deployment.json");
+  struct Bad {
+    std::string module, assignment, named;
+  };
+  for (const Bad& bad : {Bad{"scale", "hz=1000", "'hz'"}, Bad{"scale", "driver=nosuch", "driver"},
+                         Bad{"checkout", "threshold=7", "'threshold'"},
+                         Bad{"checkout", "threshold='\"high\"'", "'threshold'"},
+                         Bad{"checkout", "minGrams=3.5", "'minGrams'"},
+                         Bad{"checkout", "candidatesSpoken=12", "'candidatesSpoken'"},
+                         Bad{"checkout", "rounding=sideways", "rounding"},
+                         Bad{"checkout", "catalogue=/nonexistent.json", "/nonexistent.json"}}) {
+    int status = 0;
+    std::string out = rt.cli("twin " + bad.module + " --set " + bad.assignment, &status);
+    EXPECT_EQ(status, 1) << bad.assignment << ": " << out;
+    EXPECT_NE(out.find(bad.named), std::string::npos) << bad.assignment << ": " << out;
+    EXPECT_NE(out.find("nothing was changed"), std::string::npos) << out;
+  }
+  EXPECT_EQ(ce::read_file(rt.state() / "deployment.json"), before) << "nothing bad was kept";
+
+  int status = 0;
+  rt.cli("twin checkout --set candidatesSpoken=2", &status);
+  EXPECT_EQ(status, 0);
+  json twin = json::parse(rt.cli("twin checkout"), nullptr, false);
+  EXPECT_EQ(twin["desired"]["candidatesSpoken"], 2);
+  rt.cli("twin checkout --set candidatesSpoken=null", &status);
+  EXPECT_EQ(status, 0);
+  twin = json::parse(rt.cli("twin checkout"), nullptr, false);
+  EXPECT_FALSE(twin["desired"].contains("candidatesSpoken")) << twin.dump(2);
+
+  // A deployment with a setting a module would refuse changes nothing either.
+  json next = m;
+  next["modulesContent"]["scale"]["properties.desired"]["driver"] = "nosuch";
+  std::string out = rt.cli("deploy " + write("next.json", next).string(), &status);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("driver"), std::string::npos) << out;
+}
+
+TEST_F(Fault, SecretsStayOutOfTwinsAndModulesAndOnlyTheAdministratorDeploys) {
+  json m = checkout_only();
+  m["modulesContent"]["$edgeHub"]["properties.desired"]["upstream"] = {
+      {"host", "127.0.0.1"}, {"port", 1}, {"passwordEnv", "UPSTREAM_PW"}};
+  Runtime rt(dir_ / "state", write("m.json", m), {{"UPSTREAM_PW", "s3cret-pw"}});
+  rt.start();
+  ASSERT_TRUE(rt.started()) << ce::read_file(dir_ / "state-runtime.log");
+
+  // ${VAR} in a twin change is kept as written, never expanded from the runtime.
+  int status = 0;
+  rt.cli("twin checkout --set 'locale=${UPSTREAM_PW}'", &status);
+  std::string twin = rt.cli("twin checkout");
+  EXPECT_EQ(twin.find("s3cret-pw"), std::string::npos) << twin;
+  // Nor may a manifest copy it into a twin unless it is listed as no secret.
+  json leaky = checkout_only();
+  leaky["modulesContent"]["checkout"]["properties.desired"]["locale"] = "${UPSTREAM_PW}";
+  std::string out = rt.cli("check --manifest " + write("leaky.json", leaky).string(), &status);
+  EXPECT_NE(out.find("twinVariables"), std::string::npos) << out;
+
+  // The module's environment lacks the password the runtime holds.
+  int pid = rt.module("checkout")["pid"];
+  std::string environ = ce::read_file("/proc/" + std::to_string(pid) + "/environ");
+  EXPECT_EQ(environ.find("UPSTREAM_PW"), std::string::npos);
+  EXPECT_NE(environ.find("CE_MODULE_ID=checkout"), std::string::npos);
+
+  // Anyone on the hub may ask, but an unsigned deploy or twin change is refused.
+  auto hub = hub_of(rt);
+  ce::MethodResult r =
+      ce::call_method(*hub, "intruder", "$edgeAgent", "deploy", {{"manifest", m}}, 5s);
+  EXPECT_EQ(r.status, 403) << r.payload.dump();
+  r = ce::call_method(*hub, "intruder", "$edgeAgent", "updateDesired",
+                      {{"id", "checkout"}, {"patch", {{"threshold", 0.01}}}}, 5s);
+  EXPECT_EQ(r.status, 403) << r.payload.dump();
+  r = ce::call_method(*hub, "intruder", "$edgeAgent", "updateDesired",
+                      {{"id", "checkout"}, {"patch", {{"threshold", 0.01}}}}, 5s, "wrong-key");
+  EXPECT_EQ(r.status, 403) << r.payload.dump();
+  EXPECT_NE(rt.cli("twin checkout").find("\"threshold\": 0.5"), std::string::npos);
+
+  // State is the lane's alone.
+  auto mode = [](const fs::path& p) {
+    struct stat st {};
+    stat(p.c_str(), &st);
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(rt.state()), 0700u);
+  for (auto f : {"agent.json", "deployment.json", "admin.key", "logs/checkout.log",
+                 "data/checkout/journal.db"})
+    EXPECT_EQ(mode(rt.state() / f), 0600u) << f;
+  EXPECT_EQ(mode(rt.state() / "data/checkout"), 0700u);
+  // A user with no rights cannot read the key, so cannot deploy.
+  out = run("su nobody -s /bin/sh -c 'cat " + (rt.state() / "admin.key").string() + "' 2>&1",
+            &status);
+  EXPECT_NE(status, 0) << out;
+}
+
+TEST_F(Fault, WeightsAndPredictionsFromTheHubAreRangeChecked) {
+  Runtime rt(dir_ / "state", write("m.json", checkout_only()));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
+  auto hub = hub_of(rt);
+  const std::string weight = "modules/checkout/inputs/weight";
+  const std::string predictions = "modules/checkout/inputs/predictions";
+  auto place = [&](const json& grams) {
+    for (int i = 0; i < 3; ++i) {
+      publish_json(*hub, weight, {{"grams", grams}, {"stable", true}, {"status", "ok"}});
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  auto seen = [&](double probability) {
+    publish_json(*hub, predictions,
+                 {{"predictions", {{{"tagName", "banana"}, {"probability", probability}}}}},
+                 ce::now_ms());
+    std::this_thread::sleep_for(200ms);
+  };
+  auto lines = [&] {
+    return ce::Journal((rt.state() / "data/checkout/journal.db").string()).lines();
+  };
+
+  place(4294967716LL);  // 420 g once truncated to an int
+  seen(0.9);
+  EXPECT_TRUE(lines().empty());
+  EXPECT_TRUE(rt.logged("checkout", "grams must be a whole number within", 5s));
+
+  place(0);
+  place(420);
+  seen(40);
+  seen(-39);
+  EXPECT_TRUE(lines().empty()) << "a probability of 40 is no probability";
+  EXPECT_TRUE(rt.logged("checkout", "must be a number from 0 to 1", 5s));
+  seen(0.9);
+  ASSERT_TRUE(eventually([&] { return lines().size() == 1; }, 5s)) << rt.cli("logs checkout");
+  EXPECT_EQ(lines()[0].grams, 420);
+  EXPECT_EQ(lines()[0].price_minor, 126);
+  EXPECT_DOUBLE_EQ(lines()[0].probability, 0.9);
+}
+
+TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small disk needs root";
+  fs::path disk = dir_ / "disk";
+  fs::create_directories(disk);
+  ASSERT_EQ(mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=512k"), 0) << strerror(errno);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  Runtime rt(dir_ / "state",
+             write("m.json", checkout_only({{"journal", (disk / "journal.db").string()}})));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s)) << rt.cli("logs checkout");
+  auto hub = hub_of(rt);
+  std::mutex mutex;
+  std::vector<std::string> said;
+  hub->subscribe("modules/checkout/outputs/sentence",
+                 [&](const std::string&, const ce::Message& m) {
+                   std::lock_guard lock(mutex);
+                   said.push_back(m.json().value("text", ""));
+                 });
+  // Fill the disk.
+  {
+    std::ofstream fill(disk / "filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (fill.write(block.data(), block.size())) {
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    publish_json(*hub, "modules/checkout/inputs/weight",
+                 {{"grams", 420}, {"stable", true}, {"status", "ok"}});
+    std::this_thread::sleep_for(50ms);
+  }
+  publish_json(*hub, "modules/checkout/inputs/predictions",
+               {{"predictions", {{{"tagName", "banana"}, {"probability", 0.9}}}}}, ce::now_ms());
+  std::string log;
+  EXPECT_TRUE(rt.logged("checkout", "cannot save to the basket journal", 10s, &log)) << log;
+  EXPECT_NE(log.find("disk is full"), std::string::npos) << log;
+  EXPECT_EQ(log.find("malformed"), std::string::npos) << log;
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return std::find(said.begin(), said.end(),
+                         "This lane cannot save your basket. Please ask for help.") != said.end();
+      },
+      5s));
+}
+
+}  // namespace

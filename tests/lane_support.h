@@ -1,0 +1,114 @@
+// A whole lane for tests: the real camera (on one photo), classifier,
+// scale (simulated steps), checkout and, if asked, speech on the "clock"
+// device and a keypad read from a FIFO, as `checkout-edge run` starts them.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/input.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "test_support.h"
+
+namespace ce::testing_support {
+
+struct LaneSpec {
+  std::string name;
+  json steps = json::array({{600000, 420}});  // the scale: [[durationMs, grams], ...]
+  double threshold = 0.3;
+  bool speech = false, keypad = false;
+  json camera = json::object();   // added to the camera's desired properties
+  json runtime = json::object();  // $edgeAgent runtime.settings
+};
+
+// Writes the lane's files into a new folder and returns it: deployment.json,
+// catalogue.json (Banana, 2.99 a kilogram), camera.jpg (a banana), empty.png.
+inline fs::path write_lane(const LaneSpec& spec) {
+  fs::path dir =
+      fs::path(testing::TempDir()) / ("lane-" + spec.name + "-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  cv::imwrite((dir / "empty.png").string(), cv::Mat(240, 320, CV_8UC3, cv::Scalar(205, 210, 210)));
+  fs::copy_file(shared_dir() + "/datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg",
+                dir / "camera.jpg");
+  std::ofstream(dir / "catalogue.json") << R"({"currency": "USD", "products": [
+    {"id": "4011", "name": "Banana", "tags": ["banana"], "pricePerKg": 299,
+     "plausibleGrams": [40, 3000]}]})";
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+      {"schemaVersion", "1.1"},
+      {"runtime", {{"type", "process"}, {"settings", spec.runtime}}},
+      {"modules",
+       {{"checkout", builtin_module("checkout", 1)},
+        {"classifier", builtin_module("classifier", 1)},
+        {"scale", builtin_module("scale", 1)},
+        {"camera",
+         builtin_module("camera", 3)}}}};  // the scale first: loaded when the camera looks
+  auto route = [](const std::string& from, const std::string& to) {
+    return "FROM /messages/modules/" + from + " INTO BrokeredEndpoint(\"/modules/" + to + "\")";
+  };
+  auto& routes = m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"];
+  routes = {{"frames", route("camera/outputs/frames", "classifier/inputs/frames")},
+            {"predictions", route("classifier/outputs/predictions", "checkout/inputs/predictions")},
+            {"weight", route("scale/outputs/weight", "checkout/inputs/weight")}};
+  json camera = {{"source", (dir / "camera.jpg").string()},
+                 {"emptyScene", (dir / "empty.png").string()},
+                 {"fps", 10}};
+  camera.update(spec.camera);
+  for (auto& [k, v] : spec.camera.items())
+    if (v.is_null()) camera.erase(k);
+  m["modulesContent"]["camera"]["properties.desired"] = camera;
+  m["modulesContent"]["classifier"]["properties.desired"] = {
+      {"model",
+       {{"file", shared_dir() + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"},
+        {"labels", shared_dir() + "/models/imagenet-squeezenet/Labels.txt"},
+        {"resize", "shorter-side"},
+        {"mean", {104, 117, 123}}}}};
+  m["modulesContent"]["scale"]["properties.desired"] = {{"steps", spec.steps}, {"hz", 10}};
+  m["modulesContent"]["checkout"]["properties.desired"] = {
+      {"catalogue", (dir / "catalogue.json").string()}, {"threshold", spec.threshold}};
+  auto& modules = m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"];
+  if (spec.speech) {
+    modules["speech"] = builtin_module("speech", 1);
+    routes["sentences"] = route("checkout/outputs/sentence", "speech/inputs/say");
+    routes["vocabulary"] = route("checkout/outputs/vocabulary", "speech/inputs/presynth");
+    routes["spoken"] = route("speech/outputs/spoken", "checkout/inputs/spoken");
+    m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
+                                                           {"wavDir", (dir / "wav").string()}};
+  }
+  if (spec.keypad) {
+    // The shopper's keypad: a FIFO that carries what /dev/input/event* would.
+    mkfifo((dir / "keypad").c_str(), 0600);
+    modules["keypad"] = builtin_module("keypad", 1);
+    routes["keys"] = route("keypad/outputs/keys", "checkout/inputs/keys");
+    m["modulesContent"]["keypad"]["properties.desired"] = {{"device", (dir / "keypad").string()}};
+  }
+  std::ofstream(dir / "deployment.json") << m.dump(2);
+  return dir;
+}
+
+// Presses keys on the lane's keypad FIFO as a USB keypad reports them.
+class Keypad {
+ public:
+  explicit Keypad(const fs::path& fifo) {
+    eventually([&] { return (fd_ = open(fifo.c_str(), O_WRONLY | O_NONBLOCK)) >= 0; },
+               std::chrono::seconds(10));
+  }
+  ~Keypad() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool open_ok() const { return fd_ >= 0; }
+  bool press(unsigned short code) {
+    for (input_event e : {input_event{{}, EV_KEY, code, 1}, input_event{{}, EV_SYN, 0, 0},
+                          input_event{{}, EV_KEY, code, 0}})
+      if (write(fd_, &e, sizeof e) != static_cast<ssize_t>(sizeof e)) return false;
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace ce::testing_support
