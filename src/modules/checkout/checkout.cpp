@@ -135,10 +135,17 @@ class BasketMark {
     if (!in) mark_ = 0;
   }
   long long value() const { return mark_; }
+  // Never throws: the basket is in the journal already; only the guard
+  // against a lost journal is late, and the log says so.
   void raise(long long basket) {
     if (basket <= mark_) return;
-    write_file_atomically(path_, std::to_string(basket) + "\n");
-    mark_ = basket;
+    try {
+      write_file_atomically(path_, std::to_string(basket) + "\n");
+      mark_ = basket;
+    } catch (const std::exception& e) {
+      std::cerr << "checkout: cannot keep the basket number beside the journal: " << e.what()
+                << "\n";
+    }
   }
 
  private:
