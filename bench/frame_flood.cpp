@@ -44,7 +44,9 @@ json agent(const fs::path& state) {
 
 std::map<std::string, long long> memory(const fs::path& state) {
   std::map<std::string, long long> out;
-  for (auto& m : agent(state).value("modules", json::array()))
+  json a = agent(state);
+  if (a.value("pid", 0) > 0) out["(runtime)"] = rss_kb(a["pid"]);
+  for (auto& m : a.value("modules", json::array()))
     if (m.value("pid", 0) > 0) out[m["name"]] = rss_kb(m["pid"]);
   return out;
 }
