@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "lane_support.h"
-#include "modules/checkout/journal.h"
+#include "journal_reader.h"
 
 using namespace ce::testing_support;
 using namespace std::chrono_literals;
@@ -37,7 +37,7 @@ TEST(CheckoutFlow, AnImplausibleWeightIsQuestionedAndNotCharged) {
   std::this_thread::sleep_for(1s);
   auto journal = runtime.state() / "data/checkout/journal.db";
   ASSERT_TRUE(fs::exists(journal));
-  EXPECT_TRUE(ce::Journal(journal.string()).lines().empty()) << "nothing is charged";
+  EXPECT_TRUE(journal_lines(journal).empty()) << "nothing is charged";
 }
 
 TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
@@ -50,7 +50,7 @@ TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
   bool asked =
       runtime.logged("speech", "Is it 1 Banana? Press the number, or 0 for none.", 40s, &log);
   ASSERT_TRUE(asked) << log << runtime.cli("logs checkout --tail 20");
-  EXPECT_TRUE(ce::Journal((runtime.state() / "data/checkout/journal.db").string()).lines().empty());
+  EXPECT_TRUE(journal_lines(runtime.state() / "data/checkout/journal.db").empty());
 
   // The catalogue's words were made into sound before they were needed.
   auto cache = runtime.state() / "data/speech/audio-cache";

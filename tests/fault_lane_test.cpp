@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "lane_support.h"
-#include "modules/checkout/journal.h"
+#include "journal_reader.h"
 
 using namespace ce::testing_support;
 using namespace std::chrono_literals;
@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::vector<ce::BasketLine> lines_of(const Runtime& rt) {
-  return ce::Journal((rt.state() / "data/checkout/journal.db").string()).lines();
+  return journal_lines(rt.state() / "data/checkout/journal.db");
 }
 
 size_t count(const std::string& text, const std::string& what) {
@@ -193,6 +193,9 @@ TEST(LaneFaults, AnEmptiedJournalNeverReusesAReceiptNumber) {
   Runtime rt(dir / "state", dir / "deployment.json");
   rt.start();
   ASSERT_TRUE(rt.started());
+  // The checkout finds the journal empty before this test opens it (opening
+  // it here would give it tables of its own).
+  ASSERT_TRUE(rt.logged("checkout", "it was emptied or replaced", 30s)) << rt.cli("logs checkout");
   ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s)) << rt.cli("logs checkout");
   std::string out = rt.cli("call checkout command '{\"command\": \"pay\"}'");
   ASSERT_NE(out.find("Paid"), std::string::npos) << out;
@@ -204,7 +207,6 @@ TEST(LaneFaults, AnEmptiedJournalNeverReusesAReceiptNumber) {
   };
   EXPECT_TRUE(eventually(later_receipt, 5s)) << rt.cli("logs checkout");
   EXPECT_EQ(ce::read_file(receipts / "receipt-1.txt"), first) << "the paid basket's receipt stays";
-  EXPECT_TRUE(rt.logged("checkout", "it was emptied or replaced", 1s));
   bool kept_aside = false;
   for (auto& f : fs::directory_iterator(journal.parent_path()))
     kept_aside |= f.path().filename().string().rfind("journal.db.lost-", 0) == 0;

@@ -9,7 +9,7 @@
 
 #include "hub/hub_client.h"
 #include "hub/method_call.h"
-#include "modules/checkout/journal.h"
+#include "journal_reader.h"
 #include "test_support.h"
 
 using namespace ce::testing_support;
@@ -236,7 +236,7 @@ TEST_F(Fault, WeightsAndPredictionsFromTheHubAreRangeChecked) {
     std::this_thread::sleep_for(200ms);
   };
   auto lines = [&] {
-    return ce::Journal((rt.state() / "data/checkout/journal.db").string()).lines();
+    return journal_lines(rt.state() / "data/checkout/journal.db");
   };
 
   place(4294967716LL);  // 420 g once truncated to an int
