@@ -5,6 +5,7 @@
 
 #include "common/checksum.h"
 #include "common/settings.h"
+#include "modules/classifier/network_file.h"
 
 namespace fs = std::filesystem;
 
@@ -19,17 +20,34 @@ int positive_or_zero(const nlohmann::json& j, const char* key, int fallback) {
   return v;
 }
 
+// A quantized TensorFlow Lite input says how pixels become its values
+// (real = scale x (q - zero point)); the rest is how such networks are fed:
+// RGB, shorter side to 256/224 of the input, the centre crop.
+Preprocessing tflite_preprocessing(const std::string& file, Preprocessing d) {
+  NetworkFile net = tflite_input(file);
+  if (!net.metadata.count("tflite.inputScale")) return d;  // float input: as for other exports
+  d.resize = "shorter-side";
+  d.resize_to = net.input_width > 0 ? net.input_width * 256 / 224 : 256;
+  d.rgb = true;
+  double mean = std::stod(net.metadata.at("tflite.inputMean"));
+  d.mean = cv::Scalar(mean, mean, mean);
+  d.scale = std::stod(net.metadata.at("tflite.inputScale"));
+  return d;
+}
+
+bool is_tflite(const std::string& file) { return fs::path(file).extension() == ".tflite"; }
+
 // A folder without package.json: a Custom Vision export, as committed.
 void find_export_files(ModelPackage& p) {
-  for (const char* name : {"model.onnx", "model.pb"})
+  for (const char* name : {"model.onnx", "model.pb", "model.tflite"})
     if (fs::exists(fs::path(p.dir) / name)) {
       p.model_file = (fs::path(p.dir) / name).string();
       break;
     }
   if (p.model_file.empty())
     throw std::runtime_error(p.dir +
-                             ": not a model package: it has no package.json, model.onnx or "
-                             "model.pb");
+                             ": not a model package: it has no package.json, model.onnx, "
+                             "model.pb or model.tflite");
   p.labels_file = (fs::path(p.dir) / "labels.txt").string();
   p.name = fs::path(p.dir).filename().string();
 }
@@ -146,6 +164,8 @@ ModelPackage ModelPackage::resolve(const nlohmann::json& description) {
     throw std::runtime_error("model file " + p.model_file + " does not exist");
   if (!fs::exists(p.labels_file))
     throw std::runtime_error("labels file " + p.labels_file + " does not exist");
+  if (p.info.empty() && is_tflite(p.model_file))
+    p.preprocessing = tflite_preprocessing(p.model_file, p.preprocessing);
   p.preprocessing = Preprocessing::from_json(d, p.preprocessing);
   p.version = setting<std::string>(
       d, "version",

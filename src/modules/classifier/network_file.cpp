@@ -9,9 +9,10 @@ NetworkFile prepare_network(const std::string& path) {
   std::string ext = dot == std::string::npos ? "" : path.substr(dot);
   if (ext == ".pb") return prepare_tensorflow(path);
   if (ext == ".onnx") return prepare_onnx(path);
+  if (ext == ".tflite") return prepare_tflite(path);
   throw std::runtime_error(path +
-                           ": unknown model format; use an ONNX (.onnx) or a frozen "
-                           "TensorFlow graph (.pb) file");
+                           ": unknown model format; use an ONNX (.onnx), TensorFlow Lite "
+                           "(.tflite) or a frozen TensorFlow graph (.pb) file");
 }
 
 cv::dnn::Net read_network(const NetworkFile& file) {

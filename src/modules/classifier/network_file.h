@@ -12,8 +12,8 @@ namespace ce {
 
 struct NetworkFile {
   std::string path;
-  std::string format;                           // "tensorflow" or "onnx"
-  std::string bytes;                            // what OpenCV reads
+  std::string format;                           // "tensorflow", "onnx" or "tflite"
+  std::string bytes;                            // what OpenCV reads (ONNX but for "tensorflow")
   int input_width = 0, input_height = 0;        // from the graph's input; 0 when it does not say
   std::vector<std::string> fixes;               // what was changed, for the log
   std::map<std::string, std::string> metadata;  // ONNX metadata_props
@@ -29,7 +29,17 @@ NetworkFile prepare_tensorflow(const std::string& path);
 // becomes the output. Float16 weights and inputs are widened to float32.
 NetworkFile prepare_onnx(const std::string& path);
 
-// By extension: .pb is TensorFlow, .onnx is ONNX. Throws naming the file.
+// TensorFlow Lite flatbuffers (.tflite), quantized or float, become the
+// float ONNX graph they stand for (format "tflite", bytes ONNX). An operator
+// the classifier cannot run is an error naming it and its tensor. The input
+// tensor's quantization is kept in metadata: "tflite.inputScale",
+// "tflite.inputMean" (in pixel values), "tflite.inputType".
+NetworkFile prepare_tflite(const std::string& path);
+// Only the input's size and metadata, without converting the graph.
+NetworkFile tflite_input(const std::string& path);
+
+// By extension: .pb is TensorFlow, .onnx is ONNX, .tflite is TensorFlow
+// Lite. Throws naming the file.
 NetworkFile prepare_network(const std::string& path);
 cv::dnn::Net read_network(const NetworkFile& file);
 
