@@ -7,6 +7,7 @@
 
 #include "lane_support.h"
 #include "journal_reader.h"
+#include "modules/classifier/model.h"
 
 using namespace ce::testing_support;
 using namespace std::chrono_literals;
@@ -87,3 +88,50 @@ TEST(CheckoutFlow, AnUnsureScanIsAskedAnsweredOnTheKeypadPaidAndSpoken) {
 }
 
 }  // namespace
+
+namespace {
+
+// What the lane's classifier makes of its photo, highest first.
+std::vector<ce::Prediction> what_the_model_sees(const fs::path& photo) {
+  ce::Model model = ce::Model::load(
+      json{{"file", shared_dir() + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"},
+           {"labels", shared_dir() + "/models/imagenet-squeezenet/Labels.txt"},
+           {"resize", "shorter-side"},
+           {"mean", {104, 117, 123}}});
+  return model.classify(cv::imread(photo.string(), cv::IMREAD_COLOR));
+}
+
+}  // namespace
+
+TEST(CheckoutFlow, TheWeightOverrulesTheImageWhenItRulesTheImagesProductOut) {
+  // 2.5 kg on the scale under a banana photo. The catalogue has a banana
+  // (at most 1.5 kg) and a "melon" whose tags are what the model ranks below
+  // banana: the image alone says banana; the weight says melon.
+  fs::path dir = flow_system("weight-reranks", 2500, 0.3, false);
+  auto seen = what_the_model_sees(dir / "camera.jpg");
+  ASSERT_EQ(seen.at(0).tag_name, "banana");
+  json melon_tags = json::array();
+  double melon = 0;
+  for (size_t i = 1; i <= 10; ++i) {
+    melon_tags.push_back(seen.at(i).tag_name);
+    melon += seen.at(i).probability;
+  }
+  ASSERT_GT(seen[0].probability, melon) << "the image alone must pick the banana";
+  std::ofstream(dir / "catalogue.json") << json{
+      {"currency", "USD"},
+      {"products",
+       {{{"id", "4011"}, {"name", "Banana"}, {"tags", {"banana"}}, {"pricePerKg", 299},
+         {"plausibleGrams", {40, 1500}}},
+        {{"id", "4032"}, {"name", "Melon"}, {"tags", melon_tags}, {"pricePerKg", 199},
+         {"plausibleGrams", {1000, 12000}}}}}};
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string log;
+  EXPECT_TRUE(runtime.logged("checkout", "Melon, 2.5 kilograms, 4 dollars 98.", 40s, &log)) << log;
+  auto lines = journal_lines(runtime.state() / "data/checkout/journal.db");
+  ASSERT_EQ(lines.size(), 1u) << log;
+  EXPECT_EQ(lines[0].product_id, "4032");
+  EXPECT_EQ(lines[0].grams, 2500);
+  EXPECT_EQ(log.find("Please check"), std::string::npos) << "not questioned: the weight decided";
+}

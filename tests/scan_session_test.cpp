@@ -131,3 +131,66 @@ TEST(ScanSession, AStillScenesFrameWaitsForTheWeightToSettle) {
   EXPECT_FALSE(s.on_predictions(preds({{"lemon", 0.9}}), 2150, false));
   EXPECT_TRUE(s.on_predictions(preds({{"lemon", 0.9}}), 2250, false));
 }
+
+TEST(ScanSession, TheWeightReRanksWhatTheImageSaid) {
+  ce::Catalogue cat;
+  ce::Product lemon{"4053", "Lemon", {"lemon"}, ce::SoldBy::Weight, 399};
+  lemon.min_grams = 40, lemon.max_grams = 1500;
+  ce::Product melon{"4032", "Watermelon", {"melon"}, ce::SoldBy::Weight, 199};
+  melon.min_grams = 1000, melon.max_grams = 12000;
+  cat.products = {lemon, melon};
+  ce::ScanSettings settings;
+  settings.threshold = 0.5;
+  ce::ScanSession s(cat, settings);
+  // 3 kg: the image's "lemon" is ruled out by the weight; the melon is not.
+  s.on_weight(3000, true, 10, "a");
+  auto d = s.on_predictions(preds({{"lemon", 0.6}, {"melon", 0.3}}), 20);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::Recognised);
+  EXPECT_EQ(d->candidates[0].product->name, "Watermelon");
+  // What the image gave the catalogue's products stays theirs: 0.9 in all.
+  EXPECT_NEAR(d->candidates[0].probability + d->candidates[1].probability, 0.9, 1e-9);
+  EXPECT_LT(d->candidates[1].probability, 0.05);
+  // 1.2 kg, plausible for both: the image is believed.
+  s.on_weight(0, true, 30, "b");
+  s.on_weight(1200, true, 40, "c");
+  d = s.on_predictions(preds({{"lemon", 0.6}, {"melon", 0.3}}), 50);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->name, "Lemon");
+  EXPECT_NEAR(d->candidates[0].probability, 0.6, 1e-9);
+}
+
+TEST(ScanSession, AcceptsAtTheRiskItIsSetToFromTheModelsCurve) {
+  auto cat = catalogue();
+  ce::ScanSettings settings;
+  settings.threshold = 0.5;
+  settings.accept_risk = 0.01;
+  ce::ScanSession s(cat, settings);
+  json curve = {{"0.005", 0.97}, {"0.01", 0.9}, {"0.02", 0.8}, {"0.05", 0.6}};
+  EXPECT_DOUBLE_EQ(s.threshold_for(curve), 0.9);
+  EXPECT_DOUBLE_EQ(s.threshold_for(json::object()), 0.5) << "no curve: the threshold setting";
+  // 0.85 is above `threshold` but not enough for 1% risk: a question.
+  s.on_weight(400, true, 10, "a");
+  auto d = s.on_predictions(preds({{"banana", 0.85}}), 20, false, curve);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::NotRecognised);
+  s.on_weight(0, true, 30, "b");
+  s.on_weight(400, true, 40, "c");
+  d = s.on_predictions(preds({{"banana", 0.92}}), 50, false, curve);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::Recognised);
+  // A lane that accepts 2% takes 0.85; one set below every level asks always.
+  settings.accept_risk = 0.02;
+  s.set_settings(settings);
+  EXPECT_DOUBLE_EQ(s.threshold_for(curve), 0.8);
+  settings.accept_risk = 0.001;
+  s.set_settings(settings);
+  EXPECT_DOUBLE_EQ(s.threshold_for(curve), 1.0);
+  settings.accept_risk = -1;  // acceptRisk null: the threshold alone
+  s.set_settings(settings);
+  EXPECT_DOUBLE_EQ(s.threshold_for(curve), 0.5);
+  // Garbage in the curve is skipped, not trusted.
+  settings.accept_risk = 0.01;
+  s.set_settings(settings);
+  EXPECT_DOUBLE_EQ(s.threshold_for(json{{"x", 0.1}, {"0.01", "high"}, {"0.005", 7}}), 1.0);
+}

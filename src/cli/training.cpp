@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "modules/classifier/model.h"
 #include "runtime/agent.h"
+#include "training/classify_dataset.h"
 #include "training/dataset.h"
 #include "training/metrics.h"
 
@@ -20,25 +21,13 @@ namespace fs = std::filesystem;
 namespace ce {
 
 int evaluate_command(const EvaluateOptions& o) {
-  Model model = Model::load(nlohmann::json{{"package", o.model}});
+  Model model = Model::load(nlohmann::json{{"package", o.model}}, evaluation_workers());
   Dataset data = load_dataset(o.data, o.classes);
   align_tags(data, model.labels());
-  EvaluationInput in;
-  in.tags = model.labels();
-  in.coarse_of_tag = data.coarse_of_tag;
-  in.coarse_names = data.coarse_names;
+  std::vector<std::string> skipped;
+  EvaluationInput in = classify_dataset(model, data, skipped);
+  for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
   in.threshold = o.threshold;
-  for (const auto& s : data.samples) {
-    cv::Mat img = cv::imread(s.path, cv::IMREAD_COLOR);
-    if (img.empty()) {
-      std::cerr << "skipped " << s.path << ": not a readable image\n";
-      continue;
-    }
-    std::vector<float> row(in.tags.size());
-    for (auto& p : model.classify(img)) row[p.tag_id] = p.probability;
-    in.probabilities.push_back(std::move(row));
-    in.truth.push_back(s.tag);
-  }
   Evaluation e = evaluate(in);
   e.metrics["model"] = model.version();
   e.metrics["data"] = data.source;
@@ -49,7 +38,9 @@ int evaluate_command(const EvaluateOptions& o) {
     std::cout << model.version() << " on " << data.source << "\n"
               << evaluation_summary(e)
               << (o.out.empty() ? ""
-                                : "metrics, confusion matrix and reliability in " + o.out + "\n");
+                                : "metrics, confusion matrix, reliability, risk-coverage and "
+                                  "predictions in " +
+                                      o.out + "\n");
   return 0;
 }
 

@@ -36,7 +36,19 @@ int64_t int_of(const onnx::NodeProto& n, const std::string& name, int64_t fallba
   return a ? a->i() : fallback;
 }
 
-// ONNX pads are [begin..., end...]; torch pads symmetrically.
+std::string string_of(const onnx::NodeProto& n, const std::string& name) {
+  auto* a = attribute(n, name);
+  return a ? a->s() : "";
+}
+
+float float_of(const onnx::NodeProto& n, const std::string& name, float fallback) {
+  auto* a = attribute(n, name);
+  return a ? a->f() : fallback;
+}
+
+// ONNX pads are [begin..., end...]; torch pads symmetrically. TensorFlow's
+// SAME (ONNX SAME_UPPER) puts the odd pixel at the end: that pixel is padded
+// first, by hand, for the size actually fed.
 std::vector<int64_t> symmetric_pads(const onnx::NodeProto& n) {
   auto p = ints(n, "pads", {0, 0, 0, 0});
   if (p.size() == 4 && (p[0] != p[2] || p[1] != p[3]))
@@ -44,11 +56,37 @@ std::vector<int64_t> symmetric_pads(const onnx::NodeProto& n) {
   return {p[0], p.size() > 1 ? p[1] : p[0]};
 }
 
+torch::Tensor pad_same_upper(const torch::Tensor& x, const std::vector<int64_t>& kernel,
+                             const std::vector<int64_t>& strides,
+                             const std::vector<int64_t>& dilations, double value = 0) {
+  std::vector<int64_t> pads;  // torch: last dimension first, begin then end
+  for (int d = 1; d >= 0; --d) {
+    int64_t in = x.size(2 + d), s = strides[d];
+    int64_t out = (in + s - 1) / s;
+    int64_t total = std::max<int64_t>(0, (out - 1) * s + (kernel[d] - 1) * dilations[d] + 1 - in);
+    pads.push_back(total / 2);
+    pads.push_back(total - total / 2);
+  }
+  return torch::constant_pad_nd(x, pads, value);
+}
+
+bool same_upper(const onnx::NodeProto& n) {
+  std::string mode = string_of(n, "auto_pad");
+  if (mode == "SAME_LOWER")
+    throw std::runtime_error("node " + n.name() + " pads SAME_LOWER; not supported in the tail");
+  return mode == "SAME_UPPER";
+}
+
 }  // namespace
 
 Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_file) {
-  NetworkFile net = prepare_onnx(onnx_file);  // float16 widened, ZipMap cut
+  NetworkFile net = prepare_network(onnx_file);  // float16 widened, ZipMap cut, TFLite converted
+  if (net.format == "tensorflow")
+    throw std::runtime_error(onnx_file +
+                             ": a TensorFlow graph cannot be fine-tuned; give an ONNX or "
+                             "TensorFlow Lite backbone");
   bytes_ = net.bytes;
+  metadata_ = net.metadata;
   input_width_ = net.input_width;
   input_height_ = net.input_height;
   if (!model_.ParseFromString(bytes_)) throw std::runtime_error(onnx_file + ": not ONNX");
@@ -64,9 +102,14 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
   for (int i = 0; i < g.node_size(); ++i)
     if (g.node(i).op_type() == "Conv" || g.node(i).op_type() == "Gemm") head = i;
   if (head < 0) throw std::runtime_error(onnx_file + ": no Conv or Gemm layer to replace");
-  embedding_ = g.node(head).input(0);
-  int embedding_node = -1;
-  for (int i = head - 1; i >= 0; --i)
+  // A feature extractor has no head: its last convolution is pooled into
+  // the graph's output, and that pool is the embedding.
+  int pool = -1;
+  for (int i = head + 1; i < g.node_size(); ++i)
+    if (g.node(i).op_type() == "GlobalAveragePool") pool = i;
+  embedding_ = pool >= 0 ? g.node(pool).output(0) : g.node(head).input(0);
+  int embedding_node = pool >= 0 ? pool : -1;
+  for (int i = pool >= 0 ? -1 : head - 1; i >= 0; --i)
     if (g.node(i).output(0) == embedding_) {
       // Dropout does nothing at inference; a Flatten before a Gemm only
       // reshapes what the pooled maps already hold.
@@ -114,8 +157,8 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
       known.insert(in);
     }
     static const std::set<std::string> supported{
-        "Conv",    "Relu", "Concat", "MaxPool",           "AveragePool", "GlobalAveragePool",
-        "Dropout", "Add",  "Clip",   "BatchNormalization"};
+        "Conv",    "Relu", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool",
+        "Dropout", "Add",  "Clip",   "Mul",     "Sigmoid",     "BatchNormalization"};
     if (!supported.count(n.op_type()))
       throw std::runtime_error(onnx_file + ": the tail has a " + n.op_type() + " layer (" +
                                n.name() +
@@ -139,20 +182,40 @@ torch::Tensor Backbone::tail(const torch::Tensor& front) const {
     if (op == "Conv") {
       auto strides = ints(n, "strides", {1, 1});
       auto dil = ints(n, "dilations", {1, 1});
-      out = torch::conv2d(in(n, 0), in(n, 1), n.input_size() > 2 ? in(n, 2) : torch::Tensor(),
-                          strides, symmetric_pads(n), dil, int_of(n, "group", 1));
+      torch::Tensor w = in(n, 1), x = in(n, 0);
+      std::vector<int64_t> pads{0, 0};
+      if (same_upper(n))
+        x = pad_same_upper(x, {w.size(2), w.size(3)}, strides, dil);
+      else
+        pads = symmetric_pads(n);
+      out = torch::conv2d(x, w, n.input_size() > 2 ? in(n, 2) : torch::Tensor(), strides, pads,
+                          dil, int_of(n, "group", 1));
     } else if (op == "Relu") {
       out = torch::relu(in(n, 0));
     } else if (op == "Clip") {
-      out = torch::clamp(in(n, 0), 0.0, 6.0);  // ReLU6, what classifiers use Clip for
+      // Attributes (opset < 11), else ReLU6, what classifiers use Clip for.
+      out = torch::clamp(in(n, 0), float_of(n, "min", 0.f), float_of(n, "max", 6.f));
+    } else if (op == "Mul") {
+      out = in(n, 0) * in(n, 1);
+    } else if (op == "Sigmoid") {
+      out = torch::sigmoid(in(n, 0));
     } else if (op == "Concat") {
       std::vector<torch::Tensor> parts;
       for (int i = 0; i < n.input_size(); ++i) parts.push_back(in(n, i));
       out = torch::cat(parts, int_of(n, "axis", 1));
     } else if (op == "MaxPool") {
-      out = torch::max_pool2d(in(n, 0), ints(n, "kernel_shape", {2, 2}), ints(n, "strides", {1, 1}),
-                              symmetric_pads(n), {1, 1}, int_of(n, "ceil_mode", 0));
+      auto kernel = ints(n, "kernel_shape", {2, 2}), strides = ints(n, "strides", {1, 1});
+      torch::Tensor x = in(n, 0);
+      std::vector<int64_t> pads{0, 0};
+      if (same_upper(n))
+        x = pad_same_upper(x, kernel, strides, {1, 1}, -1e30);
+      else
+        pads = symmetric_pads(n);
+      out = torch::max_pool2d(x, kernel, strides, pads, {1, 1}, int_of(n, "ceil_mode", 0));
     } else if (op == "AveragePool") {
+      if (same_upper(n))
+        throw std::runtime_error("node " + n.name() +
+                                 " averages with SAME padding; not supported in the tail");
       out = torch::avg_pool2d(in(n, 0), ints(n, "kernel_shape", {2, 2}), ints(n, "strides", {1, 1}),
                               symmetric_pads(n), int_of(n, "ceil_mode", 0));
     } else if (op == "GlobalAveragePool") {

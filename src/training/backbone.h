@@ -1,4 +1,4 @@
-// A pretrained ONNX classifier cut in three: a frozen front run by OpenCV
+// A pretrained ONNX or TensorFlow Lite classifier cut in three: a frozen front run by OpenCV
 // (fast, and its outputs can be cached), a tail fine-tuned with libtorch,
 // and the old classification head, which is dropped. The cut points are
 // found in the graph: the embedding is the input of the last Conv or Gemm
@@ -28,6 +28,8 @@ class Backbone {
   const std::string& embedding() const { return embedding_; }
   int input_width() const { return input_width_; }
   int input_height() const { return input_height_; }
+  // The network file's metadata (a TFLite input's quantization, ONNX props).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // The ONNX model with float16 widened; OpenCV runs its front.
   const std::string& model_bytes() const { return bytes_; }
 
@@ -44,6 +46,7 @@ class Backbone {
  private:
   std::string file_, bytes_, input_name_, front_output_, embedding_;
   int input_width_ = 0, input_height_ = 0;
+  std::map<std::string, std::string> metadata_;
   onnx::ModelProto model_;
   std::vector<onnx::NodeProto> tail_nodes_;
   std::map<std::string, torch::Tensor> params_;  // by initializer name

@@ -36,7 +36,37 @@ double average_precision(const EvaluationInput& in, int tag, int positives) {
   return sum / positives;
 }
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace
+
+std::vector<RiskPoint> risk_coverage(const std::vector<float>& top, const std::vector<bool>& right) {
+  std::vector<double> thresholds;
+  for (int i = 0; i < 100; ++i) thresholds.push_back(i / 100.0);
+  thresholds.push_back(0.995);
+  thresholds.push_back(0.999);
+  std::vector<RiskPoint> curve;
+  for (double t : thresholds) {
+    int accepted = 0, wrong = 0;
+    for (size_t i = 0; i < top.size(); ++i)
+      if (top[i] >= t) {
+        ++accepted;
+        wrong += !right[i];
+      }
+    RiskPoint p;
+    p.threshold = t;
+    p.coverage = top.empty() ? 0 : static_cast<double>(accepted) / top.size();
+    p.risk = accepted ? static_cast<double>(wrong) / accepted : 0;
+    p.accepted = accepted;
+    curve.push_back(p);
+  }
+  return curve;
+}
 
 Evaluation evaluate(const EvaluationInput& in) {
   const size_t n = in.truth.size(), tags = in.tags.size();
@@ -51,6 +81,8 @@ Evaluation evaluate(const EvaluationInput& in) {
   const int bins = 10;
   std::vector<double> bin_conf(bins, 0), bin_right(bins, 0);
   e.reliability_counts.assign(bins, 0);
+  std::vector<float> top_probability;
+  std::vector<bool> top_right;
   for (size_t i = 0; i < n; ++i) {
     const auto& p = in.probabilities[i];
     int t = in.truth[i];
@@ -73,6 +105,21 @@ Evaluation evaluate(const EvaluationInput& in) {
       coarse_right += best == in.coarse_of_tag[t];
     }
     double conf = p[order[0]];
+    top_probability.push_back(p[order[0]]);
+    top_right.push_back(order[0] == t);
+    if (i < in.paths.size()) {
+      std::string row = csv_field(in.paths[i]) + "," + csv_field(in.tags[t]);
+      for (size_t k = 0; k < 5; ++k) {
+        if (k < tags) {
+          char prob[32];
+          std::snprintf(prob, sizeof prob, "%.4f", p[order[k]]);
+          row += "," + csv_field(in.tags[order[k]]) + "," + prob;
+        } else {
+          row += ",,";
+        }
+      }
+      e.prediction_rows.push_back(row);
+    }
     int b = std::min(bins - 1, static_cast<int>(conf * bins));
     bin_conf[b] += conf;
     bin_right[b] += order[0] == t;
@@ -105,6 +152,7 @@ Evaluation evaluate(const EvaluationInput& in) {
     e.reliability.emplace_back(conf, acc);
     ece += static_cast<double>(c) / n * std::abs(acc - conf);
   }
+  e.risk_coverage = risk_coverage(top_probability, top_right);
   auto ratio = [n](int k) { return static_cast<double>(k) / n; };
   e.metrics = {{"images", n},
                {"threshold", in.threshold},
@@ -116,7 +164,17 @@ Evaluation evaluate(const EvaluationInput& in) {
                {"top4", ratio(top[4])},
                {"top5", ratio(top[5])},
                {"expectedCalibrationError", ece},
+               {"riskCoverage", to_json(e.risk_coverage)},
                {"perTag", per_tag}};
+  for (double r : {0.005, 0.01, 0.02, 0.05}) {
+    double t = threshold_for_risk(e.risk_coverage, r);
+    double coverage = 0;
+    for (const auto& p : e.risk_coverage)
+      if (p.threshold == t) coverage = p.coverage;
+    char key[32];
+    std::snprintf(key, sizeof key, "%g", r);
+    e.metrics["coverageAtRisk"][key] = {{"threshold", t}, {"coverage", coverage}};
+  }
   if (!in.coarse_of_tag.empty()) e.metrics["coarseTop1"] = ratio(coarse_right);
   return e;
 }
@@ -136,6 +194,17 @@ void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
       for (int c : e.confusion[i]) csv << "," << c;
       csv << "\n";
     }
+  }
+  {
+    std::ofstream csv(fs::path(dir) / "risk-coverage.csv");
+    csv << "threshold,coverage,risk\n";
+    for (const auto& p : e.risk_coverage)
+      csv << p.threshold << "," << p.coverage << "," << p.risk << "\n";
+  }
+  if (!e.prediction_rows.empty()) {
+    std::ofstream csv(fs::path(dir) / "predictions.csv");
+    csv << "path,truth,top1,p1,top2,p2,top3,p3,top4,p4,top5,p5\n";
+    for (const auto& row : e.prediction_rows) csv << row << "\n";
   }
   // Confusion matrix: rows are the truth, columns the top-1 prediction,
   // darker is more; the diagonal is what was right.

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "modules/classifier/risk_curve.h"
+
 namespace ce {
 
 struct EvaluationInput {
@@ -16,19 +18,27 @@ struct EvaluationInput {
   std::vector<int> truth;                         // tag id per image
   std::vector<int> coarse_of_tag;                 // empty: no hierarchy
   std::vector<std::string> coarse_names;
+  std::vector<std::string> paths;  // per image, for predictions.csv; may be empty
   double threshold = 0.5;
 };
+
+// The risk-coverage curve of top-1 probabilities (see risk_curve.h).
+std::vector<RiskPoint> risk_coverage(const std::vector<float>& top_probability,
+                                     const std::vector<bool>& right);
 
 struct Evaluation {
   nlohmann::json metrics;                              // everything below, as JSON
   std::vector<std::vector<int>> confusion;             // [truth][predicted top-1]
   std::vector<std::pair<double, double>> reliability;  // per bin: mean confidence, accuracy
   std::vector<int> reliability_counts;
+  std::vector<RiskPoint> risk_coverage;
+  std::vector<std::string> prediction_rows;  // predictions.csv, when paths were given
 };
 
 Evaluation evaluate(const EvaluationInput& in);
 
-// Writes metrics.json, confusion.csv, confusion.png and reliability.png into `dir`.
+// Writes metrics.json, confusion.csv, risk-coverage.csv, predictions.csv (when
+// paths were given), confusion.png and reliability.png into `dir`.
 void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
                       const std::string& dir);
 

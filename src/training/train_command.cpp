@@ -9,6 +9,7 @@
 
 #include "modules/classifier/model.h"
 #include "training/backbone.h"
+#include "training/classify_dataset.h"
 #include "training/dataset.h"
 #include "training/feature_cache.h"
 #include "training/metrics.h"
@@ -50,21 +51,12 @@ Dataset split_off(Dataset& data, double share, unsigned seed) {
 // describe exactly what the lanes will run.
 Evaluation evaluate_package(const std::string& dir, const Dataset& val, double threshold,
                             ProgressBar& bar) {
-  Model model = Model::load(nlohmann::json{{"package", dir}});
-  EvaluationInput in;
-  in.tags = model.labels();
-  in.coarse_of_tag = val.coarse_of_tag;
-  in.coarse_names = val.coarse_names;
+  Model model = Model::load(nlohmann::json{{"package", dir}}, evaluation_workers());
+  std::vector<std::string> skipped;
+  EvaluationInput in = classify_dataset(model, val, skipped, [&](size_t done, size_t total) {
+    bar.show(static_cast<double>(done) / total, "evaluating");
+  });
   in.threshold = threshold;
-  for (size_t i = 0; i < val.samples.size(); ++i) {
-    cv::Mat img = cv::imread(val.samples[i].path, cv::IMREAD_COLOR);
-    if (img.empty()) continue;
-    std::vector<float> row(in.tags.size());
-    for (auto& p : model.classify(img)) row[p.tag_id] = p.probability;
-    in.probabilities.push_back(std::move(row));
-    in.truth.push_back(val.samples[i].tag);
-    bar.show(static_cast<double>(i + 1) / val.samples.size(), "evaluating");
-  }
   return evaluate(in);
 }
 
@@ -96,18 +88,35 @@ int train_command(const TrainOptions& o) {
   }
   if (val.samples.empty())
     throw std::runtime_error("no images to validate on: give --val DATA, or more images per tag");
+  // Held out of the training photos: the epoch kept and the probabilities'
+  // calibration are chosen on these, so that --val stays unseen by every
+  // choice and its figures are honest.
+  Dataset held = split_off(train, o.calibration_share, o.seed + 7);
+  if (held.samples.empty())
+    std::cerr << "warning: too few photos per tag to hold any out for calibration (6 or more a "
+                 "tag are needed): the last epoch is kept and its probabilities are not "
+                 "calibrated\n";
   for (auto& w : train.warnings) std::cerr << "warning: " << w << "\n";
 
   Backbone backbone(o.backbone, o.fine_tune);
   Preprocessing pre;
   pre.resize = "shorter-side";
-  pre.mean = cv::Scalar(o.mean.at(0), o.mean.at(1), o.mean.at(2));
+  pre.mean = cv::Scalar(104, 117, 123);  // ImageNet's, in BGR: what ONNX classifiers expect
+  if (auto& meta = backbone.metadata(); meta.count("tflite.inputScale")) {
+    // A quantized TensorFlow Lite input says how it was fed.
+    double mean = std::stod(meta.at("tflite.inputMean"));
+    pre.mean = cv::Scalar(mean, mean, mean);
+    pre.scale = std::stod(meta.at("tflite.inputScale"));
+    pre.rgb = true;
+  }
+  if (!o.mean.empty()) pre.mean = cv::Scalar(o.mean.at(0), o.mean.at(1), o.mean.at(2));
   pre.input_width = o.input_size ? o.input_size : backbone.input_width();
   pre.input_height = o.input_size ? o.input_size : backbone.input_height();
   pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
   std::cerr << "training " << train.tags.size() << " tags on " << train.samples.size()
-            << " images (validating on " << val.samples.size() << "), fine-tuning " << o.fine_tune
-            << " layers of " << o.backbone << "\n";
+            << " images (" << held.samples.size() << " held out to calibrate, validating on "
+            << val.samples.size() << "), fine-tuning " << o.fine_tune << " layers of "
+            << o.backbone << "\n";
 
   std::signal(SIGINT, on_interrupt);
   ProgressBar reading("reading images");
@@ -118,15 +127,17 @@ int train_command(const TrainOptions& o) {
                  std::to_string(done) + "/" + std::to_string(total));
   };
   FeatureCache train_cache = extract_features(backbone, pre, train, o.views, o.seed, show_reading);
-  FeatureCache val_cache = extract_features(backbone, pre, val, 1, o.seed, show_reading);
+  FeatureCache held_cache;
+  if (!held.samples.empty())
+    held_cache = extract_features(backbone, pre, held, 1, o.seed, show_reading);
   for (auto& s : train.skipped) std::cerr << "skipped " << s << "\n";
-  for (auto& s : val.skipped) std::cerr << "skipped " << s << "\n";
+  for (auto& s : held.skipped) std::cerr << "skipped " << s << "\n";
   Dataset kept = train;  // the readable ones, for the rules and the summary
   kept.samples.clear();
   for (int i : train_cache.kept) kept.samples.push_back(train.samples[i]);
   check_trainable(kept);
   reading.done("read " + std::to_string(kept.samples.size()) + " training and " +
-               std::to_string(val_cache.kept.size()) + " validation images (" +
+               std::to_string(held_cache.kept.size()) + " held-out images (" +
                std::to_string(o.views) + " views each for training)");
 
   TrainSettings settings;
@@ -136,15 +147,15 @@ int train_command(const TrainOptions& o) {
   settings.pooling = o.pooling;
   ProgressBar bar("training");
   TrainedHead head = train_head(
-      backbone, train_cache, val_cache, static_cast<int>(train.tags.size()), settings,
+      backbone, train_cache, held_cache, static_cast<int>(train.tags.size()), settings,
       stop_requested_by_user, [&](const EpochReport& r, double within) {
         double share = (r.epoch - 1 + within) / r.epochs;
         char detail[160];
-        std::snprintf(detail, sizeof detail, "epoch %d/%d, loss %.3f, val %.1f%%", r.epoch,
+        std::snprintf(detail, sizeof detail, "epoch %d/%d, loss %.3f, held-out %.1f%%", r.epoch,
                       r.epochs, r.loss, 100 * r.val_accuracy);
         if (within >= 1.0 && r.seconds > 0) {
           std::snprintf(detail, sizeof detail,
-                        "epoch %2d/%d  loss %.3f  val top-1 %.1f%%  %.0f s%s", r.epoch, r.epochs,
+                        "epoch %2d/%d  loss %.3f  held-out top-1 %.1f%%  %.0f s%s", r.epoch, r.epochs,
                         r.loss, 100 * r.val_accuracy, r.seconds, r.best ? "  (best)" : "");
           bar.done(detail);
         } else {
@@ -156,6 +167,28 @@ int train_command(const TrainOptions& o) {
     throw std::runtime_error("stopped by Ctrl-C before the first epoch ended; nothing was written");
   if (head.interrupted)
     std::cerr << "stopped by Ctrl-C; writing the best epoch so far (" << head.best_epoch << ")\n";
+
+  // Temperature scaling on the held-out photos: the same ranking, with
+  // probabilities that mean what they say. It is folded into the head.
+  double temperature = 1.0;
+  nlohmann::json calibration = {{"method", "none"}};
+  if (held_cache.labels.defined() && held_cache.labels.size(0) > 0) {
+    torch::Tensor logits = predict_logits(backbone, head, held_cache);
+    temperature = fit_temperature(logits, held_cache.labels);
+    head.weight = head.weight / temperature;
+    head.bias = head.bias / temperature;
+    auto probabilities = torch::softmax(logits / temperature, 1);
+    auto [top, index] = probabilities.max(1);
+    std::vector<float> top_p(top.data_ptr<float>(), top.data_ptr<float>() + top.size(0));
+    std::vector<bool> right;
+    for (int64_t i = 0; i < index.size(0); ++i)
+      right.push_back(index[i].item<int64_t>() == held_cache.labels[i].item<int64_t>());
+    calibration = {{"method", "temperature"},
+                   {"temperature", temperature},
+                   {"images", held_cache.labels.size(0)},
+                   {"source", held.source},
+                   {"riskCoverage", to_json(risk_coverage(top_p, right))}};
+  }
 
   // A few embeddings per tag, for enrollment later.
   std::vector<int64_t> rows;
@@ -176,7 +209,8 @@ int train_command(const TrainOptions& o) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   contents.info = {{"training",
                     {{"data", kept.summary()},
-                     {"validation", {{"source", val.source}, {"images", val_cache.kept.size()}}},
+                     {"validation", {{"source", val.source}, {"images", val.samples.size()}}},
+                     {"heldOut", {{"source", held.source}, {"images", held_cache.kept.size()}}},
                      {"backbone", o.backbone},
                      {"fineTunedLayers", o.fine_tune},
                      {"epochs", o.epochs},
@@ -186,7 +220,8 @@ int train_command(const TrainOptions& o) {
                      {"inputSize", pre.input_width},
                      {"seed", o.seed},
                      {"interrupted", head.interrupted},
-                     {"seconds", seconds}}}};
+                     {"seconds", seconds}}},
+                   {"calibration", calibration}};
   auto package =
       write_package(o.out, backbone.graph_to_embedding(), backbone.embedding(), contents);
 
@@ -195,11 +230,25 @@ int train_command(const TrainOptions& o) {
   write_evaluation(e, train.tags, o.out);
   package["metrics"] = e.metrics;
   package["metrics"].erase("perTag");  // in metrics.json
+  package["metrics"].erase("riskCoverage");
   finish_package(o.out, package);
   evaluating.done("");
   std::cout << "model package " << o.out << " (" << contents.name << " iteration " << o.iteration
             << ", " << train.tags.size() << " tags), trained in " << static_cast<int>(seconds)
             << " s\nvalidation: " << evaluation_summary(e);
+  if (calibration.contains("riskCoverage")) {
+    // The lane picks its threshold from the held-out curve; what that
+    // threshold does on photos no choice has seen:
+    auto held_curve = risk_curve_from_json(calibration["riskCoverage"]);
+    for (double risk : {0.01, 0.02}) {
+      double t = threshold_for_risk(held_curve, risk);
+      for (const auto& p : e.risk_coverage)
+        if (p.threshold == t)
+          std::printf("at %.0f%% risk on the held-out photos (threshold %.2f, temperature %.2f): "
+                      "validation accepts %.1f%% of scans, %.1f%% of those wrong\n",
+                      100 * risk, t, temperature, 100 * p.coverage, 100 * p.risk);
+    }
+  }
   return 0;
 }
 

@@ -10,8 +10,8 @@ struct TrainOptions {
   std::string data, val, classes, out, backbone, name;
   int epochs = 10, views = 4, fine_tune = 6, batch = 64, iteration = 1;
   unsigned seed = 1;
-  double threshold = 0.5, val_share = 0.1;
-  std::vector<double> mean{104, 117, 123};
+  double threshold = 0.5, val_share = 0.1, calibration_share = 0.1;
+  std::vector<double> mean;  // empty: what the backbone says (TFLite), else ImageNet BGR
   int resize_to = 0;     // 0: input size x 256/224, ImageNet's habit
   int input_size = 288;  // 0: the backbone's own; larger sees finer detail
   std::string pooling = "avg";

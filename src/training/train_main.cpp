@@ -52,13 +52,21 @@ int main(int argc, char** argv) {
   train->add_option("--pooling", t.pooling, "avg, or avgmax (mean and maximum of the embedding)")
       ->check(CLI::IsMember({"avg", "avgmax"}))
       ->capture_default_str();
+  train
+      ->add_option("--calibration-share", t.calibration_share,
+                   "Share of --data held out to choose the epoch and calibrate the "
+                   "probabilities")
+      ->check(CLI::Range(0.0, 0.5))
+      ->capture_default_str();
   train->add_option("--seed", t.seed, "Same seed, same data: same model")->capture_default_str();
   train->add_option("--iteration", t.iteration)->capture_default_str();
   train->add_option("--threshold", t.threshold, "Probability for precision and recall")
       ->capture_default_str();
-  train->add_option("--mean", t.mean, "Per-channel mean (B G R) the backbone expects")
-      ->expected(3)
-      ->capture_default_str();
+  train
+      ->add_option("--mean", t.mean,
+                   "Per-channel mean (B G R) the backbone expects (default: a TensorFlow Lite "
+                   "backbone's input quantization, else 104 117 123)")
+      ->expected(3);
 
   ce::EnrollOptions e;
   auto* enroll = app.add_subcommand("enroll", "Add a product to a package from 5-20 photos");

@@ -20,6 +20,7 @@ torch::Tensor logits(Backbone& backbone, const torch::Tensor& front, const torch
 double accuracy(Backbone& backbone, const FeatureCache& val, const torch::Tensor& w,
                 const torch::Tensor& b, const std::string& pooling) {
   torch::NoGradGuard no_grad;
+  if (!val.labels.defined() || val.labels.size(0) == 0) return 0;  // none held out
   torch::Tensor front = clean_views(val);
   int64_t right = 0;
   for (int64_t i = 0; i < front.size(0); i += 128) {
@@ -130,17 +131,42 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
   return best;
 }
 
-torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache) {
+torch::Tensor predict_logits(Backbone& backbone, const TrainedHead& head,
+                             const FeatureCache& cache) {
   torch::NoGradGuard no_grad;
   backbone.load_tail_weights(head.tail);
   torch::Tensor front = clean_views(cache);
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < front.size(0); i += 128)
-    parts.push_back(torch::softmax(
-        logits(backbone, front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i)), head.weight,
-               head.bias, head.pooling),
-        1));
+    parts.push_back(logits(backbone, front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i)),
+                           head.weight, head.bias, head.pooling));
   return torch::cat(parts);
+}
+
+torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache) {
+  return torch::softmax(predict_logits(backbone, head, cache), 1);
+}
+
+double fit_temperature(const torch::Tensor& logits, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  auto nll = [&](double log_t) {
+    return torch::nn::functional::cross_entropy(logits / std::exp(log_t), labels).item<double>();
+  };
+  // The loss is convex in 1/T: a golden-section search over log T finds it.
+  double lo = std::log(0.05), hi = std::log(20.0);
+  const double phi = (std::sqrt(5.0) - 1) / 2;
+  double a = hi - phi * (hi - lo), b = lo + phi * (hi - lo);
+  double fa = nll(a), fb = nll(b);
+  for (int i = 0; i < 60; ++i) {
+    if (fa < fb) {
+      hi = b, b = a, fb = fa;
+      a = hi - phi * (hi - lo), fa = nll(a);
+    } else {
+      lo = a, a = b, fa = fb;
+      b = lo + phi * (hi - lo), fb = nll(b);
+    }
+  }
+  return std::exp((lo + hi) / 2);
 }
 
 }  // namespace ce

@@ -49,6 +49,14 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
 // The embedding's maps pooled as the head sees them ("avg" or "avgmax").
 torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling);
 
+// The temperature T that makes softmax(logits / T) the most likely
+// probabilities for `labels` (temperature scaling; Guo et al. 2017): one
+// number, so the ranking, and with it accuracy, stays as it was.
+double fit_temperature(const torch::Tensor& logits, const torch::Tensor& labels);
+
+// Logits for cached features (clean views), with the given weights.
+torch::Tensor predict_logits(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache);
+
 // Probabilities for cached features (clean views), with the given weights.
 torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache);
 

@@ -43,6 +43,10 @@ struct CheckoutSettings {
     s.journal_path = setting<std::string>(desired, "journal", data_dir + "/journal.db");
     s.receipts_dir = setting<std::string>(desired, "receiptsDir", data_dir + "/receipts");
     s.scan.threshold = setting_in<double>(desired, "threshold", 0.5, 0, 1);
+    // null: decide by `threshold` alone, whatever the model measured.
+    s.scan.accept_risk = desired.contains("acceptRisk") && desired["acceptRisk"].is_null()
+                             ? -1
+                             : setting_in<double>(desired, "acceptRisk", 0.01, 0, 1);
     s.scan.min_grams = setting_in<int>(desired, "minGrams", 5, 0, 10000, "g");
     if (desired.contains("ignoreTags"))
       s.scan.ignore_tags = setting<std::set<std::string>>(desired, "ignoreTags", {});
@@ -61,6 +65,7 @@ struct CheckoutSettings {
     return {{"catalogue", catalogue_path},
             {"products", catalogue.products.size()},
             {"threshold", scan.threshold},
+            {"acceptRisk", scan.accept_risk < 0 ? nlohmann::json() : nlohmann::json(scan.accept_risk)},
             {"minGrams", scan.min_grams},
             {"rounding", rounding_name},
             {"locale", till.locale},
@@ -350,7 +355,8 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         auto j = m.json();
         long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
         decision =
-            session.on_predictions(read_predictions(j), captured, !m.property("sceneId").empty());
+            session.on_predictions(read_predictions(j), captured, !m.property("sceneId").empty(),
+                                   j.value("thresholdAtRisk", nlohmann::json::object()));
       } catch (const std::exception& e) {
         std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
         return;

@@ -30,7 +30,7 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
         if (pending_) {
           auto predictions = std::move(*pending_);
           pending_.reset();
-          return decide(predictions);
+          return decide(predictions, pending_thresholds_);
         }
       }
       break;
@@ -57,22 +57,42 @@ void ScanSession::resume_decided(int grams) {
 }
 
 std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& predictions,
-                                                        long long capture_ms, bool still_scene) {
+                                                        long long capture_ms, bool still_scene,
+                                                        const nlohmann::json& threshold_at_risk) {
   // A still scene seen after the item was placed, while the weight is still
   // settling: keep it for when the weight is stable.
   bool settling =
       state_ == State::Settling || (state_ == State::Waiting && capture_ms < stable_since_ms_);
   if (still_scene && settling && capture_ms >= placed_ms_) {
-    if (state_ == State::Waiting) return decide(predictions);
+    if (state_ == State::Waiting) return decide(predictions, threshold_at_risk);
     pending_ = predictions;
+    pending_thresholds_ = threshold_at_risk;
     return std::nullopt;
   }
   // Otherwise only a frame taken after the weight settled shows what was weighed.
   if (state_ != State::Waiting || capture_ms < stable_since_ms_) return std::nullopt;
-  return decide(predictions);
+  return decide(predictions, threshold_at_risk);
 }
 
-std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions) {
+double ScanSession::threshold_for(const nlohmann::json& at_risk) const {
+  if (settings_.accept_risk < 0 || !at_risk.is_object() || at_risk.empty())
+    return settings_.threshold;
+  // The highest level of risk the model measured that is not above ours.
+  double level = -1, threshold = 1.0;  // none low enough: ask every time
+  for (const auto& [key, value] : at_risk.items()) {
+    char* end = nullptr;
+    double r = std::strtod(key.c_str(), &end);
+    if (end == key.c_str() || *end || !value.is_number()) continue;
+    double t = value.get<double>();
+    if (!(t >= 0 && t <= 1)) continue;
+    if (r <= settings_.accept_risk + 1e-12 && r > level) level = r, threshold = t;
+  }
+  return threshold;
+}
+
+std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions,
+                                                const nlohmann::json& threshold_at_risk) {
+  const double threshold = threshold_for(threshold_at_risk);
   std::map<const Product*, double> by_product;
   std::string top_tag;
   double top_probability = -1;
@@ -86,17 +106,27 @@ std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& prediction
     if (const Product* prod = catalogue_.by_tag(tag)) by_product[prod] += prob;
   }
   // A hand or an empty tray is not an item: wait for a better frame.
-  if (settings_.ignore_tags.count(top_tag) && top_probability >= settings_.threshold)
-    return std::nullopt;
+  if (settings_.ignore_tags.count(top_tag) && top_probability >= threshold) return std::nullopt;
 
   ScanDecision d;
   d.scan_id = scan_id_;
   d.grams = grams_;
   d.stable_ms = stable_since_ms_;
-  for (auto& [prod, prob] : by_product) d.candidates.push_back({prod, prob});
+  // Weight is evidence: P(product | image, weight) is P(product | image)
+  // times how likely the weight is for it. The chance that it is one of
+  // the catalogue's products stays what the image said; within them, those
+  // the weight rules out give way to those it allows (a 3 kg "lemon" is a melon).
+  double before = 0, after = 0;
+  for (auto& [prod, prob] : by_product) {
+    before += prob;
+    if (!prod->plausible(grams_)) prob *= settings_.implausible_weight_factor;
+    after += prob;
+  }
+  for (auto& [prod, prob] : by_product)
+    d.candidates.push_back({prod, after > 0 ? prob * before / after : prob});
   std::stable_sort(d.candidates.begin(), d.candidates.end(),
                    [](auto& a, auto& b) { return a.probability > b.probability; });
-  bool confident = !d.candidates.empty() && d.candidates[0].probability >= settings_.threshold;
+  bool confident = !d.candidates.empty() && d.candidates[0].probability >= threshold;
   d.kind = confident ? ScanDecision::Kind::Recognised : ScanDecision::Kind::NotRecognised;
   state_ = State::Decided;
   return d;

@@ -27,7 +27,14 @@ struct ScanDecision {
 };
 
 struct ScanSettings {
-  double threshold = 0.5;
+  double threshold = 0.5;  // when the model has no calibrated risk curve
+  // The share of accepted scans allowed to be wrong: the model's curve
+  // (measured on photos its training held out) gives the threshold.
+  // Negative: always `threshold`.
+  double accept_risk = 0.01;
+  // A product the weight rules out (outside its plausible grams) keeps this
+  // share of what the image gave it; the rest goes to those the weight allows.
+  double implausible_weight_factor = 0.02;
   int min_grams = 5;  // below this the scale counts as empty
   std::set<std::string> ignore_tags{"no item", "hand", "background", "empty"};
 };
@@ -45,8 +52,12 @@ class ScanSession {
   // `still_scene`: the camera saw the scene settle before it took the frame
   // (scene gating); such a frame counts even if the weight settles after it,
   // since a gated camera sends no more frames of a scene that stays still.
+  // `threshold_at_risk` is the message's {"0.01": threshold, ...}, if any.
   std::optional<ScanDecision> on_predictions(const nlohmann::json& predictions,
-                                             long long capture_ms, bool still_scene = false);
+                                             long long capture_ms, bool still_scene = false,
+                                             const nlohmann::json& threshold_at_risk = {});
+  // The threshold this session accepts at, for a message's thresholds.
+  double threshold_for(const nlohmann::json& threshold_at_risk) const;
   bool scale_empty() const { return state_ == State::Empty; }
   // After a restart: the item weighing `grams` was already decided on, so
   // it is not announced again while it stays on the scale.
@@ -65,8 +76,10 @@ class ScanSession {
   bool resumed_ = false;
   long long placed_ms_ = 0;
   std::optional<nlohmann::json> pending_;  // a still scene's predictions, waiting for the weight
+  nlohmann::json pending_thresholds_;
 
-  std::optional<ScanDecision> decide(const nlohmann::json& predictions);
+  std::optional<ScanDecision> decide(const nlohmann::json& predictions,
+                                     const nlohmann::json& threshold_at_risk);
 };
 
 }  // namespace ce

@@ -152,6 +152,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     auto predictions = votes.add(scene, model->classify(img));
     nlohmann::json body = custom_vision_response(predictions, max_predictions, model->version());
     body["candidates"] = candidates_json(predictions, candidates);
+    // The checkout decides at the risk it is set to accept.
+    if (!model->thresholds_at_risk().empty()) body["thresholdAtRisk"] = model->thresholds_at_risk();
     body["frames"] = votes.frames();
     Message out = Message::with_json(body);
     out.properties["captureTime"] = frame.property("captureTime", frame.property("timestamp"));

@@ -7,6 +7,7 @@
 
 #include "modules/classifier/network_file.h"
 #include "modules/classifier/preprocess.h"
+#include "modules/classifier/risk_curve.h"
 
 namespace ce {
 
@@ -32,6 +33,15 @@ Model Model::load(const nlohmann::json& description, int instances) {
   Model m;
   m.package_ = ModelPackage::resolve(description);
   m.labels_ = read_labels(m.package_.labels_file);
+  if (const auto& info = m.package_.info;
+      info.contains("calibration") && info["calibration"].contains("riskCoverage")) {
+    try {
+      m.thresholds_at_risk_ =
+          ce::thresholds_at_risk(risk_curve_from_json(info["calibration"]["riskCoverage"]));
+    } catch (const std::exception& e) {
+      throw std::runtime_error("model package " + m.package_.dir + ": calibration: " + e.what());
+    }
+  }
   NetworkFile network = prepare_network(m.package_.model_file);
   m.fixes_ = network.fixes;
   const auto& pre = m.package_.preprocessing;

@@ -40,6 +40,9 @@ class Model {
   const std::string& file() const { return package_.model_file; }
   int input_width() const { return width_; }
   int input_height() const { return height_; }
+  // {"0.01": threshold, ...} from the package's calibrated risk-coverage
+  // curve (measured on photos training held out); empty without one.
+  const nlohmann::json& thresholds_at_risk() const { return thresholds_at_risk_; }
   // What the classifier reports: file, version, iteration, tags, fixes.
   nlohmann::json describe() const;
 
@@ -50,6 +53,7 @@ class Model {
   };
   ModelPackage package_;
   std::vector<std::string> labels_, fixes_;
+  nlohmann::json thresholds_at_risk_ = nlohmann::json::object();
   int width_ = 0, height_ = 0;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::unique_ptr<std::atomic<size_t>> next_ = std::make_unique<std::atomic<size_t>>(0);
