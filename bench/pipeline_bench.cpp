@@ -1,11 +1,14 @@
 // Times the per-item work of a lane outside the hub: decode + classify a
 // photo, and synthesise the announcement. Prints p50/p99 and throughput.
-//   build/bench/bench_pipeline [SHARED_DIR] [N]
+//   build/bench/bench_pipeline [SHARED_DIR] [N] [PACKAGE]
+// With PACKAGE, the classify figures are that model package's (the one a
+// lane serves, e.g. what bench/train_grocery.sh wrote), on 2 OpenCV threads.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <vector>
@@ -27,11 +30,15 @@ static void report(const char* what, std::vector<double> ms) {
 int main(int argc, char** argv) {
   std::string shared = argc > 1 ? argv[1] : CE_DEFAULT_SHARED;
   int n = argc > 2 ? std::atoi(argv[2]) : 200;
+  std::string package = argc > 3 ? argv[3] : "";
+  if (!package.empty()) cv::setNumThreads(2);
   auto model =
-      ce::Model::load({{"file", shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"},
-                       {"labels", shared + "/models/imagenet-squeezenet/Labels.txt"},
-                       {"inputWidth", 224},
-                       {"mean", {104, 117, 123}}});
+      package.empty()
+          ? ce::Model::load({{"file", shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx"},
+                             {"labels", shared + "/models/imagenet-squeezenet/Labels.txt"},
+                             {"inputWidth", 224},
+                             {"mean", {104, 117, 123}}})
+          : ce::Model::load({{"package", package}});
   std::vector<std::string> jpegs;
   std::ifstream list(shared + "/datasets/grocery-store/val.txt");
   std::string line;
@@ -50,7 +57,8 @@ int main(int argc, char** argv) {
     decode_classify.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
     classify_only.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
   }
-  report("classify (SqueezeNet 224, OpenCV)", classify_only);
+  report(package.empty() ? "classify (SqueezeNet 224, OpenCV)" : "classify (the package, OpenCV)",
+         classify_only);
   report("decode JPEG + classify", decode_classify);
 
   auto tts = ce::open_voice("flite:kal16");

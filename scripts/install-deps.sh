@@ -11,6 +11,9 @@ packages=(
   openssl ca-certificates                   # TLS to the upstream broker (and its test)
   libssl-dev                                # model package checksums (SHA-256)
   libtorch-dev libopenblas0-pthread         # training: fine-tuning on the CPU (OpenBLAS: 7x faster)
+  libflatbuffers-dev flatbuffers-compiler   # classifier: TensorFlow Lite files (our schema, flatc)
+  libplplot-dev plplot-driver-cairo         # evaluation reports: plots (PNG through Cairo)
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22  # tests: an independent TFLite engine
   nlohmann-json3-dev libcli11-dev           # JSON, command line
   libcpp-httplib-dev                        # the classifier's REST API
   libsqlite3-dev                            # the basket journal

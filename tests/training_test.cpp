@@ -41,12 +41,12 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-// DATA/<tag>/ with the first `per_tag` training photos of each of kTags.
-void link_training_photos(const fs::path& data, size_t per_tag) {
+// DATA/<tag>/ with `per_tag` training photos of each of kTags, from the `from`-th.
+void link_training_photos(const fs::path& data, size_t per_tag, size_t from = 0) {
   for (auto& t : kTags) {
     fs::create_directories(data / t.name);
     auto photos = photos_in(t.train);
-    for (size_t i = 0; i < per_tag; ++i)
+    for (size_t i = from; i < from + per_tag; ++i)
       fs::create_symlink(photos[i], data / t.name / photos[i].filename());
   }
 }
@@ -67,12 +67,13 @@ double accuracy(const std::string& package, const std::vector<Tag>& tags, int* t
 TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   fs::path dir = fresh_dir("training");
   link_training_photos(dir / "data", 20);
+  link_training_photos(dir / "calibration", 10, 20);              // photos training never sees
   std::ofstream(dir / "data/Lemon/broken.jpg") << "not a photo";  // listed and skipped
 
   int status = -1;
   std::string cmd = std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
-                    " --out " + (dir / "shop").string() +
-                    " --epochs 4 --views 2 --fine-tune 6 --seed 7 2>&1";
+                    " --calibration " + (dir / "calibration").string() + " --out " +
+                    (dir / "shop").string() + " --epochs 4 --views 2 --seed 7 2>&1";
   std::string out = run(cmd, &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_NE(out.find("skipped " + (dir / "data/Lemon/broken.jpg").string()), std::string::npos)
@@ -85,6 +86,10 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   EXPECT_EQ(package["iteration"], 1);
   EXPECT_EQ(package["training"]["data"]["images"], 72);  // 10% held out to validate
   EXPECT_EQ(package["training"]["validation"]["images"], 8);
+  EXPECT_EQ(package["training"]["heldOut"]["images"], 40);  // the calibration photos
+  EXPECT_EQ(package["calibration"]["method"], "temperature");
+  EXPECT_GT(package["calibration"]["temperature"].get<double>(), 0.05);
+  EXPECT_EQ(package["calibration"]["riskCoverage"].size(), 102u);
   EXPECT_TRUE(package["checksums"].contains("model.onnx"));
   EXPECT_TRUE(package["metrics"].contains("top1"));
 
@@ -95,7 +100,8 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
 
   // Same seed, same data: the same model.
   cmd = std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
-        (dir / "again").string() + " --name shop --epochs 4 --views 2 --fine-tune 6 --seed 7 2>&1";
+        (dir / "again").string() + " --calibration " + (dir / "calibration").string() +
+        " --name shop --epochs 4 --views 2 --seed 7 2>&1";
   out = run(cmd, &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_EQ(json::parse(ce::read_file(dir / "again/package.json"))["checksums"]["model.onnx"],
@@ -116,6 +122,10 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   EXPECT_NO_THROW(ce::Model::load(json{{"package", (dir / "shop").string()}}))
       << "iteration 1 stays for rollback";
   EXPECT_EQ(ce::Model::load(json{{"package", second.string()}}).version(), "shop iteration 2");
+  // Its head was retrained: the parent's risk curve is not claimed for it.
+  EXPECT_FALSE(
+      ce::Model::load(json{{"package", (dir / "shop").string()}}).thresholds_at_risk().empty());
+  EXPECT_TRUE(ce::Model::load(json{{"package", second.string()}}).thresholds_at_risk().empty());
 
   // evaluate: the same metrics on any labelled folder, as JSON and files.
   fs::create_directories(dir / "val");
@@ -127,7 +137,16 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   json metrics = json::parse(out);
   EXPECT_EQ(metrics["perTag"].size(), 5u);
   EXPECT_GE(metrics["top1"].get<double>(), 0.7);
-  EXPECT_TRUE(fs::exists(dir / "report/confusion.png"));
+  for (const char* f : {"confusion.png", "reliability.png", "risk-coverage.png",
+                        "risk-coverage.csv", "predictions.csv"})
+    EXPECT_TRUE(fs::exists(dir / "report" / f)) << f;
+  EXPECT_EQ(metrics["riskCoverage"].size(), 102u);
+  // One row per photo: path, truth, then the top five with probabilities.
+  std::string csv = ce::read_file(dir / "report/predictions.csv");
+  EXPECT_EQ(csv.rfind("path,truth,top1,p1,top2,p2,top3,p3,top4,p4,top5,p5\n", 0), 0u) << csv;
+  EXPECT_EQ(static_cast<int>(std::count(csv.begin(), csv.end(), '\n')),
+            metrics["images"].get<int>() + 1);
+  EXPECT_NE(csv.find((dir / "val/Banana/").string()), std::string::npos) << csv.substr(0, 400);
 
   // Deploy to a running classifier: it reports the iteration it serves.
   json m;
@@ -196,7 +215,7 @@ TEST(Training, BadDataStopsWithAMessageThatNamesIt) {
 
 namespace {
 
-TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
+TEST(Training, CtrlCStopsAndKeepsTheLastWholeEpoch) {
   fs::path dir = fresh_dir("interrupted");
   link_training_photos(dir / "data", 12);
   fs::path log = dir / "train.log";
@@ -226,7 +245,7 @@ TEST(Training, CtrlCStopsAndKeepsTheBestEpoch) {
   EXPECT_NE(ce::read_file(log).find("stopped by Ctrl-C"), std::string::npos);
   json package = json::parse(ce::read_file(dir / "pkg/package.json"));
   EXPECT_TRUE(package["training"]["interrupted"].get<bool>());
-  EXPECT_GE(package["training"]["bestEpoch"].get<int>(), 2);  // ties go to the later epoch
+  EXPECT_GE(package["training"]["bestEpoch"].get<int>(), 2);  // the last whole epoch
   EXPECT_NO_THROW(ce::Model::load(json{{"package", (dir / "pkg").string()}}));
 }
 
@@ -256,18 +275,56 @@ TEST(Training, AnyOnnxClassifierIsABackboneAndTheWholeNetworkCanTrain) {
   int n = 0;
   EXPECT_GE(accuracy((dir / "cv").string(), kTags, &n), 0.75) << "on " << n << " held-out photos";
 
-  out =
-      run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
-              (dir / "whole").string() + " --input-size 0 --fine-tune 26 --epochs 1 --views 1 2>&1",
-          &status);
+  const std::string squeezenet =
+      " --backbone " + shared_dir() + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx";
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+                (dir / "whole").string() + squeezenet +
+                " --input-size 0 --fine-tune 26 --epochs 1 --views 1 2>&1",
+            &status);
   EXPECT_NE(status, 0);
   EXPECT_NE(out.find("it has 25 convolutions"), std::string::npos) << out;
-  out =
-      run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
-              (dir / "whole").string() + " --input-size 0 --fine-tune 25 --epochs 3 --views 2 2>&1",
-          &status);
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+                (dir / "whole").string() + squeezenet +
+                " --input-size 0 --fine-tune 25 --epochs 3 --views 2 2>&1",
+            &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_GE(accuracy((dir / "whole").string(), kTags, &n), 0.5) << "on " << n << " photos";
+}
+
+// TensorFlow Lite backbones, one or two side by side: fine-tuned from the
+// files as committed, calibrated, and served by the classifier with the
+// thresholds the checkout decides by.
+TEST(Training, TensorFlowLiteBackbonesTrainAloneAndSideBySide) {
+  fs::path dir = fresh_dir("tflite-backbones");
+  link_training_photos(dir / "data", 15);
+  const std::string tflite = shared_dir() + "/models/imagenet-mobilenets-tflite/";
+  const std::string v1 = tflite + "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+                    v2 = tflite + "mobilenet_v2_1.0_224_quant.tflite";
+  int status = -1;
+  std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
+                            " --out " + (dir / "v2").string() + " --backbone " + v2 +
+                            " --fine-tune 4 --epochs 3 --views 2 2>&1",
+                        &status);
+  ASSERT_EQ(status, 0) << out;
+  json package = json::parse(ce::read_file(dir / "v2/package.json"));
+  // The input's quantization says how pixels are fed: RGB, x / 128 - 1.
+  EXPECT_EQ(package["preprocessing"]["channelOrder"], "RGB");
+  EXPECT_NEAR(package["preprocessing"]["scale"].get<double>(), 1 / 128.0, 1e-6);
+  EXPECT_EQ(package["preprocessing"]["inputWidth"], 224);
+  int n = 0;
+  EXPECT_GE(accuracy((dir / "v2").string(), kTags, &n), 0.75) << "on " << n << " photos";
+
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+                (dir / "both").string() + " --backbone " + v1 + "," + v2 +
+                " --fine-tune 2 --epochs 3 --views 2 2>&1",
+            &status);
+  ASSERT_EQ(status, 0) << out;
+  package = json::parse(ce::read_file(dir / "both/package.json"));
+  EXPECT_EQ(package["training"]["backbone"].size(), 2u);
+  EXPECT_EQ(package["exemplars"]["dimension"], 1024 + 1280) << "both embeddings, side by side";
+  // One network file, fed the pixels as they are; each backbone feeds itself.
+  EXPECT_EQ(package["preprocessing"]["scale"], 1.0);
+  EXPECT_GE(accuracy((dir / "both").string(), kTags, &n), 0.75) << "on " << n << " photos";
 }
 
 }  // namespace

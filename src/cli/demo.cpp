@@ -37,17 +37,18 @@ std::string money(long long minor) {
 
 void require_assets(const std::string& shared) {
   std::vector<std::string> missing;
-  for (const char* rel : {"models/imagenet-squeezenet/SqueezeNet_fp32.onnx",
-                          "models/imagenet-squeezenet/Labels.txt", "datasets/grocery-store/val"})
+  for (const char* rel :
+       {"models/imagenet-mobilenets-tflite/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+        "datasets/grocery-store/train", "datasets/grocery-store/val"})
     if (!fs::exists(fs::path(shared) / rel)) missing.push_back((fs::path(shared) / rel).string());
   if (missing.empty()) return;
   std::string msg = "the demo needs the shared assets, and these are missing:\n";
   for (auto& m : missing) msg += "  " + m + "\n";
   msg +=
       "Point at them with --shared DIR or CHECKOUT_EDGE_SHARED=DIR. They are the Grocery Store "
-      "dataset (GitHub: marcusklasson/GroceryStoreDataset, train/val splits) and SqueezeNet from "
-      "GitHub: microsoft/Windows-Machine-Learning (SharedContent/models), laid out as "
-      "datasets/grocery-store/ and models/imagenet-squeezenet/.";
+      "dataset (GitHub: marcusklasson/GroceryStoreDataset, train/val splits) and MobileNet V1 "
+      "(GitHub: google-coral/test_data), laid out as datasets/grocery-store/ and "
+      "models/imagenet-mobilenets-tflite/.";
   throw std::runtime_error(msg);
 }
 
@@ -82,7 +83,7 @@ std::string ensure_demo_model(const StateDir& state, const std::string& shared,
                                 "--name",      "demo-grocery",
                                 "--epochs",    "6",
                                 "--views",     "3",
-                                "--fine-tune", "6"};
+                                "--fine-tune", "4"};
   pid_t pid = fork();
   if (pid == 0) {
     sigset_t none;  // Ctrl-C reaches the training too

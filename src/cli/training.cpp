@@ -29,6 +29,9 @@ int evaluate_command(const EvaluateOptions& o) {
   for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
   in.threshold = o.threshold;
   Evaluation e = evaluate(in);
+  if (const auto& info = model.package().info;
+      info.contains("calibration") && info["calibration"].contains("riskCoverage"))
+    e.held_out_risk_coverage = risk_curve_from_json(info["calibration"]["riskCoverage"]);
   e.metrics["model"] = model.version();
   e.metrics["data"] = data.source;
   if (!o.out.empty()) write_evaluation(e, in.tags, o.out);

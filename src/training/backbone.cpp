@@ -103,10 +103,15 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
     if (g.node(i).op_type() == "Conv" || g.node(i).op_type() == "Gemm") head = i;
   if (head < 0) throw std::runtime_error(onnx_file + ": no Conv or Gemm layer to replace");
   // A feature extractor has no head: its last convolution is pooled into
-  // the graph's output, and that pool is the embedding.
+  // the graph's output, and that pool is the embedding. A classifier (a
+  // SqueezeNet's last convolution is pooled too) ends in a softmax.
   int pool = -1;
-  for (int i = head + 1; i < g.node_size(); ++i)
+  bool softmax = false;
+  for (int i = head + 1; i < g.node_size(); ++i) {
     if (g.node(i).op_type() == "GlobalAveragePool") pool = i;
+    softmax |= g.node(i).op_type() == "Softmax" || g.node(i).op_type() == "LogSoftmax";
+  }
+  if (softmax) pool = -1;
   embedding_ = pool >= 0 ? g.node(pool).output(0) : g.node(head).input(0);
   int embedding_node = pool >= 0 ? pool : -1;
   for (int i = pool >= 0 ? -1 : head - 1; i >= 0; --i)
@@ -188,8 +193,8 @@ torch::Tensor Backbone::tail(const torch::Tensor& front) const {
         x = pad_same_upper(x, {w.size(2), w.size(3)}, strides, dil);
       else
         pads = symmetric_pads(n);
-      out = torch::conv2d(x, w, n.input_size() > 2 ? in(n, 2) : torch::Tensor(), strides, pads,
-                          dil, int_of(n, "group", 1));
+      out = torch::conv2d(x, w, n.input_size() > 2 ? in(n, 2) : torch::Tensor(), strides, pads, dil,
+                          int_of(n, "group", 1));
     } else if (op == "Relu") {
       out = torch::relu(in(n, 0));
     } else if (op == "Clip") {

@@ -108,6 +108,14 @@ int enroll_command(const EnrollOptions& o) {
       {ex.tags, torch::full({std::min<int64_t>(20, fresh.size(0))}, new_tag, torch::kInt64)});
   c.info = old.info;
   for (const char* k : {"checksums", "metrics", "created"}) c.info.erase(k);
+  // The head was retrained: the parent's risk curve no longer describes it,
+  // and the lane decides by its plain threshold until it is measured again.
+  if (c.info.contains("calibration") && c.info["calibration"].value("method", "") != "none")
+    c.info["calibration"] = {{"method", "none"},
+                             {"parentTemperature", c.info["calibration"].value("temperature", 1.0)},
+                             {"note",
+                              "enrollment retrained the head; train again with "
+                              "--calibration to measure its risk"}};
   c.info["enrolled"] = {{"tag", o.tag},
                         {"photos", o.images.size()},
                         {"parent", fs::absolute(old.dir).string()},

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <stdexcept>
+
+#include "training/report_plots.h"
 
 namespace ce {
 namespace {
@@ -45,7 +45,8 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-std::vector<RiskPoint> risk_coverage(const std::vector<float>& top, const std::vector<bool>& right) {
+std::vector<RiskPoint> risk_coverage(const std::vector<float>& top,
+                                     const std::vector<bool>& right) {
   std::vector<double> thresholds;
   for (int i = 0; i < 100; ++i) thresholds.push_back(i / 100.0);
   thresholds.push_back(0.995);
@@ -74,6 +75,8 @@ Evaluation evaluate(const EvaluationInput& in) {
   for (auto& row : in.probabilities)
     if (row.size() != tags) throw std::runtime_error("a probability row has the wrong length");
   Evaluation e;
+  e.coarse_of_tag = in.coarse_of_tag;
+  e.coarse_names = in.coarse_names;
   e.confusion.assign(tags, std::vector<int>(tags, 0));
   std::vector<int> tp(tags, 0), predicted(tags, 0), actual(tags, 0);
   int top[6] = {0, 0, 0, 0, 0, 0};
@@ -206,48 +209,12 @@ void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
     csv << "path,truth,top1,p1,top2,p2,top3,p3,top4,p4,top5,p5\n";
     for (const auto& row : e.prediction_rows) csv << row << "\n";
   }
-  // Confusion matrix: rows are the truth, columns the top-1 prediction,
-  // darker is more; the diagonal is what was right.
-  const int n = static_cast<int>(tags.size()), cell = std::max(6, 720 / std::max(1, n)),
-            margin = 150;
-  cv::Mat img(margin + n * cell + 10, margin + n * cell + 10, CV_8UC3, cv::Scalar::all(255));
-  for (int i = 0; i < n; ++i) {
-    int total = std::accumulate(e.confusion[i].begin(), e.confusion[i].end(), 0);
-    for (int j = 0; j < n; ++j) {
-      double share = total ? static_cast<double>(e.confusion[i][j]) / total : 0;
-      cv::Scalar colour = i == j
-                              ? cv::Scalar(255 * (1 - share), 255 - 100 * share, 255 * (1 - share))
-                              : cv::Scalar(255 * (1 - share), 255 * (1 - share), 255);
-      cv::rectangle(img, cv::Rect(margin + j * cell, margin + i * cell, cell, cell), colour,
-                    cv::FILLED);
-    }
-    double scale = std::min(0.4, cell / 25.0);
-    cv::putText(img, tags[i].substr(0, 22), {4, margin + i * cell + cell - 1},
-                cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar::all(0));
-  }
-  cv::putText(img, "truth (rows) vs top-1 prediction (columns)", {4, 20}, cv::FONT_HERSHEY_SIMPLEX,
-              0.5, cv::Scalar::all(0));
-  cv::rectangle(img, cv::Rect(margin, margin, n * cell, n * cell), cv::Scalar::all(120));
-  cv::imwrite((fs::path(dir) / "confusion.png").string(), img);
-
-  // Reliability: per confidence bin, how often the top-1 was right.
-  const int size = 400, pad = 40;
-  cv::Mat rel(size + 2 * pad, size + 2 * pad, CV_8UC3, cv::Scalar::all(255));
-  cv::line(rel, {pad, pad + size}, {pad + size, pad}, cv::Scalar(160, 160, 160), 1);
-  int bins = static_cast<int>(e.reliability.size());
-  for (int b = 0; b < bins; ++b) {
-    if (!e.reliability_counts[b]) continue;
-    int x0 = pad + b * size / bins, x1 = pad + (b + 1) * size / bins - 2;
-    int y = pad + size - static_cast<int>(e.reliability[b].second * size);
-    cv::rectangle(rel, cv::Point(x0, y), cv::Point(x1, pad + size), cv::Scalar(200, 120, 40),
-                  cv::FILLED);
-  }
-  cv::rectangle(rel, cv::Rect(pad, pad, size, size), cv::Scalar::all(0));
-  char title[120];
-  std::snprintf(title, sizeof title, "accuracy vs confidence, ECE %.3f",
-                e.metrics.value("expectedCalibrationError", 0.0));
-  cv::putText(rel, title, {pad, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar::all(0));
-  cv::imwrite((fs::path(dir) / "reliability.png").string(), rel);
+  plot_confusion((fs::path(dir) / "confusion.png").string(), e.confusion, tags, e.coarse_of_tag,
+                 e.coarse_names);
+  plot_reliability((fs::path(dir) / "reliability.png").string(), e.reliability,
+                   e.reliability_counts, e.metrics.value("expectedCalibrationError", 0.0));
+  plot_risk_coverage((fs::path(dir) / "risk-coverage.png").string(), e.risk_coverage,
+                     e.held_out_risk_coverage, 0.01);
 }
 
 std::string evaluation_summary(const Evaluation& e) {

@@ -32,13 +32,17 @@ struct Evaluation {
   std::vector<std::pair<double, double>> reliability;  // per bin: mean confidence, accuracy
   std::vector<int> reliability_counts;
   std::vector<RiskPoint> risk_coverage;
+  std::vector<RiskPoint> held_out_risk_coverage;  // the package's, when known: drawn beside
+  std::vector<int> coarse_of_tag;                 // as given, for sorting the pictures
+  std::vector<std::string> coarse_names;
   std::vector<std::string> prediction_rows;  // predictions.csv, when paths were given
 };
 
 Evaluation evaluate(const EvaluationInput& in);
 
 // Writes metrics.json, confusion.csv, risk-coverage.csv, predictions.csv (when
-// paths were given), confusion.png and reliability.png into `dir`.
+// paths were given), confusion.png, reliability.png and risk-coverage.png
+// into `dir`.
 void write_evaluation(const Evaluation& e, const std::vector<std::string>& tags,
                       const std::string& dir);
 

@@ -47,7 +47,81 @@ std::string utc_now() {
   return buf;
 }
 
+// Every name in a branch's graph gets the branch's prefix, but its input.
+void prefix_names(onnx::GraphProto& g, const std::string& prefix, const std::string& input,
+                  const std::string& input_as) {
+  auto rename = [&](std::string* name) {
+    if (name->empty()) return;
+    *name = *name == input ? input_as : prefix + *name;
+  };
+  for (auto& n : *g.mutable_node()) {
+    rename(n.mutable_name());
+    for (auto& i : *n.mutable_input()) rename(&i);
+    for (auto& o : *n.mutable_output()) rename(&o);
+  }
+  for (auto& t : *g.mutable_initializer()) rename(t.mutable_name());
+}
+
 }  // namespace
+
+Preprocessing pixels_as_they_are(Preprocessing crop) {
+  crop.rgb = true;
+  crop.mean = cv::Scalar(0, 0, 0);
+  crop.scale = 1.0;
+  return crop;
+}
+
+onnx::ModelProto side_by_side(const std::vector<Backbone>& backbones,
+                              const std::vector<Preprocessing>& pres, std::string& embedding) {
+  if (backbones.size() == 1) {
+    embedding = backbones[0].embedding();
+    return backbones[0].graph_to_embedding();
+  }
+  onnx::ModelProto merged = backbones[0].graph_to_embedding();
+  auto& g = *merged.mutable_graph();
+  g.clear_node();
+  g.clear_initializer();
+  g.clear_input();
+  auto* input = g.add_input();
+  *input = backbones[0].graph_to_embedding().graph().input(0);
+  input->set_name("pixels");
+  std::vector<std::string> pooled;
+  for (size_t k = 0; k < backbones.size(); ++k) {
+    const std::string prefix = "b" + std::to_string(k) + "/";
+    onnx::ModelProto branch = backbones[k].graph_to_embedding();
+    prefix_names(*branch.mutable_graph(), prefix, backbones[k].input_name(), prefix + "input");
+    // pixels (RGB, 0-255) -> what this backbone was fed: channel order, then
+    // (x - mean) * scale, as one 1x1 convolution.
+    const Preprocessing& p = pres[k];
+    torch::Tensor w = torch::zeros({3, 3, 1, 1}), b = torch::zeros({3});
+    for (int out = 0; out < 3; ++out) {
+      int from = p.rgb ? out : 2 - out;
+      w[out][from][0][0] = p.scale;
+      b[out] = -p.scale * p.mean[out];
+    }
+    *g.add_initializer() = initializer(prefix + "normalize_weight", w);
+    *g.add_initializer() = initializer(prefix + "normalize_bias", b);
+    auto normalize =
+        node("Conv", {"pixels", prefix + "normalize_weight", prefix + "normalize_bias"},
+             prefix + "input");
+    auto* kernel = normalize.add_attribute();
+    kernel->set_name("kernel_shape");
+    kernel->set_type(onnx::AttributeProto::INTS);
+    kernel->add_ints(1);
+    kernel->add_ints(1);
+    *g.add_node() = normalize;
+    for (const auto& n : branch.graph().node()) *g.add_node() = n;
+    for (const auto& t : branch.graph().initializer()) *g.add_initializer() = t;
+    *g.add_node() =
+        node("GlobalAveragePool", {prefix + backbones[k].embedding()}, prefix + "pooled");
+    pooled.push_back(prefix + "pooled");
+  }
+  auto concat = node("Concat", pooled, "branches");
+  set_int(concat, "axis", 1);
+  *g.add_node() = concat;
+  embedding = "branches";
+  return merged;
+}
 
 nlohmann::json write_package(const std::string& dir, onnx::ModelProto model,
                              const std::string& embedding, const PackageContents& c) {

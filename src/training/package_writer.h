@@ -34,6 +34,19 @@ inline const char* const kEmbeddingOutput = "features";
 nlohmann::json write_package(const std::string& dir, onnx::ModelProto graph_to_embedding,
                              const std::string& embedding, const PackageContents& contents);
 
+// The graph a package runs: one backbone up to its embedding, or several
+// side by side on one input. With several, the input is the pixels as they
+// are (RGB, 0-255; see pixels_as_they_are) and each backbone starts with a
+// 1x1 convolution that feeds it as it was trained (its channel order, mean
+// and scale); their pooled embeddings are concatenated. `embedding` gets
+// the name of the tensor the head reads.
+onnx::ModelProto side_by_side(const std::vector<Backbone>& backbones,
+                              const std::vector<Preprocessing>& preprocessing,
+                              std::string& embedding);
+// The package's preprocessing for several backbones: `crop`'s crop, RGB,
+// nothing subtracted, nothing scaled.
+Preprocessing pixels_as_they_are(Preprocessing crop);
+
 // Adds metrics (and their files) to a written package, then its checksums.
 void finish_package(const std::string& dir, nlohmann::json package);
 

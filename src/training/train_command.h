@@ -7,13 +7,15 @@
 namespace ce {
 
 struct TrainOptions {
-  std::string data, val, classes, out, backbone, name;
-  int epochs = 10, views = 4, fine_tune = 6, batch = 64, iteration = 1;
+  std::string data, val, classes, out, name;
+  std::vector<std::string> backbones;  // more than one: side by side, one head
+  int epochs = 10, views = 2, fine_tune = 2, batch = 64, iteration = 1;
   unsigned seed = 1;
-  double threshold = 0.5, val_share = 0.1, calibration_share = 0.1;
+  double threshold = 0.5, val_share = 0.1, calibration_share = 0;
+  std::string calibration;   // photos to calibrate on, taken apart from --data
   std::vector<double> mean;  // empty: what the backbone says (TFLite), else ImageNet BGR
-  int resize_to = 0;     // 0: input size x 256/224, ImageNet's habit
-  int input_size = 288;  // 0: the backbone's own; larger sees finer detail
+  int resize_to = 0;         // 0: input size x 256/224, ImageNet's habit
+  int input_size = 0;        // 0: the backbone's own; larger sees finer detail
   std::string pooling = "avg";
 };
 

@@ -33,9 +33,12 @@ int main(int argc, char** argv) {
   train->add_option("--val", t.val, "Photos to validate on (default: 10% of --data, held out)");
   train->add_option("--classes", t.classes,
                     "Names for a list file's ids (default: classes.csv beside it)");
-  train->add_option("--backbone", t.backbone,
-                    "A pretrained ONNX classifier to start from (default: the shared ImageNet "
-                    "SqueezeNet)");
+  train
+      ->add_option("--backbone", t.backbones,
+                   "A pretrained ONNX or TensorFlow Lite classifier to start from; give two "
+                   "(or A,B) to train them side by side, their features joined for one head "
+                   "(default: the shared MobileNet V1 and MobileNet-EdgeTPU, side by side)")
+      ->delimiter(',');
   train->add_option("--name", t.name, "The model's name (default: the folder's)");
   train->add_option("--epochs", t.epochs, "Passes over the training photos")->capture_default_str();
   train->add_option("--views", t.views, "Views of each photo: one clean, the rest augmented")
@@ -52,10 +55,13 @@ int main(int argc, char** argv) {
   train->add_option("--pooling", t.pooling, "avg, or avgmax (mean and maximum of the embedding)")
       ->check(CLI::IsMember({"avg", "avgmax"}))
       ->capture_default_str();
+  train->add_option("--calibration", t.calibration,
+                    "Photos to calibrate the probabilities on and measure the risk the lane "
+                    "decides by, taken apart from --data (another day, another lane); as --data");
   train
       ->add_option("--calibration-share", t.calibration_share,
-                   "Share of --data held out to choose the epoch and calibrate the "
-                   "probabilities")
+                   "Without --calibration: a share of --data held out to calibrate on (too "
+                   "like the training photos to trust)")
       ->check(CLI::Range(0.0, 0.5))
       ->capture_default_str();
   train->add_option("--seed", t.seed, "Same seed, same data: same model")->capture_default_str();
@@ -79,10 +85,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (train->parsed()) {
-      if (t.backbone.empty())
-        t.backbone = std::filesystem::weakly_canonical(
-                         shared + "/models/imagenet-squeezenet/SqueezeNet_fp32.onnx")
-                         .string();
+      if (t.backbones.empty())  // the best measured within the time (docs/benchmarks.md)
+        for (const char* file : {"mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+                                 "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"})
+          t.backbones.push_back(std::filesystem::weakly_canonical(
+                                    shared + "/models/imagenet-mobilenets-tflite/" + file)
+                                    .string());
       return ce::train_command(t);
     }
     return ce::enroll_command(e);

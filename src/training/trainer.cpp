@@ -10,25 +10,37 @@ torch::Tensor clean_views(const FeatureCache& c) {
   return c.features.index({Slice(0, c.features.size(0), c.views)});
 }
 
-torch::Tensor logits(Backbone& backbone, const torch::Tensor& front, const torch::Tensor& w,
+// Each branch's rows `rows` (or its clean views, rows [i, i + n)).
+Fronts select(const Caches& caches, const torch::Tensor& rows) {
+  Fronts out;
+  for (const auto& c : caches) out.push_back(c.features.index_select(0, rows));
+  return out;
+}
+Fronts clean_part(const Caches& caches, int64_t i, int64_t n) {
+  Fronts out;
+  for (const auto& c : caches) out.push_back(clean_views(c).narrow(0, i, n));
+  return out;
+}
+
+torch::Tensor logits(Backbones& backbones, const Fronts& fronts, const torch::Tensor& w,
                      const torch::Tensor& b, const std::string& pooling, double dropout = 0) {
-  torch::Tensor e = pooled(backbone.tail(front), pooling);
+  torch::Tensor e = embedding(backbones, fronts, pooling);
   if (dropout > 0) e = torch::dropout(e, dropout, true);
   return torch::linear(e, w, b);
 }
 
-double accuracy(Backbone& backbone, const FeatureCache& val, const torch::Tensor& w,
+double accuracy(Backbones& backbones, const Caches& val, const torch::Tensor& w,
                 const torch::Tensor& b, const std::string& pooling) {
   torch::NoGradGuard no_grad;
-  if (!val.labels.defined() || val.labels.size(0) == 0) return 0;  // none held out
-  torch::Tensor front = clean_views(val);
+  if (val.empty() || !val[0].labels.defined() || val[0].labels.size(0) == 0) return 0;
+  const int64_t n = val[0].labels.size(0);
   int64_t right = 0;
-  for (int64_t i = 0; i < front.size(0); i += 128) {
-    auto part = front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i));
-    auto pred = logits(backbone, part, w, b, pooling).argmax(1);
-    right += pred.eq(val.labels.narrow(0, i, part.size(0))).sum().item<int64_t>();
+  for (int64_t i = 0; i < n; i += 128) {
+    int64_t part = std::min<int64_t>(128, n - i);
+    auto pred = logits(backbones, clean_part(val, i, part), w, b, pooling).argmax(1);
+    right += pred.eq(val[0].labels.narrow(0, i, part)).sum().item<int64_t>();
   }
-  return front.size(0) ? static_cast<double>(right) / front.size(0) : 0;
+  return static_cast<double>(right) / n;
 }
 
 }  // namespace
@@ -38,23 +50,34 @@ torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling) {
   return pooling == "avgmax" ? torch::cat({avg, maps.amax({2, 3})}, 1) : avg;
 }
 
-TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const FeatureCache& val,
-                       int tags, const TrainSettings& s, const std::atomic<bool>& stop,
+torch::Tensor embedding(Backbones& backbones, const Fronts& fronts, const std::string& pooling) {
+  std::vector<torch::Tensor> parts;
+  for (size_t k = 0; k < backbones.size(); ++k)
+    parts.push_back(pooled(backbones[k].tail(fronts[k]), pooling));
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
+}
+
+TrainedHead train_head(Backbones& backbones, const Caches& trains, const Caches& val, int tags,
+                       const TrainSettings& s, const std::atomic<bool>& stop,
                        const std::function<void(const EpochReport&, double)>& progress) {
   torch::manual_seed(s.seed);
+  const FeatureCache& train = trains.at(0);  // labels and views are the same in every branch
   const int64_t images = train.labels.size(0);
   int64_t channels;
   {
     torch::NoGradGuard no_grad;
-    channels = pooled(backbone.tail(train.features.narrow(0, 0, 1)), s.pooling).size(1);
+    channels =
+        embedding(backbones, select(trains, torch::zeros({1}, torch::kInt64)), s.pooling).size(1);
   }
   auto w = torch::empty({tags, channels}).normal_(0, 0.01).set_requires_grad(true);
   auto b = torch::zeros({tags}).set_requires_grad(true);
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(std::vector<torch::Tensor>{w, b},
                       std::make_unique<torch::optim::AdamWOptions>(s.head_lr));
-  groups.emplace_back(backbone.tail_parameters(),
-                      std::make_unique<torch::optim::AdamWOptions>(s.tail_lr));
+  std::vector<torch::Tensor> tail;
+  for (auto& b : backbones)
+    for (auto& t : b.tail_parameters()) tail.push_back(t);
+  groups.emplace_back(tail, std::make_unique<torch::optim::AdamWOptions>(s.tail_lr));
   for (auto& g : groups)
     static_cast<torch::optim::AdamWOptions&>(g.options()).weight_decay(s.weight_decay);
   torch::optim::AdamW optimiser(groups);
@@ -80,13 +103,13 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
           .lr(s.tail_lr * scale);
       auto idx = order.narrow(0, i, std::min<int64_t>(s.batch, images - i));
       auto rows = idx * train.views + view.index_select(0, idx);
-      auto front = train.features.index_select(0, rows);
+      Fronts fronts = select(trains, rows);
       auto target = train.labels.index_select(0, idx);
-      if (s.flip_features) {
-        auto flip = torch::rand({front.size(0)}, gen).lt(0.5).view({-1, 1, 1, 1});
-        front = torch::where(flip, front.flip({3}), front);
+      if (s.flip_features) {  // the same photos mirrored in every branch
+        auto flip = torch::rand({rows.size(0)}, gen).lt(0.5).view({-1, 1, 1, 1});
+        for (auto& f : fronts) f = torch::where(flip, f.flip({3}), f);
       }
-      auto out = logits(backbone, front, w, b, s.pooling, s.dropout);
+      auto out = logits(backbones, fronts, w, b, s.pooling, s.dropout);
       auto loss = torch::nn::functional::cross_entropy(
           out, target,
           torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(s.label_smoothing));
@@ -108,16 +131,19 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
     r.epoch = epoch;
     r.epochs = s.epochs;
     r.loss = loss_sum / std::max<int64_t>(1, batches);
-    r.val_accuracy = accuracy(backbone, val, w, b, s.pooling);
+    r.val_accuracy = accuracy(backbones, val, w, b, s.pooling);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    // Ties go to the later epoch: as good on validation, and trained longer.
-    if (!best.weight.defined() || r.val_accuracy >= best.best_val_accuracy) {
+    // The last epoch is kept: the rates decay to zero there. Choosing the
+    // epoch that scores best on held-out photos was measured to cost 6
+    // points on new ones (73.3% against 79.7%): photos held out of the
+    // training set are too like it to choose by.
+    {
       best.weight = w.detach().clone();
       best.bias = b.detach().clone();
-      best.tail = backbone.tail_weights();
+      best.tail = tail_weights(backbones);
       best.best_epoch = epoch;
       best.best_val_accuracy = r.val_accuracy;
-      r.best = true;
+      r.best = false;
     }
     if (progress) progress(r, 1.0);
   }
@@ -125,26 +151,37 @@ TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const Feat
   if (!best.weight.defined()) {  // stopped before the first epoch ended
     best.weight = w.detach().clone();
     best.bias = b.detach().clone();
-    best.tail = backbone.tail_weights();
+    best.tail = tail_weights(backbones);
   }
-  backbone.load_tail_weights(best.tail);
+  load_tail_weights(backbones, best.tail);
   return best;
 }
 
-torch::Tensor predict_logits(Backbone& backbone, const TrainedHead& head,
-                             const FeatureCache& cache) {
+torch::Tensor predict_logits(Backbones& backbones, const TrainedHead& head, const Caches& caches) {
   torch::NoGradGuard no_grad;
-  backbone.load_tail_weights(head.tail);
-  torch::Tensor front = clean_views(cache);
+  load_tail_weights(backbones, head.tail);
+  const int64_t n = caches.at(0).labels.size(0);
   std::vector<torch::Tensor> parts;
-  for (int64_t i = 0; i < front.size(0); i += 128)
-    parts.push_back(logits(backbone, front.narrow(0, i, std::min<int64_t>(128, front.size(0) - i)),
+  for (int64_t i = 0; i < n; i += 128)
+    parts.push_back(logits(backbones, clean_part(caches, i, std::min<int64_t>(128, n - i)),
                            head.weight, head.bias, head.pooling));
   return torch::cat(parts);
 }
 
-torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache) {
-  return torch::softmax(predict_logits(backbone, head, cache), 1);
+torch::Tensor predict(Backbones& backbones, const TrainedHead& head, const Caches& caches) {
+  return torch::softmax(predict_logits(backbones, head, caches), 1);
+}
+
+std::vector<std::map<std::string, torch::Tensor>> tail_weights(const Backbones& backbones) {
+  std::vector<std::map<std::string, torch::Tensor>> out;
+  for (const auto& b : backbones) out.push_back(b.tail_weights());
+  return out;
+}
+
+void load_tail_weights(Backbones& backbones,
+                       const std::vector<std::map<std::string, torch::Tensor>>& weights) {
+  for (size_t k = 0; k < backbones.size() && k < weights.size(); ++k)
+    backbones[k].load_tail_weights(weights[k]);
 }
 
 double fit_temperature(const torch::Tensor& logits, const torch::Tensor& labels) {

@@ -1,5 +1,6 @@
-// Fine-tunes the backbone's tail and a new linear head on cached front
-// features. Keeps the weights of the epoch with the best validation accuracy.
+// Fine-tunes the backbones' tails and a new linear head on cached front
+// features. Keeps the weights of the last epoch; reports each epoch's
+// accuracy on the held-out photos.
 #pragma once
 
 #include <atomic>
@@ -31,23 +32,35 @@ struct EpochReport {
   bool best = false;
 };
 
+// One or more backbones side by side, each with its features cached: each
+// runs its own tail, and their pooled embeddings, concatenated, feed one head.
+using Backbones = std::vector<Backbone>;
+using Caches = std::vector<FeatureCache>;  // one per backbone, the same photos and views
+using Fronts = std::vector<torch::Tensor>;
+
 struct TrainedHead {
   std::string pooling;
-  torch::Tensor weight, bias;  // [tags, C], [tags]
-  std::map<std::string, torch::Tensor> tail;
+  torch::Tensor weight, bias;                              // [tags, C], [tags]
+  std::vector<std::map<std::string, torch::Tensor>> tail;  // per backbone
   int best_epoch = 0;
   double best_val_accuracy = 0;
   bool interrupted = false;
 };
 
 // `stop` is polled between batches (Ctrl-C): training ends early, keeping
-// the best epoch so far.
-TrainedHead train_head(Backbone& backbone, const FeatureCache& train, const FeatureCache& val,
-                       int tags, const TrainSettings& settings, const std::atomic<bool>& stop,
+// the last whole epoch.
+TrainedHead train_head(Backbones& backbones, const Caches& train, const Caches& val, int tags,
+                       const TrainSettings& settings, const std::atomic<bool>& stop,
                        const std::function<void(const EpochReport&, double within)>& progress);
 
 // The embedding's maps pooled as the head sees them ("avg" or "avgmax").
 torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling);
+// What the head sees: each backbone's tail on its front, pooled, side by side.
+torch::Tensor embedding(Backbones& backbones, const Fronts& fronts, const std::string& pooling);
+
+std::vector<std::map<std::string, torch::Tensor>> tail_weights(const Backbones& backbones);
+void load_tail_weights(Backbones& backbones,
+                       const std::vector<std::map<std::string, torch::Tensor>>& weights);
 
 // The temperature T that makes softmax(logits / T) the most likely
 // probabilities for `labels` (temperature scaling; Guo et al. 2017): one
@@ -55,9 +68,9 @@ torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling);
 double fit_temperature(const torch::Tensor& logits, const torch::Tensor& labels);
 
 // Logits for cached features (clean views), with the given weights.
-torch::Tensor predict_logits(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache);
+torch::Tensor predict_logits(Backbones& backbones, const TrainedHead& head, const Caches& caches);
 
 // Probabilities for cached features (clean views), with the given weights.
-torch::Tensor predict(Backbone& backbone, const TrainedHead& head, const FeatureCache& cache);
+torch::Tensor predict(Backbones& backbones, const TrainedHead& head, const Caches& caches);
 
 }  // namespace ce

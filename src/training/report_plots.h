@@ -1,0 +1,29 @@
+// The evaluation's pictures, for a data scientist: PNG files drawn with
+// PLplot, with axes, ticks, labels, legends and colour bars.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "modules/classifier/risk_curve.h"
+
+namespace ce {
+
+// Rows the truth, columns the top-1 prediction, each row as shares of its
+// photos; sorted by coarse class (lines between classes), the diagonal
+// marked, the worst confusions listed beside it.
+void plot_confusion(const std::string& path, const std::vector<std::vector<int>>& confusion,
+                    const std::vector<std::string>& tags, const std::vector<int>& coarse_of_tag,
+                    const std::vector<std::string>& coarse_names);
+
+// Accuracy per confidence bin against the diagonal of perfect calibration.
+void plot_reliability(const std::string& path, const std::vector<std::pair<double, double>>& bins,
+                      const std::vector<int>& counts, double ece);
+
+// Risk against coverage, for these photos and (if given) the held-out ones
+// the package's thresholds come from, with the line at `marked_risk`.
+void plot_risk_coverage(const std::string& path, const std::vector<RiskPoint>& curve,
+                        const std::vector<RiskPoint>& held_out, double marked_risk);
+
+}  // namespace ce
