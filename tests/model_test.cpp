@@ -152,7 +152,7 @@ TEST(ModelPackage, ErrorsSayWhatIsWrong) {
             std::string::npos);
   fs::create_directories(dir / "empty");
   EXPECT_NE(message(json{{"package", (dir / "empty").string()}})
-                .find("no package.json, model.onnx or model.pb"),
+                .find("no package.json, model.onnx, model.pb or model.tflite"),
             std::string::npos);
   std::ofstream(dir / "junk.onnx") << "not a model";
   std::ofstream(dir / "labels.txt") << "a\nb\nc\n";
@@ -160,8 +160,13 @@ TEST(ModelPackage, ErrorsSayWhatIsWrong) {
       message(json{{"file", (dir / "junk.onnx").string()}}).find("junk.onnx: not an ONNX model"),
       std::string::npos);
   std::ofstream(dir / "model.tflite") << "x";
-  EXPECT_NE(message(json{{"file", (dir / "model.tflite").string()}}).find("unknown model format"),
-            std::string::npos);
+  EXPECT_NE(
+      message(json{{"file", (dir / "model.tflite").string()}}).find("not a TensorFlow Lite model"),
+      std::string::npos);
+  std::ofstream(dir / "model.caffemodel") << "x";
+  EXPECT_NE(
+      message(json{{"file", (dir / "model.caffemodel").string()}}).find("unknown model format"),
+      std::string::npos);
   auto mismatch = message(json{{"file", squeezenet("SqueezeNet_fp32.onnx")},
                                {"labels", (dir / "labels.txt").string()}});
   EXPECT_NE(mismatch.find("1000 outputs but the labels file has 3 tags"), std::string::npos)

@@ -189,6 +189,12 @@ TEST(ScanSession, AcceptsAtTheRiskItIsSetToFromTheModelsCurve) {
   settings.accept_risk = -1;  // acceptRisk null: the threshold alone
   s.set_settings(settings);
   EXPECT_DOUBLE_EQ(s.threshold_for(curve), 0.5);
+  // A hand is not an item however sure the lane must be to ring one up.
+  settings.accept_risk = 0.001;  // nothing is sure enough: threshold 1
+  s.set_settings(settings);
+  s.on_weight(0, true, 60, "d");
+  s.on_weight(400, true, 70, "e");
+  EXPECT_FALSE(s.on_predictions(preds({{"hand", 0.9}, {"banana", 0.1}}), 80, false, curve));
   // Garbage in the curve is skipped, not trusted.
   settings.accept_risk = 0.01;
   s.set_settings(settings);

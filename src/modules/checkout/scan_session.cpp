@@ -105,8 +105,11 @@ std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& prediction
     }
     if (const Product* prod = catalogue_.by_tag(tag)) by_product[prod] += prob;
   }
-  // A hand or an empty tray is not an item: wait for a better frame.
-  if (settings_.ignore_tags.count(top_tag) && top_probability >= threshold) return std::nullopt;
+  // A hand or an empty tray is not an item: wait for a better frame. (The
+  // plain threshold: how sure the lane must be to ring up an item has no
+  // bearing on whether it saw one.)
+  if (settings_.ignore_tags.count(top_tag) && top_probability >= settings_.threshold)
+    return std::nullopt;
 
   ScanDecision d;
   d.scan_id = scan_id_;
