@@ -183,6 +183,7 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   monitor.subscribe(topics::output("speech", "spoken"), [&](auto&, const Message& m) {
     std::lock_guard lock(mutex);
     auto j = m.json();
+    if (j.contains("event")) return;  // a (re)started speech module says so here; not a sentence
     ++spoken;
     if (j.value("rms", 0.0) < 1.0) ++silent;
     if (j.contains("wav")) wavs.push_back(j["wav"]);
