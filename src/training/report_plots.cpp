@@ -79,11 +79,11 @@ void plot_confusion(const std::string& path, const std::vector<std::vector<int>>
   std::vector<const PLFLT*> columns(n);
   for (int c = 0; c < n; ++c) columns[c] = share[c].data();
 
-  const int size = std::clamp(n * 14 + 360, 700, 1800), side = 560;
+  const int size = std::clamp(n * 14 + 360, 700, 1800), side = 760;
   Page page(path, size + side, size);
   plstream& pls = page.pls;
-  const double left = 0.2 * size / (size + side), right = 0.8 * size / (size + side), bottom = 0.2,
-               top = 0.95;
+  const double left = 0.25 * size / (size + side), right = 0.8 * size / (size + side),
+               bottom = 0.25, top = 0.95;
   pls.vpor(left, right, bottom, top);
   pls.wind(0, n, 0, n);
   PLFLT white_to_blue_r[] = {1.0, 0.03}, white_to_blue_g[] = {1.0, 0.19},
@@ -112,8 +112,8 @@ void plot_confusion(const std::string& path, const std::vector<std::vector<int>>
   }
   pls.schr(0, 0.8);
   pls.mtex("t", 1.0, 0.5, 0.5, "Confusion matrix: each true product's photos by top-1 prediction");
-  pls.mtex("l", 8.0, 0.5, 0.5, "true product (sorted by coarse class)");
-  pls.mtex("b", 8.0, 0.5, 0.5, "predicted product (top-1)");
+  pls.mtex("l", 10.0, 0.5, 0.5, "true product (sorted by coarse class)");
+  pls.mtex("b", 10.0, 0.5, 0.5, "predicted product (top-1)");
   PLFLT bar_w, bar_h;
   PLINT label_opts[] = {PL_COLORBAR_LABEL_RIGHT};
   const char* labels[] = {"share of the row"};
@@ -139,7 +139,7 @@ void plot_confusion(const std::string& path, const std::vector<std::vector<int>>
   std::stable_sort(pairs.begin(), pairs.end(), [](auto& a, auto& b) { return a.count > b.count; });
   pls.vpor(right + 0.12, 0.99, bottom, top);
   pls.wind(0, 1, 0, 1);
-  pls.schr(0, 0.6);
+  pls.schr(0, 0.5);
   pls.ptex(0, 0.98, 1, 0, 0, "Worst confusions (truth > predicted: photos)");
   for (size_t i = 0; i < pairs.size() && i < 25; ++i) {
     char line[200];
