@@ -204,8 +204,8 @@ int train_command(const TrainOptions& o) {
                                  r.epoch, r.epochs, r.loss, 100 * r.val_accuracy);
                    if (within >= 1.0 && r.seconds > 0) {
                      std::snprintf(detail, sizeof detail,
-                                   "epoch %2d/%d  loss %.3f  held-out top-1 %.1f%%  %.0f s%s",
-                                   r.epoch, r.epochs, r.loss, 100 * r.val_accuracy, r.seconds, "");
+                                   "epoch %2d/%d  loss %.3f  held-out top-1 %.1f%%  %.0f s",
+                                   r.epoch, r.epochs, r.loss, 100 * r.val_accuracy, r.seconds);
                      bar.done(detail);
                    } else {
                      bar.show(share, detail);

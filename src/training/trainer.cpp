@@ -119,7 +119,7 @@ TrainedHead train_head(Backbones& backbones, const Caches& trains, const Caches&
       loss_sum += loss.item<double>();
       ++batches;
       if (progress) {
-        EpochReport r{epoch, s.epochs, loss_sum / batches, best.best_val_accuracy, 0, false};
+        EpochReport r{epoch, s.epochs, loss_sum / batches, best.best_val_accuracy, 0};
         progress(r, static_cast<double>(i + idx.size(0)) / images);
       }
     }
@@ -143,7 +143,6 @@ TrainedHead train_head(Backbones& backbones, const Caches& trains, const Caches&
       best.tail = tail_weights(backbones);
       best.best_epoch = epoch;
       best.best_val_accuracy = r.val_accuracy;
-      r.best = false;
     }
     if (progress) progress(r, 1.0);
   }

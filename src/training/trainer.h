@@ -28,8 +28,7 @@ struct TrainSettings {
 
 struct EpochReport {
   int epoch = 0, epochs = 0;
-  double loss = 0, val_accuracy = 0, seconds = 0;
-  bool best = false;
+  double loss = 0, val_accuracy = 0, seconds = 0;  // val_accuracy: on the calibration photos
 };
 
 // One or more backbones side by side, each with its features cached: each
