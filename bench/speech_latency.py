@@ -44,7 +44,7 @@ log = subprocess.run([binary, "--state-dir", state, "logs", "speech"],
 run.send_signal(signal.SIGTERM)
 run.wait(timeout=60)
 
-latencies = [int(m) for m in re.findall(r"first sample (-?\d+) ms after the weight settled", log)]
+latencies = [int(m) for m in re.findall(r"first sample at \d+, (-?\d+) ms after the weight settled", log)]
 if len(latencies) < 50:
     print(f"only {len(latencies)} timed sentences; the speech log:\n{log[-3000:]}", file=sys.stderr)
     sys.exit(1)

@@ -93,6 +93,35 @@ TEST(Catalogue, CsvWithLocalesTareAndPlausibleWeights) {
   EXPECT_EQ(ce::minor_units_of("KWD"), 3);
 }
 
+TEST(Catalogue, VarietiesOfOneGroupAreChargedAsTheCheapestWhenTheShopperKnowsOnlyTheGroup) {
+  auto c = ce::Catalogue::load(
+      write("id,name,tags,pricePerKg,unitPrice,minGrams,maxGrams,group,group.de-DE\n"
+            "4017,Granny Smith,Granny-Smith,449,,60,2500,apple,Apfel\n"
+            "4130,Pink Lady,Pink-Lady,399,,80,2000,apple,\n"
+            "4053,Lemon,Lemon,399,,40,1500,,\n",
+            ".csv"));
+  ASSERT_EQ(c.groups.size(), 1u);
+  const ce::Product* apple = c.group("apple");
+  ASSERT_NE(apple, nullptr);
+  EXPECT_EQ(apple->id, "4130");
+  EXPECT_EQ(apple->price_minor, 399);
+  EXPECT_EQ(apple->name_in("de-DE"), "Apfel");
+  EXPECT_EQ(apple->name_in("en-US"), "apple");
+  EXPECT_EQ(apple->min_grams, 60);
+  EXPECT_EQ(apple->max_grams, 2500);
+  EXPECT_EQ(c.by_tag("Pink-Lady")->group_name_in("de-DE"), "Apfel") << "a group has one name";
+  EXPECT_EQ(c.group("lemon"), nullptr);
+  EXPECT_EQ(c.by_tag("Lemon")->group, "");
+
+  auto e = error_of(R"({"products": [{"id": "1", "name": "A", "tags": ["a"], "pricePerKg": 1,
+      "group": 7}]})");
+  EXPECT_NE(e.find("products[0].group: expected the coarse class as spoken"), std::string::npos)
+      << e;
+  e = error_of(R"({"products": [{"id": "1", "name": "A", "tags": ["a"], "pricePerKg": 1,
+      "groupNames": {"de-DE": "Apfel"}}]})");
+  EXPECT_NE(e.find("products[0].groupNames: expected"), std::string::npos) << e;
+}
+
 TEST(Catalogue, CsvErrorsNameFileLineAndField) {
   std::string head = "id,name,tags,pricePerKg,unitPrice\n";
   auto e = error_of(head + "1,Apple,apple,2.49,\n", ".csv");

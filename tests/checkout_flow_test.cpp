@@ -2,11 +2,14 @@
 // checkout and speech processes: a weight outside the product's plausible
 // range is questioned aloud and not charged; an unsure scan is a question the
 // keypad answers; the basket is paid with a receipt; speech prepares the
-// catalogue's words before the first scan.
+// catalogue's words before the first scan; a sure image's name is said
+// before the weight settles, and its price after it without the name again.
 #include <gtest/gtest.h>
 
-#include "lane_support.h"
+#include <regex>
+
 #include "journal_reader.h"
+#include "lane_support.h"
 #include "modules/classifier/model.h"
 
 using namespace ce::testing_support;
@@ -117,13 +120,18 @@ TEST(CheckoutFlow, TheWeightOverrulesTheImageWhenItRulesTheImagesProductOut) {
     melon += seen.at(i).probability;
   }
   ASSERT_GT(seen[0].probability, melon) << "the image alone must pick the banana";
-  std::ofstream(dir / "catalogue.json") << json{
-      {"currency", "USD"},
-      {"products",
-       {{{"id", "4011"}, {"name", "Banana"}, {"tags", {"banana"}}, {"pricePerKg", 299},
-         {"plausibleGrams", {40, 1500}}},
-        {{"id", "4032"}, {"name", "Melon"}, {"tags", melon_tags}, {"pricePerKg", 199},
-         {"plausibleGrams", {1000, 12000}}}}}};
+  std::ofstream(dir / "catalogue.json") << json{{"currency", "USD"},
+                                                {"products",
+                                                 {{{"id", "4011"},
+                                                   {"name", "Banana"},
+                                                   {"tags", {"banana"}},
+                                                   {"pricePerKg", 299},
+                                                   {"plausibleGrams", {40, 1500}}},
+                                                  {{"id", "4032"},
+                                                   {"name", "Melon"},
+                                                   {"tags", melon_tags},
+                                                   {"pricePerKg", 199},
+                                                   {"plausibleGrams", {1000, 12000}}}}}};
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
@@ -134,4 +142,94 @@ TEST(CheckoutFlow, TheWeightOverrulesTheImageWhenItRulesTheImagesProductOut) {
   EXPECT_EQ(lines[0].product_id, "4032");
   EXPECT_EQ(lines[0].grams, 2500);
   EXPECT_EQ(log.find("Please check"), std::string::npos) << "not questioned: the weight decided";
+}
+
+TEST(CheckoutFlow, ASureImagesNameIsSaidBeforeTheWeightSettlesAndThePriceAfterIt) {
+  // The scale swings for 6 s (a heavy hand, a slow scale); the camera's
+  // scene is still long before.
+  LaneSpec spec;
+  spec.name = "name-first";
+  spec.threshold = 0.3;
+  spec.speech = true;
+  spec.scale = {{"settleMs", 6000}};
+  fs::path dir = write_lane(spec);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string log;
+  ASSERT_TRUE(runtime.logged("speech", "0.42 kilograms, 1 dollar 26.", 40s, &log))
+      << log << runtime.cli("logs checkout --tail 20");
+  // "Banana." alone, heard to its end, well before the weight settled.
+  std::smatch name;
+  ASSERT_TRUE(std::regex_search(
+      log, name,
+      std::regex(
+          R"(speech: "Banana\." \(first sample at \d+, (\d+) ms after the item was placed\))")))
+      << log;
+  EXPECT_LT(std::stoi(name[1]), 5000) << log;
+  EXPECT_LT(log.find("\"Banana.\""), log.find("\"0.42 kilograms, 1 dollar 26.\"")) << log;
+  EXPECT_EQ(log.find("\"Banana, 0.42"), std::string::npos) << "the name is not said twice: " << log;
+  EXPECT_EQ(log.find("(interrupted)"), std::string::npos) << log;
+  // The basket has the whole line, and it counts as announced.
+  auto journal = runtime.state() / "data/checkout/journal.db";
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto lines = journal_lines(journal);
+        return lines.size() == 1 && lines[0].announced;
+      },
+      10s))
+      << runtime.cli("logs checkout --tail 20");
+  EXPECT_TRUE(runtime.logged("checkout", "Banana, 0.42 kilograms, 1 dollar 26.", 1s));
+}
+
+TEST(CheckoutFlow, SureOfTheGroupNotTheVarietyTheKeypadsNotSureStillRingsItUp) {
+  // Two bananas of one group: "Cavendish" (the model's banana) and
+  // "Plantain" (what it ranks below). The threshold lies between what the
+  // image gives Cavendish and what it gives both: the variety is unsure,
+  // the group is not.
+  fs::path dir = flow_system("varieties", 420, 0.3, true);
+  auto seen = what_the_model_sees(dir / "camera.jpg");
+  ASSERT_EQ(seen.at(0).tag_name, "banana");
+  json plantain_tags = json::array();
+  double rest = 0;
+  for (size_t i = 1; i <= 9; ++i) {
+    plantain_tags.push_back(seen.at(i).tag_name);
+    rest += seen.at(i).probability;
+  }
+  double threshold = seen[0].probability + rest / 2;
+  ASSERT_LT(threshold, 1.0);
+  std::ofstream(dir / "catalogue.json") << json{{"currency", "USD"},
+                                                {"products",
+                                                 {{{"id", "4011"},
+                                                   {"name", "Cavendish"},
+                                                   {"tags", {"banana"}},
+                                                   {"pricePerKg", 299},
+                                                   {"group", "banana"}},
+                                                  {{"id", "4235"},
+                                                   {"name", "Plantain"},
+                                                   {"tags", plantain_tags},
+                                                   {"pricePerKg", 249},
+                                                   {"group", "banana"}}}}};
+  json manifest = json::parse(std::ifstream(dir / "deployment.json"));
+  manifest["modulesContent"]["checkout"]["properties.desired"]["threshold"] = threshold;
+  std::ofstream(dir / "deployment.json") << manifest.dump(2);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string log;
+  ASSERT_TRUE(runtime.logged("speech",
+                             "Which banana is it? 1 Cavendish, 2 Plantain. Press the number, 3 "
+                             "if you do not know which, or 0 for none.",
+                             40s, &log))
+      << log << runtime.cli("logs checkout --tail 20");
+  // The shopper cannot tell: 3.
+  Keypad keypad(dir / "keypad");
+  ASSERT_TRUE(keypad.open_ok()) << runtime.cli("logs keypad");
+  ASSERT_TRUE(keypad.press(KEY_KP3));
+  EXPECT_TRUE(runtime.logged("speech", "banana, 0.42 kilograms, 1 dollar 5.", 10s, &log))
+      << log << runtime.cli("logs checkout --tail 10");
+  auto lines = journal_lines(runtime.state() / "data/checkout/journal.db");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].product_id, "4235") << "charged as the cheaper banana";
+  EXPECT_EQ(lines[0].price_minor, 105);  // 249 x 0.420 = 104.58
 }

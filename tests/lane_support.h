@@ -20,6 +20,7 @@ struct LaneSpec {
   double threshold = 0.3;
   bool speech = false, keypad = false;
   json camera = json::object();   // added to the camera's desired properties
+  json scale = json::object();    // added to the scale's desired properties
   json runtime = json::object();  // $edgeAgent runtime.settings
 };
 
@@ -67,6 +68,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
         {"resize", "shorter-side"},
         {"mean", {104, 117, 123}}}}};
   m["modulesContent"]["scale"]["properties.desired"] = {{"steps", spec.steps}, {"hz", 10}};
+  m["modulesContent"]["scale"]["properties.desired"].update(spec.scale);
   m["modulesContent"]["checkout"]["properties.desired"] = {
       {"catalogue", (dir / "catalogue.json").string()}, {"threshold", spec.threshold}};
   auto& modules = m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"];

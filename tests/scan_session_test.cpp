@@ -113,7 +113,9 @@ TEST(ScanSession, AStillScenesFrameWaitsForTheWeightToSettle) {
   ce::ScanSession s(cat, {});
   s.on_weight(0, true, 1000, "w0");
   s.on_weight(300, false, 1100, "w1");  // placed
-  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.9}}), 1200, true));
+  auto named = s.on_predictions(preds({{"banana", 0.9}}), 1200, true);
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->kind, ce::ScanDecision::Kind::Named);
   EXPECT_FALSE(s.on_weight(410, false, 1300, "w2"));
   auto d = s.on_weight(420, true, 1400, "w3");
   ASSERT_TRUE(d);
@@ -130,6 +132,37 @@ TEST(ScanSession, AStillScenesFrameWaitsForTheWeightToSettle) {
   // Without scene gating a frame must come after the weight settled.
   EXPECT_FALSE(s.on_predictions(preds({{"lemon", 0.9}}), 2150, false));
   EXPECT_TRUE(s.on_predictions(preds({{"lemon", 0.9}}), 2250, false));
+}
+
+TEST(ScanSession, ASureStillImageIsNamedBeforeTheWeightSettlesAndOnlyOnce) {
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.on_weight(0, true, 1000, "w0");
+  s.on_weight(150, false, 1100, "w1");  // placed
+  // Unsure, or a hand: nothing to name yet.
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.4}, {"lemon", 0.35}}), 1150, true));
+  EXPECT_FALSE(s.on_predictions(preds({{"hand", 0.9}}), 1160, true));
+  auto named = s.on_predictions(preds({{"banana", 0.9}}), 1200, true);
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->kind, ce::ScanDecision::Kind::Named);
+  EXPECT_EQ(named->candidates.at(0).product->id, "4011");
+  EXPECT_EQ(named->placed_ms, 1100);
+  EXPECT_FALSE(s.on_predictions(preds({{"banana", 0.92}}), 1250, true)) << "named once";
+  // An ungated frame shows a scene that may still move: never named from it.
+  ce::ScanSession t(cat, {});
+  t.on_weight(150, false, 1100, "w1");
+  EXPECT_FALSE(t.on_predictions(preds({{"banana", 0.9}}), 1200, false));
+  // The weight then decides, from the same still scene.
+  auto d = s.on_weight(420, true, 1500, "w2");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ce::ScanDecision::Kind::Recognised);
+  EXPECT_EQ(d->placed_ms, 1100);
+  // Taken off and placed again: a new placement is named again.
+  s.on_weight(0, true, 2000, "w3");
+  s.on_weight(200, false, 2100, "w4");
+  named = s.on_predictions(preds({{"banana", 0.9}}), 2200, true);
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->kind, ce::ScanDecision::Kind::Named);
 }
 
 TEST(ScanSession, TheWeightReRanksWhatTheImageSaid) {
@@ -199,4 +232,30 @@ TEST(ScanSession, AcceptsAtTheRiskItIsSetToFromTheModelsCurve) {
   settings.accept_risk = 0.01;
   s.set_settings(settings);
   EXPECT_DOUBLE_EQ(s.threshold_for(json{{"x", 0.1}, {"0.01", "high"}, {"0.005", 7}}), 1.0);
+}
+
+TEST(ScanSession, SureOfTheGroupButNotTheVarietyAsksAboutTheGroup) {
+  ce::Catalogue cat;
+  cat.products.push_back({"4017", "Granny Smith", {"granny"}, ce::SoldBy::Weight, 449});
+  cat.products.push_back({"4130", "Pink Lady", {"pink"}, ce::SoldBy::Weight, 399});
+  cat.products.push_back({"4053", "Lemon", {"lemon"}, ce::SoldBy::Weight, 399});
+  cat.products[0].group = cat.products[1].group = "apple";
+  ce::ScanSession s(cat, {});  // threshold 0.5
+  s.on_weight(200, true, 10, "w1");
+  auto d = s.on_predictions(preds({{"granny", 0.35}, {"pink", 0.3}, {"lemon", 0.3}}), 20);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, ScanDecision::Kind::NotRecognised);
+  EXPECT_EQ(d->group, "apple");  // 0.65 of apples
+  s.on_weight(0, true, 30, "w2");
+  s.on_weight(200, true, 40, "w3");
+  d = s.on_predictions(preds({{"granny", 0.3}, {"lemon", 0.3}, {"pink", 0.15}}), 50);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->group, "") << "0.45 of apples: not sure it is one";
+  // One variety alone is no group to ask about.
+  cat.products[1].group.clear();
+  s.on_weight(0, true, 60, "w4");
+  s.on_weight(200, true, 70, "w5");
+  d = s.on_predictions(preds({{"granny", 0.45}, {"pink", 0.3}}), 80);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->group, "");
 }

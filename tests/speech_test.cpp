@@ -190,6 +190,45 @@ TEST(SpeechQueue, APriceIsNeverCutByTheNextItemAndAnAlarmMakesItSaidAgainWhole) 
   EXPECT_EQ(q.next(std::chrono::milliseconds(10))->text, price.text);
 }
 
+TEST(SpeechQueue, APriceThatFollowsItsNameLetsTheNameFinish) {
+  ce::SpeechQueue q;
+  ce::AudioOut out("clock");
+  q.push({"Banana.", "name", "en-US", 1, 0, true, "name-1"});
+  auto playing = q.next(std::chrono::milliseconds(10));
+  ASSERT_EQ(playing->text, "Banana.");
+  ce::Pcm sound{16000, std::vector<int16_t>(16000 / 2, 500)};  // 0.5 s
+  auto result = std::async(std::launch::async, [&] { return out.play(sound, q.interrupt()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ce::SpeechRequest line{
+      "Banana, 0.42 kilograms, 1 dollar 26.", "line", "en-US", 1, 0, true, "line-1-1", true};
+  line.after_id = "name-1";
+  line.after_text = "0.42 kilograms, 1 dollar 26.";
+  q.push(line);
+  EXPECT_FALSE(result.get().interrupted) << "the name is said to its end";
+  q.done_playing();
+  EXPECT_EQ(q.next(std::chrono::milliseconds(10))->id, "line-1-1");
+  q.done_playing();
+
+  // A name still waiting when its line comes is not said apart: the line
+  // (with the name) replaces it.
+  q.push({"Lemon.", "name", "en-US", 1, 0, true, "name-2"});
+  line.id = "line-1-2";
+  line.after_id = "name-2";
+  q.push(line);
+  EXPECT_EQ(q.next(std::chrono::milliseconds(10))->id, "line-1-2");
+  q.done_playing();
+  EXPECT_FALSE(q.next(std::chrono::milliseconds(10)));
+
+  // Any other sentence cuts a name, as it cuts any sentence that is not whole.
+  q.push({"Banana.", "name", "en-US", 1, 0, true, "name-3"});
+  q.next(std::chrono::milliseconds(10));
+  result = std::async(std::launch::async, [&] { return out.play(sound, q.interrupt()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  q.push({"Is it 1 Apple? Press the number.", "question", "en-US", 1});
+  EXPECT_TRUE(result.get().interrupted);
+  q.done_playing();
+}
+
 TEST(AudioOut, AnAbsentDeviceSaysWhatToSet) {
   ce::AudioOut out("hw:97,0");
   std::atomic<bool> no{false};

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "modules/checkout/receipt.h"
 
@@ -243,4 +246,95 @@ TEST(Receipt, AmountsKeepTheirMinorUnits) {
   EXPECT_EQ(ce::format_amount(-5, 2), "-0.05");
   EXPECT_EQ(ce::format_amount(1260, 0), "1260");
   EXPECT_EQ(ce::format_amount(1005, 3), "1.005");
+}
+
+namespace {
+
+// Two apples and a lemon, with the group's names in the lane's languages.
+ce::Catalogue apples() {
+  std::string path = testing::TempDir() + "/till_apples.json";
+  json names{{"de-DE", "Apfel"},
+             {"fr-FR", "pomme"},
+             {"es-ES", "manzana"},
+             {"zh-CN", "苹果"},
+             {"ko-KR", "사과"}};
+  std::ofstream(path) << json{
+      {"currency", "USD"},
+      {"products",
+       {{{"id", "4017"},
+         {"name", "Granny Smith"},
+         {"tags", {"granny"}},
+         {"pricePerKg", 449},
+         {"group", "apple"},
+         {"groupNames", names}},
+        {{"id", "4130"},
+         {"name", "Pink Lady"},
+         {"tags", {"pink"}},
+         {"pricePerKg", 399},
+         {"group", "apple"}},
+        {{"id", "4053"}, {"name", "Lemon"}, {"tags", {"lemon"}}, {"pricePerKg", 399}}}}};
+  return ce::Catalogue::load(path);
+}
+
+ScanDecision apple_or_lemon(const ce::Catalogue& c, const std::string& scan_id) {
+  ScanDecision d{ScanDecision::Kind::NotRecognised, scan_id, 200, 1000, {}};
+  d.candidates = {{&c.products[0], 0.5}, {&c.products[2], 0.1}, {&c.products[1], 0.4}};
+  d.group = "apple";
+  return d;
+}
+
+}  // namespace
+
+TEST(Till, SureItIsAnAppleNotWhichAsksWhichAppleAndNotSureIsAnAnswer) {
+  auto c = apples();
+  ASSERT_NE(c.group("apple"), nullptr);
+  ce::Journal j(journal_file("varieties"));
+  ce::Till till(j, c, {});
+  auto said = till.decided(apple_or_lemon(c, "w1"), 1000);
+  // Only apples are offered; the lemon is not one.
+  EXPECT_EQ(text_of(said),
+            "Which apple is it? 1 Granny Smith, 2 Pink Lady. Press the number, 3 if you do not "
+            "know which, or 0 for none.");
+  EXPECT_EQ(text_of(till.key("4")), "Please press a number from 1 to 3, or 0 for none.");
+  // "I do not know which": an apple, charged as the cheaper apple.
+  said = till.key("3");
+  EXPECT_EQ(text_of(said), "apple, 0.2 kilograms, 80 cents.");
+  ASSERT_EQ(j.lines().size(), 1u);
+  EXPECT_EQ(j.lines()[0].product_id, "4130");
+  EXPECT_EQ(j.lines()[0].price_minor, 80);  // 399 x 0.200 = 79.8
+  // A variety chosen is that variety.
+  till.decided(apple_or_lemon(c, "w2"), 2000);
+  EXPECT_EQ(text_of(till.key("1")), "Granny Smith, 0.2 kilograms, 90 cents.");
+  // The group's name is in speech's vocabulary.
+  auto words = till.vocabulary();
+  EXPECT_NE(std::find(words.begin(), words.end(), "apple"), words.end());
+}
+
+TEST(Till, TheVarietyQuestionIsAskedInEachLanesLanguage) {
+  auto c = apples();
+  const std::map<std::string, std::string> expected{
+      {"en-US", "Which apple is it? 1 Granny Smith, 2 Pink Lady."},
+      {"en-GB", "Which apple is it?"},
+      {"en-AU", "Which apple is it?"},
+      {"de-DE",
+       "Welche Sorte Apfel ist es? 1 Granny Smith, 2 Pink Lady. Drücken Sie die Nummer, 3"},
+      {"fr-FR",
+       "Quelle variété de pomme est-ce ? 1 Granny Smith, 2 Pink Lady. Appuyez sur le "
+       "numéro, 3"},
+      {"es-ES", "¿Qué variedad de manzana es? 1 Granny Smith, 2 Pink Lady. Pulse el número, 3"},
+      {"zh-CN", "是哪种苹果？1 Granny Smith, 2 Pink Lady。请按数字，不确定请按3"},
+      {"ko-KR", "어떤 사과입니까? 1 Granny Smith, 2 Pink Lady. 번호를 누르세요. 모르시면 3"}};
+  for (auto& [locale, start] : expected) {
+    ce::Journal j(journal_file("varieties-" + locale));
+    ce::TillSettings settings;
+    settings.locale = locale;
+    ce::Till till(j, c, settings);
+    std::string text = text_of(till.decided(apple_or_lemon(c, "w1"), 1000));
+    EXPECT_EQ(text.rfind(start, 0), 0u) << locale << ": " << text;
+    // Not sure which: the line is the group's, in the lane's language.
+    std::string line = text_of(till.key("3"));
+    EXPECT_EQ(
+        line.rfind(locale.rfind("en", 0) == 0 ? "apple" : c.group("apple")->name_in(locale), 0), 0u)
+        << locale << ": " << line;
+  }
 }

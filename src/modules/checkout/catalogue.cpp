@@ -1,5 +1,6 @@
 #include "modules/checkout/catalogue.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -152,6 +153,19 @@ Catalogue from_json(const std::string& path) {
                    "whole grams of packaging, not " + p["tareGrams"].dump());
       prod.tare_grams = p["tareGrams"];
     }
+    if (p.contains("group")) {
+      if (!p["group"].is_string() || p["group"].get<std::string>().empty())
+        check.fail(line, where + "group", "the coarse class as spoken, e.g. \"apple\"");
+      prod.group = p["group"];
+    }
+    if (p.contains("groupNames")) {
+      if (!p["groupNames"].is_object() || prod.group.empty())
+        check.fail(line, where + "groupNames", "{\"de-DE\": \"Apfel\", ...} beside \"group\"");
+      for (auto& [locale, name] : p["groupNames"].items()) {
+        if (!name.is_string()) check.fail(line, where + "groupNames." + locale, "a string");
+        prod.group_names[locale] = name;
+      }
+    }
     if (p.contains("plausibleGrams")) {
       const auto& r = p["plausibleGrams"];
       if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() ||
@@ -243,6 +257,12 @@ Catalogue from_csv(const std::string& path) {
       if (!t.empty()) p.tags.push_back(t);
     for (auto& [name, i] : column)
       if (name.rfind("name.", 0) == 0 && !f[i].empty()) p.names[name.substr(5)] = f[i];
+    p.group = get("group");
+    for (auto& [name, i] : column)
+      if (name.rfind("group.", 0) == 0 && !f[i].empty()) {
+        if (p.group.empty()) check.fail(line, name, "a name only where the row has a group");
+        p.group_names[name.substr(6)] = f[i];
+      }
     long long per_kg = whole("pricePerKg", "a whole number of minor units (e.g. 299 for 2.99)");
     long long each = whole("unitPrice", "a whole number of minor units (e.g. 299 for 2.99)");
     if ((per_kg >= 0) == (each >= 0))
@@ -267,14 +287,60 @@ Catalogue from_csv(const std::string& path) {
   return c;
 }
 
+// One product per group, as Catalogue::group() describes it.
+void add_groups(Catalogue& c) {
+  std::map<std::string, Product> by_name;
+  for (const Product& p : c.products) {
+    if (p.group.empty()) continue;
+    auto [it, first] = by_name.try_emplace(p.group);
+    Product& g = it->second;
+    if (first || p.price_minor < g.price_minor) {
+      g.id = p.id;
+      g.sold_by = p.sold_by;
+      g.price_minor = p.price_minor;
+      g.tare_grams = p.tare_grams;
+    }
+    if (first) {
+      g.name = p.group;
+      g.group = p.group;
+      g.min_grams = p.min_grams;
+      g.max_grams = p.max_grams;
+    } else {
+      g.min_grams = std::min(g.min_grams, p.min_grams);
+      g.max_grams = g.max_grams && p.max_grams ? std::max(g.max_grams, p.max_grams) : 0;
+    }
+    for (auto& [locale, name] : p.group_names) g.names.try_emplace(locale, name);
+  }
+  // A group has one set of names, whichever of its rows gave them.
+  for (Product& p : c.products)
+    if (!p.group.empty()) p.group_names = by_name[p.group].names;
+  for (auto& [name, g] : by_name) {
+    g.group_names = g.names;
+    c.groups.push_back(std::move(g));
+  }
+}
+
 }  // namespace
 
-const std::string& Product::name_in(const std::string& locale) const {
+namespace {
+
+const std::string& in_locale(const std::map<std::string, std::string>& names,
+                             const std::string& fallback, const std::string& locale) {
   if (auto it = names.find(locale); it != names.end()) return it->second;
   std::string language = locale.substr(0, locale.find('-'));
   for (const auto& [l, n] : names)
     if (l.substr(0, l.find('-')) == language) return n;
-  return name;
+  return fallback;
+}
+
+}  // namespace
+
+const std::string& Product::name_in(const std::string& locale) const {
+  return in_locale(names, name, locale);
+}
+
+const std::string& Product::group_name_in(const std::string& locale) const {
+  return in_locale(group_names, group, locale);
 }
 
 int minor_units_of(const std::string& currency) {
@@ -288,7 +354,15 @@ int minor_units_of(const std::string& currency) {
 Catalogue Catalogue::load(const std::string& path) {
   std::string ext = path.size() > 4 ? path.substr(path.size() - 4) : "";
   for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".csv" ? from_csv(path) : from_json(path);
+  Catalogue c = ext == ".csv" ? from_csv(path) : from_json(path);
+  add_groups(c);
+  return c;
+}
+
+const Product* Catalogue::group(const std::string& name) const {
+  for (auto& g : groups)
+    if (g.name == name) return &g;
+  return nullptr;
 }
 
 const Product* Catalogue::by_tag(const std::string& tag) const {

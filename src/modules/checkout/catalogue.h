@@ -19,9 +19,15 @@ struct Product {
   std::map<std::string, std::string> names;  // by locale: "de-DE" -> "Banane"
   int tare_grams = 0;                        // packaging, taken off the gross weight
   int min_grams = 0, max_grams = 0;          // plausible weight on the scale; 0: no limit
+  // The coarse class it is a variety of ("apple" for Granny Smith), as
+  // spoken, and by locale; empty: none.
+  std::string group;
+  std::map<std::string, std::string> group_names;
 
   // The name for `locale` ("de-DE"), else its language ("de"), else `name`.
   const std::string& name_in(const std::string& locale) const;
+  // The group's name for `locale`, as name_in() does for the product.
+  const std::string& group_name_in(const std::string& locale) const;
   bool plausible(int grams) const {
     return grams >= min_grams && (max_grams == 0 || grams <= max_grams);
   }
@@ -33,13 +39,20 @@ struct Catalogue {
   std::vector<Product> products;
 
   // JSON {"currency", "minorUnits"?, "products": [{"id", "name", "names"?,
-  // "tags", "pricePerKg" | "unitPrice", "tareGrams"?, "plausibleGrams"?: [min, max]}]}
+  // "tags", "pricePerKg" | "unitPrice", "tareGrams"?, "plausibleGrams"?: [min, max],
+  // "group"?: "apple", "groupNames"?: {"de-DE": "Apfel"}}]}
   // or CSV with a header row: id, name, tags (separated by |), pricePerKg or
-  // unitPrice, and optionally tareGrams, minGrams, maxGrams, currency, and
-  // name.<locale> columns. Prices are whole minor units. Every error names
+  // unitPrice, and optionally tareGrams, minGrams, maxGrams, currency, group,
+  // name.<locale> and group.<locale> columns. Prices are whole minor units. Every error names
   // the file, the line and the field.
   static Catalogue load(const std::string& path);
   const Product* by_tag(const std::string& tag) const;
+  // What a shopper who knows only the coarse class ("an apple") is charged
+  // for: named as the group, priced as its cheapest variety (never more than
+  // the item can cost), with that variety's id. Null if no product has it.
+  const Product* group(const std::string& name) const;
+
+  std::vector<Product> groups;  // made by load() from the products' groups
 };
 
 // ISO 4217 digits after the decimal point: 2 for USD, 0 for JPY and KRW, 3 for KWD.

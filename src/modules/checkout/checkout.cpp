@@ -62,14 +62,15 @@ struct CheckoutSettings {
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
-    return {{"catalogue", catalogue_path},
-            {"products", catalogue.products.size()},
-            {"threshold", scan.threshold},
-            {"acceptRisk", scan.accept_risk < 0 ? nlohmann::json() : nlohmann::json(scan.accept_risk)},
-            {"minGrams", scan.min_grams},
-            {"rounding", rounding_name},
-            {"locale", till.locale},
-            {"candidatesSpoken", till.candidates_spoken}};
+    return {
+        {"catalogue", catalogue_path},
+        {"products", catalogue.products.size()},
+        {"threshold", scan.threshold},
+        {"acceptRisk", scan.accept_risk < 0 ? nlohmann::json() : nlohmann::json(scan.accept_risk)},
+        {"minGrams", scan.min_grams},
+        {"rounding", rounding_name},
+        {"locale", till.locale},
+        {"candidatesSpoken", till.candidates_spoken}};
   }
 };
 
@@ -220,20 +221,25 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   auto line_sentence_id = [&](long long line_no) {
     return "line-" + std::to_string(journal.basket_id()) + "-" + std::to_string(line_no);
   };
+  // The last name said ahead of its weight: the line that follows is said
+  // without the name if speech said this one to its end.
+  std::string name_sentence_id;
   auto publish_sentence = [&](const std::string& id, const Saying& s) {
-    client.send_output("sentence", Message::with_json({{"text", s.text},
-                                                       {"kind", s.kind},
-                                                       {"locale", till.settings().locale},
-                                                       {"priority", s.priority},
-                                                       {"originMs", s.origin_ms},
-                                                       {"sentenceId", id},
-                                                       {"whole", s.whole()}}));
+    nlohmann::json j{
+        {"text", s.text},         {"kind", s.kind},          {"locale", till.settings().locale},
+        {"priority", s.priority}, {"originMs", s.origin_ms}, {"sentenceId", id},
+        {"whole", s.whole()}};
+    if (!s.after_name.empty() && !name_sentence_id.empty())
+      j["after"] = {{"sentenceId", name_sentence_id}, {"text", s.after_name}};
+    client.send_output("sentence", Message::with_json(j));
   };
   auto say = [&](const Saying& s) {
     std::cout << "checkout: " << s.text << std::endl;
     std::string id = s.line_no ? line_sentence_id(s.line_no) : new_message_id();
+    if (s.kind == "name") name_sentence_id = id;
     publish_sentence(id, s);
-    if (!s.line_no) {
+    // A name is stale once the item is rung up: not said again.
+    if (!s.line_no && s.kind != "name") {
       pending.push_back({id, s});
       if (pending.size() > 3) pending.pop_front();
     }
@@ -361,7 +367,12 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
         return;
       }
-      if (decision) handle(till.decided(*decision, decision->stable_ms));
+      if (decision && decision->kind == ScanDecision::Kind::Named) {
+        // Only said: the basket has not changed.
+        for (const Saying& s : till.decided(*decision, decision->placed_ms)) say(s);
+      } else if (decision) {
+        handle(till.decided(*decision, decision->stable_ms));
+      }
     } catch (const SqliteError& e) {
       cannot_save(e);
     }

@@ -24,7 +24,7 @@ struct BasketLine {
   long long price_minor = 0;
   std::string currency;
   double probability = 0;
-  bool announced = false;  // its sentence was handed to speech
+  bool announced = false;  // speech said its sentence to the end
 };
 
 class Journal {

@@ -139,10 +139,18 @@ const char* const kPhrases[][6] = {
      "Esta caja no puede guardar su compra. Por favor, pida ayuda.",
      "本收银台无法保存您的购物篮。请寻求帮助。",
      "이 계산대는 장바구니를 저장할 수 없습니다. 직원에게 도움을 요청하세요."},
+    {"Which {1} is it? {2}. Press the number, {3} if you do not know which, or 0 for none.",
+     "Welche Sorte {1} ist es? {2}. Drücken Sie die Nummer, {3} wenn Sie es nicht wissen, oder 0 "
+     "für keines.",
+     "Quelle variété de {1} est-ce ? {2}. Appuyez sur le numéro, {3} si vous ne savez pas, ou 0 "
+     "pour aucun.",
+     "¿Qué variedad de {1} es? {2}. Pulse el número, {3} si no lo sabe, o 0 si no es ninguno.",
+     "是哪种{1}？{2}。请按数字，不确定请按{3}，都不是请按0。",
+     "어떤 {1}입니까? {2}. 번호를 누르세요. 모르시면 {3}, 없으면 0을 누르세요."},
 };
 
-static_assert(std::size(kPhrases) == static_cast<size_t>(Phrase::CannotSave) + 1,
-              "one row per Phrase");
+constexpr Phrase kLastPhrase = Phrase::AskWhichVariety;
+static_assert(std::size(kPhrases) == static_cast<size_t>(kLastPhrase) + 1, "one row per Phrase");
 
 int language_column(const std::string& language) {
   static const char* const order[] = {"en", "de", "fr", "es", "zh", "ko"};
@@ -166,7 +174,7 @@ std::string say_phrase(Phrase phrase, const std::string& locale,
 
 std::vector<std::string> fixed_phrases(const std::string& locale) {
   std::vector<std::string> out;
-  for (int p = 0; p <= static_cast<int>(Phrase::CannotSave); ++p) {
+  for (int p = 0; p <= static_cast<int>(kLastPhrase); ++p) {
     std::string text = say_phrase(static_cast<Phrase>(p), locale);
     if (text.find('{') == std::string::npos) out.push_back(text);
   }
@@ -229,10 +237,14 @@ std::string say_money(long long minor, const std::string& currency, int minor_un
 std::string say_line(const std::string& name, long long grams, long long price_minor,
                      const std::string& currency, int minor_units, const std::string& locale) {
   std::string sep = separator(phrase_locale(locale));
-  std::string text = name + sep;
+  std::string text = name.empty() ? "" : name + sep;
   if (grams >= 0) text += say_weight(grams, locale) + sep;
   text += say_money(price_minor, currency, minor_units, locale);
   return text + (phrase_locale(locale) == "zh-CN" ? "。" : ".");
+}
+
+std::string say_name(const std::string& name, const std::string& locale) {
+  return name + (phrase_locale(locale) == "zh-CN" ? "。" : ".");
 }
 
 std::string say_check_weight(const std::string& name, long long grams,

@@ -14,9 +14,12 @@ std::string say_weight(long long grams, const std::string& locale = "en-US");
 // 126 EUR (de-DE) -> "1 Euro 26"; 126 CNY (zh-CN) -> "1元2角6分"; 1260 KRW -> "1260원".
 std::string say_money(long long minor, const std::string& currency, int minor_units = 2,
                       const std::string& locale = "en-US");
-// "Banana, 0.42 kilograms, 1 dollar 26." (grams < 0: sold by the unit, no weight).
+// "Banana, 0.42 kilograms, 1 dollar 26." (grams < 0: sold by the unit, no
+// weight; no name: "0.42 kilograms, 1 dollar 26.", after the name was said).
 std::string say_line(const std::string& name, long long grams, long long price_minor,
                      const std::string& currency, int minor_units, const std::string& locale);
+// "Banana." (said before the weight settles).
+std::string say_name(const std::string& name, const std::string& locale);
 // "Banana, 3.2 kilograms. Please check."
 std::string say_check_weight(const std::string& name, long long grams, const std::string& locale);
 // The checkout's other sentences. In the text, {1} and {2} are filled from
@@ -41,6 +44,9 @@ enum class Phrase {
   ScaleDisconnected,
   ScaleFault,
   CannotSave,  // the journal cannot be written (disk full, damaged)
+  // {1}: the group ("apple"), {2}: "1 Granny Smith, 2 Pink Lady", {3}: the
+  // number that means "one of these, I do not know which"
+  AskWhichVariety,
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

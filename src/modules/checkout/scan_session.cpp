@@ -11,6 +11,7 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
   if (grams < settings_.min_grams) {
     state_ = State::Empty;
     resumed_ = false;
+    named_ = false;
     pending_.reset();
     return std::nullopt;
   }
@@ -19,6 +20,7 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
     case State::Settling:
       if (state_ == State::Empty) {
         placed_ms_ = ts;
+        named_ = false;
         pending_.reset();
       }
       state_ = State::Settling;
@@ -67,7 +69,16 @@ std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& pr
     if (state_ == State::Waiting) return decide(predictions, threshold_at_risk);
     pending_ = predictions;
     pending_thresholds_ = threshold_at_risk;
-    return std::nullopt;
+    // Sure from the image alone: the name need not wait for the weight.
+    if (named_) return std::nullopt;
+    auto found = candidates(predictions, std::nullopt);
+    if (!found || found->empty() || found->front().probability < threshold_for(threshold_at_risk))
+      return std::nullopt;
+    named_ = true;
+    ScanDecision d{ScanDecision::Kind::Named};
+    d.placed_ms = placed_ms_;
+    d.candidates = std::move(*found);
+    return d;
   }
   // Otherwise only a frame taken after the weight settled shows what was weighed.
   if (state_ != State::Waiting || capture_ms < stable_since_ms_) return std::nullopt;
@@ -90,9 +101,8 @@ double ScanSession::threshold_for(const nlohmann::json& at_risk) const {
   return threshold;
 }
 
-std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions,
-                                                const nlohmann::json& threshold_at_risk) {
-  const double threshold = threshold_for(threshold_at_risk);
+std::optional<std::vector<Candidate>> ScanSession::candidates(const nlohmann::json& predictions,
+                                                              std::optional<int> grams) const {
   std::map<const Product*, double> by_product;
   std::string top_tag;
   double top_probability = -1;
@@ -110,11 +120,6 @@ std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& prediction
   // bearing on whether it saw one.)
   if (settings_.ignore_tags.count(top_tag) && top_probability >= settings_.threshold)
     return std::nullopt;
-
-  ScanDecision d;
-  d.scan_id = scan_id_;
-  d.grams = grams_;
-  d.stable_ms = stable_since_ms_;
   // Weight is evidence: P(product | image, weight) is P(product | image)
   // times how likely the weight is for it. The chance that it is one of
   // the catalogue's products stays what the image said; within them, those
@@ -122,15 +127,38 @@ std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& prediction
   double before = 0, after = 0;
   for (auto& [prod, prob] : by_product) {
     before += prob;
-    if (!prod->plausible(grams_)) prob *= settings_.implausible_weight_factor;
+    if (grams && !prod->plausible(*grams)) prob *= settings_.implausible_weight_factor;
     after += prob;
   }
+  std::vector<Candidate> out;
   for (auto& [prod, prob] : by_product)
-    d.candidates.push_back({prod, after > 0 ? prob * before / after : prob});
-  std::stable_sort(d.candidates.begin(), d.candidates.end(),
+    out.push_back({prod, after > 0 ? prob * before / after : prob});
+  std::stable_sort(out.begin(), out.end(),
                    [](auto& a, auto& b) { return a.probability > b.probability; });
+  return out;
+}
+
+std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions,
+                                                const nlohmann::json& threshold_at_risk) {
+  auto found = candidates(predictions, grams_);
+  if (!found) return std::nullopt;
+  ScanDecision d;
+  d.scan_id = scan_id_;
+  d.grams = grams_;
+  d.stable_ms = stable_since_ms_;
+  d.placed_ms = placed_ms_;
+  d.candidates = std::move(*found);
+  const double threshold = threshold_for(threshold_at_risk);
   bool confident = !d.candidates.empty() && d.candidates[0].probability >= threshold;
   d.kind = confident ? ScanDecision::Kind::Recognised : ScanDecision::Kind::NotRecognised;
+  if (!confident && !d.candidates.empty() && !d.candidates[0].product->group.empty()) {
+    double in_group = 0;
+    int varieties = 0;
+    for (const Candidate& c : d.candidates)
+      if (c.product->group == d.candidates[0].product->group)
+        in_group += c.probability, ++varieties;
+    if (in_group >= threshold && varieties > 1) d.group = d.candidates[0].product->group;
+  }
   state_ = State::Decided;
   return d;
 }

@@ -19,11 +19,18 @@ struct Candidate {
 };
 
 struct ScanDecision {
-  enum class Kind { Recognised, NotRecognised } kind;
+  // Named: the still image alone is sure of candidates[0] while the weight
+  // is still settling; its name can be said now, and a Recognised or
+  // NotRecognised decision follows once the weight is stable.
+  enum class Kind { Recognised, NotRecognised, Named } kind;
   std::string scan_id;  // the weight message that settled: the same scan, the same id
   int grams = 0;
   long long stable_ms = 0;            // when the weight settled: what the shopper waits from
   std::vector<Candidate> candidates;  // best first
+  long long placed_ms = 0;            // the first weight of this placement
+  // NotRecognised, yet sure of the coarse class (the candidates of this
+  // group together reach the threshold): the question is which variety.
+  std::string group;
 };
 
 struct ScanSettings {
@@ -45,7 +52,8 @@ class ScanSession {
       : catalogue_(catalogue), settings_(std::move(settings)) {}
 
   // May decide: a still scene's predictions that came while the weight was
-  // settling are used as soon as it is stable.
+  // settling are used as soon as it is stable. (Such predictions, when sure,
+  // return a Named decision at once.)
   std::optional<ScanDecision> on_weight(int grams, bool stable, long long timestamp_ms,
                                         const std::string& message_id);
   // `predictions` is the Custom Vision list [{tagName, probability}, ...].
@@ -74,12 +82,17 @@ class ScanSession {
   int grams_ = 0;
   std::string scan_id_;
   bool resumed_ = false;
+  bool named_ = false;  // this placement's name was given already
   long long placed_ms_ = 0;
   std::optional<nlohmann::json> pending_;  // a still scene's predictions, waiting for the weight
   nlohmann::json pending_thresholds_;
 
   std::optional<ScanDecision> decide(const nlohmann::json& predictions,
                                      const nlohmann::json& threshold_at_risk);
+  // The catalogue's products the predictions name, best first, weighed by
+  // `grams` if given; nothing if the frame shows a hand or an empty tray.
+  std::optional<std::vector<Candidate>> candidates(const nlohmann::json& predictions,
+                                                   std::optional<int> grams) const;
 };
 
 }  // namespace ce

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <utility>
 
 #include "checkout-edge/module.h"
 #include "modules/checkout/receipt.h"
@@ -40,12 +41,23 @@ long long Till::total_minor() const {
 
 std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
   armed_.clear();
+  if (d.kind == ScanDecision::Kind::Named) {
+    // Nothing journalled: a name alone charges nothing, and it must not
+    // wait for the disk.
+    const Product& p = *d.candidates.front().product;
+    named_ = p.id;
+    return {{say_name(p.name_in(settings_.locale), settings_.locale), "name", 1, origin_ms}};
+  }
+  std::string named = std::exchange(named_, {});
   // Each write waits for the disk: only the ones that change something.
   if (journal_.state(kQuestion)) journal_.set_state(kQuestion, std::nullopt);
   std::vector<Saying> out;
   if (d.kind == ScanDecision::Kind::Recognised) {
     const Product& p = *d.candidates.front().product;
-    return add_line(p, d.grams, d.scan_id, d.candidates.front().probability, origin_ms);
+    auto said = add_line(p, d.grams, d.scan_id, d.candidates.front().probability, origin_ms);
+    if (p.id == named)
+      for (Saying& s : said) s.after_name = after_name(s);
+    return said;
   }
   journal_.set_item_on_scale(d.grams);
   if (d.candidates.empty()) {
@@ -53,17 +65,30 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
     out.push_back(saying(Phrase::NotRecognised, {}, "not-recognised"));
   } else {
     // Not sure: name the likeliest and let the shopper choose with the keypad.
+    // Sure it is an apple, not which one: only apples are offered, and
+    // "I do not know which" is an answer too.
     nlohmann::json question{{"scanId", d.scan_id}, {"grams", d.grams}, {"products", nullptr}};
     std::string choices;
-    int n = std::min<int>(settings_.candidates_spoken, static_cast<int>(d.candidates.size()));
-    for (int i = 0; i < n; ++i) {
-      const Product& p = *d.candidates[i].product;
-      question["products"].push_back({{"id", p.id}, {"probability", d.candidates[i].probability}});
-      choices += (i ? ", " : "") + std::to_string(i + 1) + " " + p.name_in(settings_.locale);
+    int n = 0;
+    for (const Candidate& c : d.candidates) {
+      if (n == settings_.candidates_spoken) break;
+      if (!d.group.empty() && c.product->group != d.group) continue;
+      question["products"].push_back({{"id", c.product->id}, {"probability", c.probability}});
+      choices +=
+          (n ? ", " : "") + std::to_string(n + 1) + " " + c.product->name_in(settings_.locale);
+      ++n;
     }
+    const Product* group = d.group.empty() ? nullptr : catalogue_->group(d.group);
+    if (group) question["group"] = {{"name", group->name}, {"choice", n + 1}};
     journal_.set_state(kQuestion, question);
     journal_.record("question", question);
-    out.push_back(saying(Phrase::AskWhich, {choices}, "question"));
+    if (group)
+      out.push_back(saying(Phrase::AskWhichVariety,
+                           {d.candidates.front().product->group_name_in(settings_.locale), choices,
+                            std::to_string(n + 1)},
+                           "question"));
+    else
+      out.push_back(saying(Phrase::AskWhich, {choices}, "question"));
   }
   out.back().origin_ms = origin_ms;
   return out;
@@ -105,11 +130,19 @@ std::vector<Saying> Till::answer(int choice) {
   if (!question)
     throw CommandError("there is no question to answer: nothing is waiting for a choice");
   int n = static_cast<int>(question->at("products").size());
-  if (choice < 0 || choice > n)
-    return {saying(Phrase::PressNumber, {std::to_string(n)}, "question")};
+  const nlohmann::json* group = question->contains("group") ? &question->at("group") : nullptr;
+  int highest = group ? n + 1 : n;
+  if (choice < 0 || choice > highest)
+    return {saying(Phrase::PressNumber, {std::to_string(highest)}, "question")};
   std::vector<Saying> said;
   if (choice == 0) {
     said = {saying(Phrase::NoneChosen, {}, "not-recognised")};
+  } else if (choice > n) {
+    const Product* g = catalogue_->group(group->at("name").get<std::string>());
+    if (!g)
+      throw CommandError("no product of group " + group->at("name").dump() +
+                         " is in the catalogue now; place the item again");
+    said = add_line(*g, question->at("grams"), question->at("scanId"), 1.0, 0);
   } else {
     std::string id = question->at("products")[choice - 1].at("id");
     auto p = std::find_if(catalogue_->products.begin(), catalogue_->products.end(),
@@ -271,7 +304,16 @@ std::vector<Saying> Till::scale_status(const std::string& status) {
   return {s};
 }
 
+std::string Till::after_name(const Saying& s) const {
+  if (s.kind != "line") return {};
+  auto line = journal_.line(s.line_no);
+  if (!line) return {};
+  return say_line("", line->by_weight ? line->grams : -1, line->price_minor, line->currency,
+                  catalogue_->minor_units, settings_.locale);
+}
+
 void Till::item_removed() {
+  named_.clear();
   if (journal_.state(kQuestion)) {
     journal_.record("question-dropped", {{"reason", "item removed"}});
     journal_.set_state(kQuestion, std::nullopt);
@@ -324,6 +366,7 @@ std::optional<nlohmann::json> Till::take_receipt() {
 std::vector<std::string> Till::vocabulary() const {
   std::vector<std::string> out = fixed_phrases(settings_.locale);
   for (const Product& p : catalogue_->products) out.push_back(p.name_in(settings_.locale));
+  for (const Product& g : catalogue_->groups) out.push_back(g.name_in(settings_.locale));
   return out;
 }
 

@@ -23,6 +23,9 @@ struct Saying {
   int priority = 1;         // scale alarms 2; everything else 1
   long long origin_ms = 0;  // the stable weight it answers, for the latency figures
   long long line_no = 0;    // a line's announcement: announced once speech says it was heard
+  // The item's name was said alone before the weight settled: what to say
+  // instead of `text` if the shopper heard that name to its end.
+  std::string after_name;
   // Carries money (a line, the total, the change): speech lets nothing as
   // urgent cut it, and says it again whole after anything more urgent.
   bool whole() const {
@@ -47,6 +50,8 @@ class Till {
  public:
   Till(Journal& journal, const Catalogue& catalogue, TillSettings settings);
 
+  // A Named decision says the name alone; the line that follows for the
+  // same product then carries `after_name` (weight and price only).
   std::vector<Saying> decided(const ScanDecision& decision, long long origin_ms);
   // A keypad key: "0".."9" answer a question; "*" repeat, "+" total, "-" void
   // last, "/" cancel (twice), "Enter" pay (twice); anything else says the keys.
@@ -82,6 +87,7 @@ class Till {
   std::vector<Saying> add_line(const Product& p, int grams, const std::string& scan_id,
                                double probability, long long origin_ms);
   std::vector<Saying> answer(int choice);
+  std::string after_name(const Saying& line_saying) const;
   std::vector<Saying> void_line(std::optional<long long> line_no);
   std::vector<Saying> set_quantity(long long line_no, long long quantity);
   std::vector<Saying> pay(std::optional<long long> tendered_minor);
@@ -97,6 +103,7 @@ class Till {
   const Catalogue* catalogue_;
   TillSettings settings_;
   std::string armed_;  // "cancel" or "pay": the key pressed once, waiting for the second
+  std::string named_;  // the product whose name was said ahead of its weight
   std::optional<nlohmann::json> receipt_;
 };
 

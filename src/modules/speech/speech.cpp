@@ -109,6 +109,13 @@ SpeechRequest read_sentence(const nlohmann::json& j, const std::string& lane_loc
   r.origin_ms = setting<long long>(j, "originMs", 0);
   r.id = setting<std::string>(j, "sentenceId", "");
   r.whole = setting<bool>(j, "whole", false);
+  if (auto after = j.find("after"); after != j.end()) {
+    if (!after->is_object())
+      throw std::runtime_error("\"after\" is {\"sentenceId\": \"...\", \"text\": \"...\"}");
+    r.after_id = setting<std::string>(*after, "sentenceId", "");
+    r.after_text = setting<std::string>(*after, "text", "");
+    if (r.after_text.size() > 2000) throw std::runtime_error("\"after\".text is over 2000 bytes");
+  }
   return r;
 }
 
@@ -197,6 +204,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   client.send_output("spoken", Message::with_json({{"event", "started"}}));
 
   long long count = 0;
+  std::string last_heard_id;  // the sentence last said to its end
   std::thread worker([&] {
     while (!stop_requested()) {
       auto request = queue.next(std::chrono::milliseconds(200));
@@ -211,6 +219,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
         }
         continue;
       }
+      // The name was heard: the price goes on from it.
+      if (!request->after_id.empty() && request->after_id == last_heard_id &&
+          !request->after_text.empty())
+        request->text = request->after_text;
       Utterance u;
       bool heard = false;
       try {
@@ -253,12 +265,15 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
           spoken["latencyMs"] = played.first_audio_ms - request->origin_ms;
       }
       spoken["complete"] = heard;
+      last_heard_id = heard ? request->id : std::string();
       queue.done_playing();
       // A price cut by an alarm is said again, whole, before anything else.
       if (request->whole && spoken.value("interrupted", false)) queue.push_again(*request);
       std::cerr << "speech: \"" << request->text << "\"";
       if (spoken.contains("latencyMs"))
-        std::cerr << " (first sample " << spoken["latencyMs"] << " ms after the weight settled)";
+        std::cerr << " (first sample at " << spoken["firstAudioMs"] << ", " << spoken["latencyMs"]
+                  << " ms after the "
+                  << (request->kind == "name" ? "item was placed" : "weight settled") << ")";
       if (spoken.value("interrupted", false)) std::cerr << " (interrupted)";
       std::cerr << "\n";
       client.send_output("spoken", Message::with_json(spoken));

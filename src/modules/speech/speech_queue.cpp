@@ -11,7 +11,8 @@ bool SpeechQueue::push(SpeechRequest request) {
        std::any_of(waiting_.begin(), waiting_.end(),
                    [&](const SpeechRequest& r) { return r.id == request.id; })))
     return false;
-  if (request.play && playing_priority_ &&
+  bool follows_playing = !request.after_id.empty() && request.after_id == playing_id_;
+  if (request.play && playing_priority_ && !follows_playing &&
       (request.priority > *playing_priority_ ||
        (request.priority == *playing_priority_ && !playing_whole_)))
     interrupt_ = true;

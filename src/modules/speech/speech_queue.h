@@ -4,7 +4,8 @@
 // "whole" (it carries a price): that one only something more urgent (a
 // scale alarm) may cut, and it is then said again from the start. A waiting
 // sentence that is not whole gives way to a newer one as urgent. A blind
-// shopper hears every price to its end.
+// shopper hears every price to its end, and a name said ahead of its price
+// is not cut by that price.
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,10 @@ struct SpeechRequest {
   bool play = true;         // false: only make and cache the sound
   std::string id;           // the checkout's sentenceId; the same one queued twice is said once
   bool whole = false;       // may not be cut by a sentence as urgent
+  // Follows the sentence `after_id` (the item's name said ahead of its
+  // price): does not cut it, and says `after_text` instead of `text` if
+  // that sentence was heard to its end.
+  std::string after_id, after_text;
 };
 
 class SpeechQueue {
