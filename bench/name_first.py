@@ -7,12 +7,15 @@ gating, classifier serving PACKAGE, simulated scale, checkout, speech on
 the "clock" device, which paces samples as a sound card does).
 
     /usr/bin/python3 bench/name_first.py --package DIR [--scans 60]
-        [--settle-ms 1500] [--fps 15] [--gate-settle-ms 200] [--build build]
+        [--settle-ms 1500] [--fps 30] [--gate-settle-ms 150] [--gap-ms 1500]
+        [--on-scale-ms 4500] [--build build]
 
 DIR is a model package for the demo's products, e.g. the one
 `checkout-edge demo` trains once into <state>/models/demo-grocery.
 "Placed" is when the scenario puts the photo under the camera and the
-weight on the scale (the runtime's clock: agent.json's startedMs).
+weight on the scale (the runtime's clock: agent.json's startedMs). A name
+waits for the previous item's price to be said to its end (a price is never
+cut), so at a pace faster than the prices are said, the name waits too.
 """
 import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
@@ -22,8 +25,10 @@ ap.add_argument("--package", required=True)
 ap.add_argument("--scans", type=int, default=60)
 ap.add_argument("--build", default=os.path.join(root, "build"))
 ap.add_argument("--settle-ms", type=int, default=1500, help="how long the scale swings")
-ap.add_argument("--fps", type=float, default=15)
-ap.add_argument("--gate-settle-ms", type=int, default=200)
+ap.add_argument("--fps", type=float, default=30)
+ap.add_argument("--gate-settle-ms", type=int, default=150)
+ap.add_argument("--gap-ms", type=int, default=1500, help="scale empty between items")
+ap.add_argument("--on-scale-ms", type=int, default=4500, help="each item on the scale")
 args = ap.parse_args()
 if not os.path.exists(os.path.join(args.package, "package.json")):
     sys.exit(f"{args.package} is not a model package (no package.json); run `checkout-edge demo` "
@@ -34,7 +39,7 @@ work = tempfile.mkdtemp(prefix="ce-name-first-")
 shutil.copy(os.path.join(root, "config", "catalogue.json"), work)
 demo = json.load(open(os.path.join(root, "config", "demo-scenario.json")))
 items = [demo["items"][i % len(demo["items"])] for i in range(args.scans)]
-scenario = {"leadInMs": 8000, "gapMs": 1000, "itemMs": args.settle_ms + 2500,
+scenario = {"leadInMs": 8000, "gapMs": args.gap_ms, "itemMs": args.on_scale_ms,
             "settleMs": args.settle_ms, "items": items}
 json.dump(scenario, open(os.path.join(work, "demo-scenario.json"), "w"))
 manifest = json.load(open(os.path.join(root, "config", "deployment.json")))

@@ -233,3 +233,65 @@ TEST(CheckoutFlow, SureOfTheGroupNotTheVarietyTheKeypadsNotSureStillRingsItUp) {
   EXPECT_EQ(lines[0].product_id, "4235") << "charged as the cheaper banana";
   EXPECT_EQ(lines[0].price_minor, 105);  // 249 x 0.420 = 104.58
 }
+
+TEST(CheckoutFlow, WhatTheLaneSawAProductWeighOverrulesTheImage) {
+  // 900 g under a banana photo: the catalogue allows a banana that heavy,
+  // but every banana this lane sold weighed 120 to 200 g, and every melon
+  // (the tags the model ranks below banana) 1 to 2 kg.
+  fs::path dir = flow_system("weights-seen", 900, 0.3, false);
+  auto seen = what_the_model_sees(dir / "camera.jpg");
+  ASSERT_EQ(seen.at(0).tag_name, "banana");
+  json melon_tags = json::array();
+  double melon = 0;
+  for (size_t i = 1; i <= 10; ++i) {
+    melon_tags.push_back(seen.at(i).tag_name);
+    melon += seen.at(i).probability;
+  }
+  ASSERT_GT(seen[0].probability, melon) << "the image alone must pick the banana";
+  std::ofstream(dir / "catalogue.json") << json{{"currency", "USD"},
+                                                {"products",
+                                                 {{{"id", "4011"},
+                                                   {"name", "Banana"},
+                                                   {"tags", {"banana"}},
+                                                   {"pricePerKg", 299},
+                                                   {"plausibleGrams", {40, 3000}}},
+                                                  {{"id", "4032"},
+                                                   {"name", "Melon"},
+                                                   {"tags", melon_tags},
+                                                   {"pricePerKg", 199},
+                                                   {"plausibleGrams", {300, 12000}}}}}};
+  fs::path journal = dir / "state/data/checkout/journal.db";
+  fs::create_directories(journal.parent_path());
+  {
+    ce::Journal history(journal.string());
+    int n = 0;
+    for (int grams : {120, 150, 180, 200, 160})
+      for (const char* product : {"4011", "4032"}) {
+        bool banana = std::string(product) == "4011";
+        ce::BasketLine l{0,
+                         "old-" + std::to_string(++n),
+                         1,
+                         product,
+                         banana ? "Banana" : "Melon",
+                         banana ? grams : grams * 10,
+                         1,
+                         299,
+                         true,
+                         100,
+                         "USD",
+                         1.0};
+        history.add(l);
+        history.mark_announced(l.line_no);
+      }
+    history.close_basket("paid", {{"basket", 1}});
+    history.set_item_on_scale(std::nullopt);
+  }
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string log;
+  EXPECT_TRUE(runtime.logged("checkout", "Melon, 0.9 kilograms, 1 dollar 79.", 40s, &log)) << log;
+  auto lines = journal_lines(journal);
+  ASSERT_EQ(lines.size(), 1u) << log;
+  EXPECT_EQ(lines[0].product_id, "4032");
+}

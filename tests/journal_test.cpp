@@ -53,3 +53,23 @@ TEST(Journal, RemembersTheItemOnTheScaleWithItsLine) {
   }
   EXPECT_FALSE(ce::Journal(path).item_on_scale());
 }
+
+TEST(Journal, SaysWhatAProductWeighedInEveryBasketLeavingVoidsOut) {
+  std::string path = testing::TempDir() + "/journal_weights.db";
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  ce::Journal j(path);
+  auto add = [&](const std::string& scan, const std::string& product, int grams) {
+    ce::BasketLine l{0, scan, 1, product, product, grams, 1, 299, true, 100, "USD", 0.9};
+    EXPECT_TRUE(j.add(l));
+    return l.line_no;
+  };
+  add("s1", "4011", 400);
+  add("s2", "4053", 120);
+  j.close_basket("paid", {{"basket", 1}});
+  add("s3", "4011", 450);
+  long long voided = add("s4", "4011", 9000);
+  EXPECT_TRUE(j.void_line(voided));
+  EXPECT_EQ(j.weights_of("4011"), (std::vector<int>{450, 400}));  // newest first
+  EXPECT_EQ(j.weights_of("4011", 1), (std::vector<int>{450}));
+  EXPECT_TRUE(j.weights_of("9999").empty());
+}

@@ -259,3 +259,39 @@ TEST(ScanSession, SureOfTheGroupButNotTheVarietyAsksAboutTheGroup) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->group, "");
 }
+
+TEST(ScanSession, WhatTheLaneSawAProductWeighReRanksLikeTheCatalogueRange) {
+  // The catalogue allows a lemon up to 1.5 kg; this lane has only ever sold
+  // lemons of 90 to 140 g, and melons of 1 to 2 kg.
+  ce::Catalogue cat;
+  cat.products.push_back({"4053", "Lemon", {"lemon"}, ce::SoldBy::Weight, 399});
+  cat.products.push_back({"4032", "Melon", {"melon"}, ce::SoldBy::Weight, 199});
+  cat.products[0].max_grams = 1500;
+  ce::ScanSession s(cat, {});
+  auto seen = [](const ce::Product& p) {
+    return p.id == "4053" ? std::vector<int>{90, 120, 140, 100, 110}
+                          : std::vector<int>{1000, 1500, 2000, 1200, 1800};
+  };
+  auto decide = [&](int grams) {
+    s.on_weight(0, true, 0, "w0");
+    s.on_weight(grams, true, 10, "w" + std::to_string(grams));
+    return s.on_predictions(preds({{"lemon", 0.6}, {"melon", 0.3}}), 20);
+  };
+  // Without the history, 900 g is a lemon (the catalogue allows it).
+  auto d = decide(900);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->id, "4053");
+  s.set_weights_seen(seen);
+  d = decide(900);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->id, "4032") << "no lemon this lane sold came near 900 g";
+  // A lemon's weight stays a lemon.
+  d = decide(120);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->id, "4053");
+  // Too few weights seen say nothing.
+  s.set_weights_seen([](const ce::Product&) { return std::vector<int>{100, 100}; });
+  d = decide(900);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->candidates[0].product->id, "4053");
+}

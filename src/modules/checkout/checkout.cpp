@@ -204,6 +204,14 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   Journal& journal = *opened;
   mark.raise(journal.basket_id());
   ScanSession session(catalogue, settings.scan);
+  // Evidence, not a record: a journal that cannot be read now decides without it.
+  session.set_weights_seen([&](const Product& p) {
+    try {
+      return journal.weights_of(p.id);
+    } catch (const SqliteError&) {
+      return std::vector<int>{};
+    }
+  });
   Till till(journal, catalogue, settings.till);
   if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
   // Held while a message is handled or settings change: a catalogue reload

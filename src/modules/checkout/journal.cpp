@@ -65,6 +65,8 @@ void Journal::upgrade() {
             probability REAL NOT NULL);
           CREATE TABLE IF NOT EXISTS scale_state (id INTEGER PRIMARY KEY CHECK (id = 1),
             grams INTEGER);)");
+  // A decision asks what each candidate weighed before: by product, newest first.
+  db_.exec("CREATE INDEX IF NOT EXISTS lines_by_product ON basket_lines (product_id, line_no)");
   SqlStatement version(db_, "PRAGMA user_version");
   sqlite3_step(version.s);
   if (sqlite3_column_int(version.s, 0) >= 2) return;
@@ -139,6 +141,16 @@ std::optional<int> Journal::item_on_scale() const {
   SqlStatement st(db_, "SELECT grams FROM scale_state WHERE id = 1 AND grams IS NOT NULL");
   if (sqlite3_step(st.s) == SQLITE_ROW) return sqlite3_column_int(st.s, 0);
   return std::nullopt;
+}
+
+std::vector<int> Journal::weights_of(const std::string& product_id, int count) const {
+  SqlStatement st(db_, R"(SELECT grams FROM basket_lines WHERE product_id = ? AND voided = 0
+                          ORDER BY line_no DESC LIMIT ?)");
+  sqlite3_bind_text(st.s, 1, product_id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st.s, 2, count);
+  std::vector<int> out;
+  while (sqlite3_step(st.s) == SQLITE_ROW) out.push_back(sqlite3_column_int(st.s, 0));
+  return out;
 }
 
 bool Journal::add(BasketLine& l) {

@@ -58,6 +58,10 @@ class Journal {
   void set_item_on_scale(std::optional<int> grams);
   std::optional<int> item_on_scale() const;
 
+  // The grams of the product's last `count` lines in any basket (voided
+  // ones left out), newest first: what this lane has seen it weigh.
+  std::vector<int> weights_of(const std::string& product_id, int count = 50) const;
+
   // Small state that must outlive a restart: the open question, the last
   // announcement (for "repeat").
   void set_state(const std::string& key, const std::optional<nlohmann::json>& value);

@@ -123,11 +123,13 @@ std::optional<std::vector<Candidate>> ScanSession::candidates(const nlohmann::js
   // Weight is evidence: P(product | image, weight) is P(product | image)
   // times how likely the weight is for it. The chance that it is one of
   // the catalogue's products stays what the image said; within them, those
-  // the weight rules out give way to those it allows (a 3 kg "lemon" is a melon).
+  // the weight rules out (by the catalogue, or by what the lane saw them
+  // weigh) give way to those it allows (a 3 kg "lemon" is a melon).
   double before = 0, after = 0;
   for (auto& [prod, prob] : by_product) {
     before += prob;
-    if (grams && !prod->plausible(*grams)) prob *= settings_.implausible_weight_factor;
+    if (grams && (!prod->plausible(*grams) || seen_rules_out(*prod, *grams)))
+      prob *= settings_.implausible_weight_factor;
     after += prob;
   }
   std::vector<Candidate> out;
@@ -136,6 +138,16 @@ std::optional<std::vector<Candidate>> ScanSession::candidates(const nlohmann::js
   std::stable_sort(out.begin(), out.end(),
                    [](auto& a, auto& b) { return a.probability > b.probability; });
   return out;
+}
+
+bool ScanSession::seen_rules_out(const Product& product, int grams) const {
+  if (!weights_seen_) return false;
+  std::vector<int> seen = weights_seen_(product);
+  if (seen.size() < 5) return false;  // too few to say what it weighs
+  auto [least, most] = std::minmax_element(seen.begin(), seen.end());
+  // Lines keep the weight less the packaging for what is sold by weight.
+  long long line_grams = product.sold_by == SoldBy::Weight ? grams - product.tare_grams : grams;
+  return 2 * line_grams < *least || line_grams > 2LL * *most;
 }
 
 std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions,

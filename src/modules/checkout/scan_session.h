@@ -3,6 +3,7 @@
 // settled, so an item left on the scale is never announced twice.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -72,6 +73,14 @@ class ScanSession {
   void resume_decided(int grams);
   // A desired-property change: applies from the next weight or prediction.
   void set_settings(ScanSettings settings) { settings_ = std::move(settings); }
+  // What the lane has seen a product weigh (grams as its lines record them,
+  // newest first), e.g. from the journal. With enough of them, a weight far
+  // outside them counts against the product as the catalogue's range does.
+  using WeightsSeen = std::function<std::vector<int>(const Product&)>;
+  void set_weights_seen(WeightsSeen weights_seen) { weights_seen_ = std::move(weights_seen); }
+  // Whether the weights seen rule `grams` out for `product`: with at least
+  // 5 of them, outside [half the least, twice the most].
+  bool seen_rules_out(const Product& product, int grams) const;
 
  private:
   enum class State { Empty, Settling, Waiting, Decided };
@@ -86,6 +95,7 @@ class ScanSession {
   long long placed_ms_ = 0;
   std::optional<nlohmann::json> pending_;  // a still scene's predictions, waiting for the weight
   nlohmann::json pending_thresholds_;
+  WeightsSeen weights_seen_;
 
   std::optional<ScanDecision> decide(const nlohmann::json& predictions,
                                      const nlohmann::json& threshold_at_risk);
