@@ -18,6 +18,7 @@
 #include "common/files.h"
 #include "hub/hub_client.h"
 #include "modules/checkout/journal.h"
+#include "runtime/hub_identities.h"
 #include "runtime/manifest.h"
 
 namespace fs = std::filesystem;
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 200 && agent(state).value("pid", 0) != runtime; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ce::HubClient hub("bench-" + std::to_string(getpid()), "127.0.0.1",
-                    agent(state).value("hubPort", 0));
+                    agent(state).value("hubPort", 0), ce::admin_login(ce::StateDir{state}));
   hub.connect();
   std::mutex mutex;
   std::vector<long long> lag;

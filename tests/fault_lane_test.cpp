@@ -4,8 +4,9 @@
 // a journal that was emptied.
 #include <gtest/gtest.h>
 
-#include "lane_support.h"
+#include "checkout-edge/module.h"
 #include "journal_reader.h"
+#include "lane_support.h"
 
 using namespace ce::testing_support;
 using namespace std::chrono_literals;
@@ -214,3 +215,72 @@ TEST(LaneFaults, AnEmptiedJournalNeverReusesAReceiptNumber) {
 }
 
 }  // namespace
+
+TEST(LaneFaults, AHubKilledAndRestartedLosesTheLaneNothing) {
+  // An item every 8 s (4 s on the scale, 4 s off); the camera always sees
+  // the banana, and sends it again every 2 s while it stays.
+  LaneSpec spec;
+  spec.name = "hub-restart";
+  spec.steps = json::array({{4000, 0}, {4000, 420}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() >= 1; }, 40s)) << rt.cli("logs checkout");
+  int broker = rt.module("edgeHub")["pid"];
+  kill(broker, SIGKILL);
+  ASSERT_TRUE(eventually(
+      [&] {
+        int pid = rt.module("edgeHub").value("pid", 0);
+        return pid > 0 && pid != broker;
+      },
+      20s))
+      << rt.cli("list");
+  size_t before = lines_of(rt).size();
+  // Every module reconnects and resubscribes: the next items are rung up.
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).size() >= before + 2; }, 30s))
+      << rt.cli("logs checkout --tail 20") << rt.cli("logs camera --tail 10")
+      << rt.cli("logs classifier --tail 10");
+  // Retained state is back: a module restarted now still gets its settings,
+  // and its twin shows what it reports.
+  ASSERT_EQ(rt.cli("restart checkout").find("error"), std::string::npos);
+  EXPECT_TRUE(eventually(
+      [&] {
+        json t = json::parse(rt.cli("twin checkout"), nullptr, false);
+        return t.is_object() && t["reported"].is_object() && t["reported"].contains("products");
+      },
+      20s))
+      << rt.cli("twin checkout") << rt.cli("logs checkout --tail 10");
+  size_t after_restart = lines_of(rt).size();
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).size() >= after_restart + 1; }, 30s))
+      << rt.cli("logs checkout --tail 20");
+  EXPECT_EQ(rt.module("camera")["restarts"], 0) << "the modules rode it out";
+}
+
+TEST(LaneFaults, ACheckoutKilledAsTheWeightSettlesRingsEachItemUpOnceAndSaysItOnce) {
+  // An item every 8 s; the weight settles 300 ms after it is placed.
+  LaneSpec spec;
+  spec.name = "checkout-kill";
+  spec.speech = true;
+  spec.steps = json::array({{4000, 0}, {4000, 420}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  long long t0 = rt.agent()["startedMs"];
+  auto sleep_until = [](long long ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max(0LL, ms - ce::now_ms())));
+  };
+  // Killed 0, 100 and 200 ms after the weight of items 2, 3 and 4 settled.
+  for (int k = 1; k <= 3; ++k) {
+    sleep_until(t0 + 8000LL * k + 4000 + 300 + 100 * (k - 1));
+    kill(rt.module("checkout")["pid"].get<int>(), SIGKILL);
+  }
+  sleep_until(t0 + 8000LL * 5 + 1000);  // item 5 was on the scale and off again
+  auto lines = lines_of(rt);
+  std::string said = rt.cli("logs speech");
+  EXPECT_EQ(lines.size(), 5u) << rt.cli("logs checkout");
+  for (auto& l : lines) EXPECT_TRUE(l.announced) << "line " << l.line_no;
+  EXPECT_EQ(count(said, "0.42 kilograms, 1 dollar 26.\""), lines.size()) << said;
+  EXPECT_EQ(rt.module("checkout")["status"], "running");
+}

@@ -10,6 +10,7 @@
 #include "hub/hub_client.h"
 #include "hub/method_call.h"
 #include "journal_reader.h"
+#include "runtime/hub_identities.h"
 #include "test_support.h"
 
 using namespace ce::testing_support;
@@ -59,9 +60,11 @@ class Fault : public testing::Test {
     d.update(extra);
     return lane_manifest({{"checkout", builtin("checkout")}}, {{"checkout", d}});
   }
+  // Staff's login (the admin key): a party that may reach every topic.
   std::unique_ptr<ce::HubClient> hub_of(const Runtime& rt) {
     auto hub = std::make_unique<ce::HubClient>("test-" + std::to_string(getpid()), "127.0.0.1",
-                                               rt.agent().value("hubPort", 0));
+                                               rt.agent().value("hubPort", 0),
+                                               ce::admin_login(ce::StateDir{rt.state()}));
     hub->connect();
     return hub;
   }
@@ -235,9 +238,7 @@ TEST_F(Fault, WeightsAndPredictionsFromTheHubAreRangeChecked) {
                  ce::now_ms());
     std::this_thread::sleep_for(200ms);
   };
-  auto lines = [&] {
-    return journal_lines(rt.state() / "data/checkout/journal.db");
-  };
+  auto lines = [&] { return journal_lines(rt.state() / "data/checkout/journal.db"); };
 
   place(4294967716LL);  // 420 g once truncated to an int
   seen(0.9);
@@ -307,3 +308,123 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
 }
 
 }  // namespace
+
+namespace {
+
+// What the runtime gave a running module's process: its hub login.
+ce::HubLogin login_of(const Runtime& rt, const std::string& module) {
+  int pid = rt.module(module)["pid"];
+  std::string environ = ce::read_file("/proc/" + std::to_string(pid) + "/environ");
+  ce::HubLogin login;
+  for (size_t at = 0; at < environ.size();) {
+    size_t end = environ.find('\0', at);
+    std::string kv = environ.substr(at, end - at);
+    if (kv.rfind("CE_HUB_USERNAME=", 0) == 0) login.username = kv.substr(16);
+    if (kv.rfind("CE_HUB_PASSWORD=", 0) == 0) login.password = kv.substr(16);
+    at = end == std::string::npos ? environ.size() : end + 1;
+  }
+  return login;
+}
+
+}  // namespace
+
+TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
+  Runtime rt(dir_ / "state", write("m.json", checkout_only()));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
+  int port = rt.agent().value("hubPort", 0);
+  // No login, or a guessed one: refused, and told so.
+  for (const ce::HubLogin& login :
+       {ce::HubLogin{}, ce::HubLogin{"checkout", "guess"}, ce::HubLogin{"_admin", "guess"}}) {
+    ce::HubClient stranger("stranger-" + login.username, "127.0.0.1", port, login);
+    try {
+      stranger.connect(4s);
+      ADD_FAILURE() << "the hub let in '" << login.username << "'";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("refused this client's login"), std::string::npos)
+          << e.what();
+    }
+  }
+  // The state files that hold the logins are the lane user's alone.
+  for (auto f : {"hub/passwd", "hub/acl", "admin.key"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((rt.state() / f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+  EXPECT_EQ(ce::read_file(rt.state() / "hub/passwd").find(login_of(rt, "checkout").password),
+            std::string::npos)
+      << "the broker keeps hashes, not passwords";
+
+  // With the checkout's own login, only the checkout's own topics.
+  ce::HubLogin checkout = login_of(rt, "checkout");
+  ASSERT_EQ(checkout.username, "checkout");
+  ce::HubClient as_checkout("as-checkout", "127.0.0.1", port, checkout);
+  as_checkout.connect();
+  auto staff = hub_of(rt);
+  std::atomic<int> own = 0, forged = 0, foreign_twins = 0;
+  staff->subscribe("modules/checkout/outputs/test", [&](auto&, auto&) { ++own; });
+  staff->subscribe("modules/scale/outputs/#", [&](auto&, auto&) { ++forged; });
+  staff->subscribe("modules/checkout/inputs/#", [&](auto&, auto&) { ++forged; });
+  staff->subscribe("$ce/methods/#", [&](auto&, auto&) { ++forged; });
+  as_checkout.subscribe("$ce/twins/+/reported", [&](const std::string& topic, auto&) {
+    if (topic != "$ce/twins/checkout/reported") ++foreign_twins;
+  });
+  as_checkout.subscribe("modules/+/inputs/#", [&](auto&, auto&) { ++foreign_twins; });
+  std::this_thread::sleep_for(300ms);
+  publish_json(as_checkout, "modules/checkout/outputs/test", {{"ok", true}});
+  json weight{{"grams", 420}, {"stable", true}, {"status", "ok"}};
+  publish_json(as_checkout, "modules/scale/outputs/weight", weight);
+  publish_json(as_checkout, "modules/checkout/inputs/weight", weight);
+  publish_json(as_checkout, "$ce/methods/$edgeAgent/restartModule", {{"id", "checkout"}});
+  EXPECT_TRUE(eventually([&] { return own == 1; }, 5s)) << "its own output is delivered";
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(forged, 0) << "another module's output, its own inputs, the runtime's methods";
+  EXPECT_EQ(foreign_twins, 0);
+  EXPECT_TRUE(journal_lines(rt.state() / "data/checkout/journal.db").empty());
+  EXPECT_EQ(rt.module("checkout")["restarts"], 0);
+  // Staff's commands still work: they log in with the admin key.
+  EXPECT_NE(rt.cli("twin checkout").find("\"threshold\": 0.5"), std::string::npos);
+}
+
+namespace {
+
+// A process that is gone or a zombie waiting to be reaped: not running.
+bool running(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+
+}  // namespace
+
+TEST_F(Fault, AKilledRuntimeTakesItsBrokerAndModulesAlongAndANewOneStartsClean) {
+  fs::path manifest = write("m.json", checkout_only());
+  Runtime rt(dir_ / "state", manifest);
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
+  int runtime = rt.agent()["pid"], broker = rt.module("edgeHub")["pid"],
+      checkout = rt.module("checkout")["pid"];
+  ASSERT_TRUE(running(broker) && running(checkout));
+  kill(runtime, SIGKILL);
+  EXPECT_TRUE(eventually([&] { return !running(broker) && !running(checkout); }, 10s))
+      << "orphans: broker " << running(broker) << ", checkout " << running(checkout);
+  rt.stop();  // reaps the killed runtime
+
+  // The next runtime on the same state folder starts as if after a clean stop.
+  Runtime again(dir_ / "state", manifest);
+  again.start();
+  ASSERT_TRUE(again.started()) << ce::read_file(dir_ / "state-runtime.log");
+  EXPECT_TRUE(eventually(
+      [&] {
+        json m = again.module("checkout");
+        return m.value("status", "") == "running" && m.value("pid", 0) != checkout;
+      },
+      10s))
+      << again.cli("list");
+  EXPECT_NE(again.module("edgeHub").value("pid", 0), broker);
+  EXPECT_EQ(again.cli("list").find("not running"), std::string::npos) << again.cli("list");
+}

@@ -74,6 +74,23 @@ TEST(Supervisor, GivesUpAfterMaxRestartsAndBacksOff) {
   EXPECT_EQ(s.find("crash")->exit_signal, 9);
 }
 
+TEST(Supervisor, AModuleThatWasUpComesBackAtOnceOnlyACrashLoopWaits) {
+  ce::RuntimeSettings rt = fast();
+  rt.backoff_base = 2s;  // a wait this long would show
+  rt.backoff_cap = 2s;
+  rt.healthy_after = 200ms;
+  ce::Supervisor s(state(), rt, {});
+  s.add(spec("killed", ce::RestartPolicy::Always), {"/bin/sh", "-c", "sleep 0.3; kill -9 $$"});
+  long long first_pid = s.find("killed")->pid;
+  ASSERT_TRUE(tick_until(s, [&] {
+    const ce::ModuleProcess* m = s.find("killed");
+    return m->status == ce::ModuleStatus::Running && m->pid != first_pid;
+  }));
+  const ce::ModuleProcess* m = s.find("killed");
+  EXPECT_LT(m->started_ms - m->exited_ms, 100) << "up 300 ms, healthy: restarted at once";
+  s.stop_all();
+}
+
 TEST(Supervisor, StopAllEndsRunningModules) {
   ce::Supervisor s(state(), fast(), {});
   s.add(spec("sleeper", ce::RestartPolicy::Always), {"/bin/sleep", "30"});

@@ -44,7 +44,8 @@ struct MethodResult {
 };
 
 // A module's connection to the hub. Created from the environment the
-// runtime gives every module (CE_MODULE_ID, CE_HUB_HOST, CE_HUB_PORT).
+// runtime gives every module (CE_MODULE_ID, CE_HUB_HOST, CE_HUB_PORT, and
+// its hub login CE_HUB_USERNAME, CE_HUB_PASSWORD).
 class ModuleClient {
  public:
   using InputHandler = std::function<void(const Message&)>;
@@ -52,7 +53,8 @@ class ModuleClient {
   using MethodHandler = std::function<MethodResult(const nlohmann::json& request)>;
 
   static std::unique_ptr<ModuleClient> from_environment();
-  ModuleClient(std::string module_id, std::string host, int port);
+  ModuleClient(std::string module_id, std::string host, int port, std::string username = {},
+               std::string password = {});
   ~ModuleClient();
 
   const std::string& id() const { return id_; }

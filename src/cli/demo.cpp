@@ -21,6 +21,7 @@
 #include "hub/topics.h"
 #include "modules/modules.h"
 #include "runtime/agent.h"
+#include "runtime/hub_identities.h"
 #include "sim/scenario.h"
 
 namespace fs = std::filesystem;
@@ -166,7 +167,7 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   int sentences = 0, spoken = 0, silent = 0;
   bool audio_device = false;
   std::vector<std::string> wavs;
-  HubClient monitor("demo-monitor", "127.0.0.1", port);
+  HubClient monitor("demo-monitor", "127.0.0.1", port, admin_login(state));
   monitor.connect();
   monitor.subscribe(topics::output("checkout", "sentence"), [&](auto&, const Message& m) {
     std::lock_guard lock(mutex);

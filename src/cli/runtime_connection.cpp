@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "hub/method_call.h"
+#include "runtime/hub_identities.h"
 
 namespace ce {
 
@@ -30,7 +31,7 @@ std::unique_ptr<HubClient> connect_to_runtime(const StateDir& state) {
   if (!agent) throw std::runtime_error(not_running_message(state));
   auto hub = std::make_unique<HubClient>(
       "cli-" + std::to_string(getpid()) + "-" + new_message_id().substr(0, 8), "127.0.0.1",
-      agent->value("hubPort", 0));
+      agent->value("hubPort", 0), admin_login(state));
   hub->connect(std::chrono::seconds(3));
   return hub;
 }

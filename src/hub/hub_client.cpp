@@ -20,10 +20,13 @@ std::string mosquitto_error(int rc) {
 }
 }  // namespace
 
-HubClient::HubClient(const std::string& client_id, std::string host, int port)
+HubClient::HubClient(const std::string& client_id, std::string host, int port,
+                     const HubLogin& login)
     : host_(std::move(host)), port_(port) {
   mosq_ = mosquitto_new(client_id.c_str(), true, this);
   if (!mosq_) throw std::runtime_error("cannot create an MQTT client: out of memory");
+  if (!login.username.empty())
+    mosquitto_username_pw_set(mosq_, login.username.c_str(), login.password.c_str());
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);  // see the broker's set_tcp_nodelay
   mosquitto_connect_v5_callback_set(
@@ -43,7 +46,8 @@ HubClient::~HubClient() {
 }
 
 void HubClient::connect(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + timeout;
   int rc;
   while ((rc = mosquitto_connect(mosq_, host_.c_str(), port_, 30)) != MOSQ_ERR_SUCCESS) {
     if (std::chrono::steady_clock::now() > deadline)
@@ -59,6 +63,15 @@ void HubClient::connect(std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(mutex_);
       if (connected_) return;
+      // A login made a moment ago may reach the broker before it re-read
+      // its files: refused for over a second is refused.
+      if ((refused_ == MQTT_RC_NOT_AUTHORIZED || refused_ == MQTT_RC_BAD_USERNAME_OR_PASSWORD) &&
+          std::chrono::steady_clock::now() > started + std::chrono::milliseconds(1500))
+        throw std::runtime_error(
+            "the hub at " + host_ + ":" + std::to_string(port_) + " refused this client's login (" +
+            mosquitto_reason_string(refused_) +
+            "): only the lane's modules and its user (who can read the state folder's "
+            "admin.key) may connect");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -68,10 +81,24 @@ void HubClient::connect(std::chrono::milliseconds timeout) {
 
 void HubClient::on_connect(mosquitto*, void* self, int rc, int, const void*) {
   auto* client = static_cast<HubClient*>(self);
-  if (rc != 0) return;
+  if (rc != 0) {
+    std::lock_guard lock(client->mutex_);
+    client->refused_ = rc;
+    return;
+  }
   client->resubscribe();
-  std::lock_guard lock(client->mutex_);
-  client->connected_ = true;
+  std::function<void()> handler;
+  {
+    std::lock_guard lock(client->mutex_);
+    client->connected_ = true;
+    handler = client->on_connected_;
+  }
+  if (handler) handler();
+}
+
+void HubClient::on_connected(std::function<void()> handler) {
+  std::lock_guard lock(mutex_);
+  on_connected_ = std::move(handler);
 }
 
 bool HubClient::connected() {

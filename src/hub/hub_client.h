@@ -14,17 +14,24 @@ struct mosquitto;
 
 namespace ce {
 
+// Who a client is on the hub (runtime/hub_identities.h); empty: anonymous,
+// which the lane's hub refuses.
+struct HubLogin {
+  std::string username, password;
+};
+
 class HubClient {
  public:
   using Handler = std::function<void(const std::string& topic, const Message&)>;
 
-  HubClient(const std::string& client_id, std::string host, int port);
+  HubClient(const std::string& client_id, std::string host, int port, const HubLogin& login = {});
   ~HubClient();
   HubClient(const HubClient&) = delete;
   HubClient& operator=(const HubClient&) = delete;
 
   // Connects, retrying until the broker answers or the timeout passes.
-  // Throws std::runtime_error saying which broker could not be reached.
+  // Throws std::runtime_error saying which broker could not be reached, or
+  // that it refused this login.
   void connect(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Subscriptions are remembered and renewed after a reconnect.
@@ -32,6 +39,10 @@ class HubClient {
   void unsubscribe(const std::string& pattern);
   void publish(const std::string& topic, const Message& message, int qos = 1, bool retain = false);
   bool connected();
+  // Called (on the network thread, after the subscriptions are renewed)
+  // each time the client (re)connects: a restarted broker has lost what
+  // was retained, which the caller may publish again.
+  void on_connected(std::function<void()> handler);
   // Waits for a handler in progress, then drops every later message.
   void stop_dispatch();
 
@@ -52,6 +63,8 @@ class HubClient {
   };
   std::vector<Subscription> subscriptions_;
   bool connected_ = false;
+  std::function<void()> on_connected_;
+  int refused_ = 0;            // the broker's reason code when it refused us
   std::mutex dispatch_mutex_;  // held while handlers run
   bool dispatching_ = true;
 };

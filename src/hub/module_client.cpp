@@ -24,15 +24,33 @@ static std::string required_env(const char* name) {
 std::unique_ptr<ModuleClient> ModuleClient::from_environment() {
   std::string port = required_env("CE_HUB_PORT");
   const char* host = std::getenv("CE_HUB_HOST");
-  return std::make_unique<ModuleClient>(required_env("CE_MODULE_ID"),
-                                        host && *host ? host : "127.0.0.1", std::stoi(port));
+  const char* user = std::getenv("CE_HUB_USERNAME");
+  const char* password = std::getenv("CE_HUB_PASSWORD");
+  auto client = std::make_unique<ModuleClient>(required_env("CE_MODULE_ID"),
+                                               host && *host ? host : "127.0.0.1", std::stoi(port),
+                                               user ? user : "", password ? password : "");
+  // Not for the module's own children (a voice engine, a helper script).
+  unsetenv("CE_HUB_PASSWORD");
+  return client;
 }
 
-ModuleClient::ModuleClient(std::string module_id, std::string host, int port)
+ModuleClient::ModuleClient(std::string module_id, std::string host, int port, std::string username,
+                           std::string password)
     : id_(std::move(module_id)),
-      hub_(std::make_unique<HubClient>(id_, std::move(host), port)),
+      hub_(std::make_unique<HubClient>(id_, std::move(host), port,
+                                       HubLogin{std::move(username), std::move(password)})),
       started_ms_(now_ms()) {
   hub_->connect();
+  // A restarted hub has forgotten the retained reported twin.
+  hub_->on_connected([this] {
+    nlohmann::json all;
+    {
+      std::lock_guard lock(mutex_);
+      all = reported_;
+    }
+    if (all.is_object() && !all.empty())
+      hub_->publish(topics::reported(id_), Message::with_json(all), 1, true);
+  });
   on_method("ping", [this](const nlohmann::json&) {
     return MethodResult{
         200,
@@ -171,8 +189,7 @@ void ModuleClient::on_desired_change(DesiredHandler handler) {
 void ModuleClient::restart_to_apply(const std::string& why) {
   std::cerr << id_ << ": restarting to apply " << why << "\n";
   // No reply is awaited: the runtime's answer would come as this process stops.
-  hub_->publish(topics::method("$edgeAgent", "restartModule"),
-                Message::with_json({{"id", id_}, {"reason", why}}));
+  hub_->publish(topics::restart_request(id_), Message::with_json({{"reason", why}}));
 }
 
 void ModuleClient::stop_receiving() { hub_->stop_dispatch(); }

@@ -24,6 +24,10 @@ inline constexpr const char* all_heartbeats = "$ce/heartbeats/+";
 inline std::string method(const std::string& module, const std::string& name) {
   return "$ce/methods/" + module + "/" + name;
 }
+// A module asking the runtime to restart it (to apply settings read at
+// start): the topic, which only that module may publish to, says who.
+inline std::string restart_request(const std::string& module) { return "$ce/restart/" + module; }
+inline constexpr const char* all_restart_requests = "$ce/restart/+";
 inline std::string method_reply(const std::string& caller, const std::string& request_id) {
   return "$ce/replies/" + caller + "/" + request_id;
 }

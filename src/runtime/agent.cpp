@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <deque>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +20,7 @@
 #include "hub/topics.h"
 #include "runtime/broker.h"
 #include "runtime/deployer.h"
+#include "runtime/hub_identities.h"
 #include "runtime/router.h"
 #include "runtime/supervisor.h"
 #include "runtime/upstream.h"
@@ -98,6 +101,8 @@ class Agent {
   std::unique_ptr<Router> router_;
   std::unique_ptr<Deployer> deployer_;
   std::unique_ptr<AdminVerifier> admin_;
+  std::unique_ptr<HubIdentities> identities_;
+  std::atomic<bool> hub_reconnected_{false};
   std::optional<PendingDeploy> pending_;
 
   std::mutex requests_mutex_;
@@ -353,12 +358,33 @@ int Agent::run() {
                                          {"CE_RUNTIME_STARTED_MS", std::to_string(started_ms_)}};
   supervisor_ = std::make_unique<Supervisor>(state_, rt, env);
 
+  // The hub's logins exist before the hub: it reads them at start.
+  std::string admin_key = create_admin_key(state_.admin_key_file());
+  admin_ = std::make_unique<AdminVerifier>(admin_key);
+  identities_ = std::make_unique<HubIdentities>(state_, admin_key);
+  for (const auto& m : deployment_.modules) identities_->module(m.name);
+  supervisor_->set_module_env([this](const std::string& name) {
+    std::map<std::string, std::string> env;
+    if (name == "edgeHub") return env;
+    bool made = false;
+    HubLogin login = identities_->module(name, &made);
+    if (made) {
+      // A module a deployment added: the running broker re-reads its files.
+      identities_->write_files();
+      if (const ModuleProcess* broker = supervisor_->find("edgeHub"); broker && broker->pid > 0)
+        kill(broker->pid, SIGHUP);
+    }
+    env["CE_HUB_USERNAME"] = login.username;
+    env["CE_HUB_PASSWORD"] = login.password;
+    return env;
+  });
+
   ModuleSpec hub_spec;
   hub_spec.name = "edgeHub";
   hub_spec.version = "mosquitto";
   hub_spec.restart_policy = RestartPolicy::Always;
   hub_spec.startup_order = -1;  // first up, last down
-  supervisor_->add(hub_spec, prepare_broker(state_, port_));
+  supervisor_->add(hub_spec, prepare_broker(state_, port_, *identities_));
   for (int i = 0; i < 100 && !port_accepts_connections(port_); ++i) {
     supervisor_->tick();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -367,9 +393,9 @@ int Agent::run() {
     throw std::runtime_error("the broker did not start on port " + std::to_string(port_) +
                              "; see " + state_.log_file("edgeHub").string());
 
-  admin_ = std::make_unique<AdminVerifier>(create_admin_key(state_.admin_key_file()));
-  hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_);
+  hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_, identities_->runtime());
   hub_->connect();
+  hub_->on_connected([this] { hub_reconnected_ = true; });
   std::filesystem::create_directories(state_.hub_dir());
   upstream_ = std::make_unique<UpstreamForwarder>(state_.upstream_queue_file().string());
   upstream_->configure(deployment_.upstream);
@@ -379,6 +405,18 @@ int Agent::run() {
       std::make_unique<Deployer>(*supervisor_, *hub_, *router_, *upstream_, options_.self_exe);
   hub_->subscribe(topics::all_heartbeats, [this](const std::string& topic, const Message&) {
     supervisor_->note_heartbeat(topic.substr(topic.rfind('/') + 1));
+  });
+  // Only the module itself may publish its restart request (the hub's ACL).
+  hub_->subscribe(topics::all_restart_requests, [this](const std::string& topic, const Message& m) {
+    std::string reason;
+    try {
+      reason = m.json().value("reason", "");
+    } catch (const std::exception&) {
+    }
+    Message request = Message::with_json(
+        {{"id", topic.substr(topic.rfind('/') + 1)}, {"reason", reason.substr(0, 200)}});
+    std::lock_guard lock(requests_mutex_);
+    requests_.emplace_back("restartModule", std::move(request));
   });
   hub_->subscribe(topics::method(kAgentId, "+"),
                   [this](const std::string& topic, const Message& m) {
@@ -408,6 +446,12 @@ int Agent::run() {
       requests.swap(requests_);
     }
     for (auto& [method, request] : requests) handle(method, request);
+    // A restarted broker lost the retained desired twins: a module that
+    // starts now must still find its settings.
+    if (hub_reconnected_.exchange(false)) {
+      std::cerr << "runtime: the hub is back; publishing every module's desired properties again\n";
+      for (const auto& m : deployment_.modules) deployer_->publish_desired(m);
+    }
     check_pending_deploy();
     std::string modules = supervisor_->snapshot().dump();
     if (modules != last_modules || now_ms() - last_write >= 2000) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,10 +50,17 @@ std::string find_mosquitto() {
       "or: apt-get install mosquitto");
 }
 
-std::vector<std::string> prepare_broker(const StateDir& state, int port) {
+std::vector<std::string> prepare_broker(const StateDir& state, int port,
+                                        const HubIdentities& identities) {
   std::string exe = find_mosquitto();
   std::filesystem::create_directories(state.hub_dir());
+  identities.write_files();
   auto conf = state.hub_dir() / "mosquitto.conf";
+  // Started as root, mosquitto would become user "mosquitto", who cannot
+  // read the lane's private files: it stays the lane's user.
+  std::string user;
+  if (geteuid() == 0)
+    if (passwd* pw = getpwuid(0)) user = std::string("user ") + pw->pw_name + "\n";
   // Loopback only: modules are local processes, and nothing on the network
   // may publish into a checkout lane.
   write_file_atomically(conf,
@@ -60,7 +68,10 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port) {
                         "listener " +
                             std::to_string(port) +
                             " 127.0.0.1\n"
-                            "allow_anonymous true\n"
+                            "allow_anonymous false\n"
+                            "password_file " +
+                            identities.password_file().string() + "\nacl_file " +
+                            identities.acl_file().string() + "\n" + user +
                             "persistence false\n"
                             "log_dest stdout\n"
                             "log_type error\nlog_type warning\nlog_type notice\n"

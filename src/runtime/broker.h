@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/hub_identities.h"
 #include "runtime/state_dir.h"
 
 namespace ce {
@@ -16,6 +17,8 @@ bool port_accepts_connections(int port);
 // Throws with install instructions when mosquitto is missing.
 // The mosquitto program; throws saying how to install it when it is missing.
 std::string find_mosquitto();
-std::vector<std::string> prepare_broker(const StateDir& state, int port);
+// Anonymous clients are refused; `identities` are the logins and what each may do.
+std::vector<std::string> prepare_broker(const StateDir& state, int port,
+                                        const HubIdentities& identities);
 
 }  // namespace ce

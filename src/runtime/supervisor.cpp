@@ -117,6 +117,8 @@ void Supervisor::start(ModuleProcess& m) {
   env["CE_DATA_DIR"] = state_.data_dir(m.spec.name).string();
   env["CE_HEARTBEAT_MS"] = std::to_string(settings_.heartbeat_interval.count());
   for (auto& [k, v] : m.spec.env) env[k] = v;
+  if (module_env_)
+    for (auto& [k, v] : module_env_(m.spec.name)) env[k] = v;
   std::vector<std::string> env_strings;
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, argv;
@@ -187,7 +189,11 @@ void Supervisor::on_exit(ModuleProcess& m, int wait_status) {
             << (m.exit_signal ? "signal " + std::to_string(m.exit_signal)
                               : "code " + std::to_string(m.exit_code))
             << ")\n";
-  if (m.exited_ms - m.started_ms >= settings_.healthy_after.count()) m.restarts = 0;
+  // A module that was up a while (not a crash loop) comes back at once: a
+  // shopper may be waiting on it. Only a crash loop backs off.
+  auto up_long_enough = std::min<long long>(settings_.healthy_after.count(), 5000);
+  bool was_up = m.exited_ms - m.started_ms >= up_long_enough;
+  if (was_up) m.restarts = 0;
 
   bool restart = false;
   switch (m.spec.restart_policy) {
@@ -213,7 +219,7 @@ void Supervisor::on_exit(ModuleProcess& m, int wait_status) {
     return;
   }
   m.status = ModuleStatus::Backoff;
-  m.next_start_ms = m.exited_ms + backoff(m.restarts).count();
+  m.next_start_ms = m.exited_ms + (was_up ? 0 : backoff(m.restarts).count());
 }
 
 void Supervisor::tick() {

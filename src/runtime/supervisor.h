@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,10 @@ class Supervisor {
   // (the upstream password): a module gets one only if its manifest env
   // names it.
   void keep_private(std::set<std::string> names) { private_env_ = std::move(names); }
+  // Variables for one module's process alone (its hub login), asked for at
+  // each start.
+  using ModuleEnv = std::function<std::map<std::string, std::string>(const std::string& module)>;
+  void set_module_env(ModuleEnv module_env) { module_env_ = std::move(module_env); }
 
   // Thread-safe: called from the hub's thread when a heartbeat arrives.
   void note_heartbeat(const std::string& name);
@@ -78,6 +83,7 @@ class Supervisor {
   RuntimeSettings settings_;
   std::map<std::string, std::string> env_;
   std::set<std::string> private_env_;
+  ModuleEnv module_env_;
   std::vector<ModuleProcess> modules_;  // in startup order
   std::unique_ptr<LogCollector> logs_;
   mutable std::mutex heartbeat_mutex_;

@@ -3,9 +3,11 @@
 // reports each utterance on output "spoken". Input "presynth" makes and
 // caches sounds ahead of need (the checkout sends product names at start).
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -138,9 +140,32 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   AudioOut audio(device);
   SpeechQueue queue;
 
+  // The sentences said to their end lately: one sent again (by a checkout
+  // that restarted before it heard so) is reported heard, not said twice.
+  std::mutex heard_mutex;
+  std::deque<std::string> heard_ids;
+  auto heard_before = [&](const std::string& id) {
+    std::lock_guard lock(heard_mutex);
+    return !id.empty() && std::find(heard_ids.begin(), heard_ids.end(), id) != heard_ids.end();
+  };
+  auto remember_heard = [&](const std::string& id) {
+    if (id.empty()) return;
+    std::lock_guard lock(heard_mutex);
+    heard_ids.push_back(id);
+    if (heard_ids.size() > 256) heard_ids.pop_front();
+  };
   client.on_input("say", [&](const Message& m) {
     try {
-      queue.push(read_sentence(m.json(), lane_locale));
+      SpeechRequest request = read_sentence(m.json(), lane_locale);
+      if (heard_before(request.id)) {
+        client.send_output("spoken", Message::with_json({{"text", request.text},
+                                                         {"kind", request.kind},
+                                                         {"sentenceId", request.id},
+                                                         {"complete", true},
+                                                         {"heardBefore", true}}));
+        return;
+      }
+      queue.push(std::move(request));
     } catch (const std::exception& e) {
       std::cerr << "speech: ignored a malformed sentence: " << e.what() << "\n";
     }
@@ -266,6 +291,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       }
       spoken["complete"] = heard;
       last_heard_id = heard ? request->id : std::string();
+      if (heard) remember_heard(request->id);
       queue.done_playing();
       // A price cut by an alarm is said again, whole, before anything else.
       if (request->whole && spoken.value("interrupted", false)) queue.push_again(*request);

@@ -1,0 +1,89 @@
+#include "runtime/hub_identities.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
+#include "hub/admin_auth.h"
+
+namespace ce {
+
+namespace {
+
+std::string random_password() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("cannot make the hub's passwords: no random numbers from OpenSSL");
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) out += {digits[b >> 4], digits[b & 15]};
+  return out;
+}
+
+std::string base64(const unsigned char* data, int size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, size);
+  out.resize(n);
+  return out;
+}
+
+// What a module may do, by its user name (%u): Mosquitto's own patterns.
+constexpr const char* kModulePatterns =
+    "pattern write modules/%u/outputs/#\n"
+    "pattern read modules/%u/inputs/#\n"
+    "pattern read $ce/twins/%u/desired\n"
+    "pattern write $ce/twins/%u/reported\n"
+    "pattern write $ce/heartbeats/%u\n"
+    "pattern write $ce/restart/%u\n"
+    "pattern read $ce/methods/%u/#\n"
+    // Replies go where the caller asked; only the runtime and staff call
+    // methods, and a module never sees another's requests.
+    "pattern write $ce/replies/#\n"
+    "pattern read $ce/replies/%u/#\n";
+
+}  // namespace
+
+std::string mosquitto_password_hash(const std::string& password) {
+  constexpr int kIterations = 101;  // mosquitto_passwd's
+  unsigned char salt[12], hash[64];
+  if (RAND_bytes(salt, sizeof salt) != 1 ||
+      PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt, sizeof salt,
+                        kIterations, EVP_sha512(), sizeof hash, hash) != 1)
+    throw std::runtime_error("cannot hash the hub's passwords (OpenSSL)");
+  return "$7$" + std::to_string(kIterations) + "$" + base64(salt, sizeof salt) + "$" +
+         base64(hash, sizeof hash);
+}
+
+HubIdentities::HubIdentities(StateDir state, std::string admin_key)
+    : state_(std::move(state)),
+      runtime_{kRuntime, random_password()},
+      admin_{kAdmin, std::move(admin_key)} {}
+
+HubLogin HubIdentities::module(const std::string& name, bool* made) {
+  auto [it, fresh] = modules_.try_emplace(name, HubLogin{name, ""});
+  if (fresh) it->second.password = random_password();
+  if (made) *made = fresh;
+  return it->second;
+}
+
+void HubIdentities::write_files() const {
+  std::string passwd;
+  for (const HubLogin* login : {&runtime_, &admin_})
+    passwd += login->username + ":" + mosquitto_password_hash(login->password) + "\n";
+  for (auto& [name, login] : modules_)
+    passwd += name + ":" + mosquitto_password_hash(login.password) + "\n";
+  std::string acl =
+      std::string("# Written by checkout-edge at every start; edits are lost.\n") + kModulePatterns;
+  for (const char* everything : {kRuntime, kAdmin})
+    acl += std::string("\nuser ") + everything + "\ntopic readwrite #\ntopic readwrite $ce/#\n";
+  std::filesystem::create_directories(state_.hub_dir());
+  write_file_atomically(password_file(), passwd);
+  write_file_atomically(acl_file(), acl);
+}
+
+HubLogin admin_login(const StateDir& state) {
+  return {HubIdentities::kAdmin, read_admin_key(state.admin_key_file())};
+}
+
+}  // namespace ce

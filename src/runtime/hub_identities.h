@@ -1,0 +1,49 @@
+// Who may talk on the lane's hub, in Azure IoT Edge's model of module
+// identities: at every start the runtime makes a fresh password for each
+// module and for itself; staff's CLI logs in with the admin key (admin.key,
+// readable only by the lane's user). Mosquitto checks the passwords
+// (password_file, PBKDF2-SHA512 as mosquitto_passwd writes them) and what
+// each may publish and read (acl_file): a module publishes only its own
+// outputs, reported twin, heartbeat and method replies, and reads only its
+// own inputs, desired twin and methods. Anonymous clients are refused.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hub/hub_client.h"
+#include "runtime/state_dir.h"
+
+namespace ce {
+
+class HubIdentities {
+ public:
+  // Not module names (those cannot start with '_').
+  static constexpr const char* kRuntime = "_runtime";
+  static constexpr const char* kAdmin = "_admin";
+
+  HubIdentities(StateDir state, std::string admin_key);
+  const HubLogin& runtime() const { return runtime_; }
+  // The module's login, made on first asking. `made` says it is new: the
+  // broker must re-read its files (write_files(), then SIGHUP).
+  HubLogin module(const std::string& name, bool* made = nullptr);
+  // hub/passwd and hub/acl, 0600, written whole then renamed into place.
+  void write_files() const;
+  std::filesystem::path password_file() const { return state_.hub_dir() / "passwd"; }
+  std::filesystem::path acl_file() const { return state_.hub_dir() / "acl"; }
+
+ private:
+  StateDir state_;
+  HubLogin runtime_, admin_;
+  std::map<std::string, HubLogin> modules_;
+};
+
+// The login staff's commands use: the admin key of the runtime running on
+// `state`. Throws saying who may read it when the caller may not.
+HubLogin admin_login(const StateDir& state);
+
+// "$7$101$salt$hash", as mosquitto_passwd writes a password (for tests).
+std::string mosquitto_password_hash(const std::string& password);
+
+}  // namespace ce
