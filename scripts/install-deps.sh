@@ -21,6 +21,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data           # speech: de, fr, es, zh, ko (eSpeak NG; Pico is non-free)
   pocketsphinx pocketsphinx-en-us           # tests: is the English speech intelligible (WER)
   libgtest-dev                              # tests
+  clang libclang-rt-14-dev                  # tests: libFuzzer, ASan and UBSan (fuzz/)
   python3-opencv                            # bench/: the python3-opencv peer
 )
 
