@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs one fuzz target for FUZZ_SECONDS (6 by default) from its seed corpus
+# Runs one fuzz target for FUZZ_SECONDS (4 by default) from its seed corpus
 # (fuzz/corpus/<target>, and the shipped config/ files where they apply).
 # A crash fails with the input that caused it, kept in the build folder.
 #   fuzz/run.sh BUILD_DIR TARGET      e.g. fuzz/run.sh build/fuzz catalogue
@@ -15,7 +15,7 @@ case "$target" in
 esac
 mkdir -p "$work/new" "$build/crashes"
 # shellcheck disable=SC2086  # $seeds is a list of folders
-if ! "$build/fuzz_$target" -max_total_time="${FUZZ_SECONDS:-6}" -timeout=10 -rss_limit_mb=2048 \
+if ! "$build/fuzz_$target" -max_total_time="${FUZZ_SECONDS:-4}" -timeout=10 -rss_limit_mb=2048 \
   -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/crashes/$target-" \
   "$work/new" $seeds >"$work/log" 2>&1; then
   tail -n 60 "$work/log"
