@@ -16,6 +16,7 @@ packages=(
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22  # tests: an independent TFLite engine
   nlohmann-json3-dev libcli11-dev           # JSON, command line
   libcpp-httplib-dev                        # the classifier's REST API
+  libgif-dev                                # the classifier: GIF images (OpenCV 4.6 reads none)
   libsqlite3-dev                            # the basket journal
   flite1-dev libasound2-dev                 # speech: English TTS (Flite) and audio out
   libespeak-ng-dev espeak-ng-data           # speech: de, fr, es, zh, ko (eSpeak NG; Pico is non-free)

@@ -77,6 +77,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
     routes["sentences"] = route("checkout/outputs/sentence", "speech/inputs/say");
     routes["vocabulary"] = route("checkout/outputs/vocabulary", "speech/inputs/presynth");
     routes["spoken"] = route("speech/outputs/spoken", "checkout/inputs/spoken");
+    routes["laneStatus"] = route("$edgeAgent/outputs/moduleStatus", "speech/inputs/laneStatus");
     m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
                                                            {"wavDir", (dir / "wav").string()}};
   }

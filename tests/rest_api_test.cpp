@@ -2,9 +2,12 @@
 #include "modules/classifier/rest_api.h"
 
 #include <gtest/gtest.h>
+#include <gif_lib.h>
 #include <httplib.h>
 
+#include <condition_variable>
 #include <future>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <thread>
 
@@ -111,7 +114,7 @@ TEST_F(RestApi, BadRequestsGetAStatusAndAMessage) {
     ASSERT_TRUE(b.is_object()) << r->body;
     EXPECT_NE(b.value("message", "").find(words), std::string::npos) << r->body;
   };
-  std::string corrupt = banana_.substr(0, 200);  // a JPEG cut short
+  std::string corrupt = banana_.substr(0, 200);  // a JPEG's headers only
   expect_error(c.Post("/image", corrupt, "image/jpeg"), 400, "not a readable image");
   expect_error(c.Post("/image", "", "image/jpeg"), 400, "no image");
   expect_error(c.Post("/image", "hello, I am text", "text/plain"), 400, "not a readable image");
@@ -119,13 +122,204 @@ TEST_F(RestApi, BadRequestsGetAStatusAndAMessage) {
   expect_error(c.Post("/image", wrong_field), 400, "imageData");
   expect_error(c.Post("/url", "{\"link\": 1}", "application/json"), 400, "{\"url\"");
   expect_error(c.Post("/url", json{{"url", "ftp://example.com/a.jpg"}}.dump(), "application/json"),
-               400, "only http:// and file://");
+               400, "only http://, https:// and file://");
   expect_error(c.Post("/url", json{{"url", "file:///no/such/file.jpg"}}.dump(), "application/json"),
                400, "cannot read");
   std::string big(5 * 1024 * 1024, 'x');
   auto r = c.Post("/image", big, "image/jpeg");
   expect_error(r, 413, "4 MB");
   expect_error(c.Get("/nothing"), 404, "POST /image");
+
+  // What the container's clients and curl send, and what they get wrong.
+  expect_error(c.Post("/image", banana_.substr(0, banana_.size() / 2), "image/jpeg"), 400,
+               "cut short");
+  std::vector<uchar> png;
+  cv::imencode(".png", cv::imread(photos("/Banana/", 1).at(0)), png);
+  std::string png_bytes(png.begin(), png.end());
+  expect_error(c.Post("/image", png_bytes.substr(0, png_bytes.size() - 100), "image/png"), 400,
+               "cut short");
+  // A small PNG whose header says 20000 x 20000: refused before a byte is decoded.
+  std::string huge = png_bytes;
+  for (int at : {16, 20}) huge.replace(at, 4, std::string("\x00\x00\x4e\x20", 4));
+  expect_error(c.Post("/image", huge, "image/png"), 413, "20000 x 20000 pixels");
+  expect_error(c.Post("/image", "--xyz\r\nContent-Disposition: form-data\r\n\r\nno end",
+                      "multipart/form-data; boundary=xyz"),
+               400, "multipart");
+  r = c.Get("/image");
+  expect_error(r, 405, "use POST");
+  EXPECT_EQ(r->get_header_value("Allow"), "POST");
+  expect_error(c.Get("/shop/classify/iterations/It1/url"), 405, "use POST");
+  expect_error(c.Post("/health", "", "text/plain"), 405, "use GET");
+}
+
+TEST_F(RestApi, TakesTheImageWhateverItsContentType) {
+  // curl -d @banana.jpg sends a form's content type; httplib alone would
+  // parse that as a form and refuse it over 8 kB.
+  auto c = client();
+  ASSERT_GT(banana_.size(), 8192u);
+  auto reference = body_of(c.Post("/image", banana_, "application/octet-stream"))["predictions"];
+  for (const char* type : {"application/x-www-form-urlencoded", "image/jpeg", "text/plain", ""}) {
+    auto r = c.Post("/image", banana_, type);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << type << ": " << r->body;
+    EXPECT_EQ(body_of(r)["predictions"], reference) << type;
+  }
+  // Custom Vision's tag ids are strings.
+  EXPECT_TRUE(reference[0]["tagId"].is_string()) << reference;
+}
+
+// A GIF of the photo through giflib's own encoder (256 colours).
+std::string gif_of(const cv::Mat& bgr) {
+  int w = bgr.cols, h = bgr.rows;
+  std::vector<GifByteType> r(w * h), g(w * h), b(w * h), indices(w * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      auto p = bgr.at<cv::Vec3b>(y, x);
+      b[y * w + x] = p[0], g[y * w + x] = p[1], r[y * w + x] = p[2];
+    }
+  int colours = 256;
+  std::vector<GifColorType> palette(256);
+  EXPECT_EQ(GifQuantizeBuffer(w, h, &colours, r.data(), g.data(), b.data(), indices.data(),
+                              palette.data()),
+            GIF_OK);
+  std::string out;
+  int error = 0;
+  GifFileType* gif = EGifOpen(&out, [](GifFileType* f, const GifByteType* data, int n) {
+    static_cast<std::string*>(f->UserData)->append(reinterpret_cast<const char*>(data), n);
+    return n;
+  }, &error);
+  ColorMapObject* map = GifMakeMapObject(256, palette.data());
+  EGifPutScreenDesc(gif, w, h, 8, 0, map);
+  EGifPutImageDesc(gif, 0, 0, w, h, false, nullptr);
+  for (int y = 0; y < h; ++y) EGifPutLine(gif, indices.data() + y * w, w);
+  EGifCloseFile(gif, &error);
+  GifFreeMapObject(map);
+  return out;
+}
+
+TEST_F(RestApi, ReadsGifAsCustomVisionDoes) {
+  cv::Mat photo = cv::imread(photos("/Banana/", 1).at(0));
+  std::string gif = gif_of(photo);
+  ASSERT_EQ(gif.substr(0, 4), "GIF8");
+  auto r = client().Post("/image", gif, "image/gif");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body_of(r)["predictions"][0]["tagName"], "Banana");
+  r = client().Post("/image", gif.substr(0, gif.size() / 2), "image/gif");
+  EXPECT_EQ(r->status, 400) << r->body;
+}
+
+TEST_F(RestApi, SlowUrlsLeaveImagesServed) {
+  // A web server that holds every request until the test lets it go.
+  httplib::Server slow;
+  slow.new_task_queue = [] { return new httplib::ThreadPool(24); };
+  std::mutex m;
+  std::condition_variable cv;
+  int waiting = 0;
+  bool release = false;
+  slow.Get("/slow.jpg", [&](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock(m);
+    ++waiting;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    res.set_content(banana_, "image/jpeg");
+  });
+  int port = slow.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { slow.listen_after_bind(); });
+  std::string url = json{{"url", "http://127.0.0.1:" + std::to_string(port) + "/slow.jpg"}}.dump();
+  std::vector<std::future<int>> fetches;
+  for (int i = 0; i < 16; ++i)
+    fetches.push_back(std::async(std::launch::async, [&] {
+      auto r = client().Post("/url", url, "application/json");
+      return r ? r->status : -1;
+    }));
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return waiting == 16; }));
+  }
+  // Sixteen fetches hang; an image is still classified, a 17th URL is told to wait.
+  auto image = client().Post("/image", banana_, "image/jpeg");
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, 200) << image->body;
+  auto more = client().Post("/url", url, "application/json");
+  ASSERT_TRUE(more);
+  EXPECT_EQ(more->status, 503) << more->body;
+  EXPECT_EQ(more->get_header_value("Retry-After"), "1");
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& f : fetches) EXPECT_EQ(f.get(), 200);
+  slow.stop();
+  t.join();
+}
+
+TEST_F(RestApi, FetchesHttpsAndFollowsRedirectsWithinLimits) {
+  // A self-signed certificate for 127.0.0.1, trusted only once the test says so.
+  auto dir = std::filesystem::temp_directory_path() / ("ce-rest-tls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                    "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+                    " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  httplib::SSLServer images(cert.c_str(), key.c_str());
+  ASSERT_TRUE(images.is_valid());
+  images.Get("/banana.jpg", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(banana_, "image/jpeg");
+  });
+  images.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/banana.jpg");
+  });
+  images.Get("/loop", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/loop");
+  });
+  int port = images.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { images.listen_after_bind(); });
+  std::string base = "https://127.0.0.1:" + std::to_string(port);
+  auto fetch = [&](const std::string& path) {
+    return client().Post("/url", json{{"url", base + path}}.dump(), "application/json");
+  };
+  auto r = fetch("/banana.jpg");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << "an untrusted certificate is refused";
+  EXPECT_NE(r->body.find("certificate is not trusted"), std::string::npos) << r->body;
+
+  setenv("SSL_CERT_FILE", cert.c_str(), 1);
+  r = fetch("/banana.jpg");
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = fetch("/moved");
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body_of(r)["predictions"][0]["tagName"], "Banana");
+  r = fetch("/loop");
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("too many redirects"), std::string::npos) << r->body;
+  unsetenv("SSL_CERT_FILE");
+  images.stop();
+  t.join();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(RestApi, BeyondLoopbackEveryRequestNeedsTheKey) {
+  httplib::Server keyed;
+  ce::RestLimits limits;
+  limits.key = "0123456789abcdef";
+  ce::add_prediction_routes(keyed, *served_, max_predictions_, limits);
+  int port = keyed.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { keyed.listen_after_bind(); });
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(20, 0);
+  auto r = c.Post("/image", banana_, "image/jpeg");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_NE(r->body.find("Prediction-Key"), std::string::npos) << r->body;
+  r = c.Post("/image", {{"Prediction-Key", "0123456789abcdeX"}}, banana_, "image/jpeg");
+  EXPECT_EQ(r->status, 401);
+  r = c.Post("/image", {{"Prediction-Key", limits.key}}, banana_, "image/jpeg");
+  EXPECT_EQ(r->status, 200) << r->body;
+  keyed.stop();
+  t.join();
 }
 
 TEST_F(RestApi, ServesConcurrentRequestsWithTheSameAnswers) {

@@ -10,6 +10,7 @@
 
 #include "modules/speech/audio_cache.h"
 #include "modules/speech/audio_out.h"
+#include "modules/speech/lane_notices.h"
 #include "modules/speech/speech_queue.h"
 #include "modules/speech/utterance.h"
 #include "modules/speech/voice.h"
@@ -98,6 +99,72 @@ TEST(AudioCache, SoundsAreMadeOnceAndKeptOnDiskAcrossRestarts) {
   again.sound(voice, "0.42 kilograms", &found);
   EXPECT_FALSE(found);
   EXPECT_EQ(voice.made, 3);
+}
+
+TEST(AudioCache, KeepsOnDiskOnlyTheSoundsUsedLast) {
+  std::string dir = testing::TempDir() + "/audio-cache-bound";
+  std::filesystem::remove_all(dir);
+  CountingVoice voice;
+  bool found = false;
+  {
+    ce::AudioCache cache(4, dir, 100);
+    for (int i = 0; i < 130; ++i) {
+      cache.sound(voice, "product " + std::to_string(i));
+      // Files a few ms apart: the file system's clock ticks that coarsely.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (i == 90) {
+        cache.sound(voice, "product 0", &found);  // read from disk: used again, kept
+        EXPECT_TRUE(found);
+      }
+    }
+  }
+  ce::AudioCache restarted(4, dir, 100);
+  size_t files = 0;
+  for (auto& f : std::filesystem::directory_iterator(dir)) files += f.path().extension() == ".pcm";
+  EXPECT_EQ(files, 100u);
+  restarted.sound(voice, "product 0", &found);
+  EXPECT_TRUE(found) << "the sound used last stays";
+  restarted.sound(voice, "product 1", &found);
+  EXPECT_FALSE(found) << "one of the oldest went";
+}
+
+TEST(LaneNotices, SaysToWaitOnlyWhenTheCheckoutStaysDownAndThatItIsBack) {
+  using namespace std::chrono_literals;
+  auto kept = std::filesystem::path(testing::TempDir()) / "notices-test.json";
+  std::filesystem::remove(kept);
+  auto status = [](const char* s, const char* health) {
+    return nlohmann::json{{"modules",
+                           {{"checkout", {{"status", s}, {"health", health}}},
+                            {"scale", {{"status", "running"}, {"health", "healthy"}}}}}};
+  };
+  ce::LaneNotices notices(2000ms, 20000ms, kept);
+  notices.set_texts({"checkout", "Bitte warten.", "Die Kasse ist bereit.", "de-DE"});
+  notices.on_status(status("running", "healthy"), 0);
+  EXPECT_FALSE(notices.due(100));
+  notices.on_status(status("backoff", ""), 1000);
+  EXPECT_FALSE(notices.due(2900)) << "a restart at once is not worth a word";
+  // A crash loop: "running" for a moment at each try, never heartbeating.
+  notices.on_status(status("running", "starting"), 2950);
+  EXPECT_EQ(notices.due(3000).value_or(""), "Bitte warten.");
+  EXPECT_FALSE(notices.due(3200)) << "said once, not every tick";
+  notices.on_status(status("backoff", ""), 4000);
+  EXPECT_EQ(notices.due(23000).value_or(""), "Bitte warten.") << "and again while it waits";
+  notices.on_status(status("running", "healthy"), 24000);
+  EXPECT_FALSE(notices.due(24500)) << "back once it has stayed up a moment";
+  EXPECT_EQ(notices.due(25600).value_or(""), "Die Kasse ist bereit.");
+  EXPECT_FALSE(notices.due(30000));
+  // Down and back before a word was said: nothing to say either way.
+  notices.on_status(status("stopped", ""), 31000);
+  notices.on_status(status("running", "healthy"), 31500);
+  EXPECT_FALSE(notices.due(33500));
+  EXPECT_FALSE(notices.due(40000));
+  // A restarted speech module has the checkout's words before the checkout starts.
+  ce::LaneNotices restarted(2000ms, 20000ms, kept);
+  EXPECT_EQ(restarted.texts().down, "Bitte warten.");
+  EXPECT_EQ(restarted.texts().locale, "de-DE");
+  restarted.on_status(nlohmann::json::parse("{\"modules\": 3}"), 0);
+  restarted.on_status(nlohmann::json::parse("[1]"), 0);
+  EXPECT_FALSE(restarted.due(10000));
 }
 
 TEST(Utterance, IsMadeOfCachedPartsJoinedWithACommasPause) {

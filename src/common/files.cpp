@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace ce {
 
@@ -43,6 +45,25 @@ std::string read_file(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+}  // namespace ce
+
+namespace ce {
+
+size_t keep_newest_files(const std::filesystem::path& dir, const std::string& extension,
+                         size_t keep) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == extension && it->is_regular_file(ec))
+      files.emplace_back(it->last_write_time(ec), it->path());
+  if (files.size() <= keep) return 0;
+  std::sort(files.begin(), files.end());
+  size_t removed = 0;
+  for (size_t i = 0; i + keep < files.size(); ++i) removed += fs::remove(files[i].second, ec);
+  return removed;
 }
 
 }  // namespace ce

@@ -13,4 +13,10 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 
 std::string read_file(const std::filesystem::path& path);  // throws naming the file
 
+// Removes the oldest (by modification time) files with `extension` (".wav")
+// in `dir` beyond the `keep` newest: a folder the lane writes into forever
+// stays bounded. Returns how many went; errors only make it keep more.
+size_t keep_newest_files(const std::filesystem::path& dir, const std::string& extension,
+                         size_t keep);
+
 }  // namespace ce

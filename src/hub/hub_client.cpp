@@ -149,6 +149,10 @@ void HubClient::publish(const std::string& topic, const Message& message, int qo
       mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(message.body.size()),
                            message.body.data(), qos, retain, props);
   mosquitto_property_free_all(&props);
+  // While the hub restarts, libmosquitto keeps a QoS 1 message to send on
+  // reconnect and drops a QoS 0 one (frames, heartbeats: the next one
+  // replaces it). Neither is a reason for a module to stop.
+  if (rc == MOSQ_ERR_NO_CONN) return;
   if (rc != MOSQ_ERR_SUCCESS)
     throw std::runtime_error("cannot publish to " + topic + ": " + mosquitto_error(rc));
 }

@@ -37,6 +37,8 @@ class HubClient {
   // Subscriptions are remembered and renewed after a reconnect.
   void subscribe(const std::string& pattern, Handler handler, int qos = 1);
   void unsubscribe(const std::string& pattern);
+  // While the hub is away, QoS 1 waits for the reconnect and QoS 0 is
+  // dropped; throws only for what a retry cannot fix (a bad topic, memory).
   void publish(const std::string& topic, const Message& message, int qos = 1, bool retain = false);
   bool connected();
   // Called (on the network thread, after the subscriptions are renewed)

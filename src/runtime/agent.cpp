@@ -80,6 +80,8 @@ class Agent {
 
  private:
   void write_state(bool running);
+  // On `$edgeAgent/outputs/moduleStatus`, when a module's status changes.
+  void publish_module_status();
   void handle(const std::string& method, const Message& request);
   // nullopt: the answer comes later (a deployment being checked).
   std::optional<MethodResult> answer(const std::string& method, const Message& request);
@@ -103,11 +105,34 @@ class Agent {
   std::unique_ptr<AdminVerifier> admin_;
   std::unique_ptr<HubIdentities> identities_;
   std::atomic<bool> hub_reconnected_{false};
+  nlohmann::json last_status_;
+  bool status_published_connected_ = false;
   std::optional<PendingDeploy> pending_;
 
   std::mutex requests_mutex_;
   std::deque<std::pair<std::string, Message>> requests_;  // from the hub's thread
 };
+
+void Agent::publish_module_status() {
+  // One message with every module, retained at the inputs it is routed to,
+  // so that a module that starts later (speech) knows the lane as it is.
+  nlohmann::json modules = nlohmann::json::object();
+  for (const auto& m : supervisor_->snapshot())
+    modules[m.value("name", "")] = {{"status", m.value("status", "")},
+                                    {"health", m.value("health", "")},
+                                    {"restarts", m.value("restarts", 0)}};
+  bool reconnected = hub_->connected() && !status_published_connected_;
+  status_published_connected_ = hub_->connected();
+  if (modules == last_status_ && !reconnected) return;
+  Message status = Message::with_json({{"modules", modules}});
+  status.properties["retain"] = "true";
+  try {
+    hub_->publish(topics::output(kAgentId, "moduleStatus"), status);
+    last_status_ = std::move(modules);
+  } catch (const std::exception& e) {
+    std::cerr << "runtime: cannot publish the modules' status: " << e.what() << "\n";
+  }
+}
 
 void Agent::write_state(bool running) {
   nlohmann::json j{{"pid", running ? getpid() : 0},
@@ -453,6 +478,7 @@ int Agent::run() {
       for (const auto& m : deployment_.modules) deployer_->publish_desired(m);
     }
     check_pending_deploy();
+    publish_module_status();
     std::string modules = supervisor_->snapshot().dump();
     if (modules != last_modules || now_ms() - last_write >= 2000) {
       write_state(true);

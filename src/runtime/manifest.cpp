@@ -423,7 +423,9 @@ Deployment parse_manifest(const nlohmann::json& manifest) {
           throw ManifestError(rpath + ": " + e.what());
         }
         auto declared = [&](const std::string& m) { return modules.contains(m); };
-        if (route.from_module != "*" && !declared(route.from_module))
+        // The runtime's own outputs ("moduleStatus") come from $edgeAgent.
+        if (route.from_module != "*" && route.from_module != "$edgeAgent" &&
+            !declared(route.from_module))
           throw ManifestError(rpath + ": FROM names module '" + route.from_module +
                               "', which is not in " + apath + ".modules");
         if (!route.to_upstream && !declared(route.to_module))

@@ -292,7 +292,7 @@ Route parse_route(const std::string& name, const std::string& text) {
   std::string sink = trim(s.substr(into + 4));
 
   static const std::regex source_re(
-      R"(^/messages/(\*|modules/([A-Za-z0-9_\-]+)(/\*|/outputs/(\*|[A-Za-z0-9_\-]+))?)$)");
+      R"(^/messages/(\*|modules/(\$edgeAgent|[A-Za-z0-9_\-]+)(/\*|/outputs/(\*|[A-Za-z0-9_\-]+))?)$)");
   std::smatch m;
   if (!std::regex_match(source, m, source_re))
     throw RouteError("source '" + source +

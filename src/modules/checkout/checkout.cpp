@@ -17,6 +17,7 @@
 #include "common/stop_signal.h"
 #include "modules/checkout/catalogue.h"
 #include "modules/checkout/journal.h"
+#include "modules/checkout/phrases.h"
 #include "modules/checkout/receipt.h"
 #include "modules/checkout/scan_session.h"
 #include "modules/checkout/till.h"
@@ -300,7 +301,13 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   };
   auto publish_vocabulary = [&] {
     Message words =
-        Message::with_json({{"locale", till.settings().locale}, {"texts", till.vocabulary()}});
+        Message::with_json({{"locale", till.settings().locale},
+                            {"texts", till.vocabulary()},
+                            // What speech says by itself while this module is down.
+                            {"notices",
+                             {{"module", client.id()},
+                              {"down", say_phrase(Phrase::CheckoutRestarting, till.settings().locale)},
+                              {"back", say_phrase(Phrase::CheckoutReady, till.settings().locale)}}}});
     words.properties["retain"] = "true";  // for a speech module that starts later
     client.send_output("vocabulary", words);
   };

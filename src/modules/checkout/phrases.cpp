@@ -147,9 +147,17 @@ const char* const kPhrases[][6] = {
      "¿Qué variedad de {1} es? {2}. Pulse el número, {3} si no lo sabe, o 0 si no es ninguno.",
      "是哪种{1}？{2}。请按数字，不确定请按{3}，都不是请按0。",
      "어떤 {1}입니까? {2}. 번호를 누르세요. 모르시면 {3}, 없으면 0을 누르세요."},
+    {"Please wait, the checkout is starting again. Leave your items where they are.",
+     "Bitte warten Sie, die Kasse startet neu. Lassen Sie Ihre Artikel, wo sie sind.",
+     "Veuillez patienter, la caisse redémarre. Laissez vos articles où ils sont.",
+     "Espere, por favor, la caja se está reiniciando. Deje sus artículos donde están.",
+     "请稍候，收银台正在重新启动。请不要移动您的商品。",
+     "잠시 기다려 주세요. 계산대를 다시 시작하고 있습니다. 상품을 그대로 두세요."},
+    {"The checkout is ready.", "Die Kasse ist bereit.", "La caisse est prête.",
+     "La caja está lista.", "收银台已就绪。", "계산대가 준비되었습니다."},
 };
 
-constexpr Phrase kLastPhrase = Phrase::AskWhichVariety;
+constexpr Phrase kLastPhrase = Phrase::CheckoutReady;
 static_assert(std::size(kPhrases) == static_cast<size_t>(kLastPhrase) + 1, "one row per Phrase");
 
 int language_column(const std::string& language) {

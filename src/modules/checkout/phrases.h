@@ -47,6 +47,9 @@ enum class Phrase {
   // {1}: the group ("apple"), {2}: "1 Granny Smith, 2 Pink Lady", {3}: the
   // number that means "one of these, I do not know which"
   AskWhichVariety,
+  // Said by speech on its own while the checkout is down, and when it is back.
+  CheckoutRestarting,
+  CheckoutReady,
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

@@ -5,12 +5,15 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <opencv2/core/utility.hpp>
 #include <thread>
 
 #include "common/settings.h"
+#include "hub/admin_auth.h"
 #include "common/stop_signal.h"
 #include "modules/classifier/latest_frames.h"
 #include "modules/classifier/model.h"
@@ -25,7 +28,7 @@ namespace ce {
 namespace {
 
 struct ClassifierSettings {
-  size_t max_predictions = 10;
+  size_t max_predictions = 100000;  // every tag, as the container sends
   size_t candidates = 4;  // what a commercial scale shows
   int instances = 1;
   int threads = 0;                    // 0: OpenCV's choice
@@ -52,6 +55,17 @@ struct ClassifierSettings {
     return s;
   }
 };
+
+bool is_loopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+}
+
+// The REST key lives beside the module's data (0600), the same across
+// restarts so that the store's clients keep working.
+std::string read_or_make_key(const std::filesystem::path& file) {
+  if (std::filesystem::exists(file)) return read_admin_key(file);
+  return create_admin_key(file);
+}
 
 nlohmann::json candidates_json(const std::vector<Prediction>& predictions, size_t n) {
   nlohmann::json list = nlohmann::json::array();
@@ -191,12 +205,21 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   httplib::Server server;
   std::thread rest;
   if (port > 0) {
-    add_prediction_routes(server, served, max_predictions);
+    RestLimits limits;
+    std::string key_note;
+    if (!is_loopback(host)) {
+      // Beyond this machine, only who was given the key may classify.
+      auto file = std::filesystem::path(std::getenv("CE_DATA_DIR") ? std::getenv("CE_DATA_DIR") : ".") / "rest.key";
+      limits.key = read_or_make_key(file);
+      key_note = "; requests need the Prediction-Key header, the key is in " + file.string();
+    }
+    add_prediction_routes(server, served, max_predictions, limits);
     if (!server.bind_to_port(host.c_str(), port))
       throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                                " for the REST API; is another program using it?");
     rest = std::thread([&] { server.listen_after_bind(); });
-    std::cerr << "classifier: REST API on http://" << host << ":" << port << "/image\n";
+    std::cerr << "classifier: REST API on http://" << host << ":" << port << "/image" << key_note
+              << "\n";
   }
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }

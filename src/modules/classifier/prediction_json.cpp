@@ -23,7 +23,7 @@ nlohmann::json custom_vision_response(const std::vector<Prediction>& predictions
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < predictions.size() && i < max_count; ++i)
     list.push_back({{"tagName", predictions[i].tag_name},
-                    {"tagId", predictions[i].tag_id},
+                    {"tagId", std::to_string(predictions[i].tag_id)},
                     {"probability", predictions[i].probability},
                     {"boundingBox", nullptr}});
   return {{"id", new_message_id()},

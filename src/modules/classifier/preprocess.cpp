@@ -4,6 +4,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "modules/classifier/gif_image.h"
+
 namespace ce {
 namespace {
 
@@ -29,6 +31,7 @@ cv::Mat grow_to_cover(const cv::Mat& img, int width, int height) {
 
 cv::Mat decode_image(std::string_view bytes, bool exif_orientation) {
   if (bytes.empty()) return {};
+  if (bytes.substr(0, 3) == "GIF") return decode_gif(bytes);
   cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
               const_cast<char*>(bytes.data()));  // read only: imdecode does not write
   int flags = cv::IMREAD_COLOR | (exif_orientation ? 0 : cv::IMREAD_IGNORE_ORIENTATION);

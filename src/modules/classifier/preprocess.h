@@ -8,7 +8,7 @@
 
 namespace ce {
 
-// Decodes JPEG/PNG/BMP bytes to BGR, turned upright by the EXIF orientation
+// Decodes JPEG/PNG/BMP/GIF bytes to BGR, turned upright by the EXIF orientation
 // when asked. An empty Mat when the bytes are not a readable image.
 cv::Mat decode_image(std::string_view bytes, bool exif_orientation);
 

@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <regex>
 
+#include "modules/classifier/image_header.h"
 #include "modules/classifier/prediction_json.h"
 
 namespace ce {
@@ -14,80 +16,200 @@ struct ApiError : std::runtime_error {
   int status;
 };
 
+const char* code_of(int status) {
+  switch (status) {
+    case 401: return "Unauthorized";
+    case 404: return "NotFound";
+    case 405: return "MethodNotAllowed";
+    case 413: return "PayloadTooLarge";
+    case 503: return "ServiceUnavailable";
+    default: return status >= 500 ? "InternalError" : "BadRequest";
+  }
+}
+
 void reply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
 }
 
-std::string image_of_request(const httplib::Request& req) {
-  if (req.is_multipart_form_data()) {
-    if (!req.has_file("imageData"))
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+  reply(res, status, {{"code", code_of(status)}, {"message", message}});
+}
+
+std::string megabytes(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MB"; }
+
+// The body as it arrives, whatever its Content-Type: httplib would parse
+// curl's default (a form) itself and refuse one over 8 kB.
+std::string read_body(const httplib::Request& req, const httplib::Response& res,
+                      const httplib::ContentReader& reader, size_t limit, bool image) {
+  std::string body;
+  bool ok;
+  int fields = 0;
+  bool in_image = false;
+  if (image && req.is_multipart_form_data()) {
+    ok = reader(
+        [&](const httplib::MultipartFormData& part) {
+          in_image = part.name == "imageData" && ++fields == 1;
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          if (in_image) body.append(data, n);
+          return body.size() <= limit;
+        });
+    if (ok && fields == 0)
       throw ApiError(400, "the multipart form has no field 'imageData'; put the image there");
-    return req.get_file_value("imageData").content;
+  } else {
+    ok = reader([&](const char* data, size_t n) {
+      body.append(data, n);
+      return body.size() <= limit;
+    });
   }
-  return req.body;
+  // httplib says 413 itself when Content-Length is over the payload limit.
+  if (body.size() > limit || res.status == 413) throw ApiError(413, "the image is larger than the " + megabytes(limit) + " limit");
+  if (!ok)
+    throw ApiError(400, req.is_multipart_form_data()
+                            ? "the multipart form could not be read: check its boundary and parts"
+                            : "the request body could not be read whole");
+  return body;
+}
+
+std::string read_file_url(const std::string& url, const RestLimits& limits) {
+  std::string path = url.substr(7);
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw ApiError(400, "cannot read " + url + ": " + ec.message());
+  if (size > limits.max_image_bytes)
+    throw ApiError(413, url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string why_not_fetched(httplib::Error e, const RestLimits& limits) {
+  using httplib::Error;
+  switch (e) {
+    case Error::Connection: return "nothing answered at that address";
+    case Error::ConnectionTimeout:
+    case Error::Read:
+      return "no answer within " + std::to_string(limits.url_timeout_s) + " s";
+    case Error::ExceedRedirectCount: return "too many redirects (over 20)";
+    case Error::SSLConnection: return "the TLS handshake failed";
+    case Error::SSLServerVerification: return "the server's certificate is not trusted here";
+    default: return httplib::to_string(e);
+  }
 }
 
 std::string fetch_url(const std::string& url, const RestLimits& limits) {
-  static const std::regex http(R"(^(http://[^/]+)(/.*)?$)", std::regex::icase);
+  if (url.rfind("file://", 0) == 0) return read_file_url(url, limits);
+  static const std::regex web(R"(^(https?://[^/?#]+)([/?].*)?$)", std::regex::icase);
   std::smatch m;
-  if (url.rfind("file://", 0) == 0) {
-    std::string path = url.substr(7);
-    std::error_code ec;
-    auto size = std::filesystem::file_size(path, ec);
-    if (ec) throw ApiError(400, "cannot read " + url + ": " + ec.message());
-    if (size > limits.max_image_bytes)
-      throw ApiError(413, url + " is larger than the " +
-                              std::to_string(limits.max_image_bytes / (1024 * 1024)) + " MB limit");
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  if (!std::regex_match(url, m, http))
-    throw ApiError(400, "only http:// and file:// URLs are fetched, not '" + url + "'");
+  if (url.size() > 4096 || !std::regex_match(url, m, web))
+    throw ApiError(400, "only http://, https:// and file:// URLs are fetched, not '" +
+                            url.substr(0, 200) + "'");
   httplib::Client client(m[1].str());
+  if (!client.is_valid()) throw ApiError(400, "cannot fetch " + url + ": not a valid address");
   client.set_connection_timeout(limits.url_timeout_s);
   client.set_read_timeout(limits.url_timeout_s);
+  client.set_follow_location(true);  // as the container does, at most 20 times
+  client.enable_server_certificate_verification(true);
+  std::string path = m[2].matched ? m[2].str() : "/";
+  if (path[0] == '?') path = "/" + path;
   std::string body;
-  auto res = client.Get(m[2].matched ? m[2].str() : "/", [&](const char* data, size_t len) {
+  auto res = client.Get(path, [&](const char* data, size_t len) {
     body.append(data, len);
     return body.size() <= limits.max_image_bytes;
   });
   if (body.size() > limits.max_image_bytes)
-    throw ApiError(413, url + " is larger than the " +
-                            std::to_string(limits.max_image_bytes / (1024 * 1024)) + " MB limit");
-  if (!res) throw ApiError(400, "cannot fetch " + url + ": " + httplib::to_string(res.error()));
+    throw ApiError(413, url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
+  if (!res) throw ApiError(400, "cannot fetch " + url + ": " + why_not_fetched(res.error(), limits));
   if (res->status != 200)
     throw ApiError(400, "fetching " + url + " answered HTTP " + std::to_string(res->status));
   return body;
 }
 
-std::string url_of_request(const httplib::Request& req) {
-  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+std::string url_of_body(const std::string& text) {
+  nlohmann::json body = nlohmann::json::parse(text, nullptr, false);
   if (!body.is_object() || !body.contains("url") || !body["url"].is_string())
     throw ApiError(400, "the body must be JSON {\"url\": \"http://...\"}");
   return body["url"];
 }
 
+void check_image(const std::string& bytes, const RestLimits& limits) {
+  if (bytes.empty())
+    throw ApiError(400,
+                   "the request has no image: send the image bytes as the body, or as "
+                   "multipart field imageData");
+  auto header = read_image_header(bytes);
+  if (!header)
+    throw ApiError(400, "the body is not a readable image: send JPEG, PNG, BMP or GIF bytes");
+  if (header->width <= 0 || header->height <= 0 ||
+      header->width > limits.max_pixels / std::max(1LL, header->height))
+    throw ApiError(413, "the image is " + std::to_string(header->width) + " x " +
+                            std::to_string(header->height) + " pixels, over the limit of " +
+                            std::to_string(limits.max_pixels / 1'000'000) +
+                            " megapixels; send it smaller");
+  if (!header->complete)
+    throw ApiError(400, "the " + header->format +
+                            " image is cut short (its end is missing); send the whole file");
+}
+
+bool same_key(const std::string& given, const std::string& key) {
+  // Takes as long for a near miss as for a far one.
+  unsigned diff = given.size() != key.size();
+  for (size_t i = 0; i < key.size(); ++i) diff |= key[i] ^ (i < given.size() ? given[i] : 0);
+  return diff == 0;
+}
+
+// Counts the /url fetches in progress; one more than allowed is refused.
+class FetchSlot {
+ public:
+  FetchSlot(std::atomic<int>& in_flight, int allowed) : in_flight_(in_flight) {
+    if (++in_flight_ > allowed) {
+      --in_flight_;
+      throw ApiError(503, std::to_string(allowed) +
+                              " URLs are being fetched already; try again in a moment, or send "
+                              "the image bytes to /image");
+    }
+  }
+  ~FetchSlot() { --in_flight_; }
+
+ private:
+  std::atomic<int>& in_flight_;
+};
+
 }  // namespace
 
 void add_prediction_routes(httplib::Server& server, const ServedModel& served,
                            const std::atomic<size_t>& max_predictions, RestLimits limits) {
-  server.set_payload_max_length(limits.max_image_bytes);
+  // A multipart form wraps the image in a little more than the image.
+  server.set_payload_max_length(limits.max_image_bytes + 64 * 1024);
   server.set_tcp_nodelay(true);  // small replies go out now, not after a delayed ACK
-  auto classify = [&served, &max_predictions, limits](const httplib::Request& req,
-                                                      httplib::Response& res, bool by_url) {
+  server.new_task_queue = [n = limits.threads] { return new httplib::ThreadPool(n); };
+  auto fetching = std::make_shared<std::atomic<int>>(0);
+  server.set_pre_routing_handler([limits](const httplib::Request& req, httplib::Response& res) {
+    if (limits.key.empty() || same_key(req.get_header_value("Prediction-Key"), limits.key))
+      return httplib::Server::HandlerResponse::Unhandled;
+    reply_error(res, 401,
+                "this API needs its key in the Prediction-Key header (the lane's staff find it "
+                "in the classifier's rest.key)");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  auto classify = [&served, &max_predictions, limits, fetching](
+                      const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader, bool by_url) {
     try {
-      std::string bytes = by_url ? fetch_url(url_of_request(req), limits) : image_of_request(req);
-      if (bytes.empty())
-        throw ApiError(400,
-                       "the request has no image: send the image bytes as the body, or as "
-                       "multipart field imageData");
-      if (bytes.size() > limits.max_image_bytes)
-        throw ApiError(413, "the image is larger than the 4 MB limit");
+      std::string bytes;
+      if (by_url) {
+        std::string url = url_of_body(read_body(req, res, reader, 64 * 1024, false));
+        FetchSlot slot(*fetching, limits.url_fetches);
+        bytes = fetch_url(url, limits);
+      } else {
+        bytes = read_body(req, res, reader, limits.max_image_bytes, true);
+      }
+      check_image(bytes, limits);
       auto model = served.get();
       cv::Mat img = model->decode(bytes);
       if (img.empty())
-        throw ApiError(400, "the body is not a readable image: send JPEG, PNG or BMP bytes");
+        throw ApiError(400, "the body is not a readable image: send JPEG, PNG, BMP or GIF bytes");
       // The route's project and iteration name come back as the container does.
       std::string project = req.matches.size() > 1 ? req.matches[1].str() : "";
       std::string iteration = req.matches.size() > 2 ? req.matches[2].str() : model->version();
@@ -95,36 +217,54 @@ void add_prediction_routes(httplib::Server& server, const ServedModel& served,
       body["project"] = project;
       reply(res, 200, body);
     } catch (const ApiError& e) {
-      reply(res, e.status,
-            {{"code", e.status == 413 ? "PayloadTooLarge" : "BadRequest"}, {"message", e.what()}});
+      if (e.status == 503) res.set_header("Retry-After", "1");
+      reply_error(res, e.status, e.what());
     } catch (const std::exception& e) {
-      reply(res, 500, {{"code", "InternalError"}, {"message", e.what()}});
+      reply_error(res, 500, e.what());
     }
   };
   const std::string project = R"(/([^/]+)/(?:classify|detect)/iterations/([^/]+))";
+  std::vector<std::regex> post_routes;
   for (const std::string& prefix : {std::string(), std::string(R"(/([^/]+))"), project}) {
-    server.Post(prefix + R"(/image(?:/nostore)?)",
-                [classify](const auto& req, auto& res) { classify(req, res, false); });
-    server.Post(prefix + R"(/url(?:/nostore)?)",
-                [classify](const auto& req, auto& res) { classify(req, res, true); });
+    for (const char* kind : {"image", "url"}) {
+      std::string pattern = prefix + "/" + kind + "(?:/nostore)?";
+      bool by_url = std::string(kind) == "url";
+      server.Post(pattern, [classify, by_url](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+        classify(req, res, reader, by_url);
+      });
+      post_routes.emplace_back(pattern);
+    }
   }
   server.Get("/health", [&served](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"status", "ok"}, {"model", served.get()->describe()}});
   });
-  // httplib's own errors (413, 404) come with no body; say what happened.
-  server.set_error_handler([limits](const httplib::Request& req, httplib::Response& res) {
+  // httplib's own errors come with no body; say what happened, as JSON.
+  server.set_error_handler([limits, post_routes](const httplib::Request& req,
+                                                 httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 413)
-      reply(res, 413,
-            {{"code", "PayloadTooLarge"},
-             {"message", "the request is larger than the " +
-                             std::to_string(limits.max_image_bytes / (1024 * 1024)) +
-                             " MB limit; send a smaller image"}});
-    else if (res.status == 404)
-      reply(res, 404,
-            {{"code", "NotFound"},
-             {"message",
-              req.method + " " + req.path + " is not an API route; use POST /image or POST /url"}});
+    if (res.status == 404) {
+      bool post_route = false;
+      for (auto& r : post_routes) post_route |= std::regex_match(req.path, r);
+      if (post_route || req.path == "/health") {
+        std::string allowed = post_route ? "POST" : "GET";
+        res.set_header("Allow", allowed);
+        reply_error(res, 405, req.method + " is not allowed on " + req.path + "; use " + allowed);
+      } else {
+        reply_error(res, 404,
+                    req.method + " " + req.path + " is not an API route; use POST /image or POST /url");
+      }
+    } else if (res.status == 413) {
+      reply_error(res, 413,
+                  "the request is larger than the " + megabytes(limits.max_image_bytes) +
+                      " limit; send a smaller image");
+    } else if (res.status == 400) {
+      reply_error(res, 400,
+                  "the request could not be read: check its headers, Content-Length and multipart "
+                  "form");
+    } else {
+      reply_error(res, res.status, "the request failed with HTTP " + std::to_string(res.status));
+    }
   });
 }
 

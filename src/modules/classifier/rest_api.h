@@ -2,8 +2,9 @@
 //   POST /image, /url and /{project}/classify/iterations/{name}/image|url
 //   (with /nostore too), GET /health.
 // Differs from the container where it was unhelpful: a 400 that says what
-// is wrong with the image instead of a bare 500, 413 over the size limit,
-// and requests served concurrently.
+// is wrong with the image instead of a bare 500, 413 over the size or
+// pixel limit, a JSON body with every error, and requests served
+// concurrently, however slow the URLs being fetched.
 #pragma once
 
 #include <httplib.h>
@@ -16,7 +17,13 @@ namespace ce {
 
 struct RestLimits {
   size_t max_image_bytes = 4 * 1024 * 1024;  // the container's own limit
+  long long max_pixels = 40'000'000;         // a 400 kB PNG can say 20000 x 20000
   int url_timeout_s = 10;
+  int url_fetches = 16;  // at once; more get 503, so /image always has threads
+  int threads = 32;
+  // When set, every request must carry it in the Prediction-Key header (as
+  // Custom Vision's cloud API asks): the API is served beyond loopback.
+  std::string key;
 };
 
 void add_prediction_routes(httplib::Server& server, const ServedModel& served,

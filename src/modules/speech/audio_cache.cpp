@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/checksum.h"
+#include "common/files.h"
 
 namespace ce {
 
@@ -47,9 +48,13 @@ void write_sound(const std::string& path, const Pcm& pcm) {
 
 }  // namespace
 
-AudioCache::AudioCache(size_t memory_entries, std::string dir)
-    : capacity_(memory_entries ? memory_entries : 1), dir_(std::move(dir)) {
-  if (!dir_.empty()) std::filesystem::create_directories(dir_);
+AudioCache::AudioCache(size_t memory_entries, std::string dir, size_t disk_entries)
+    : capacity_(memory_entries ? memory_entries : 1),
+      disk_capacity_(disk_entries ? disk_entries : 1),
+      dir_(std::move(dir)) {
+  if (dir_.empty()) return;
+  std::filesystem::create_directories(dir_);
+  keep_newest_files(dir_, ".pcm", disk_capacity_);
 }
 
 std::string AudioCache::file_for(const std::string& key) const {
@@ -80,9 +85,17 @@ std::shared_ptr<const Pcm> AudioCache::sound(Voice& voice, const std::string& te
   }
   auto pcm = std::make_shared<Pcm>();
   bool on_disk = !dir_.empty() && read_sound(file_for(key), *pcm);
-  if (!on_disk) {
+  if (on_disk) {
+    // Used now: the last to go when the folder is trimmed.
+    std::error_code ec;
+    std::filesystem::last_write_time(file_for(key), std::filesystem::file_time_type::clock::now(),
+                                     ec);
+  } else {
     *pcm = voice.synthesize(text);
-    if (!dir_.empty() && keep_on_disk) write_sound(file_for(key), *pcm);
+    if (!dir_.empty() && keep_on_disk) {
+      write_sound(file_for(key), *pcm);
+      if (++written_ % 64 == 0) keep_newest_files(dir_, ".pcm", disk_capacity_);
+    }
   }
   if (found) *found = on_disk;
   std::lock_guard lock(mutex_);

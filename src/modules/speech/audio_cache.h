@@ -3,6 +3,7 @@
 // made once, and a restarted module does not make them again.
 #pragma once
 
+#include <atomic>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -15,8 +16,9 @@ namespace ce {
 
 class AudioCache {
  public:
-  // `dir` empty: memory only.
-  AudioCache(size_t memory_entries, std::string dir);
+  // `dir` empty: memory only. On disk, the `disk_entries` used last are
+  // kept: a catalogue renamed every season does not fill the disk.
+  AudioCache(size_t memory_entries, std::string dir, size_t disk_entries = 5000);
 
   // The sound of `text` in `voice`, made only if neither memory nor disk has
   // it. `found`, when given, says whether it was already made. A sound made
@@ -31,8 +33,9 @@ class AudioCache {
   std::shared_ptr<const Pcm> remember(const std::string& key, std::shared_ptr<const Pcm> pcm);
   std::string file_for(const std::string& key) const;
 
-  size_t capacity_;
+  size_t capacity_, disk_capacity_;
   std::string dir_;
+  std::atomic<size_t> written_{0};
   std::mutex mutex_;
   std::list<Entry> order_;
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;

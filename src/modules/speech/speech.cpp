@@ -1,7 +1,9 @@
 // speech: says each sentence that arrives on input "say" in its locale's
 // voice, most urgent first, on the audio device and/or into WAV files, and
 // reports each utterance on output "spoken". Input "presynth" makes and
-// caches sounds ahead of need (the checkout sends product names at start).
+// caches sounds ahead of need (the checkout sends product names at start,
+// and what to say by itself while the checkout is down). Input
+// "laneStatus" (the runtime's moduleStatus) says when that is.
 #include <algorithm>
 #include <deque>
 #include <filesystem>
@@ -11,11 +13,13 @@
 #include <set>
 #include <thread>
 
+#include "common/files.h"
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/modules.h"
 #include "modules/speech/audio_cache.h"
 #include "modules/speech/audio_out.h"
+#include "modules/speech/lane_notices.h"
 #include "modules/speech/speech_queue.h"
 #include "modules/speech/utterance.h"
 #include "modules/speech/voice.h"
@@ -81,6 +85,9 @@ struct SpeechSettings {
   std::string locale, device, wav_dir, cache_dir;
   double volume = 1;
   size_t cache_size = 512;
+  size_t cache_files = 5000;  // on disk
+  size_t wav_keep = 1000;     // the newest recordings in wavDir
+  long long notice_after_ms = 2000, notice_repeat_ms = 20000;
 
   static SpeechSettings from(const nlohmann::json& d) {
     SpeechSettings s;
@@ -92,6 +99,12 @@ struct SpeechSettings {
     s.cache_dir = setting<std::string>(d, "cacheDir",
                                        data ? std::string(data) + "/audio-cache" : std::string());
     s.cache_size = setting_in<size_t>(d, "cacheSize", s.cache_size, 1, 100000, "sounds");
+    s.cache_files = setting_in<size_t>(d, "cacheFiles", s.cache_files, 1, 1000000, "sounds");
+    s.wav_keep = setting_in<size_t>(d, "wavKeep", s.wav_keep, 1, 1000000, "files");
+    s.notice_after_ms =
+        setting_in<long long>(d, "checkoutDownNoticeMs", s.notice_after_ms, 200, 600000, "ms");
+    s.notice_repeat_ms =
+        setting_in<long long>(d, "checkoutDownRepeatMs", s.notice_repeat_ms, 2000, 3600000, "ms");
     return s;
   }
 };
@@ -136,7 +149,20 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   const std::string& wav_dir = settings.wav_dir;
   if (!wav_dir.empty()) std::filesystem::create_directories(wav_dir);
   const std::string& cache_dir = settings.cache_dir;
-  AudioCache cache(settings.cache_size, cache_dir);
+  AudioCache cache(settings.cache_size, cache_dir, settings.cache_files);
+  // Recordings are numbered on from the last start's, never over them.
+  long long count = 0;
+  if (!wav_dir.empty()) {
+    keep_newest_files(wav_dir, ".wav", settings.wav_keep);
+    for (auto& f : std::filesystem::directory_iterator(wav_dir))
+      if (long long n = 0; sscanf(f.path().filename().c_str(), "utterance-%lld.wav", &n) == 1)
+        count = std::max(count, n);
+  }
+  const char* data_dir = std::getenv("CE_DATA_DIR");
+  LaneNotices notices(std::chrono::milliseconds(settings.notice_after_ms),
+                      std::chrono::milliseconds(settings.notice_repeat_ms),
+                      data_dir ? std::filesystem::path(data_dir) / "notices.json"
+                               : std::filesystem::path());
   AudioOut audio(device);
   SpeechQueue queue;
 
@@ -174,6 +200,9 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     try {
       auto j = m.json();
       std::string locale = j.value("locale", lane_locale);
+      if (auto n = j.find("notices"); n != j.end() && n->is_object())
+        notices.set_texts({n->value("module", "checkout"), n->value("down", ""),
+                           n->value("back", ""), locale});
       // Made as they will be said: part by part.
       for (const auto& text : j.at("texts"))
         for (const std::string& part : sentence_parts(text.get<std::string>()))
@@ -182,6 +211,21 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       std::cerr << "speech: ignored a presynth message without {\"texts\": [...]}: " << e.what()
                 << "\n";
     }
+  });
+  auto say_notice = [&](const std::string& text) {
+    auto t = notices.texts();
+    queue.push({text, "notice", t.locale.empty() ? lane_locale : t.locale, 2, 0, true, "", true});
+  };
+  client.on_input("laneStatus", [&](const Message& m) {
+    try {
+      notices.on_status(m.json(), now_ms());
+    } catch (const std::exception& e) {
+      std::cerr << "speech: ignored a malformed lane status: " << e.what() << "\n";
+    }
+  });
+  std::thread notice_clock([&] {
+    while (!wait_for_stop(std::chrono::milliseconds(200)))
+      if (auto notice = notices.due(now_ms())) say_notice(*notice);
   });
   // For staff testing a lane's speaker: `checkout-edge call speech say '{"text": "hello"}'`.
   client.on_method("say", [&](const nlohmann::json& request) {
@@ -228,7 +272,6 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   // saying it, or nobody was listening) is lost: it sends it again.
   client.send_output("spoken", Message::with_json({{"event", "started"}}));
 
-  long long count = 0;
   std::string last_heard_id;  // the sentence last said to its end
   std::thread worker([&] {
     while (!stop_requested()) {
@@ -275,6 +318,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
         std::string path = (std::filesystem::path(wav_dir) / name).string();
         if (write_wav(path, u.pcm)) {
           spoken["wav"] = path;
+          if (count % 20 == 0) keep_newest_files(wav_dir, ".wav", settings.wav_keep);
           heard = !audio_ok;  // no loudspeaker: the recording is what is said
         } else
           std::cerr << "speech: cannot write " << path << "\n";
@@ -310,6 +354,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   client.stop_receiving();
   queue.wake_all();
   worker.join();
+  notice_clock.join();
   return 0;
 }
 
