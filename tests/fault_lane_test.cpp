@@ -317,3 +317,44 @@ TEST(LaneFaults, WhileTheCheckoutIsDownTheLaneSaysSoAndThenThatItIsBack) {
   std::ofstream(dir / "catalogue.json") << catalogue;
   EXPECT_TRUE(rt.logged("speech", "The checkout is ready.", 20s, &log)) << log;
 }
+
+TEST(LaneFaults, ADamagedJournalIsSaidAloudNamedByCheckAndReplacedOnlyByStaff) {
+  LaneSpec spec;
+  spec.name = "damaged-journal";
+  spec.speech = true;
+  spec.steps = json::array({{3000, 0}, {3000, 420}});
+  fs::path dir = write_lane(spec);
+  fs::path journal = dir / "state/data/checkout/journal.db";
+  fs::create_directories(journal.parent_path());
+  std::string garbage(16384, '\x17');
+  std::ofstream(journal, std::ios::binary) << garbage;
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  std::string log;
+  EXPECT_TRUE(rt.logged("speech", "This lane cannot save your basket.", 30s, &log))
+      << log << rt.cli("logs checkout");
+  EXPECT_EQ(rt.module("checkout")["status"], "running") << "no crash loop";
+  EXPECT_EQ(rt.module("checkout")["restarts"], 0);
+  std::string list;
+  EXPECT_TRUE(eventually([&] { return (list = rt.cli("list")).find("damaged: ") != std::string::npos; }, 10s))
+      << list;
+  EXPECT_NE(list.find("recoverJournal"), std::string::npos) << list;
+  std::string check = rt.cli("check --verbose");
+  EXPECT_NE(check.find("damaged: "), std::string::npos) << check;
+  EXPECT_NE(check.find("recoverJournal"), std::string::npos) << check;
+  EXPECT_EQ(ce::read_file(journal), garbage) << "nothing replaced behind staff's back";
+
+  std::string reply = rt.cli("call checkout recoverJournal");
+  EXPECT_NE(reply.find("keptAs"), std::string::npos) << reply;
+  bool kept = false;
+  for (auto& f : fs::directory_iterator(journal.parent_path())) {
+    std::string name = f.path().filename().string();
+    if (name.rfind("journal.db.damaged-", 0) == 0 && f.path().extension() != ".json")
+      kept |= ce::read_file(f.path()) == garbage;
+  }
+  EXPECT_TRUE(kept) << "the damaged journal is kept as it was";
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).size() >= 1; }, 30s)) << rt.cli("logs checkout");
+  EXPECT_EQ(rt.cli("check").find("damaged: "), std::string::npos);
+  EXPECT_EQ(rt.cli("list").find("recoverJournal"), std::string::npos);
+}

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "modules/checkout/damaged_journal.h"
 
 TEST(Journal, KeepsLinesAcrossReopeningAndAddsAScanOnce) {
   std::string path = testing::TempDir() + "/journal_test.db";
@@ -72,4 +76,54 @@ TEST(Journal, SaysWhatAProductWeighedInEveryBasketLeavingVoidsOut) {
   EXPECT_EQ(j.weights_of("4011"), (std::vector<int>{450, 400}));  // newest first
   EXPECT_EQ(j.weights_of("4011", 1), (std::vector<int>{450}));
   EXPECT_TRUE(j.weights_of("9999").empty());
+}
+
+TEST(DamagedJournal, IsFoundWhateverTheDamageAndRecoveredWithWhatCanBeRead) {
+  namespace fs = std::filesystem;
+  std::string dir = testing::TempDir() + "/damaged-journal";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string path = dir + "/journal.db";
+  EXPECT_EQ(ce::journal_damage(path), "") << "none yet: made at the first start";
+  {
+    ce::Journal j(path);
+    j.number_baskets_after(6);
+    for (int i = 0; i < 400; ++i) {
+      ce::BasketLine line{0,   "scan-" + std::to_string(i), i, "4011", "Banana " + std::string(200, 'x'),
+                          420, 1, 299, true, 126, "USD", 0.9};
+      j.add(line);
+    }
+  }
+  EXPECT_EQ(ce::journal_damage(path), "");
+  // A page of garbage in the middle of the file.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 * 10);
+    std::string junk(4096, '\x5a');
+    f.write(junk.data(), junk.size());
+  }
+  std::string damage = ce::journal_damage(path);
+  EXPECT_NE(damage, "");
+  EXPECT_NE(damage.find(path), std::string::npos) << damage;
+
+  ce::RecoveredJournal r = ce::recover_journal(path, 7);
+  EXPECT_TRUE(fs::exists(r.kept_as));
+  EXPECT_EQ(fs::status(r.exported).permissions() & fs::perms::others_read, fs::perms::none);
+  auto exported = nlohmann::json::parse(std::ifstream(r.exported));
+  EXPECT_EQ(exported["journal"], path);
+  EXPECT_GT(r.lines, 0) << "what could be read was kept";
+  EXPECT_EQ(exported["basket_lines"].size(), static_cast<size_t>(r.lines));
+  EXPECT_EQ(ce::journal_damage(path), "") << "a new journal";
+  ce::Journal fresh(path);
+  EXPECT_TRUE(fresh.lines().empty());
+  EXPECT_EQ(fresh.basket_id(), 8) << "baskets are numbered on";
+
+  // Not a database, and a folder where the file should be.
+  std::ofstream(dir + "/text.db") << std::string(8192, 'a');
+  EXPECT_NE(ce::journal_damage(dir + "/text.db"), "");
+  fs::create_directories(dir + "/folder.db");
+  EXPECT_NE(ce::journal_damage(dir + "/folder.db").find("folder"), std::string::npos);
+  ce::RecoveredJournal folder = ce::recover_journal(dir + "/folder.db", 0);
+  EXPECT_TRUE(fs::is_directory(folder.kept_as));
+  EXPECT_EQ(ce::journal_damage(dir + "/folder.db"), "");
 }

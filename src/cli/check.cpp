@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/runtime_connection.h"
 #include "modules/checkout/catalogue.h"
+#include "modules/checkout/damaged_journal.h"
 #include "modules/classifier/model.h"
 #include "modules/modules.h"
 #include "modules/speech/audio_out.h"
@@ -286,6 +287,25 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
   }
 }
 
+// A journal SQLite cannot trust stops the lane taking baskets; the fix is
+// a staff command, not a new file made behind their back.
+void check_journals(Checks& c, const Deployment& d, const StateDir& state) {
+  for (const auto& m : d.modules) {
+    if (m.builtin != "checkout") continue;
+    std::string path = m.desired.contains("journal") && m.desired["journal"].is_string()
+                           ? m.desired["journal"].get<std::string>()
+                           : (state.data_dir(m.name) / "journal.db").string();
+    std::string damage = journal_damage(path);
+    if (damage.empty())
+      c.ok(m.name + " journal", fs::exists(path) ? path : path + " (made at the first start)");
+    else
+      c.error(m.name + " journal", "damaged: " + damage,
+              "run `checkout-edge call " + m.name +
+                  " recoverJournal`: it keeps the file aside, exports what can be read and "
+                  "starts a new journal (baskets are numbered on)");
+  }
+}
+
 }  // namespace
 
 int check_command(const StateDir& state, const CheckOptions& options) {
@@ -315,7 +335,10 @@ int check_command(const StateDir& state, const CheckOptions& options) {
             "value expected)");
   }
   check_broker(c, state);
-  if (have_manifest) check_modules(c, d, self_executable());
+  if (have_manifest) {
+    check_modules(c, d, self_executable());
+    check_journals(c, d, state);
+  }
   check_disk(c, state.root);
 
   bool errors = false;

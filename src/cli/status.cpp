@@ -34,7 +34,8 @@ int list_command(const StateDir& state, bool as_json) {
                      {"version", m["version"]},
                      {"health", m.value("health", "")},
                      {"pid", m["pid"]},
-                     {"restarts", m["restarts"]}});
+                     {"restarts", m["restarts"]},
+                     {"problem", m.value("problem", nlohmann::json())}});
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -44,6 +45,10 @@ int list_command(const StateDir& state, bool as_json) {
   for (auto& m : (*agent)["modules"])
     std::cout << std::setw(14) << m.value("name", "") << std::setw(10) << m.value("status", "")
               << std::setw(40) << describe_module(m, now) << m.value("version", "") << "\n";
+  for (auto& m : (*agent)["modules"])
+    if (auto p = m.find("problem"); p != m.end() && p->is_object())
+      std::cout << "\n" << m.value("name", "") << ": " << p->value("what", "")
+                << "\n  fix: " << p->value("fix", "") << "\n";
   if (auto up = agent->find("upstream"); up != agent->end() && up->value("configured", false)) {
     std::cout << "\nupstream " << up->value("broker", "") << ": "
               << (up->value("connected", false) ? "connected" : "not connected") << ", "

@@ -10,6 +10,8 @@
 #include <deque>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -106,6 +108,8 @@ class Agent {
   std::unique_ptr<HubIdentities> identities_;
   std::atomic<bool> hub_reconnected_{false};
   nlohmann::json last_status_;
+  std::mutex problems_mutex_;
+  std::map<std::string, nlohmann::json> problems_;  // from the modules' reported twins
   bool status_published_connected_ = false;
   std::optional<PendingDeploy> pending_;
 
@@ -142,6 +146,13 @@ void Agent::write_state(bool running) {
                    {"hubPort", port_},
                    {"manifest", options_.manifest_source},
                    {"modules", supervisor_->snapshot()}};
+  {
+    // What a module reports it cannot do by itself, for `list` to show.
+    std::lock_guard lock(problems_mutex_);
+    for (auto& m : j["modules"])
+      if (auto p = problems_.find(m.value("name", "")); p != problems_.end())
+        m["problem"] = p->second;
+  }
   if (router_) j["hub"] = {{"routed", router_->routed()}, {"unrouted", router_->unrouted()}};
   if (upstream_) j["upstream"] = upstream_->status();
   write_file_atomically(state_.agent_file(), j.dump(2));
@@ -428,6 +439,21 @@ int Agent::run() {
                                      [this](const Message& m) { upstream_->send(m); });
   deployer_ =
       std::make_unique<Deployer>(*supervisor_, *hub_, *router_, *upstream_, options_.self_exe);
+  hub_->subscribe(topics::reported("+"), [this](const std::string& topic, const Message& m) {
+    // $ce/twins/<module>/reported
+    auto end = topic.rfind('/'), start = topic.rfind('/', end - 1);
+    std::string module = topic.substr(start + 1, end - start - 1);
+    try {
+      auto j = m.json();
+      auto p = j.is_object() ? j.find("problem") : j.end();
+      std::lock_guard lock(problems_mutex_);
+      if (p == j.end() || p->is_null())
+        problems_.erase(module);
+      else if (p->is_object() && p->dump().size() < 2000)
+        problems_[module] = *p;
+    } catch (const std::exception&) {
+    }
+  });
   hub_->subscribe(topics::all_heartbeats, [this](const std::string& topic, const Message&) {
     supervisor_->note_heartbeat(topic.substr(topic.rfind('/') + 1));
   });

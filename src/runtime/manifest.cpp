@@ -337,8 +337,11 @@ nlohmann::json expand_manifest(const nlohmann::json& manifest,
     return out;
   }
   std::set<std::string> twin_variables;
-  if (const nlohmann::json* agent =
-          desired_of(out["modulesContent"].value("$edgeAgent", nlohmann::json::object())))
+  // Kept by name: desired_of points into it (a temporary here was read
+  // after it was freed; the sanitized unit tests found it).
+  const nlohmann::json edge_agent =
+      out["modulesContent"].value("$edgeAgent", nlohmann::json::object());
+  if (const nlohmann::json* agent = desired_of(edge_agent))
     if (auto list = agent->find("runtime"); list != agent->end() && list->is_object())
       if (auto s = list->find("settings"); s != list->end() && s->is_object())
         if (auto t = s->find("twinVariables"); t != s->end()) {

@@ -16,6 +16,8 @@
 #include "common/sqlite_db.h"
 #include "common/stop_signal.h"
 #include "modules/checkout/catalogue.h"
+#include "modules/checkout/damaged_journal.h"
+#include "modules/checkout/inputs.h"
 #include "modules/checkout/journal.h"
 #include "modules/checkout/phrases.h"
 #include "modules/checkout/receipt.h"
@@ -75,63 +77,6 @@ struct CheckoutSettings {
   }
 };
 
-// A message body that is not what the sending module sends: ignored, and
-// said so in the log.
-struct BadInput : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// The most a lane's scale can show, either way; a weight beyond it is not a weight.
-constexpr long long kMaxGrams = 1'000'000;
-
-struct WeightInput {
-  int grams = 0;
-  bool stable = false;
-  std::string status = "ok";
-};
-
-WeightInput read_weight(const nlohmann::json& j) {
-  if (!j.is_object()) throw BadInput("it is not a JSON object");
-  WeightInput w;
-  if (auto s = j.find("status"); s != j.end()) {
-    static const std::set<std::string> known{"ok",       "motion",       "under-zero",
-                                             "overload", "disconnected", "fault"};
-    if (!s->is_string() || !known.count(s->get<std::string>()))
-      throw BadInput("status " + s->dump().substr(0, 40) + " is not a scale status");
-    w.status = s->get<std::string>();
-  }
-  if (auto s = j.find("stable"); s != j.end()) {
-    if (!s->is_boolean()) throw BadInput("stable must be true or false");
-    w.stable = s->get<bool>();
-  }
-  auto g = j.find("grams");
-  if (g == j.end() || !g->is_number_integer() ||
-      (g->is_number_unsigned() && g->get<unsigned long long>() > kMaxGrams) ||
-      g->get<long long>() < -kMaxGrams || g->get<long long>() > kMaxGrams)
-    throw BadInput("grams must be a whole number within " + std::to_string(kMaxGrams) +
-                   " g, found " + (g == j.end() ? "nothing" : g->dump().substr(0, 40)));
-  w.grams = static_cast<int>(g->get<long long>());
-  return w;
-}
-
-// Custom Vision's [{tagName, probability}, ...], each probability a real one.
-const nlohmann::json& read_predictions(const nlohmann::json& j) {
-  auto p = j.is_object() ? j.find("predictions") : j.end();
-  if (p == j.end() || !p->is_array()) throw BadInput("it has no \"predictions\" array");
-  if (p->size() > 100000) throw BadInput("it has more predictions than any model has tags");
-  for (const auto& x : *p) {
-    if (!x.is_object() || !x.contains("tagName") || !x["tagName"].is_string())
-      throw BadInput("a prediction has no tagName string");
-    auto prob = x.find("probability");
-    if (prob == x.end() || !prob->is_number() || !(prob->get<double>() >= 0) ||
-        prob->get<double>() > 1)
-      throw BadInput("the probability of '" + x["tagName"].get<std::string>().substr(0, 40) +
-                     "' must be a number from 0 to 1, found " +
-                     (prob == x.end() ? "nothing" : prob->dump().substr(0, 40)));
-  }
-  return *p;
-}
-
 // The highest basket number the lane has issued, kept outside the journal:
 // a journal that was emptied or replaced cannot hand out a number again.
 class BasketMark {
@@ -170,6 +115,67 @@ std::string unused_stem(const std::string& dir, long long basket) {
   return stem;
 }
 
+constexpr const char* kRecoverFix =
+    "staff: run `checkout-edge call checkout recoverJournal`: it keeps the damaged file aside, "
+    "exports what can still be read and starts a new journal";
+
+// The lane with a journal it cannot trust: it takes no basket, says so to
+// each shopper who places an item, and waits for staff's recoverJournal.
+int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& settings,
+                             const std::string& damage, BasketMark& mark) {
+  const std::string& path = settings.journal_path;
+  std::cerr << "checkout: the basket journal is damaged (" << damage
+            << "); this lane takes no basket until it is recovered. " << kRecoverFix << "\n";
+  client.report({{"journalDamaged", {{"error", damage}, {"fix", kRecoverFix}}},
+                 {"problem", {{"what", "the basket journal is damaged: " + damage}, {"fix", kRecoverFix}}}});
+  std::mutex mutex;
+  long long last_said_ms = 0;
+  bool item_on = false;
+  client.on_input("weight", [&](const Message& m) {
+    std::lock_guard lock(mutex);
+    try {
+      WeightInput w = read_weight(m.json());
+      if (w.grams <= 0) item_on = false;
+      if (!w.stable || w.grams <= 0 || item_on) return;
+      item_on = true;
+      if (now_ms() - last_said_ms < 10000) return;
+      last_said_ms = now_ms();
+      client.send_output("sentence",
+                         Message::with_json({{"text", say_phrase(Phrase::CannotSave, settings.till.locale)},
+                                             {"kind", "cannot-save"},
+                                             {"locale", settings.till.locale},
+                                             {"priority", 2},
+                                             {"sentenceId", new_message_id()},
+                                             {"whole", true}}));
+      std::cerr << "checkout: an item was placed; said the lane cannot save (journal damaged)\n";
+    } catch (const std::exception& e) {
+      std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
+    }
+  });
+  client.on_method("recoverJournal", [&](const nlohmann::json&) {
+    std::lock_guard lock(mutex);
+    try {
+      RecoveredJournal r = recover_journal(path, mark.value());
+      std::cerr << "checkout: the damaged journal is kept as " << r.kept_as << "; what could be read ("
+                << r.baskets << " baskets, " << r.lines << " lines, " << r.events
+                << " events) is in " << r.exported << "; a new journal starts\n";
+      client.report(
+          {{"journalDamaged", nullptr}, {"problem", nullptr}, {"journalRecovered", r.exported}});
+      client.restart_to_apply("a new basket journal after recoverJournal");
+      nlohmann::json reply{{"keptAs", r.kept_as}, {"exported", r.exported},
+                           {"baskets", r.baskets}, {"lines", r.lines}, {"events", r.events}};
+      if (!r.stopped.empty()) reply["readingStopped"] = r.stopped;
+      return MethodResult{200, reply};
+    } catch (const std::exception& e) {
+      return MethodResult{500, {{"error", e.what()}}};
+    }
+  });
+  while (!wait_for_stop(std::chrono::seconds(1))) {
+  }
+  client.stop_receiving();
+  return 0;
+}
+
 }  // namespace
 
 void check_checkout_settings(const nlohmann::json& desired) {
@@ -182,7 +188,17 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   const std::string& journal_path = settings.journal_path;
   const std::string& receipts_dir = settings.receipts_dir;
   BasketMark mark(journal_path + ".basket-mark");
-  std::optional<Journal> opened(std::in_place, journal_path);
+  std::optional<Journal> opened;
+  std::string damage = journal_damage(journal_path);
+  if (damage.empty()) {
+    try {
+      opened.emplace(journal_path);
+    } catch (const SqliteError& e) {
+      if (e.code != SQLITE_CORRUPT && e.code != SQLITE_NOTADB) throw;
+      damage = e.what();
+    }
+  }
+  if (!damage.empty()) return run_with_damaged_journal(client, settings, damage, mark);
   if (opened->highest_basket() < mark.value()) {
     // Emptied (a zero-length file is an empty database) or replaced: keep
     // it for staff to look at and go on numbering after the last basket.
@@ -434,6 +450,17 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       return {507, {{"error", std::string("nothing was changed: ") + e.what()}}};
     }
   };
+  client.on_method("recoverJournal", [&](const nlohmann::json&) {
+    std::string now_damaged = journal_damage(journal_path);
+    if (now_damaged.empty())
+      return MethodResult{409, {{"error", "the basket journal " + journal_path +
+                                              " is whole (SQLite's quick_check is ok): there is "
+                                              "nothing to recover, and it is kept as it is"}}};
+    client.restart_to_apply("the basket journal is damaged");
+    return MethodResult{503, {{"error", "the journal is damaged (" + now_damaged +
+                                            "); the checkout restarts to keep it aside: call "
+                                            "recoverJournal again in a few seconds"}}};
+  });
   client.on_method("command", run_command);
   client.on_method("key", [&](const nlohmann::json& request) {
     auto key = request.find("key");

@@ -73,11 +73,18 @@ std::optional<ImageHeader> gif(std::string_view b) {
 }  // namespace
 
 std::optional<ImageHeader> read_image_header(std::string_view b) {
-  if (b.size() >= 3 && b.substr(0, 3) == "\xFF\xD8\xFF") return jpeg(b);
-  if (b.size() >= 8 && b.substr(0, 8) == "\x89PNG\r\n\x1a\n") return png(b);
-  if (b.size() >= 2 && b.substr(0, 2) == "BM") return bmp(b);
-  if (b.size() >= 6 && (b.substr(0, 6) == "GIF87a" || b.substr(0, 6) == "GIF89a")) return gif(b);
-  return std::nullopt;
+  std::optional<ImageHeader> h;
+  if (b.size() >= 3 && b.substr(0, 3) == "\xFF\xD8\xFF")
+    h = jpeg(b);
+  else if (b.size() >= 8 && b.substr(0, 8) == "\x89PNG\r\n\x1a\n")
+    h = png(b);
+  else if (b.size() >= 2 && b.substr(0, 2) == "BM")
+    h = bmp(b);
+  else if (b.size() >= 6 && (b.substr(0, 6) == "GIF87a" || b.substr(0, 6) == "GIF89a"))
+    h = gif(b);
+  // No picture is 0 pixels wide (a JPEG's DNL height is not read here).
+  if (h && (h->width <= 0 || h->height <= 0)) return std::nullopt;
+  return h;
 }
 
 }  // namespace ce

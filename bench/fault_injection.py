@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""The lane under a new operator's worst day: random kill -9 of every
+module, the broker and the runtime itself while items come and go on the
+scale, then a phase of hub restarts and a phase with the journal's disk
+full. Prints what was placed and what became of it.
+
+    /usr/bin/python3 bench/fault_injection.py [--kills 200] [--build build]
+        [--seed 1] [--no-disk-full]
+
+The lane is the test suite's banana lane (SqueezeNet, one product, the
+camera on one photo, the simulated scale putting 420 g on for 4 s in every
+8 s, speech on the "clock" device). A placement is judged once the item is
+off the scale again:
+  lines      the basket lines made in its 8 s (journal created_ms)
+  lost       no line, and the shopper was not told to wait or that the lane
+             cannot save (a silent drop)
+  told       no line, but speech said "please wait" or "cannot save" then
+  doubled    more than one line
+Placements the simulator itself took away (the runtime was killed while
+the item was on the scale: a new runtime restarts the scale's scenario,
+where a real scale would still hold the item) are counted apart.
+Spoken: lines never heard (journal `announced` = 0 at the end) and price
+sentences said more often than there are lines.
+
+The disk-full phase mounts a 4 MB tmpfs for the journal (needs root; it is
+skipped otherwise, and says so).
+"""
+import argparse, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time
+from datetime import datetime, timezone
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ap = argparse.ArgumentParser()
+ap.add_argument("--kills", type=int, default=200)
+ap.add_argument("--build", default=os.path.join(root, "build"))
+ap.add_argument("--seed", type=int, default=1)
+ap.add_argument("--no-disk-full", action="store_true")
+args = ap.parse_args()
+random.seed(args.seed)
+
+binary = os.path.join(args.build, "src", "checkout-edge")
+shared = os.environ.get("CHECKOUT_EDGE_SHARED", os.path.join(os.path.dirname(root), "shared"))
+work = tempfile.mkdtemp(prefix="ce-faults-")
+state = os.path.join(work, "state")
+disk = os.path.join(work, "disk")
+os.makedirs(disk)
+disk_full = not args.no_disk_full and os.geteuid() == 0
+if disk_full:
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], check=True)
+elif not args.no_disk_full:
+    print("not root: the disk-full phase is skipped", flush=True)
+journal = os.path.join(disk, "journal.db")
+
+# The test suite's lane (tests/lane_support.h), written the same way.
+shutil.copy(os.path.join(shared, "datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg"),
+            os.path.join(work, "camera.jpg"))
+subprocess.run(["/usr/bin/python3", "-c", "import cv2, numpy as np, sys; cv2.imwrite(sys.argv[1], "
+                "np.full((240, 320, 3), (205, 210, 210), np.uint8))",
+                os.path.join(work, "empty.png")], check=True)
+json.dump({"currency": "USD", "products": [
+    {"id": "4011", "name": "Banana", "tags": ["banana"], "pricePerKg": 299,
+     "plausibleGrams": [40, 3000]}]}, open(os.path.join(work, "catalogue.json"), "w"))
+
+
+def module(name, order):
+    return {"type": "process", "status": "running", "restartPolicy": "always", "version": "1.0",
+            "startupOrder": order, "settings": {"module": name}}
+
+
+def route(src, dst):
+    return f'FROM /messages/modules/{src} INTO BrokeredEndpoint("/modules/{dst}")'
+
+
+squeeze = os.path.join(shared, "models/imagenet-squeezenet")
+manifest = {"modulesContent": {
+    "$edgeAgent": {"properties.desired": {
+        "schemaVersion": "1.1", "runtime": {"type": "process", "settings": {}},
+        "modules": {"checkout": module("checkout", 1), "classifier": module("classifier", 1),
+                    "scale": module("scale", 1), "speech": module("speech", 1),
+                    "camera": module("camera", 3)}}},
+    "$edgeHub": {"properties.desired": {"routes": {
+        "frames": route("camera/outputs/frames", "classifier/inputs/frames"),
+        "predictions": route("classifier/outputs/predictions", "checkout/inputs/predictions"),
+        "weight": route("scale/outputs/weight", "checkout/inputs/weight"),
+        "sentences": route("checkout/outputs/sentence", "speech/inputs/say"),
+        "vocabulary": route("checkout/outputs/vocabulary", "speech/inputs/presynth"),
+        "spoken": route("speech/outputs/spoken", "checkout/inputs/spoken"),
+        "laneStatus": route("$edgeAgent/outputs/moduleStatus", "speech/inputs/laneStatus")}}},
+    "camera": {"properties.desired": {"source": os.path.join(work, "camera.jpg"),
+                                      "emptyScene": os.path.join(work, "empty.png"), "fps": 10}},
+    "classifier": {"properties.desired": {"model": {
+        "file": os.path.join(squeeze, "SqueezeNet_fp32.onnx"),
+        "labels": os.path.join(squeeze, "Labels.txt"), "resize": "shorter-side",
+        "mean": [104, 117, 123]}}},
+    "scale": {"properties.desired": {"steps": [[4000, 0], [4000, 420]], "hz": 10}},
+    "checkout": {"properties.desired": {"catalogue": os.path.join(work, "catalogue.json"),
+                                        "threshold": 0.3, "journal": journal}},
+    "speech": {"properties.desired": {"device": "clock"}}}}
+json.dump(manifest, open(os.path.join(work, "deployment.json"), "w"), indent=2)
+
+SLOT, ON_AT = 8000, 4000  # an item every 8 s, on the scale from 4 s to 8 s
+epochs = []  # [started_ms, ended_ms] of each runtime
+runtime = None
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def agent():
+    try:
+        return json.load(open(os.path.join(state, "agent.json")))
+    except (OSError, ValueError):
+        return {}
+
+
+def start_runtime():
+    global runtime
+    before = agent().get("startedMs", 0)
+    runtime = subprocess.Popen([binary, "--state-dir", state, "run", "--manifest",
+                                os.path.join(work, "deployment.json"), "--shared", shared],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        a = agent()
+        if a.get("startedMs", 0) != before and a.get("running"):
+            epochs.append([a["startedMs"], None])
+            return
+        time.sleep(0.05)
+    sys.exit("the runtime did not start; see " + state)
+
+
+def pid_of(name):
+    for m in agent().get("modules", []):
+        if m.get("name") == name and m.get("pid"):
+            try:
+                cmd = open(f"/proc/{m['pid']}/cmdline", "rb").read()
+            except OSError:
+                return 0
+            if b"checkout-edge" in cmd or b"mosquitto" in cmd:
+                return m["pid"]
+    return 0
+
+
+def kill_runtime():
+    runtime.send_signal(signal.SIGKILL)
+    runtime.wait()
+    epochs[-1][1] = now_ms()
+    time.sleep(random.uniform(0.2, 2.0))
+    start_runtime()
+
+
+def cli(*words):
+    return subprocess.run([binary, "--state-dir", state, *words],
+                          capture_output=True, text=True).stdout
+
+
+start_runtime()
+time.sleep(12)  # the first items go through untouched
+targets = ["camera", "classifier", "scale", "checkout", "speech", "edgeHub"]
+kills = {t: 0 for t in targets + ["runtime"]}
+missed = 0
+print(f"{args.kills} random kills in {work}", flush=True)
+while sum(kills.values()) < args.kills:
+    time.sleep(random.uniform(1.0, 4.0))
+    if random.random() < 0.04:
+        kill_runtime()
+        kills["runtime"] += 1
+        continue
+    target = random.choice(targets)
+    pid = pid_of(target)
+    if not pid:
+        missed += 1  # restarting at that moment
+        continue
+    try:
+        os.kill(pid, signal.SIGKILL)
+        kills[target] += 1
+    except ProcessLookupError:
+        missed += 1
+
+print("hub restarts", flush=True)
+for _ in range(5):
+    time.sleep(random.uniform(5, 9))
+    if pid := pid_of("edgeHub"):
+        os.kill(pid, signal.SIGKILL)
+        kills["edgeHub"] += 1
+
+full_from = full_to = 0
+if disk_full:
+    print("disk full for 40 s", flush=True)
+    time.sleep(10)
+    full_from = now_ms()
+    with open(os.path.join(disk, "filler"), "wb") as f:
+        try:
+            while True:
+                f.write(b"x" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    time.sleep(40)
+    os.remove(os.path.join(disk, "filler"))
+    full_to = now_ms()
+time.sleep(SLOT * 3 / 1000)  # the last items off the scale and said
+end = now_ms()
+epochs[-1][1] = end
+speech_log = cli("logs", "speech")
+runtime.send_signal(signal.SIGTERM)
+runtime.wait(timeout=60)
+
+db = sqlite3.connect(journal)
+rows = db.execute("SELECT created_ms, announced FROM basket_lines WHERE voided = 0").fetchall()
+said = [int(t) for t in re.findall(r'"Banana, 0\.42 kilograms, 1 dollar 26\." \(first sample at (\d+)',
+                                    speech_log)]
+told_at = [int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+               .replace(tzinfo=timezone.utc).timestamp() * 1000)
+           for stamp in re.findall(r'^(\S+Z) speech: "(?:Please wait|This lane cannot save)',
+                                   speech_log, re.M)]
+
+placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = 0
+for started, ended in epochs:
+    j = 0
+    while started + SLOT * j + ON_AT < ended:
+        on, off = started + SLOT * j + ON_AT, started + SLOT * (j + 1)
+        j += 1
+        if off > ended:
+            cut_by_runtime += ended != end
+            continue
+        placed += 1
+        n = sum(1 for created, _ in rows if on <= created < off + 1000)
+        # A sentence about it is logged when it ends, up to ~5 s after it began.
+        warned = any(on - 2000 <= t < off + 6000 for t in told_at)
+        in_full = full_from and full_from <= off and on <= full_to
+        during_full += bool(in_full)
+        if n == 1:
+            ok += 1
+        elif n > 1:
+            doubled += 1
+        elif warned:
+            told += 1
+            full_told += bool(in_full)
+        else:
+            lost += 1
+never_heard = sum(1 for _, announced in rows if not announced)
+said_twice = max(0, len(said) - len(rows))
+print(f"kills: {sum(kills.values())} ({', '.join(f'{k} {v}' for k, v in kills.items())}); "
+      f"{missed} tries found the target restarting")
+print(f"placed {placed}: rung up once {ok}, lost {lost}, told to wait or that the lane cannot "
+      f"save {told}, doubled {doubled}")
+print(f"placements the simulator took away with a killed runtime: {cut_by_runtime}")
+if disk_full:
+    print(f"disk full: {during_full} placements, {full_told} told the lane cannot save")
+print(f"lines {len(rows)}, price sentences said {len(said)}: spoken never {never_heard}, "
+      f"spoken twice {said_twice}")
+if disk_full:
+    subprocess.run(["umount", "-l", disk])
+if os.environ.get("KEEP"):
+    print("kept", work)
+else:
+    shutil.rmtree(work, ignore_errors=True)
