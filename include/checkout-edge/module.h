@@ -44,8 +44,8 @@ struct MethodResult {
 };
 
 // A module's connection to the hub. Created from the environment the
-// runtime gives every module (CE_MODULE_ID, CE_HUB_HOST, CE_HUB_PORT, and
-// its hub login CE_HUB_USERNAME, CE_HUB_PASSWORD).
+// runtime gives every module (CE_MODULE_ID, CE_HUB_HOST, CE_HUB_PORT, its
+// hub login CE_HUB_USERNAME, CE_HUB_PASSWORD and, with TLS, CE_HUB_CA_FILE).
 class ModuleClient {
  public:
   using InputHandler = std::function<void(const Message&)>;
@@ -53,8 +53,9 @@ class ModuleClient {
   using MethodHandler = std::function<MethodResult(const nlohmann::json& request)>;
 
   static std::unique_ptr<ModuleClient> from_environment();
+  // `ca_file`: the hub speaks TLS, its certificate signed by this CA.
   ModuleClient(std::string module_id, std::string host, int port, std::string username = {},
-               std::string password = {});
+               std::string password = {}, std::string ca_file = {});
   ~ModuleClient();
 
   const std::string& id() const { return id_; }

@@ -338,6 +338,18 @@ int check_command(const StateDir& state, const CheckOptions& options) {
   if (have_manifest) {
     check_modules(c, d, self_executable());
     check_journals(c, d, state);
+    if (!d.runtime.hub_ca_file.empty()) {
+      std::string unreadable;
+      for (const std::string* f :
+           {&d.runtime.hub_ca_file, &d.runtime.hub_cert_file, &d.runtime.hub_key_file})
+        if (access(f->c_str(), R_OK) != 0) unreadable += (unreadable.empty() ? "" : ", ") + *f;
+      if (unreadable.empty())
+        c.ok("hub TLS", "certificate " + d.runtime.hub_cert_file + ", CA " + d.runtime.hub_ca_file);
+      else
+        c.error("hub TLS", "cannot read " + unreadable,
+                "fix runtime.settings.hubTls: the CA, the hub's certificate (for 127.0.0.1) and "
+                "its key, readable by the lane's user");
+    }
   }
   check_disk(c, state.root);
 

@@ -27,6 +27,13 @@ HubClient::HubClient(const std::string& client_id, std::string host, int port,
   if (!mosq_) throw std::runtime_error("cannot create an MQTT client: out of memory");
   if (!login.username.empty())
     mosquitto_username_pw_set(mosq_, login.username.c_str(), login.password.c_str());
+  if (!login.ca_file.empty()) {
+    // The broker's certificate must be signed by this CA and name the host.
+    if (int rc = mosquitto_tls_set(mosq_, login.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
+        rc != MOSQ_ERR_SUCCESS)
+      throw std::runtime_error("cannot use the hub's CA certificate " + login.ca_file + ": " +
+                               mosquitto_strerror(rc));
+  }
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);  // see the broker's set_tcp_nodelay
   mosquitto_connect_v5_callback_set(

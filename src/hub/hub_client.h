@@ -18,6 +18,7 @@ namespace ce {
 // which the lane's hub refuses.
 struct HubLogin {
   std::string username, password;
+  std::string ca_file;  // set when the hub speaks TLS: the CA that signed its certificate
 };
 
 class HubClient {

@@ -26,19 +26,22 @@ std::unique_ptr<ModuleClient> ModuleClient::from_environment() {
   const char* host = std::getenv("CE_HUB_HOST");
   const char* user = std::getenv("CE_HUB_USERNAME");
   const char* password = std::getenv("CE_HUB_PASSWORD");
+  const char* ca = std::getenv("CE_HUB_CA_FILE");
   auto client = std::make_unique<ModuleClient>(required_env("CE_MODULE_ID"),
                                                host && *host ? host : "127.0.0.1", std::stoi(port),
-                                               user ? user : "", password ? password : "");
+                                               user ? user : "", password ? password : "",
+                                               ca ? ca : "");
   // Not for the module's own children (a voice engine, a helper script).
   unsetenv("CE_HUB_PASSWORD");
   return client;
 }
 
 ModuleClient::ModuleClient(std::string module_id, std::string host, int port, std::string username,
-                           std::string password)
+                           std::string password, std::string ca_file)
     : id_(std::move(module_id)),
-      hub_(std::make_unique<HubClient>(id_, std::move(host), port,
-                                       HubLogin{std::move(username), std::move(password)})),
+      hub_(std::make_unique<HubClient>(
+          id_, std::move(host), port,
+          HubLogin{std::move(username), std::move(password), std::move(ca_file)})),
       started_ms_(now_ms()) {
   hub_->connect();
   // A restarted hub has forgotten the retained reported twin.

@@ -144,6 +144,7 @@ void Agent::write_state(bool running) {
                    {"startedMs", started_ms_},
                    {"updatedMs", now_ms()},
                    {"hubPort", port_},
+                   {"hubCaFile", deployment_.runtime.hub_ca_file},
                    {"manifest", options_.manifest_source},
                    {"modules", supervisor_->snapshot()}};
   {
@@ -412,6 +413,8 @@ int Agent::run() {
     }
     env["CE_HUB_USERNAME"] = login.username;
     env["CE_HUB_PASSWORD"] = login.password;
+    if (!deployment_.runtime.hub_ca_file.empty())
+      env["CE_HUB_CA_FILE"] = deployment_.runtime.hub_ca_file;
     return env;
   });
 
@@ -420,7 +423,7 @@ int Agent::run() {
   hub_spec.version = "mosquitto";
   hub_spec.restart_policy = RestartPolicy::Always;
   hub_spec.startup_order = -1;  // first up, last down
-  supervisor_->add(hub_spec, prepare_broker(state_, port_, *identities_));
+  supervisor_->add(hub_spec, prepare_broker(state_, port_, *identities_, deployment_.runtime));
   for (int i = 0; i < 100 && !port_accepts_connections(port_); ++i) {
     supervisor_->tick();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -429,7 +432,9 @@ int Agent::run() {
     throw std::runtime_error("the broker did not start on port " + std::to_string(port_) +
                              "; see " + state_.log_file("edgeHub").string());
 
-  hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_, identities_->runtime());
+  HubLogin runtime_login = identities_->runtime();
+  runtime_login.ca_file = deployment_.runtime.hub_ca_file;
+  hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_, runtime_login);
   hub_->connect();
   hub_->on_connected([this] { hub_reconnected_ = true; });
   std::filesystem::create_directories(state_.hub_dir());

@@ -51,13 +51,23 @@ std::string find_mosquitto() {
 }
 
 std::vector<std::string> prepare_broker(const StateDir& state, int port,
-                                        const HubIdentities& identities) {
+                                        const HubIdentities& identities,
+                                        const RuntimeSettings& settings) {
   std::string exe = find_mosquitto();
   std::filesystem::create_directories(state.hub_dir());
   identities.write_files();
   auto conf = state.hub_dir() / "mosquitto.conf";
   // Started as root, mosquitto would become user "mosquitto", who cannot
   // read the lane's private files: it stays the lane's user.
+  std::string tls;
+  if (!settings.hub_ca_file.empty()) {
+    for (const std::string* f : {&settings.hub_ca_file, &settings.hub_cert_file, &settings.hub_key_file})
+      if (access(f->c_str(), R_OK) != 0)
+        throw std::runtime_error("cannot read " + *f + " (runtime.settings.hubTls): " +
+                                 strerror(errno) + "; give the hub's CA, certificate and key files");
+    tls = "cafile " + settings.hub_ca_file + "\ncertfile " + settings.hub_cert_file +
+          "\nkeyfile " + settings.hub_key_file + "\ntls_version tlsv1.2\n";
+  }
   std::string user;
   if (geteuid() == 0)
     if (passwd* pw = getpwuid(0)) user = std::string("user ") + pw->pw_name + "\n";
@@ -67,7 +77,7 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port,
                         "# Written by checkout-edge; edits are overwritten at start.\n"
                         "listener " +
                             std::to_string(port) +
-                            " 127.0.0.1\n"
+                            " 127.0.0.1\n" + tls +
                             "allow_anonymous false\n"
                             "password_file " +
                             identities.password_file().string() + "\nacl_file " +

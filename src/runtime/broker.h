@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "runtime/hub_identities.h"
+#include "runtime/manifest.h"
 #include "runtime/state_dir.h"
 
 namespace ce {
@@ -17,8 +18,10 @@ bool port_accepts_connections(int port);
 // Throws with install instructions when mosquitto is missing.
 // The mosquitto program; throws saying how to install it when it is missing.
 std::string find_mosquitto();
-// Anonymous clients are refused; `identities` are the logins and what each may do.
+// Anonymous clients are refused; `identities` are the logins and what each
+// may do; with `settings.hub_*_file`, the listener speaks TLS only.
 std::vector<std::string> prepare_broker(const StateDir& state, int port,
-                                        const HubIdentities& identities);
+                                        const HubIdentities& identities,
+                                        const RuntimeSettings& settings);
 
 }  // namespace ce

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "common/files.h"
 #include "hub/admin_auth.h"
 
 namespace ce {
@@ -83,7 +84,14 @@ void HubIdentities::write_files() const {
 }
 
 HubLogin admin_login(const StateDir& state) {
-  return {HubIdentities::kAdmin, read_admin_key(state.admin_key_file())};
+  HubLogin login{HubIdentities::kAdmin, read_admin_key(state.admin_key_file())};
+  // The running runtime says whether its hub speaks TLS, and with which CA.
+  try {
+    auto agent = nlohmann::json::parse(read_file(state.agent_file()));
+    if (agent.is_object()) login.ca_file = agent.value("hubCaFile", "");
+  } catch (const std::exception&) {
+  }
+  return login;
 }
 
 }  // namespace ce

@@ -172,6 +172,17 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
   rt.deploy_stable = ms("deployStableMs", rt.deploy_stable, 0);
   rt.log_max_bytes = number_field(*s, "logMaxBytes", sp, rt.log_max_bytes, 1024);
   rt.log_files = static_cast<int>(number_field(*s, "logFiles", sp, rt.log_files, 1));
+  if (auto t = s->find("hubTls"); t != s->end()) {
+    std::string tp = sp + ".hubTls";
+    if (!t->is_object()) fail(tp, "an object {\"caFile\", \"certFile\", \"keyFile\"}", &*t);
+    rt.hub_ca_file = string_field(*t, "caFile", tp, "");
+    rt.hub_cert_file = string_field(*t, "certFile", tp, "");
+    rt.hub_key_file = string_field(*t, "keyFile", tp, "");
+    for (auto [key, value] : {std::pair{"caFile", &rt.hub_ca_file}, {"certFile", &rt.hub_cert_file},
+                              {"keyFile", &rt.hub_key_file}})
+      if (value->empty())
+        fail(tp + "." + key, "a PEM file (the hub's CA, its certificate and its key)", nullptr);
+  }
   return rt;
 }
 

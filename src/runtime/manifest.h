@@ -52,6 +52,9 @@ struct RuntimeSettings {
   std::chrono::milliseconds deploy_stable{5000};
   long long log_max_bytes = 10 * 1024 * 1024;
   int log_files = 3;
+  // TLS on the hub's listener (hubTls: {caFile, certFile, keyFile}): every
+  // module, the runtime and the CLI then verify the broker with caFile.
+  std::string hub_ca_file, hub_cert_file, hub_key_file;
 };
 
 // Where `$upstream` messages go: an MQTT broker off the lane. The password

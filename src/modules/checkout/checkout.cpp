@@ -290,7 +290,12 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     client.send_output("receipt", Message::with_json(out));
   };
   // Everything a message changed: said, the basket shown, a receipt issued.
+  bool save_problem = false;  // reported; cleared once a change is saved again
   auto handle = [&](const std::vector<Saying>& sayings) {
+    if (save_problem) {
+      save_problem = false;
+      client.report({{"journalError", nullptr}, {"problem", nullptr}});
+    }
     for (const Saying& s : sayings) say(s);
     client.send_output("basket", Message::with_json(till.basket()));
     if (auto receipt = till.take_receipt()) publish_receipt(*receipt);
@@ -305,7 +310,12 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
                                               ") and the lane goes on"
                                         : ". Check the journal file and the disk")
               << "\n";
-    client.report({{"journalError", e.what()}});
+    std::string fix = e.code == SQLITE_FULL
+                          ? "free space on the disk of " + journal_path + " (df -h); the lane goes on"
+                          : "check the journal file and its disk; `checkout-edge check` names the damage";
+    client.report({{"journalError", e.what()},
+                   {"problem", {{"what", std::string("cannot save baskets: ") + e.what()}, {"fix", fix}}}});
+    save_problem = true;
     if (now_ms() - last_cannot_save_ms < 10000) return;  // once, not at every weight
     last_cannot_save_ms = now_ms();
     Saying s{say_phrase(Phrase::CannotSave, till.settings().locale), "cannot-save", 2};
