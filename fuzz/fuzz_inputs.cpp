@@ -24,7 +24,8 @@ const ce::Catalogue& catalogue() {
       {"id": "4131", "name": "Fuji", "tags": ["fuji"], "pricePerKg": 399, "group": "apple"},
       {"id": "4017", "name": "Granny Smith", "tags": ["granny"], "pricePerKg": 349,
        "group": "apple"},
-      {"id": "9001", "name": "Milk", "tags": ["milk"], "unitPrice": 119}]})", "-catalogue.json"));
+      {"id": "9001", "name": "Milk", "tags": ["milk"], "unitPrice": 119}]})",
+                                                                       "-catalogue.json"));
   return c;
 }
 

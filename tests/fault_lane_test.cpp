@@ -255,8 +255,9 @@ TEST(LaneFaults, AHubKilledAndRestartedLosesTheLaneNothing) {
   EXPECT_TRUE(eventually([&] { return lines_of(rt).size() >= after_restart + 1; }, 30s))
       << rt.cli("logs checkout --tail 20");
   for (const char* module : {"camera", "scale", "classifier"})
-    EXPECT_EQ(rt.module(module)["restarts"], 0) << module << " rode it out\n"
-                                                << rt.cli(std::string("logs ") + module + " --tail 10");
+    EXPECT_EQ(rt.module(module)["restarts"], 0)
+        << module << " rode it out\n"
+        << rt.cli(std::string("logs ") + module + " --tail 10");
 }
 
 TEST(LaneFaults, ACheckoutKilledAsTheWeightSettlesRingsEachItemUpOnceAndSaysItOnce) {
@@ -286,7 +287,8 @@ TEST(LaneFaults, ACheckoutKilledAsTheWeightSettlesRingsEachItemUpOnceAndSaysItOn
     return now.size() == 5 &&
            std::all_of(now.begin(), now.end(), [](auto& l) { return l.announced; });
   };
-  eventually(five_heard, std::chrono::milliseconds(std::max(0LL, t0 + 8000LL * 5 + 3800 - ce::now_ms())));
+  eventually(five_heard,
+             std::chrono::milliseconds(std::max(0LL, t0 + 8000LL * 5 + 3800 - ce::now_ms())));
   auto lines = lines_of(rt);
   std::string said = rt.cli("logs speech");
   EXPECT_EQ(lines.size(), 5u) << rt.cli("logs checkout");
@@ -337,7 +339,8 @@ TEST(LaneFaults, ADamagedJournalIsSaidAloudNamedByCheckAndReplacedOnlyByStaff) {
   EXPECT_EQ(rt.module("checkout")["status"], "running") << "no crash loop";
   EXPECT_EQ(rt.module("checkout")["restarts"], 0);
   std::string list;
-  EXPECT_TRUE(eventually([&] { return (list = rt.cli("list")).find("damaged: ") != std::string::npos; }, 10s))
+  EXPECT_TRUE(eventually(
+      [&] { return (list = rt.cli("list")).find("damaged: ") != std::string::npos; }, 10s))
       << list;
   EXPECT_NE(list.find("recoverJournal"), std::string::npos) << list;
   std::string check = rt.cli("check --verbose");

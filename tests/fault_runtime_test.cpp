@@ -312,15 +312,18 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
   // Staff see it in `list`, with the fix, until the lane saves again.
   std::string list;
   EXPECT_TRUE(eventually(
-      [&] { return (list = rt.cli("list")).find("cannot save baskets") != std::string::npos; }, 10s))
+      [&] { return (list = rt.cli("list")).find("cannot save baskets") != std::string::npos; },
+      10s))
       << list;
   EXPECT_NE(list.find("free space"), std::string::npos) << list;
   fs::remove(disk / "filler");
-  publish_json(*hub, "modules/checkout/inputs/weight", {{"grams", 0}, {"stable", true}, {"status", "ok"}});
+  publish_json(*hub, "modules/checkout/inputs/weight",
+               {{"grams", 0}, {"stable", true}, {"status", "ok"}});
   std::this_thread::sleep_for(300ms);
   place(500);
   EXPECT_TRUE(eventually(
-      [&] { return (list = rt.cli("list")).find("cannot save baskets") == std::string::npos; }, 15s))
+      [&] { return (list = rt.cli("list")).find("cannot save baskets") == std::string::npos; },
+      15s))
       << list << rt.cli("logs checkout --tail 10");
 }
 
@@ -450,7 +453,8 @@ TEST_F(Fault, AHubWithTlsTakesOnlyClientsThatVerifyIt) {
   // The store's certificates: a CA, and the hub's certificate for 127.0.0.1 signed by it.
   std::string d = dir_.string();
   std::string cmd =
-      "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=lane-ca "
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=lane-ca "
       "-keyout ca.key -out ca.pem && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
       "-keyout hub.key -out hub.csr && printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
       "openssl x509 -req -in hub.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
@@ -467,7 +471,8 @@ TEST_F(Fault, AHubWithTlsTakesOnlyClientsThatVerifyIt) {
   ASSERT_TRUE(rt.started()) << ce::read_file(dir_ / "state/logs/edgeHub.log");
   // The module connected over TLS: it heartbeats and answers.
   ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s)) << rt.cli("logs checkout");
-  EXPECT_TRUE(eventually([&] { return rt.module("checkout").value("health", "") == "healthy"; }, 10s))
+  EXPECT_TRUE(
+      eventually([&] { return rt.module("checkout").value("health", "") == "healthy"; }, 10s))
       << rt.cli("list");
   std::string twin = rt.cli("twin checkout");
   EXPECT_NE(twin.find("\"products\""), std::string::npos) << twin;
@@ -479,7 +484,8 @@ TEST_F(Fault, AHubWithTlsTakesOnlyClientsThatVerifyIt) {
   plain.ca_file.clear();
   ce::HubClient without_tls("plain", "127.0.0.1", port, plain);
   EXPECT_ANY_THROW(without_tls.connect(3s));
-  ASSERT_EQ(std::system(("cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+  ASSERT_EQ(std::system(("cd " + d +
+                         " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
                          "-subj /CN=other -keyout other.key -out other.pem >/dev/null 2>&1")
                             .c_str()),
             0);

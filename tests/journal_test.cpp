@@ -89,8 +89,18 @@ TEST(DamagedJournal, IsFoundWhateverTheDamageAndRecoveredWithWhatCanBeRead) {
     ce::Journal j(path);
     j.number_baskets_after(6);
     for (int i = 0; i < 400; ++i) {
-      ce::BasketLine line{0,   "scan-" + std::to_string(i), i, "4011", "Banana " + std::string(200, 'x'),
-                          420, 1, 299, true, 126, "USD", 0.9};
+      ce::BasketLine line{0,
+                          "scan-" + std::to_string(i),
+                          i,
+                          "4011",
+                          "Banana " + std::string(200, 'x'),
+                          420,
+                          1,
+                          299,
+                          true,
+                          126,
+                          "USD",
+                          0.9};
       j.add(line);
     }
   }

@@ -1,8 +1,8 @@
 // The Custom Vision prediction API, served over real HTTP on loopback.
 #include "modules/classifier/rest_api.h"
 
-#include <gtest/gtest.h>
 #include <gif_lib.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <condition_variable>
@@ -184,10 +184,13 @@ std::string gif_of(const cv::Mat& bgr) {
             GIF_OK);
   std::string out;
   int error = 0;
-  GifFileType* gif = EGifOpen(&out, [](GifFileType* f, const GifByteType* data, int n) {
-    static_cast<std::string*>(f->UserData)->append(reinterpret_cast<const char*>(data), n);
-    return n;
-  }, &error);
+  GifFileType* gif = EGifOpen(
+      &out,
+      [](GifFileType* f, const GifByteType* data, int n) {
+        static_cast<std::string*>(f->UserData)->append(reinterpret_cast<const char*>(data), n);
+        return n;
+      },
+      &error);
   ColorMapObject* map = GifMakeMapObject(256, palette.data());
   EGifPutScreenDesc(gif, w, h, 8, 0, map);
   EGifPutImageDesc(gif, 0, 0, w, h, false, nullptr);
@@ -260,9 +263,10 @@ TEST_F(RestApi, FetchesHttpsAndFollowsRedirectsWithinLimits) {
   auto dir = std::filesystem::temp_directory_path() / ("ce-rest-tls-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                    "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
-                    " 2>/dev/null";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   httplib::SSLServer images(cert.c_str(), key.c_str());
   ASSERT_TRUE(images.is_valid());
@@ -272,9 +276,8 @@ TEST_F(RestApi, FetchesHttpsAndFollowsRedirectsWithinLimits) {
   images.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
     res.set_redirect("/banana.jpg");
   });
-  images.Get("/loop", [](const httplib::Request&, httplib::Response& res) {
-    res.set_redirect("/loop");
-  });
+  images.Get("/loop",
+             [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
   int port = images.bind_to_any_port("127.0.0.1");
   std::thread t([&] { images.listen_after_bind(); });
   std::string base = "https://127.0.0.1:" + std::to_string(port);

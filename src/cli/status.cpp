@@ -47,7 +47,8 @@ int list_command(const StateDir& state, bool as_json) {
               << std::setw(40) << describe_module(m, now) << m.value("version", "") << "\n";
   for (auto& m : (*agent)["modules"])
     if (auto p = m.find("problem"); p != m.end() && p->is_object())
-      std::cout << "\n" << m.value("name", "") << ": " << p->value("what", "")
+      std::cout << "\n"
+                << m.value("name", "") << ": " << p->value("what", "")
                 << "\n  fix: " << p->value("fix", "") << "\n";
   if (auto up = agent->find("upstream"); up != agent->end() && up->value("configured", false)) {
     std::cout << "\nupstream " << up->value("broker", "") << ": "

@@ -29,7 +29,8 @@ HubClient::HubClient(const std::string& client_id, std::string host, int port,
     mosquitto_username_pw_set(mosq_, login.username.c_str(), login.password.c_str());
   if (!login.ca_file.empty()) {
     // The broker's certificate must be signed by this CA and name the host.
-    if (int rc = mosquitto_tls_set(mosq_, login.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
+    if (int rc =
+            mosquitto_tls_set(mosq_, login.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
         rc != MOSQ_ERR_SUCCESS)
       throw std::runtime_error("cannot use the hub's CA certificate " + login.ca_file + ": " +
                                mosquitto_strerror(rc));

@@ -27,10 +27,9 @@ std::unique_ptr<ModuleClient> ModuleClient::from_environment() {
   const char* user = std::getenv("CE_HUB_USERNAME");
   const char* password = std::getenv("CE_HUB_PASSWORD");
   const char* ca = std::getenv("CE_HUB_CA_FILE");
-  auto client = std::make_unique<ModuleClient>(required_env("CE_MODULE_ID"),
-                                               host && *host ? host : "127.0.0.1", std::stoi(port),
-                                               user ? user : "", password ? password : "",
-                                               ca ? ca : "");
+  auto client = std::make_unique<ModuleClient>(
+      required_env("CE_MODULE_ID"), host && *host ? host : "127.0.0.1", std::stoi(port),
+      user ? user : "", password ? password : "", ca ? ca : "");
   // Not for the module's own children (a voice engine, a helper script).
   unsetenv("CE_HUB_PASSWORD");
   return client;

@@ -61,12 +61,14 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port,
   // read the lane's private files: it stays the lane's user.
   std::string tls;
   if (!settings.hub_ca_file.empty()) {
-    for (const std::string* f : {&settings.hub_ca_file, &settings.hub_cert_file, &settings.hub_key_file})
+    for (const std::string* f :
+         {&settings.hub_ca_file, &settings.hub_cert_file, &settings.hub_key_file})
       if (access(f->c_str(), R_OK) != 0)
-        throw std::runtime_error("cannot read " + *f + " (runtime.settings.hubTls): " +
-                                 strerror(errno) + "; give the hub's CA, certificate and key files");
-    tls = "cafile " + settings.hub_ca_file + "\ncertfile " + settings.hub_cert_file +
-          "\nkeyfile " + settings.hub_key_file + "\ntls_version tlsv1.2\n";
+        throw std::runtime_error("cannot read " + *f +
+                                 " (runtime.settings.hubTls): " + strerror(errno) +
+                                 "; give the hub's CA, certificate and key files");
+    tls = "cafile " + settings.hub_ca_file + "\ncertfile " + settings.hub_cert_file + "\nkeyfile " +
+          settings.hub_key_file + "\ntls_version tlsv1.2\n";
   }
   std::string user;
   if (geteuid() == 0)
@@ -76,8 +78,7 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port,
   write_file_atomically(conf,
                         "# Written by checkout-edge; edits are overwritten at start.\n"
                         "listener " +
-                            std::to_string(port) +
-                            " 127.0.0.1\n" + tls +
+                            std::to_string(port) + " 127.0.0.1\n" + tls +
                             "allow_anonymous false\n"
                             "password_file " +
                             identities.password_file().string() + "\nacl_file " +

@@ -178,7 +178,8 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
     rt.hub_ca_file = string_field(*t, "caFile", tp, "");
     rt.hub_cert_file = string_field(*t, "certFile", tp, "");
     rt.hub_key_file = string_field(*t, "keyFile", tp, "");
-    for (auto [key, value] : {std::pair{"caFile", &rt.hub_ca_file}, {"certFile", &rt.hub_cert_file},
+    for (auto [key, value] : {std::pair{"caFile", &rt.hub_ca_file},
+                              {"certFile", &rt.hub_cert_file},
                               {"keyFile", &rt.hub_key_file}})
       if (value->empty())
         fail(tp + "." + key, "a PEM file (the hub's CA, its certificate and its key)", nullptr);

@@ -126,8 +126,9 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
   const std::string& path = settings.journal_path;
   std::cerr << "checkout: the basket journal is damaged (" << damage
             << "); this lane takes no basket until it is recovered. " << kRecoverFix << "\n";
-  client.report({{"journalDamaged", {{"error", damage}, {"fix", kRecoverFix}}},
-                 {"problem", {{"what", "the basket journal is damaged: " + damage}, {"fix", kRecoverFix}}}});
+  client.report(
+      {{"journalDamaged", {{"error", damage}, {"fix", kRecoverFix}}},
+       {"problem", {{"what", "the basket journal is damaged: " + damage}, {"fix", kRecoverFix}}}});
   std::mutex mutex;
   long long last_said_ms = 0;
   bool item_on = false;
@@ -140,13 +141,14 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
       item_on = true;
       if (now_ms() - last_said_ms < 10000) return;
       last_said_ms = now_ms();
-      client.send_output("sentence",
-                         Message::with_json({{"text", say_phrase(Phrase::CannotSave, settings.till.locale)},
-                                             {"kind", "cannot-save"},
-                                             {"locale", settings.till.locale},
-                                             {"priority", 2},
-                                             {"sentenceId", new_message_id()},
-                                             {"whole", true}}));
+      client.send_output(
+          "sentence",
+          Message::with_json({{"text", say_phrase(Phrase::CannotSave, settings.till.locale)},
+                              {"kind", "cannot-save"},
+                              {"locale", settings.till.locale},
+                              {"priority", 2},
+                              {"sentenceId", new_message_id()},
+                              {"whole", true}}));
       std::cerr << "checkout: an item was placed; said the lane cannot save (journal damaged)\n";
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
@@ -156,14 +158,17 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
     std::lock_guard lock(mutex);
     try {
       RecoveredJournal r = recover_journal(path, mark.value());
-      std::cerr << "checkout: the damaged journal is kept as " << r.kept_as << "; what could be read ("
-                << r.baskets << " baskets, " << r.lines << " lines, " << r.events
-                << " events) is in " << r.exported << "; a new journal starts\n";
+      std::cerr << "checkout: the damaged journal is kept as " << r.kept_as
+                << "; what could be read (" << r.baskets << " baskets, " << r.lines << " lines, "
+                << r.events << " events) is in " << r.exported << "; a new journal starts\n";
       client.report(
           {{"journalDamaged", nullptr}, {"problem", nullptr}, {"journalRecovered", r.exported}});
       client.restart_to_apply("a new basket journal after recoverJournal");
-      nlohmann::json reply{{"keptAs", r.kept_as}, {"exported", r.exported},
-                           {"baskets", r.baskets}, {"lines", r.lines}, {"events", r.events}};
+      nlohmann::json reply{{"keptAs", r.kept_as},
+                           {"exported", r.exported},
+                           {"baskets", r.baskets},
+                           {"lines", r.lines},
+                           {"events", r.events}};
       if (!r.stopped.empty()) reply["readingStopped"] = r.stopped;
       return MethodResult{200, reply};
     } catch (const std::exception& e) {
@@ -310,11 +315,13 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
                                               ") and the lane goes on"
                                         : ". Check the journal file and the disk")
               << "\n";
-    std::string fix = e.code == SQLITE_FULL
-                          ? "free space on the disk of " + journal_path + " (df -h); the lane goes on"
-                          : "check the journal file and its disk; `checkout-edge check` names the damage";
-    client.report({{"journalError", e.what()},
-                   {"problem", {{"what", std::string("cannot save baskets: ") + e.what()}, {"fix", fix}}}});
+    std::string fix =
+        e.code == SQLITE_FULL
+            ? "free space on the disk of " + journal_path + " (df -h); the lane goes on"
+            : "check the journal file and its disk; `checkout-edge check` names the damage";
+    client.report(
+        {{"journalError", e.what()},
+         {"problem", {{"what", std::string("cannot save baskets: ") + e.what()}, {"fix", fix}}}});
     save_problem = true;
     if (now_ms() - last_cannot_save_ms < 10000) return;  // once, not at every weight
     last_cannot_save_ms = now_ms();
@@ -326,14 +333,14 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
   };
   auto publish_vocabulary = [&] {
-    Message words =
-        Message::with_json({{"locale", till.settings().locale},
-                            {"texts", till.vocabulary()},
-                            // What speech says by itself while this module is down.
-                            {"notices",
-                             {{"module", client.id()},
-                              {"down", say_phrase(Phrase::CheckoutRestarting, till.settings().locale)},
-                              {"back", say_phrase(Phrase::CheckoutReady, till.settings().locale)}}}});
+    Message words = Message::with_json(
+        {{"locale", till.settings().locale},
+         {"texts", till.vocabulary()},
+         // What speech says by itself while this module is down.
+         {"notices",
+          {{"module", client.id()},
+           {"down", say_phrase(Phrase::CheckoutRestarting, till.settings().locale)},
+           {"back", say_phrase(Phrase::CheckoutReady, till.settings().locale)}}}});
     words.properties["retain"] = "true";  // for a speech module that starts later
     client.send_output("vocabulary", words);
   };
@@ -463,13 +470,15 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   client.on_method("recoverJournal", [&](const nlohmann::json&) {
     std::string now_damaged = journal_damage(journal_path);
     if (now_damaged.empty())
-      return MethodResult{409, {{"error", "the basket journal " + journal_path +
-                                              " is whole (SQLite's quick_check is ok): there is "
-                                              "nothing to recover, and it is kept as it is"}}};
+      return MethodResult{409,
+                          {{"error", "the basket journal " + journal_path +
+                                         " is whole (SQLite's quick_check is ok): there is "
+                                         "nothing to recover, and it is kept as it is"}}};
     client.restart_to_apply("the basket journal is damaged");
-    return MethodResult{503, {{"error", "the journal is damaged (" + now_damaged +
-                                            "); the checkout restarts to keep it aside: call "
-                                            "recoverJournal again in a few seconds"}}};
+    return MethodResult{503,
+                        {{"error", "the journal is damaged (" + now_damaged +
+                                       "); the checkout restarts to keep it aside: call "
+                                       "recoverJournal again in a few seconds"}}};
   });
   client.on_method("command", run_command);
   client.on_method("key", [&](const nlohmann::json& request) {

@@ -25,9 +25,12 @@ struct ReadOnly {
 
 nlohmann::json column_value(sqlite3_stmt* s, int i) {
   switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return sqlite3_column_int64(s, i);
-    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
-    case SQLITE_NULL: return nullptr;
+    case SQLITE_INTEGER:
+      return sqlite3_column_int64(s, i);
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(s, i);
+    case SQLITE_NULL:
+      return nullptr;
     default: {
       const unsigned char* t = sqlite3_column_text(s, i);
       return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
@@ -73,7 +76,8 @@ std::string journal_damage(const std::string& path) {
   if (ec || !std::filesystem::exists(status)) return "";
   if (std::filesystem::is_directory(status)) return path + " is a folder, not a journal file";
   if (!std::filesystem::is_regular_file(status)) return path + " is not a regular file";
-  if (std::filesystem::file_size(path, ec) == 0) return "";  // new; emptied ones are caught by the basket mark
+  if (std::filesystem::file_size(path, ec) == 0)
+    return "";  // new; emptied ones are caught by the basket mark
   ReadOnly r(path);
   if (!r.db) return "SQLite cannot open " + path;
   sqlite3_stmt* s = nullptr;

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "common/settings.h"
-#include "hub/admin_auth.h"
 #include "common/stop_signal.h"
+#include "hub/admin_auth.h"
 #include "modules/classifier/latest_frames.h"
 #include "modules/classifier/model.h"
 #include "modules/classifier/prediction_json.h"
@@ -29,7 +29,7 @@ namespace {
 
 struct ClassifierSettings {
   size_t max_predictions = 100000;  // every tag, as the container sends
-  size_t candidates = 4;  // what a commercial scale shows
+  size_t candidates = 4;            // what a commercial scale shows
   int instances = 1;
   int threads = 0;                    // 0: OpenCV's choice
   size_t frames_kept = 4;             // waiting to be classified; older ones are dropped
@@ -209,7 +209,9 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     std::string key_note;
     if (!is_loopback(host)) {
       // Beyond this machine, only who was given the key may classify.
-      auto file = std::filesystem::path(std::getenv("CE_DATA_DIR") ? std::getenv("CE_DATA_DIR") : ".") / "rest.key";
+      auto file =
+          std::filesystem::path(std::getenv("CE_DATA_DIR") ? std::getenv("CE_DATA_DIR") : ".") /
+          "rest.key";
       limits.key = read_or_make_key(file);
       key_note = "; requests need the Prediction-Key header, the key is in " + file.string();
     }

@@ -60,7 +60,8 @@ cv::Mat decode_gif(std::string_view bytes) {
     const GifColorType& c = gif->SColorMap->Colors[gif->SBackGroundColor];
     background = cv::Vec3b(c.Blue, c.Green, c.Red);
   }
-  cv::Mat img(gif->SHeight, gif->SWidth, CV_8UC3, cv::Scalar(background[0], background[1], background[2]));
+  cv::Mat img(gif->SHeight, gif->SWidth, CV_8UC3,
+              cv::Scalar(background[0], background[1], background[2]));
   for (int y = 0; y < d.Height; ++y) {
     int row = d.Top + y;
     if (row < 0 || row >= img.rows) continue;

@@ -8,7 +8,9 @@ namespace {
 unsigned byte_at(std::string_view b, size_t i) { return static_cast<unsigned char>(b[i]); }
 long long big16(std::string_view b, size_t i) { return (byte_at(b, i) << 8) | byte_at(b, i + 1); }
 long long big32(std::string_view b, size_t i) { return (big16(b, i) << 16) | big16(b, i + 2); }
-long long little16(std::string_view b, size_t i) { return byte_at(b, i) | (byte_at(b, i + 1) << 8); }
+long long little16(std::string_view b, size_t i) {
+  return byte_at(b, i) | (byte_at(b, i + 1) << 8);
+}
 long long little32(std::string_view b, size_t i) {
   return static_cast<int32_t>(static_cast<uint32_t>(little16(b, i) | (little16(b, i + 2) << 16)));
 }

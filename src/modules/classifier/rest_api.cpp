@@ -18,12 +18,18 @@ struct ApiError : std::runtime_error {
 
 const char* code_of(int status) {
   switch (status) {
-    case 401: return "Unauthorized";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 413: return "PayloadTooLarge";
-    case 503: return "ServiceUnavailable";
-    default: return status >= 500 ? "InternalError" : "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 413:
+      return "PayloadTooLarge";
+    case 503:
+      return "ServiceUnavailable";
+    default:
+      return status >= 500 ? "InternalError" : "BadRequest";
   }
 }
 
@@ -65,7 +71,8 @@ std::string read_body(const httplib::Request& req, const httplib::Response& res,
     });
   }
   // httplib says 413 itself when Content-Length is over the payload limit.
-  if (body.size() > limit || res.status == 413) throw ApiError(413, "the image is larger than the " + megabytes(limit) + " limit");
+  if (body.size() > limit || res.status == 413)
+    throw ApiError(413, "the image is larger than the " + megabytes(limit) + " limit");
   if (!ok)
     throw ApiError(400, req.is_multipart_form_data()
                             ? "the multipart form could not be read: check its boundary and parts"
@@ -79,7 +86,8 @@ std::string read_file_url(const std::string& url, const RestLimits& limits) {
   auto size = std::filesystem::file_size(path, ec);
   if (ec) throw ApiError(400, "cannot read " + url + ": " + ec.message());
   if (size > limits.max_image_bytes)
-    throw ApiError(413, url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
+    throw ApiError(413,
+                   url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -87,14 +95,19 @@ std::string read_file_url(const std::string& url, const RestLimits& limits) {
 std::string why_not_fetched(httplib::Error e, const RestLimits& limits) {
   using httplib::Error;
   switch (e) {
-    case Error::Connection: return "nothing answered at that address";
+    case Error::Connection:
+      return "nothing answered at that address";
     case Error::ConnectionTimeout:
     case Error::Read:
       return "no answer within " + std::to_string(limits.url_timeout_s) + " s";
-    case Error::ExceedRedirectCount: return "too many redirects (over 20)";
-    case Error::SSLConnection: return "the TLS handshake failed";
-    case Error::SSLServerVerification: return "the server's certificate is not trusted here";
-    default: return httplib::to_string(e);
+    case Error::ExceedRedirectCount:
+      return "too many redirects (over 20)";
+    case Error::SSLConnection:
+      return "the TLS handshake failed";
+    case Error::SSLServerVerification:
+      return "the server's certificate is not trusted here";
+    default:
+      return httplib::to_string(e);
   }
 }
 
@@ -119,8 +132,10 @@ std::string fetch_url(const std::string& url, const RestLimits& limits) {
     return body.size() <= limits.max_image_bytes;
   });
   if (body.size() > limits.max_image_bytes)
-    throw ApiError(413, url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
-  if (!res) throw ApiError(400, "cannot fetch " + url + ": " + why_not_fetched(res.error(), limits));
+    throw ApiError(413,
+                   url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
+  if (!res)
+    throw ApiError(400, "cannot fetch " + url + ": " + why_not_fetched(res.error(), limits));
   if (res->status != 200)
     throw ApiError(400, "fetching " + url + " answered HTTP " + std::to_string(res->status));
   return body;
@@ -251,8 +266,9 @@ void add_prediction_routes(httplib::Server& server, const ServedModel& served,
         res.set_header("Allow", allowed);
         reply_error(res, 405, req.method + " is not allowed on " + req.path + "; use " + allowed);
       } else {
-        reply_error(res, 404,
-                    req.method + " " + req.path + " is not an API route; use POST /image or POST /url");
+        reply_error(
+            res, 404,
+            req.method + " " + req.path + " is not an API route; use POST /image or POST /url");
       }
     } else if (res.status == 413) {
       reply_error(res, 413,

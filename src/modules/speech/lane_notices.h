@@ -16,7 +16,8 @@ namespace ce {
 
 struct LaneNoticeTexts {
   std::string module = "checkout";
-  std::string down = "Please wait, the checkout is starting again. Leave your items where they are.";
+  std::string down =
+      "Please wait, the checkout is starting again. Leave your items where they are.";
   std::string back = "The checkout is ready.";
   std::string locale;  // empty: the lane's
 };

@@ -135,10 +135,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
         count = std::max(count, n);
   }
   const char* data_dir = std::getenv("CE_DATA_DIR");
-  LaneNotices notices(std::chrono::milliseconds(settings.notice_after_ms),
-                      std::chrono::milliseconds(settings.notice_repeat_ms),
-                      data_dir ? std::filesystem::path(data_dir) / "notices.json"
-                               : std::filesystem::path());
+  LaneNotices notices(
+      std::chrono::milliseconds(settings.notice_after_ms),
+      std::chrono::milliseconds(settings.notice_repeat_ms),
+      data_dir ? std::filesystem::path(data_dir) / "notices.json" : std::filesystem::path());
   AudioOut audio(device);
   SpeechQueue queue;
 
@@ -177,8 +177,8 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       auto j = m.json();
       std::string locale = j.value("locale", lane_locale);
       if (auto n = j.find("notices"); n != j.end() && n->is_object())
-        notices.set_texts({n->value("module", "checkout"), n->value("down", ""),
-                           n->value("back", ""), locale});
+        notices.set_texts(
+            {n->value("module", "checkout"), n->value("down", ""), n->value("back", ""), locale});
       // Made as they will be said: part by part.
       for (const auto& text : j.at("texts"))
         for (const std::string& part : sentence_parts(text.get<std::string>()))
