@@ -21,16 +21,33 @@ packages=(
   flite1-dev libasound2-dev                 # speech: English TTS (Flite) and audio out
   libespeak-ng-dev espeak-ng-data           # speech: de, fr, es, zh, ko (eSpeak NG; Pico is non-free)
   pocketsphinx pocketsphinx-en-us           # tests: is the English speech intelligible (WER)
+  libsodium-dev                             # web: staff passwords (Argon2id), session tokens
+  chromium                                  # tests: the web pages in a real browser
+  nodejs                                    # tests: puppeteer-core and axe-core (npm, web/package-lock.json)
   libgtest-dev                              # tests
   clang libclang-rt-14-dev                  # tests: libFuzzer, ASan and UBSan (fuzz/)
   python3-opencv                            # bench/: the python3-opencv peer
 )
 
+# npm comes with the machine's Node.js here; Debian's package where it does not.
+command -v npm >/dev/null || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# The browser tests' packages, exactly as the lockfile pins them.
+browser_packages() {
+  local dir
+  dir="$(dirname "$0")/../tests/browser"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  browser_packages
   echo "install-deps: everything is installed"
   exit 0
 fi
@@ -43,3 +60,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+browser_packages

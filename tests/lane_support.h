@@ -18,7 +18,7 @@ struct LaneSpec {
   std::string name;
   json steps = json::array({{600000, 420}});  // the scale: [[durationMs, grams], ...]
   double threshold = 0.3;
-  bool speech = false, keypad = false;
+  bool speech = false, keypad = false, web = false;
   json camera = json::object();   // added to the camera's desired properties
   json scale = json::object();    // added to the scale's desired properties
   json runtime = json::object();  // $edgeAgent runtime.settings
@@ -87,6 +87,24 @@ inline fs::path write_lane(const LaneSpec& spec) {
     modules["keypad"] = builtin_module("keypad", 1);
     routes["keys"] = route("keypad/outputs/keys", "checkout/inputs/keys");
     m["modulesContent"]["keypad"]["properties.desired"] = {{"device", (dir / "keypad").string()}};
+  }
+  if (spec.web) {
+    // The screens on any free port (reported as kioskUrl), fed as the shipped manifest feeds them.
+    modules["web"] = builtin_module("web", 1);
+    for (auto [name, from, to] :
+         {std::tuple{"basketToWeb", "checkout/outputs/basket", "web/inputs/basket"},
+          {"sentencesToWeb", "checkout/outputs/sentence", "web/inputs/sentence"},
+          {"receiptsToWeb", "checkout/outputs/receipt", "web/inputs/receipt"},
+          {"wordsToWeb", "checkout/outputs/vocabulary", "web/inputs/vocabulary"},
+          {"spokenToWeb", "speech/outputs/spoken", "web/inputs/spoken"},
+          {"predictionsToWeb", "classifier/outputs/predictions", "web/inputs/predictions"},
+          {"framesToWeb", "camera/outputs/frames", "web/inputs/frames"},
+          {"weightToWeb", "scale/outputs/weight", "web/inputs/weight"},
+          {"laneStatusToWeb", "$edgeAgent/outputs/moduleStatus", "web/inputs/laneStatus"},
+          {"kioskToCheckout", "web/outputs/commands", "checkout/inputs/commands"}})
+      routes[name] = route(from, to);
+    m["modulesContent"]["web"]["properties.desired"] = {{"port", 0},
+                                                        {"adminKeyFile", "${STATE_DIR}/admin.key"}};
   }
   std::ofstream(dir / "deployment.json") << m.dump(2);
   return dir;

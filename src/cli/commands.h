@@ -42,7 +42,15 @@ struct MonitorOptions {
   bool as_json = false;
 };
 
+struct StaffOptions {
+  std::string action;  // add, remove, list
+  std::string name;
+  std::string module = "web";  // whose data folder keeps the accounts
+  bool password_stdin = false;
+};
+
 int demo_command(const StateDir& state, const DemoOptions& options);
+int staff_command(const StateDir& state, const StaffOptions& options);
 int list_command(const StateDir& state, bool as_json);
 int logs_command(const StateDir& state, const std::string& module, const LogOptions& options);
 int deploy_command(const StateDir& state, const std::string& file,

@@ -1,6 +1,9 @@
 // `demo`: the whole system on the built-in configuration: real photos from
 // the shared dataset, a simulated scale, a model trained on the store photos.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +32,20 @@ namespace fs = std::filesystem;
 namespace ce {
 
 namespace {
+
+bool port_is_free(const std::string& host, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  int yes = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return free;
+}
 
 std::string money(long long minor) {
   std::ostringstream s;
@@ -133,6 +150,10 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   nlohmann::json manifest = read_manifest_file(
       (dir / "deployment.json").string(), {{"SHARED", shared}, {"STATE_DIR", state.root.string()}});
   manifest["modulesContent"]["classifier"]["properties.desired"]["model"] = {{"package", model}};
+  // The screens on their usual port, or any free one when it is taken.
+  auto& web = manifest["modulesContent"]["web"]["properties.desired"];
+  if (web.is_object() && !port_is_free(web.value("host", "127.0.0.1"), web.value("port", 8090)))
+    web["port"] = 0;
   parse_manifest(manifest);  // fail here, before anything starts
   Scenario scenario = Scenario::load((dir / "demo-scenario.json").string());
 
@@ -165,7 +186,7 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   std::mutex mutex;
   nlohmann::json basket;
   int sentences = 0, spoken = 0, silent = 0;
-  bool audio_device = false;
+  bool audio_device = false, kiosk_shown = false;
   std::vector<std::string> wavs;
   HubClient monitor("demo-monitor", "127.0.0.1", port, admin_login(state));
   monitor.connect();
@@ -188,6 +209,15 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
     ++spoken;
     if (j.value("rms", 0.0) < 1.0) ++silent;
     if (j.contains("wav")) wavs.push_back(j["wav"]);
+  });
+  monitor.subscribe(topics::reported("web"), [&](auto&, const Message& m) {
+    std::lock_guard lock(mutex);
+    auto j = nlohmann::json::parse(m.body, nullptr, false);
+    if (j.is_object() && j.contains("kioskUrl") && !kiosk_shown) {
+      kiosk_shown = true;
+      std::cout << "  The kiosk's screen: " << j["kioskUrl"].get<std::string>()
+                << " (open it in a browser while the demo runs)" << std::endl;
+    }
   });
   monitor.subscribe(topics::reported("speech"), [&](auto&, const Message& m) {
     std::lock_guard lock(mutex);

@@ -117,10 +117,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   shared_option(monitor);
 
+  auto* staff = app.add_subcommand("staff", "Add, remove or list the staff console's accounts");
+  ce::StaffOptions staff_options;
+  staff->add_option("action", staff_options.action, "add, remove or list")
+      ->required()
+      ->check(CLI::IsMember({"add", "remove", "list"}));
+  staff->add_option("name", staff_options.name, "The member of staff's login name");
+  staff->add_option("--module", staff_options.module, "The web module's name in the manifest")
+      ->capture_default_str();
+  staff->add_flag("--password-stdin", staff_options.password_stdin,
+                  "Read the password from standard input (one line), not the terminal");
+
   auto* module_cmd =
       app.add_subcommand("module", "Run one built-in module (the runtime does this)");
   std::string module_name;
-  module_cmd->add_option("name", module_name, "camera, classifier, scale, checkout or speech")
+  module_cmd
+      ->add_option("name", module_name,
+                   "camera, classifier, scale, checkout, speech, keypad or web")
       ->required();
 
   auto* train = app.add_subcommand("train",
@@ -185,6 +198,7 @@ int main(int argc, char** argv) {
       monitor_options.variables = variables();
       return ce::monitor_command(state, monitor_options);
     }
+    if (*staff) return ce::staff_command(state, staff_options);
     if (*module_cmd) return ce::run_builtin_module(module_name);
     if (*train) return ce::training_command("train", train->remaining());
     if (*enroll) return ce::training_command("enroll", enroll->remaining());

@@ -10,20 +10,23 @@ void check_builtin_settings(const std::string& name, const nlohmann::json& desir
   static const std::map<std::string, Check> checks{
       {"camera", check_camera_settings}, {"classifier", check_classifier_settings},
       {"scale", check_scale_settings},   {"checkout", check_checkout_settings},
-      {"speech", check_speech_settings}, {"keypad", check_keypad_settings}};
+      {"speech", check_speech_settings}, {"keypad", check_keypad_settings},
+      {"web", check_web_settings}};
   if (auto it = checks.find(name); it != checks.end()) it->second(desired);
 }
 
 int run_builtin_module(const std::string& name) {
   using Run = int (*)(ModuleClient&, const nlohmann::json&);
   static const std::map<std::string, Run> modules{
-      {"camera", run_camera},     {"classifier", run_classifier}, {"scale", run_scale},
-      {"checkout", run_checkout}, {"speech", run_speech},         {"keypad", run_keypad}};
+      {"camera", run_camera}, {"classifier", run_classifier},
+      {"scale", run_scale},   {"checkout", run_checkout},
+      {"speech", run_speech}, {"keypad", run_keypad},
+      {"web", run_web}};
   auto it = modules.find(name);
   if (it == modules.end()) {
     std::cerr
         << "checkout-edge: no built-in module '" << name
-        << "'; the built-in modules are camera, classifier, scale, checkout, speech, keypad\n";
+        << "'; the built-in modules are camera, classifier, scale, checkout, speech, keypad, web\n";
     return 2;
   }
   try {

@@ -189,6 +189,9 @@ constexpr size_t kMaxRequestBytes = 1 << 20;
 void Agent::handle(const std::string& method, const Message& request) {
   auto reply = [&](const MethodResult& r) {
     try {
+      // What the caller reads next (`list` after `restart`) must already
+      // show what the method did.
+      write_state(true);
       reply_to_method(*hub_, request, r);
     } catch (const std::exception& e) {
       std::cerr << "runtime: cannot answer " << method << ": " << e.what() << "\n";
@@ -235,16 +238,19 @@ std::optional<MethodResult> Agent::answer(const std::string& method, const Messa
     supervisor_->restart(id);
     return MethodResult{200, {{"restarted", id}}};
   }
-  if (method == "updateDesired" || method == "deploy") {
+  if (method == "updateDesired" || method == "deploy" || method == "getDeployment") {
     if (std::string why = admin_->refuse(method, request); !why.empty())
       return MethodResult{403, {{"error", why}}};
     if (method == "updateDesired") return update_desired(payload);
+    // What runs now, expanded: the staff console edits it into the next deployment.
+    if (method == "getDeployment") return MethodResult{200, {{"manifest", manifest_}}};
     begin_deploy(request, payload);
     return std::nullopt;  // answered once the deployment is proven or rolled back
   }
-  return MethodResult{404,
-                      {{"error", "the runtime has no method '" + method.substr(0, 60) +
-                                     "'; it has: deploy, ping, restartModule, updateDesired"}}};
+  return MethodResult{
+      404,
+      {{"error", "the runtime has no method '" + method.substr(0, 60) +
+                     "'; it has: deploy, getDeployment, ping, restartModule, updateDesired"}}};
 }
 
 MethodResult Agent::update_desired(const nlohmann::json& request) {

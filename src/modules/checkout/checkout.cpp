@@ -292,7 +292,9 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
                 << "; it is kept in the journal " << journal_path << "\n";
     nlohmann::json out = receipt;
     out["text"] = text;
-    client.send_output("receipt", Message::with_json(out));
+    Message m = Message::with_json(out);
+    m.properties["retain"] = "true";
+    client.send_output("receipt", m);
   };
   // Everything a message changed: said, the basket shown, a receipt issued.
   bool save_problem = false;  // reported; cleared once a change is saved again
@@ -302,7 +304,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       client.report({{"journalError", nullptr}, {"problem", nullptr}});
     }
     for (const Saying& s : sayings) say(s);
-    client.send_output("basket", Message::with_json(till.basket()));
+    // Retained: a screen that (re)starts shows the basket as it is now.
+    Message basket = Message::with_json(till.basket());
+    basket.properties["retain"] = "true";
+    client.send_output("basket", basket);
     if (auto receipt = till.take_receipt()) publish_receipt(*receipt);
     mark.raise(journal.basket_id());
   };

@@ -203,6 +203,16 @@ std::vector<BasketLine> Journal::lines() const {
   return out;
 }
 
+std::vector<BasketLine> Journal::voided_lines() const {
+  std::string sql = std::string("SELECT ") + kLineColumns +
+                    " FROM basket_lines WHERE basket_id = ? AND voided = 1 ORDER BY line_no";
+  SqlStatement st(db_, sql.c_str());
+  sqlite3_bind_int64(st.s, 1, basket_id());
+  std::vector<BasketLine> out;
+  while (sqlite3_step(st.s) == SQLITE_ROW) out.push_back(read_line(st.s));
+  return out;
+}
+
 std::optional<BasketLine> Journal::line(long long line_no) const {
   for (auto& l : lines())
     if (l.line_no == line_no) return l;

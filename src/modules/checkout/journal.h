@@ -44,6 +44,7 @@ class Journal {
   // In the same transaction, records the line's item as on the scale.
   bool add(BasketLine& line);
   std::vector<BasketLine> lines() const;  // the open basket's, voids left out
+  std::vector<BasketLine> voided_lines() const;  // the open basket's voids, for the screen
   std::optional<BasketLine> line(long long line_no) const;
   void mark_announced(long long line_no);
   std::vector<BasketLine> unannounced() const;

@@ -348,12 +348,32 @@ nlohmann::json Till::basket() const {
                      {"byWeight", l.by_weight},
                      {"priceMinor", l.price_minor},
                      {"probability", l.probability}});
+  nlohmann::json voids = nlohmann::json::array();
+  for (auto& l : journal_.voided_lines())
+    voids.push_back({{"line", l.line_no}, {"name", l.name}, {"priceMinor", l.price_minor}});
   nlohmann::json out{{"basket", journal_.basket_id()},
                      {"lines", lines},
+                     {"voids", voids},
                      {"totalMinor", total_minor()},
                      {"currency", catalogue_->currency},
-                     {"minorUnits", catalogue_->minor_units}};
-  if (auto question = journal_.state(kQuestion)) out["question"] = *question;
+                     {"minorUnits", catalogue_->minor_units},
+                     {"locale", settings_.locale}};
+  if (auto question = journal_.state(kQuestion)) {
+    // Named for a screen in the shopper's language, choices numbered as spoken.
+    nlohmann::json q = *question;
+    int choice = 0;
+    if (q.contains("products") && q["products"].is_array())
+      for (auto& p : q["products"]) {
+        p["choice"] = ++choice;
+        std::string id = p.value("id", "");
+        for (const Product& product : catalogue_->products)
+          if (product.id == id) p["name"] = product.name_in(settings_.locale);
+      }
+    if (q.contains("group") && q["group"].is_object())
+      if (const Product* g = catalogue_->group(q["group"].value("name", "")))
+        q["group"]["displayName"] = g->group_name_in(settings_.locale);
+    out["question"] = q;
+  }
   return out;
 }
 

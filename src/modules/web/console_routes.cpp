@@ -1,0 +1,174 @@
+// The staff console: a login, then the lane's health, what the camera
+// sees, each module's twin (changed as `twin --set` does) and deployments.
+// Every change needs the session's cookie (HttpOnly, SameSite=Strict) and
+// its CSRF token in X-CSRF-Token; logins are slowed after failures.
+#include "modules/web/web_assets.h"
+#include "modules/web/web_routes.h"
+
+namespace ce {
+
+namespace {
+
+constexpr const char* kCookie = "ce_staff";
+
+std::string cookie_token(const httplib::Request& req) {
+  std::string cookies = req.get_header_value("Cookie");
+  std::string prefix = std::string(kCookie) + "=";
+  for (size_t at = 0; at < cookies.size();) {
+    size_t end = cookies.find(';', at);
+    if (end == std::string::npos) end = cookies.size();
+    std::string part = cookies.substr(at, end - at);
+    part.erase(0, part.find_first_not_of(' '));
+    if (part.rfind(prefix, 0) == 0) return part.substr(prefix.size());
+    at = end + 1;
+  }
+  return {};
+}
+
+// The session, or 401 answered. `change`: the CSRF token must match too.
+std::optional<StaffSession> staff_session(WebContext& ctx, const httplib::Request& req,
+                                          httplib::Response& res, bool change) {
+  auto session = ctx.sessions.find(cookie_token(req));
+  if (!session) {
+    send_json(res, 401, {{"error", "log in first (or again: the session ended)"}});
+    return std::nullopt;
+  }
+  if (change &&
+      (!same_origin(req) || !tokens_equal(req.get_header_value("X-CSRF-Token"), session->csrf))) {
+    send_json(res, 403,
+              {{"error",
+                "the request has no valid CSRF token (X-CSRF-Token): reload the console "
+                "and try again"}});
+    return std::nullopt;
+  }
+  return session;
+}
+
+void send_method_result(httplib::Response& res, const MethodResult& r) {
+  send_json(res, r.status, r.payload);
+}
+
+}  // namespace
+
+void add_console_routes(httplib::Server& server, WebContext& ctx) {
+  server.Get("/console", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(web_assets().at("console.html"), "text/html; charset=utf-8");
+  });
+
+  server.Post("/console/api/login", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!same_origin(req))
+      return send_json(res, 403, {{"error", "log in from the console page this lane serves"}});
+    auto body = json_body(req, res);
+    if (!body) return;
+    std::string user = body->value("user", ""), password = body->value("password", "");
+    std::string address = req.remote_addr;
+    if (long long wait = ctx.throttle.wait_s(user, address)) {
+      res.set_header("Retry-After", std::to_string(wait));
+      return send_json(res, 429,
+                       {{"error", "too many wrong passwords: try again in " + std::to_string(wait) +
+                                      " seconds"}});
+    }
+    std::vector<std::string> names;
+    try {
+      names = ctx.accounts.names();
+    } catch (const std::exception& e) {
+      return send_json(res, 500,
+                       {{"error", std::string("cannot read the staff accounts: ") + e.what()}});
+    }
+    if (names.empty())
+      return send_json(res, 401,
+                       {{"error",
+                         "there are no staff accounts yet: add one on the lane with "
+                         "`checkout-edge staff add NAME`"}});
+    if (!ctx.accounts.verify(user, password)) {
+      ctx.throttle.failed(user, address);
+      std::cerr << "web: a failed staff login as '" << user.substr(0, 64) << "' from " << address
+                << "\n";
+      return send_json(res, 401, {{"error", "wrong name or password"}});
+    }
+    ctx.throttle.succeeded(user, address);
+    StaffSession s;
+    std::string token = ctx.sessions.open(user, &s);
+    res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
+                                     "; Path=/console; HttpOnly; SameSite=Strict" +
+                                     (ctx.tls ? "; Secure" : ""));
+    std::cerr << "web: " << user << " logged in from " << address << "\n";
+    send_json(res, 200, {{"user", user}, {"csrf", s.csrf}, {"canChange", ctx.staff.can_change()}});
+  });
+
+  server.Get("/console/api/session", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = staff_session(ctx, req, res, false))
+      send_json(res, 200,
+                {{"user", s->user}, {"csrf", s->csrf}, {"canChange", ctx.staff.can_change()}});
+  });
+
+  server.Post("/console/api/logout", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, true)) return;
+    ctx.sessions.close(cookie_token(req));
+    res.set_header("Set-Cookie", std::string(kCookie) +
+                                     "=; Path=/console; HttpOnly; "
+                                     "SameSite=Strict; Max-Age=0");
+    send_json(res, 200, {{"loggedOut", true}});
+  });
+
+  server.Get("/console/api/events", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (staff_session(ctx, req, res, false)) stream_lane(res, ctx, true);
+  });
+
+  server.Get("/console/api/live.jpg", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    auto frame = ctx.lane.live_frame();
+    if (!frame) return send_json(res, 404, {{"error", "the camera has sent no frame yet"}});
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(*frame, "image/jpeg");
+  });
+
+  server.Get("/console/api/twins", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    try {
+      send_json(res, 200, ctx.staff.twins());
+    } catch (const std::exception& e) {
+      send_json(res, 503, {{"error", e.what()}});
+    }
+  });
+
+  server.Post("/console/api/twin", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto s = staff_session(ctx, req, res, true);
+    if (!s) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    auto module = body->find("module");
+    auto patch = body->find("patch");
+    if (module == body->end() || !module->is_string() || patch == body->end() ||
+        !patch->is_object())
+      return send_json(res, 400,
+                       {{"error",
+                         "a twin change is {\"module\": \"checkout\", \"patch\": "
+                         "{\"threshold\": 0.6}}"}});
+    std::cerr << "web: " << s->user << " changes the desired properties of "
+              << module->get<std::string>() << ": " << patch->dump().substr(0, 200) << "\n";
+    send_method_result(res, ctx.staff.update_desired(*module, *patch));
+  });
+
+  server.Get("/console/api/deployment",
+             [&ctx](const httplib::Request& req, httplib::Response& res) {
+               if (staff_session(ctx, req, res, false))
+                 send_method_result(res, ctx.staff.running_deployment());
+             });
+
+  server.Post("/console/api/deploy", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto s = staff_session(ctx, req, res, true);
+    if (!s) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    auto manifest = body->find("manifest");
+    if (manifest == body->end() || !manifest->is_object())
+      return send_json(res, 400,
+                       {{"error", "a deployment is {\"manifest\": {\"modulesContent\": ...}}"}});
+    std::cerr << "web: " << s->user << " deploys a new manifest\n";
+    send_method_result(res, ctx.staff.deploy(*manifest));
+  });
+}
+
+}  // namespace ce

@@ -1,0 +1,82 @@
+// Who may use the staff console. Passwords are kept only as Argon2id hashes
+// (libsodium's crypto_pwhash_str, which salts and encodes its parameters),
+// in a 0600 file the module's user alone can read; sessions are random
+// tokens held in memory (a restart logs staff out); each session has its
+// own CSRF token; failed logins slow the next tries down.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ce {
+
+// Throws when libsodium cannot start (no random source).
+void init_password_hashing();
+std::string hash_password(const std::string& password);
+bool password_matches(const std::string& hash, const std::string& password);
+std::string random_token();  // 32 random bytes, hex
+// Constant-time, so that a token cannot be guessed a character at a time.
+bool tokens_equal(const std::string& a, const std::string& b);
+
+// staff.json: {"accounts": {"name": {"hash": "$argon2id$...", "createdMs": ...}}}.
+class StaffAccounts {
+ public:
+  explicit StaffAccounts(std::filesystem::path file) : file_(std::move(file)) {}
+  // Throws saying what is wrong with the name or password.
+  void add(const std::string& name, const std::string& password);
+  bool remove(const std::string& name);
+  std::vector<std::string> names() const;
+  // Re-reads the file when it changed, so `checkout-edge staff add` needs no restart.
+  bool verify(const std::string& name, const std::string& password);
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  std::map<std::string, std::string> read() const;  // name -> hash
+  void write(const std::map<std::string, std::string>& accounts) const;
+
+  std::filesystem::path file_;
+  std::mutex mutex_;
+};
+
+struct StaffSession {
+  std::string user, csrf;
+  long long created_ms = 0, last_used_ms = 0;
+};
+
+class StaffSessions {
+ public:
+  std::string open(const std::string& user, StaffSession* out);  // the cookie's token
+  // The session of a token, if it is live; each use extends it.
+  std::optional<StaffSession> find(const std::string& token);
+  void close(const std::string& token);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, StaffSession> sessions_;
+};
+
+// Five wrong passwords for a name or from an address, then a wait that
+// doubles with each further failure (30 s up to 15 minutes).
+class LoginThrottle {
+ public:
+  // Seconds to wait before another try is taken; 0: go ahead.
+  long long wait_s(const std::string& user, const std::string& address);
+  void failed(const std::string& user, const std::string& address);
+  void succeeded(const std::string& user, const std::string& address);
+
+ private:
+  struct Failures {
+    int count = 0;
+    long long last_ms = 0;
+  };
+  long long wait_for(const Failures& f, long long now) const;
+  std::mutex mutex_;
+  std::map<std::string, Failures> by_key_;
+};
+
+}  // namespace ce

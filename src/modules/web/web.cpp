@@ -1,0 +1,289 @@
+// web: the lane's screens. The kiosk page (/kiosk) shows the shopper what
+// the lane says, and takes the keypad's answers by touch; the staff console
+// (/console) shows what the lane sees and changes its settings. Both are
+// fed pushed from the hub (inputs below) through server-sent events.
+//
+// Inputs (routed in the manifest): basket, sentence, receipt, vocabulary
+// (checkout), spoken (speech), predictions (classifier), frames (camera),
+// weight (scale), laneStatus ($edgeAgent/outputs/moduleStatus).
+// Output: commands (to checkout/inputs/commands), the kiosk's answers.
+#include <httplib.h>
+
+#include <iostream>
+
+#include "common/files.h"
+#include "common/settings.h"
+#include "common/stop_signal.h"
+#include "modules/modules.h"
+#include "modules/web/web_assets.h"
+#include "modules/web/web_routes.h"
+
+namespace ce {
+
+namespace {
+
+struct WebSettings {
+  std::string host = "127.0.0.1";
+  int port = 8090;  // 0: any free port (reported as kioskUrl)
+  std::string cert_file, key_file;
+  std::string admin_key_file;
+
+  static WebSettings from(const nlohmann::json& d) {
+    WebSettings s;
+    s.host = setting<std::string>(d, "host", s.host);
+    s.port = setting_in<int>(d, "port", s.port, 0, 65535);
+    if (auto tls = d.find("tls"); tls != d.end() && !tls->is_null()) {
+      if (!tls->is_object())
+        throw SettingError("desired property 'tls' must be {\"certFile\": ..., \"keyFile\": ...}");
+      s.cert_file =
+          required_setting<std::string>(*tls, "certFile", "the server's certificate (PEM)");
+      s.key_file = required_setting<std::string>(*tls, "keyFile", "the certificate's key (PEM)");
+      for (const std::string& f : {s.cert_file, s.key_file})
+        if (!std::filesystem::exists(f))
+          throw SettingError("desired property 'tls': " + f + " does not exist");
+    }
+    s.admin_key_file = setting<std::string>(d, "adminKeyFile", "");
+    return s;
+  }
+};
+
+const char* content_type(const std::string& name) {
+  auto ends = [&](const char* ext) {
+    std::string e = ext;
+    return name.size() >= e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+std::string sse(const std::string& event, long long id, const nlohmann::json& data) {
+  return "event: " + event + "\nid: " + std::to_string(id) + "\ndata: " + data.dump() + "\n\n";
+}
+
+// The kiosk page's token outlives a restart of the module, so that a page
+// left open still sends commands it will take.
+std::string kept_token(const std::filesystem::path& file) {
+  try {
+    std::string token = read_file(file);
+    if (token.size() == 64) return token;
+  } catch (const std::exception&) {
+  }
+  std::string token = random_token();
+  try {
+    write_file_atomically(file, token);
+  } catch (const std::exception& e) {
+    std::cerr << "web: cannot keep the kiosk's token (" << e.what()
+              << "); pages open before a restart must be reloaded\n";
+  }
+  return token;
+}
+
+bool checkout_up(const nlohmann::json& modules) {
+  auto c = modules.find("checkout");
+  return c == modules.end() ||
+         (c->value("status", "") == "running" && c->value("health", "") != "unhealthy");
+}
+
+}  // namespace
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(), "application/json");
+}
+
+std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Response& res) {
+  // JSON only: a form another site posts cannot be one without CORS.
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    send_json(res, 415, {{"error", "send JSON with Content-Type: application/json"}});
+    return std::nullopt;
+  }
+  if (req.body.size() > 1 << 20) {
+    send_json(res, 413, {{"error", "the request is over 1 MB"}});
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    send_json(res, 400, {{"error", "the body is not a JSON object"}});
+    return std::nullopt;
+  }
+  return j;
+}
+
+bool same_origin(const httplib::Request& req) {
+  std::string origin = req.get_header_value("Origin");
+  if (origin.empty()) return true;  // not a browser's cross-site request
+  std::string host = req.get_header_value("Host");
+  return origin == "http://" + host || origin == "https://" + host;
+}
+
+void stream_lane(httplib::Response& res, WebContext& ctx, bool staff) {
+  if (++ctx.streams > ctx.max_streams) {
+    --ctx.streams;
+    res.set_header("Retry-After", "5");
+    return send_json(res, 503, {{"error", "too many open pages on this lane; close one"}});
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&ctx, staff, seq = -1LL](size_t, httplib::DataSink& sink) mutable {
+        if (ctx.lane.closed()) return false;
+        if (seq < 0) {
+          nlohmann::json snap = staff ? ctx.lane.staff_snapshot() : ctx.lane.kiosk_snapshot();
+          seq = snap["seq"];
+          // A page that loses the stream asks again after a second.
+          std::string first = "retry: 1000\n" + sse("snapshot", seq, snap);
+          return sink.write(first.data(), first.size());
+        }
+        bool lost = false;
+        auto events = ctx.lane.events_after(seq, std::chrono::seconds(10), &lost);
+        if (ctx.lane.closed()) return false;
+        if (lost) {
+          seq = -1;  // too far behind: a new snapshot
+          return true;
+        }
+        std::string out;
+        for (const LaneEvent& e : events) {
+          seq = e.seq;
+          if (e.type == "lane" && !staff)
+            out += sse("checkout", e.seq, {{"checkoutUp", checkout_up(e.data["modules"])}});
+          else
+            out += sse(e.type, e.seq, e.data);
+        }
+        if (out.empty()) out = ": still here\n\n";  // keeps proxies and the page's timer calm
+        return sink.write(out.data(), out.size());
+      },
+      [&ctx](bool) { --ctx.streams; });
+}
+
+void add_asset_routes(httplib::Server& server, WebContext&) {
+  server.Get(R"(/assets/([A-Za-z0-9_.-]+))",
+             [](const httplib::Request& req, httplib::Response& res) {
+               auto& assets = web_assets();
+               auto it = assets.find(req.matches[1]);
+               if (it == assets.end() || it->first.ends_with(".html"))
+                 return send_json(res, 404, {{"error", "no such asset"}});
+               res.set_header("Cache-Control", "no-cache");
+               res.set_content(it->second, content_type(it->first));
+             });
+}
+
+void check_web_settings(const nlohmann::json& desired) { WebSettings::from(desired); }
+
+int run_web(ModuleClient& client, const nlohmann::json& desired) {
+  WebSettings settings = WebSettings::from(desired);
+  client.on_desired_change([&client, desired](const nlohmann::json& d) {
+    if (d != desired) client.restart_to_apply("new desired properties");
+  });
+  init_password_hashing();
+
+  LaneView lane;
+  auto feed = [&](const char* input, void (LaneView::*take)(const Message&)) {
+    client.on_input(input, [&lane, input, take](const Message& m) {
+      try {
+        (lane.*take)(m);
+      } catch (const std::exception& e) {
+        std::cerr << "web: ignored a malformed " << input << " message: " << e.what() << "\n";
+      }
+    });
+  };
+  feed("basket", &LaneView::on_basket);
+  feed("sentence", &LaneView::on_sentence);
+  feed("spoken", &LaneView::on_spoken);
+  feed("receipt", &LaneView::on_receipt);
+  feed("vocabulary", &LaneView::on_vocabulary);
+  feed("weight", &LaneView::on_weight);
+  feed("laneStatus", &LaneView::on_module_status);
+  feed("frames", &LaneView::on_frame);
+  feed("predictions", &LaneView::on_predictions);
+
+  const char* data_dir = std::getenv("CE_DATA_DIR");
+  StaffAccounts accounts(std::filesystem::path(data_dir ? data_dir : ".") / "staff.json");
+  StaffSessions sessions;
+  LoginThrottle throttle;
+  const char* hub_host = std::getenv("CE_HUB_HOST");
+  const char* hub_port = std::getenv("CE_HUB_PORT");
+  const char* hub_ca = std::getenv("CE_HUB_CA_FILE");
+  StaffActions staff(settings.admin_key_file, hub_host ? hub_host : "127.0.0.1",
+                     hub_port ? std::atoi(hub_port) : 1883, hub_ca ? hub_ca : "");
+  WebContext ctx{lane,
+                 client,
+                 accounts,
+                 sessions,
+                 throttle,
+                 staff,
+                 kept_token(std::filesystem::path(data_dir ? data_dir : ".") / "kiosk.token"),
+                 !settings.cert_file.empty()};
+
+  std::unique_ptr<httplib::Server> server;
+  if (ctx.tls)
+    server =
+        std::make_unique<httplib::SSLServer>(settings.cert_file.c_str(), settings.key_file.c_str());
+  else
+    server = std::make_unique<httplib::Server>();
+  if (!server->is_valid())
+    throw std::runtime_error("cannot start the web server: is tls.certFile/keyFile a PEM pair?");
+  server->new_task_queue = [] { return new httplib::ThreadPool(24); };
+  server->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    // Nothing but this module's own files runs in its pages, and no other
+    // site may frame them.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                   "base-uri 'none'; form-action 'self'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+  });
+  add_asset_routes(*server, ctx);
+  add_kiosk_routes(*server, ctx);
+  add_console_routes(*server, ctx);
+
+  int port = settings.port;
+  // Port 0: any free port, then the same one after a restart, so that an
+  // open page finds the module again.
+  std::filesystem::path port_file = std::filesystem::path(data_dir ? data_dir : ".") / "port";
+  if (port == 0) {
+    int kept = 0;
+    try {
+      kept = std::stoi(read_file(port_file));
+    } catch (const std::exception&) {
+    }
+    if (kept > 0 && server->bind_to_port(settings.host.c_str(), kept))
+      port = kept;
+    else
+      port = server->bind_to_any_port(settings.host.c_str());
+    if (port > 0 && port != kept) try {
+        write_file_atomically(port_file, std::to_string(port));
+      } catch (const std::exception& e) {
+        std::cerr << "web: cannot keep the port number: " << e.what() << "\n";
+      }
+  } else if (!server->bind_to_port(settings.host.c_str(), port)) {
+    port = -1;
+  }
+  if (port <= 0)
+    throw std::runtime_error("cannot listen on " + settings.host + ":" +
+                             std::to_string(settings.port) +
+                             " for the screens; is another program using it? (set 'port')");
+  std::thread serving([&] { server->listen_after_bind(); });
+  std::string base =
+      std::string(ctx.tls ? "https" : "http") + "://" +
+      (settings.host.find(':') != std::string::npos ? "[" + settings.host + "]" : settings.host) +
+      ":" + std::to_string(port);
+  std::cerr << "web: kiosk on " << base << "/kiosk, staff console on " << base << "/console\n";
+  client.report({{"kioskUrl", base + "/kiosk"},
+                 {"consoleUrl", base + "/console"},
+                 {"staffCanChange", staff.can_change()}});
+
+  while (!wait_for_stop(std::chrono::seconds(1))) {
+  }
+  client.stop_receiving();
+  lane.close();
+  server->stop();
+  serving.join();
+  return 0;
+}
+
+}  // namespace ce

@@ -1,0 +1,44 @@
+// The web module's HTTP routes: the kiosk (no login, shopper's commands
+// only) and the staff console (login, CSRF token on every change).
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "checkout-edge/module.h"
+#include "modules/web/lane_view.h"
+#include "modules/web/staff_accounts.h"
+#include "modules/web/staff_actions.h"
+
+namespace ce {
+
+struct WebContext {
+  LaneView& lane;
+  ModuleClient& client;
+  StaffAccounts& accounts;
+  StaffSessions& sessions;
+  LoginThrottle& throttle;
+  StaffActions& staff;
+  std::string kiosk_token;  // in the kiosk page; its commands must carry it
+  bool tls = false;         // cookies are then Secure
+  int max_streams = 12;     // each open page holds one server thread
+  std::atomic<int> streams{0};
+};
+
+// A JSON answer, errors as {"error": "what is wrong and what to do"}.
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+// The request's JSON object body, or a 400/415 already answered (nullopt).
+std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Response& res);
+// A page's own origin only: a request another site's page makes is refused.
+bool same_origin(const httplib::Request& req);
+// Server-sent events: a snapshot first, then each change as it happens.
+void stream_lane(httplib::Response& res, WebContext& ctx, bool staff);
+
+void add_asset_routes(httplib::Server& server, WebContext& ctx);
+void add_kiosk_routes(httplib::Server& server, WebContext& ctx);
+void add_console_routes(httplib::Server& server, WebContext& ctx);
+
+}  // namespace ce

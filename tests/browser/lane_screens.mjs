@@ -1,0 +1,176 @@
+// Drives Debian's Chromium through the web module's pages of a running lane,
+// as a shopper and a member of staff would, and checks each page and state
+// with axe-core (WCAG 2.2 AA). Prints one JSON object of what it saw; exits
+// non-zero with the reason when a step fails.
+//
+// node lane_screens.mjs KIOSK_URL CONSOLE_URL SCREENSHOT_DIR STAFF_USER STAFF_PASSWORD
+//   env CE_CLI: the command that reaches the lane (restarts the web module)
+import { execSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import puppeteer from "puppeteer-core";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+const [kioskUrl, consoleUrl, shots, user, password] = process.argv.slice(2);
+mkdirSync(shots, { recursive: true });
+const seen = { axe: {}, steps: [] };
+
+function fail(why) {
+  console.log(JSON.stringify(seen, null, 2));
+  console.error("lane_screens: " + why);
+  process.exit(1);
+}
+
+async function axe(page, state) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
+    }),
+  );
+  seen.axe[state] = result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+  }));
+  await page.screenshot({ path: path.join(shots, state + ".png"), fullPage: true });
+}
+
+const text = (page, selector) => page.$eval(selector, (e) => e.textContent.trim());
+const step = (s) => seen.steps.push(s);
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  userDataDir: mkdtempSync(path.join(tmpdir(), "ce-chromium-")),
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  // ---- The kiosk, as the shopper sees it.
+  const kiosk = await browser.newPage();
+  await kiosk.setBypassCSP(true);  // for axe-core's script only; the module sends a strict CSP
+  await kiosk.setViewport({ width: 1280, height: 900 });
+  const csp = (await kiosk.goto(kioskUrl)).headers()["content-security-policy"] || "";
+  if (!csp.includes("default-src 'self'")) fail("the kiosk page has no strict Content-Security-Policy: " + csp);
+  // The lane asks which product it is: the candidates as buttons.
+  await kiosk.waitForSelector("#question:not([hidden]) button.choice[data-choice='1']", { timeout: 60000 });
+  seen.question = await text(kiosk, "#said");
+  seen.choices = await kiosk.$$eval("#choices button", (bs) => bs.map((b) => b.textContent.trim()));
+  await axe(kiosk, "kiosk-question");
+  step("question shown");
+
+  await kiosk.click("button.choice[data-choice='1']");
+  await kiosk.waitForSelector("#lines:not([hidden]) tbody tr", { timeout: 20000 });
+  await kiosk.waitForFunction(() => /kilogram/.test(document.getElementById("said").textContent), { timeout: 20000 });
+  seen.line = await kiosk.$eval("#lines tbody tr", (tr) => [...tr.cells].map((c) => c.textContent.trim()));
+  seen.said = await text(kiosk, "#said");
+  seen.saidRegion = await kiosk.$eval("#said", (e) => e.getAttribute("aria-live"));
+  seen.total = await text(kiosk, "#total");
+  seen.photo = await kiosk.$eval("#photo", (i) => ({ shown: !i.hidden, width: i.naturalWidth, alt: i.alt }));
+  await axe(kiosk, "kiosk-basket");
+  step("line shown");
+
+  // 400% zoom: a 1280-pixel screen is 320 CSS pixels wide; nothing scrolls sideways.
+  await kiosk.setViewport({ width: 320, height: 900, deviceScaleFactor: 1 });
+  seen.zoom400 = await kiosk.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth,
+  }));
+  await axe(kiosk, "kiosk-400-percent");
+  await kiosk.setViewport({ width: 1280, height: 900 });
+
+  // The web module restarts: the page reconnects and shows the same basket.
+  const seqBefore = await kiosk.$eval("body", (b) => b.dataset.seq);
+  execSync(`${process.env.CE_CLI} restart web`, { stdio: "pipe" });
+  await kiosk.waitForFunction(
+    (before) => document.body.dataset.connected === "true" && document.body.dataset.seq !== before,
+    { timeout: 30000 }, seqBefore);
+  seen.afterRestart = await kiosk.$$eval("#lines tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+  step("reconnected after restart");
+
+  // Keyboard only: Tab to Pay, Enter, then the dialog's Yes.
+  for (let i = 0; i < 30; i++) {
+    if (await kiosk.evaluate(() => document.activeElement && document.activeElement.id === "pay")) break;
+    await kiosk.keyboard.press("Tab");
+  }
+  if (!(await kiosk.evaluate(() => document.activeElement.id === "pay"))) fail("Tab never reaches the Pay button");
+  await kiosk.keyboard.press("Enter");
+  await kiosk.waitForSelector("#confirm[open]");
+  seen.confirm = await text(kiosk, "#confirm-text");
+  await axe(kiosk, "kiosk-confirm-pay");
+  await kiosk.keyboard.down("Shift");
+  await kiosk.keyboard.press("Tab");
+  await kiosk.keyboard.up("Shift");
+  if (!(await kiosk.evaluate(() => document.activeElement.id === "confirm-yes"))) fail("Shift+Tab does not reach Yes in the dialog");
+  await kiosk.keyboard.press("Enter");
+  await kiosk.waitForSelector("#receipt:not([hidden])", { timeout: 20000 });
+  seen.receipt = await text(kiosk, "#receipt-text");
+  await kiosk.waitForFunction(() => /Paid/.test(document.getElementById("said").textContent), { timeout: 20000 });
+  seen.paidSaid = await text(kiosk, "#said");
+  await axe(kiosk, "kiosk-receipt");
+  step("paid by keyboard");
+
+  // A command from anywhere but the kiosk page is refused.
+  seen.commandWithoutToken = await kiosk.evaluate(async () =>
+    (await fetch("/kiosk/command", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ command: "cancel" }) })).status);
+
+  // ---- The staff console.
+  const staff = await browser.newPage();
+  await staff.setBypassCSP(true);
+  await staff.setViewport({ width: 1280, height: 1000 });
+  await staff.goto(consoleUrl);
+  await staff.waitForSelector("#login:not([hidden])");
+  await axe(staff, "console-login");
+  await staff.type("#user", user);
+  await staff.type("#password", "not the password");
+  await staff.click("#login-form button[type=submit]");
+  await staff.waitForFunction(() => document.getElementById("login-error").textContent.length > 0);
+  seen.wrongPassword = await text(staff, "#login-error");
+  await staff.type("#password", password);
+  await staff.click("#login-form button[type=submit]");
+  await staff.waitForSelector("#health:not([hidden]) #modules tbody tr[data-module='checkout']", { timeout: 20000 });
+  seen.cookie = (await staff.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+  seen.modules = await staff.$$eval("#modules tbody tr", (rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.module, r.cells[1].textContent.trim()])));
+  await staff.waitForFunction(() => document.querySelectorAll("#twin-module option").length > 3, { timeout: 20000 });
+  await axe(staff, "console-lane");
+  step("staff logged in");
+
+  // A change without the CSRF token is refused, with the session's cookie.
+  seen.twinWithoutCsrf = await staff.evaluate(async () => {
+    const r = await fetch("/console/api/twin", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ module: "checkout", patch: { threshold: 0.1 } }) });
+    return { status: r.status, body: await r.json() };
+  });
+
+  await staff.select("#twin-module", "checkout");
+  await staff.type("#twin-key", "threshold");
+  await staff.type("#twin-value", "0.5");
+  await staff.click("#twin-form button[type=submit]");
+  await staff.waitForFunction(() => /Changed|Refused/.test(document.getElementById("twin-result").textContent), { timeout: 20000 });
+  seen.twinResult = await text(staff, "#twin-result");
+  step("twin changed");
+
+  // Deploy: the running deployment, loaded into the console, the checkout's rounding changed.
+  await staff.click("#load-deployment");
+  await staff.waitForFunction(() => document.getElementById("manifest").value.includes("modulesContent"), { timeout: 20000 });
+  const manifest = JSON.parse(await staff.$eval("#manifest", (t) => t.value));
+  manifest.modulesContent.checkout["properties.desired"].rounding = "down";
+  await staff.$eval("#manifest", (t, m) => {
+    t.value = m;
+    t.dispatchEvent(new Event("input"));
+  }, JSON.stringify(manifest, null, 2));
+  seen.deployPreview = await staff.$$eval("#deploy-preview li", (lis) => lis.map((l) => l.textContent));
+  await staff.click("#deploy-form button[type=submit]");
+  await staff.waitForFunction(() => /Deployed|Rolled back|Refused/.test(document.getElementById("deploy-result").textContent), { timeout: 120000 });
+  seen.deployResult = await text(staff, "#deploy-result");
+  await axe(staff, "console-deployed");
+  step("deployed");
+} catch (e) {
+  fail(e.stack || String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen, null, 2));

@@ -1,0 +1,164 @@
+// The screens in a real browser: Debian's Chromium, driven by puppeteer-core
+// (tests/browser/lane_screens.mjs), on a whole lane of real processes. The
+// shopper answers the lane's question by touch, hears and sees the same
+// sentence, pays with the keyboard alone and gets the receipt; the web
+// module restarts under the open page; staff log in (a wrong password and a
+// missing CSRF token refused), change a twin and deploy; axe-core finds no
+// WCAG 2.2 AA violation on any page or state. Screenshots: build/screenshots.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include "journal_reader.h"
+#include "lane_support.h"
+
+using namespace ce::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The JSON object the script printed last (it prints nothing else on stdout).
+json script_output(const std::string& out) {
+  auto start = out.find("\n{");
+  std::string body = out.rfind("{", 0) == 0       ? out
+                     : start == std::string::npos ? ""
+                                                  : out.substr(start + 1);
+  auto end = body.rfind("}");
+  return json::parse(body.substr(0, end == std::string::npos ? 0 : end + 1), nullptr, false);
+}
+
+}  // namespace
+
+TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsole) {
+  ASSERT_TRUE(fs::exists(fs::path(CE_SOURCE_DIR) / "tests/browser/node_modules/puppeteer-core"))
+      << "the browser tests' npm packages are missing: run scripts/install-deps.sh";
+  LaneSpec spec;
+  spec.name = "screens";
+  spec.threshold = 0.999;  // every scan is a question
+  spec.speech = spec.web = true;
+  fs::path dir = write_lane(spec);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+
+  // Staff's account, its password only on standard input, kept as a hash.
+  int status = -1;
+  std::string out =
+      run("echo 'correct horse battery' | " + std::string(CE_BINARY) + " --state-dir " +
+              runtime.state().string() + " staff add alice --password-stdin 2>&1",
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  fs::path accounts = runtime.state() / "data/web/staff.json";
+  struct stat st {};
+  ASSERT_EQ(stat(accounts.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string stored = ce::read_file(accounts);
+  EXPECT_EQ(stored.find("correct horse"), std::string::npos);
+  EXPECT_NE(stored.find("$argon2id$"), std::string::npos) << stored;
+  out = run("echo short | " + std::string(CE_BINARY) + " --state-dir " + runtime.state().string() +
+                " staff add bob --password-stdin 2>&1",
+            &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("at least 10 characters"), std::string::npos) << out;
+
+  std::string kiosk, console;
+  ASSERT_TRUE(eventually(
+      [&] {
+        json t = json::parse(runtime.cli("twin web"), nullptr, false);
+        if (t.is_discarded() || !t["reported"].is_object()) return false;
+        kiosk = t["reported"].value("kioskUrl", "");
+        console = t["reported"].value("consoleUrl", "");
+        return !kiosk.empty();
+      },
+      30s))
+      << runtime.cli("logs web");
+  EXPECT_EQ(kiosk.rfind("http://127.0.0.1:", 0), 0u) << kiosk;  // loopback by default
+
+  fs::path shots = fs::path(CE_BINARY_DIR) / "screenshots";
+  std::string cli = std::string(CE_BINARY) + " --state-dir " + runtime.state().string();
+  out = run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && CE_CLI='" + cli +
+                "' timeout 280 node lane_screens.mjs " + kiosk + " " + console + " " +
+                shots.string() + " alice 'correct horse battery' 2>&1",
+            &status);
+  json seen = script_output(out);
+  ASSERT_FALSE(seen.is_discarded()) << out;
+  ASSERT_EQ(status, 0) << out << runtime.cli("logs web --tail 30");
+
+  // The kiosk: the question's candidates, then the line and the same sentence speech said.
+  ASSERT_FALSE(seen["choices"].empty());
+  EXPECT_NE(seen["choices"][0].get<std::string>().find("Banana"), std::string::npos) << seen;
+  EXPECT_EQ(seen["line"][0], "Banana") << seen;
+  EXPECT_EQ(seen["line"][2], "$1.26") << seen;
+  EXPECT_EQ(seen["said"], "Banana, 0.42 kilograms, 1 dollar 26.") << seen;
+  EXPECT_TRUE(runtime.logged("speech", seen["said"].get<std::string>(), 5s));
+  EXPECT_EQ(seen["saidRegion"], "polite");
+  EXPECT_TRUE(seen["photo"]["shown"].get<bool>() && seen["photo"]["width"].get<int>() > 0) << seen;
+  EXPECT_LE(seen["zoom400"]["scrollWidth"], seen["zoom400"]["clientWidth"]) << seen;
+  EXPECT_EQ(seen["afterRestart"], json::array({"Banana"})) << seen;
+  EXPECT_NE(seen["confirm"].get<std::string>().find("$1.26"), std::string::npos) << seen;
+  EXPECT_NE(seen["receipt"].get<std::string>().find("Banana"), std::string::npos) << seen;
+  EXPECT_NE(seen["paidSaid"].get<std::string>().find("Paid"), std::string::npos) << seen;
+  EXPECT_EQ(seen["commandWithoutToken"], 403);
+  EXPECT_TRUE(eventually(
+      [&] { return fs::exists(runtime.state() / "data/checkout/receipts/receipt-1.txt"); }, 5s));
+
+  // The console: refused, then in; the cookie is HttpOnly and SameSite=Strict.
+  EXPECT_EQ(seen["wrongPassword"], "wrong name or password");
+  ASSERT_FALSE(seen["cookie"].empty()) << seen;
+  EXPECT_TRUE(seen["cookie"][0]["httpOnly"].get<bool>()) << seen;
+  EXPECT_EQ(seen["cookie"][0]["sameSite"], "Strict") << seen;
+  EXPECT_EQ(seen["modules"]["checkout"], "running") << seen;
+  EXPECT_EQ(seen["twinWithoutCsrf"]["status"], 403) << seen;
+  EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
+  EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
+  // The preview named the one change before it was deployed; it took effect.
+  EXPECT_EQ(seen["deployPreview"], json::array({"checkout.rounding: (none) → \"down\""}))
+      << seen["deployPreview"];
+  json twin = json::parse(runtime.cli("twin checkout"), nullptr, false);
+  ASSERT_FALSE(twin.is_discarded());
+  EXPECT_EQ(twin["desired"]["threshold"], 0.5) << twin;
+  EXPECT_EQ(twin["desired"]["rounding"], "down") << twin;
+  EXPECT_TRUE(eventually([&] {
+    json t = json::parse(runtime.cli("twin checkout"), nullptr, false);
+    return !t.is_discarded() && t["reported"]["rounding"] == "down";
+  })) << runtime.cli("twin checkout");
+  EXPECT_EQ(json::parse(runtime.cli("twin web"))["desired"]["adminKeyFile"],
+            (runtime.state() / "admin.key").string());
+
+  // No WCAG 2.2 AA violation on any page in any state, each one photographed.
+  EXPECT_EQ(seen["axe"].size(), 8u) << seen["axe"];
+  for (auto& [state, violations] : seen["axe"].items()) {
+    EXPECT_TRUE(violations.empty()) << state << ": " << violations.dump(2);
+    EXPECT_TRUE(fs::exists(shots / (state + ".png"))) << state;
+  }
+
+  // Guessing passwords: after five wrong ones the console makes the guesser wait.
+  std::string host_port = console.substr(std::string("http://").size());
+  host_port = host_port.substr(0, host_port.find('/'));
+  httplib::Client http("http://" + host_port);
+  int last = 0;
+  std::string retry_after;
+  for (int i = 0; i < 6; ++i) {
+    auto r = http.Post("/console/api/login", R"({"user": "alice", "password": "guess"})",
+                       "application/json");
+    ASSERT_TRUE(r);
+    last = r->status;
+    retry_after = r->get_header_value("Retry-After");
+  }
+  EXPECT_EQ(last, 429);
+  EXPECT_FALSE(retry_after.empty());
+  // Even the right password waits now.
+  auto r =
+      http.Post("/console/api/login", R"({"user": "alice", "password": "correct horse battery"})",
+                "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  // A form another site posts is not JSON, and a foreign page's request is refused.
+  r = http.Post("/console/api/login", "user=alice&password=x", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415);
+  r = http.Post("/kiosk/command", {{"Origin", "http://shop.example"}}, R"({"command": "pay"})",
+                "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+}
