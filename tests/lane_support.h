@@ -104,7 +104,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
           {"kioskToCheckout", "web/outputs/commands", "checkout/inputs/commands"}})
       routes[name] = route(from, to);
     m["modulesContent"]["web"]["properties.desired"] = {{"port", 0},
-                                                        {"adminKeyFile", "${STATE_DIR}/admin.key"}};
+                                                        {"stateDir", "${STATE_DIR}"}};
   }
   std::ofstream(dir / "deployment.json") << m.dump(2);
   return dir;

@@ -66,6 +66,7 @@ class System : public testing::Test {
     auto& agent = manifest["modulesContent"]["$edgeAgent"]["properties.desired"];
     agent["runtime"]["settings"]["restartBackoffBaseMs"] = 200;
     manifest["modulesContent"]["classifier"]["properties.desired"]["restPort"] = rest_port_;
+    manifest["modulesContent"]["web"]["properties.desired"]["port"] = 0;
     std::ofstream(dir_ / "config/deployment.json") << manifest.dump(2);
     fs::copy_file(CE_SOURCE_DIR "/config/catalogue.json", dir_ / "config/catalogue.json");
     json scenario = {{"leadInMs", 3000},
@@ -103,7 +104,7 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
   for (int i = 0; i < 100 && !all_running; ++i) {
     std::this_thread::sleep_for(100ms);
     auto a = agent_state();
-    all_running = a.is_object() && a["modules"].size() == 6;
+    all_running = a.is_object() && a["modules"].size() == 7;
     if (all_running)
       for (auto& m : a["modules"]) all_running = all_running && m["status"] == "running";
   }

@@ -76,10 +76,12 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
 
   fs::path shots = fs::path(CE_BINARY_DIR) / "screenshots";
   std::string cli = std::string(CE_BINARY) + " --state-dir " + runtime.state().string();
-  out = run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && CE_CLI='" + cli +
-                "' timeout 280 node lane_screens.mjs " + kiosk + " " + console + " " +
-                shots.string() + " alice 'correct horse battery' 2>&1",
-            &status);
+  out =
+      run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && CE_CLI='" + cli +
+              "' CE_OTHER_MODEL='" + shared_dir() +
+              "/models/custom-vision-exports/azure_fruits4-tf' timeout 280 node lane_screens.mjs " +
+              kiosk + " " + console + " " + shots.string() + " alice 'correct horse battery' 2>&1",
+          &status);
   json seen = script_output(out);
   ASSERT_FALSE(seen.is_discarded()) << out;
   ASSERT_EQ(status, 0) << out << runtime.cli("logs web --tail 30");
@@ -109,8 +111,27 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(seen["cookie"][0]["sameSite"], "Strict") << seen;
   EXPECT_EQ(seen["modules"]["checkout"], "running") << seen;
   EXPECT_EQ(seen["twinWithoutCsrf"]["status"], 403) << seen;
+  EXPECT_EQ(seen["upstream"], "No upstream broker is configured.") << seen;
   EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
   EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
+  // The model served, and another switched to from the console.
+  EXPECT_NE(seen["modelBefore"].get<std::string>().find("imagenet-squeezenet"), std::string::npos)
+      << seen["modelBefore"];
+  EXPECT_EQ(seen["modelResult"], "Now serving azure_fruits4-tf.") << seen["modelResult"];
+  json classifier = json::parse(runtime.cli("twin classifier"), nullptr, false);
+  EXPECT_EQ(classifier["reported"]["modelVersion"], "azure_fruits4-tf") << classifier;
+
+  // What `check`, `logs` and the receipts folder say, in the console.
+  ASSERT_FALSE(seen["checks"].empty()) << seen;
+  bool has_disk = false;
+  for (auto& c : seen["checks"]) has_disk |= c["check"] == "disk";
+  EXPECT_TRUE(has_disk) << seen["checks"];
+  EXPECT_TRUE(seen["logHasLine"].get<bool>());
+  ASSERT_EQ(seen["receipts"].size(), 1u) << seen["receipts"];
+  EXPECT_EQ(seen["receipts"][0][0], "1");
+  EXPECT_EQ(seen["receipts"][0][2], "Banana");
+  EXPECT_EQ(seen["receipts"][0][3], "$1.26");
+
   // The preview named the one change before it was deployed; it took effect.
   EXPECT_EQ(seen["deployPreview"], json::array({"checkout.rounding: (none) → \"down\""}))
       << seen["deployPreview"];
@@ -122,11 +143,10 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
     json t = json::parse(runtime.cli("twin checkout"), nullptr, false);
     return !t.is_discarded() && t["reported"]["rounding"] == "down";
   })) << runtime.cli("twin checkout");
-  EXPECT_EQ(json::parse(runtime.cli("twin web"))["desired"]["adminKeyFile"],
-            (runtime.state() / "admin.key").string());
+  EXPECT_EQ(json::parse(runtime.cli("twin web"))["desired"]["stateDir"], runtime.state().string());
 
   // No WCAG 2.2 AA violation on any page in any state, each one photographed.
-  EXPECT_EQ(seen["axe"].size(), 8u) << seen["axe"];
+  EXPECT_EQ(seen["axe"].size(), 9u) << seen["axe"];
   for (auto& [state, violations] : seen["axe"].items()) {
     EXPECT_TRUE(violations.empty()) << state << ": " << violations.dump(2);
     EXPECT_TRUE(fs::exists(shots / (state + ".png"))) << state;

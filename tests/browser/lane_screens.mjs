@@ -135,6 +135,8 @@ try {
   seen.modules = await staff.$$eval("#modules tbody tr", (rows) =>
     Object.fromEntries(rows.map((r) => [r.dataset.module, r.cells[1].textContent.trim()])));
   await staff.waitForFunction(() => document.querySelectorAll("#twin-module option").length > 3, { timeout: 20000 });
+  await staff.waitForFunction(() => document.getElementById("upstream").textContent.length > 0, { timeout: 20000 });
+  seen.upstream = await text(staff, "#upstream");
   await axe(staff, "console-lane");
   step("staff logged in");
 
@@ -153,6 +155,19 @@ try {
   seen.twinResult = await text(staff, "#twin-result");
   step("twin changed");
 
+  // check, the checkout's log and the paid basket, as the shell would show them.
+  await staff.click("#run-check");
+  await staff.waitForSelector("#check-results:not([hidden]) tbody tr", { timeout: 60000 });
+  seen.checks = await staff.$$eval("#check-results tbody tr", (rows) =>
+    rows.map((r) => ({ check: r.cells[0].textContent, status: r.cells[1].textContent, fix: r.cells[3].textContent })));
+  await staff.select("#log-module", "checkout");
+  await staff.waitForFunction(() => /checkout: /.test(document.getElementById("log-lines").textContent), { timeout: 20000 });
+  seen.logHasLine = await staff.$eval("#log-lines", (p) => p.textContent.includes("Banana, 0.42 kilograms, 1 dollar 26."));
+  await staff.waitForSelector("#receipt-list tbody tr", { timeout: 20000 });
+  seen.receipts = await staff.$$eval("#receipt-list tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  await axe(staff, "console-checked");
+  step("check, logs and receipts");
+
   // Deploy: the running deployment, loaded into the console, the checkout's rounding changed.
   await staff.click("#load-deployment");
   await staff.waitForFunction(() => document.getElementById("manifest").value.includes("modulesContent"), { timeout: 20000 });
@@ -168,6 +183,15 @@ try {
   seen.deployResult = await text(staff, "#deploy-result");
   await axe(staff, "console-deployed");
   step("deployed");
+
+  // Another model: a Custom Vision export from the shared folder.
+  seen.modelBefore = await text(staff, "#model-served");
+  await staff.type("#model-package", process.env.CE_OTHER_MODEL);
+  await staff.click("#model-form button[type=submit]");
+  await staff.waitForFunction(() => /Now serving|kept|Refused/.test(document.getElementById("model-result").textContent), { timeout: 30000 });
+  seen.modelResult = await text(staff, "#model-result");
+  seen.modelAfter = await text(staff, "#model-served");
+  step("model switched");
 } catch (e) {
   fail(e.stack || String(e));
 } finally {

@@ -2,6 +2,11 @@
 // sees, each module's twin (changed as `twin --set` does) and deployments.
 // Every change needs the session's cookie (HttpOnly, SameSite=Strict) and
 // its CSRF token in X-CSRF-Token; logins are slowed after failures.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
 #include "modules/web/web_assets.h"
 #include "modules/web/web_routes.h"
 
@@ -10,6 +15,9 @@ namespace ce {
 namespace {
 
 constexpr const char* kCookie = "ce_staff";
+constexpr const char* kClassifier = "classifier";
+// What `checkout-edge train` and `evaluate` draw (PLplot) beside metrics.json.
+constexpr const char* kModelPlots[] = {"confusion.png", "risk-coverage.png", "reliability.png"};
 
 std::string cookie_token(const httplib::Request& req) {
   std::string cookies = req.get_header_value("Cookie");
@@ -46,6 +54,16 @@ std::optional<StaffSession> staff_session(WebContext& ctx, const httplib::Reques
 
 void send_method_result(httplib::Response& res, const MethodResult& r) {
   send_json(res, r.status, r.payload);
+}
+
+// The folder of the model the classifier serves now, from its reported twin.
+std::filesystem::path served_model_folder(WebContext& ctx, nlohmann::json* reported) {
+  nlohmann::json twins = ctx.staff.twins();
+  auto c = twins.find(kClassifier);
+  if (c == twins.end() || !(*c)["reported"].is_object())
+    throw std::runtime_error("the classifier has not reported its model yet");
+  *reported = (*c)["reported"];
+  return std::filesystem::path(reported->value("model", "")).parent_path();
 }
 
 }  // namespace
@@ -156,6 +174,102 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
                if (staff_session(ctx, req, res, false))
                  send_method_result(res, ctx.staff.running_deployment());
              });
+
+  server.Get("/console/api/logs", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    if (!ctx.files.available())
+      return send_json(res, 503, {{"error", "set the web module's stateDir to read logs"}});
+    try {
+      size_t tail = 200;
+      if (req.has_param("tail"))
+        tail = std::clamp<size_t>(std::stoul(req.get_param_value("tail")), 1, 2000);
+      send_json(res, 200, ctx.files.log_tail(req.get_param_value("module"), tail));
+    } catch (const std::invalid_argument& e) {
+      send_json(res, 404, {{"error", e.what()}});
+    } catch (const std::exception& e) {
+      send_json(res, 400, {{"error", std::string("tail is a number of lines: ") + e.what()}});
+    }
+  });
+
+  server.Get("/console/api/runtime", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    if (!ctx.files.available())
+      return send_json(res, 503, {{"error", "set the web module's stateDir to read it"}});
+    try {
+      send_json(res, 200, ctx.files.runtime_status());
+    } catch (const std::exception& e) {
+      send_json(res, 503, {{"error", e.what()}});
+    }
+  });
+
+  server.Get("/console/api/check", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    if (!ctx.files.available())
+      return send_json(res, 503, {{"error", "set the web module's stateDir to run check"}});
+    try {
+      send_json(res, 200, {{"checks", ctx.files.check()}});
+    } catch (const std::exception& e) {
+      send_json(res, 500, {{"error", e.what()}});
+    }
+  });
+
+  server.Get("/console/api/receipts", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    if (!ctx.files.available())
+      return send_json(res, 503, {{"error", "set the web module's stateDir to read receipts"}});
+    try {
+      long long from = req.has_param("fromMs") ? std::stoll(req.get_param_value("fromMs")) : 0;
+      long long to = req.has_param("toMs") ? std::stoll(req.get_param_value("toMs"))
+                                           : std::numeric_limits<long long>::max();
+      send_json(res, 200, ctx.files.receipts(from, to, 200));
+    } catch (const std::exception&) {
+      send_json(res, 400, {{"error", "fromMs and toMs are milliseconds since 1970"}});
+    }
+  });
+
+  server.Get("/console/api/model", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    try {
+      nlohmann::json reported;
+      auto folder = served_model_folder(ctx, &reported);
+      nlohmann::json out{{"served",
+                          {{"model", reported.value("model", "")},
+                           {"modelVersion", reported.value("modelVersion", "")},
+                           {"name", reported.value("name", "")},
+                           {"iteration", reported.value("iteration", 0)},
+                           {"created", reported.value("created", "")},
+                           {"tags", reported.value("tags", 0)},
+                           {"folder", folder.string()}}},
+                         {"metrics", nullptr},
+                         {"plots", nlohmann::json::array()}};
+      std::ifstream metrics(folder / "metrics.json");
+      if (metrics) out["metrics"] = nlohmann::json::parse(metrics, nullptr, false);
+      if (out["metrics"].is_discarded()) out["metrics"] = nullptr;
+      for (const char* plot : kModelPlots)
+        if (std::filesystem::exists(folder / plot)) out["plots"].push_back(plot);
+      send_json(res, 200, out);
+    } catch (const std::exception& e) {
+      send_json(res, 503, {{"error", e.what()}});
+    }
+  });
+
+  server.Get(R"(/console/api/model/([a-z-]+\.png))", [&ctx](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    std::string name = req.matches[1];
+    if (std::find(std::begin(kModelPlots), std::end(kModelPlots), name) == std::end(kModelPlots))
+      return send_json(res, 404, {{"error", "no such plot"}});
+    try {
+      nlohmann::json reported;
+      auto folder = served_model_folder(ctx, &reported);
+      std::ifstream in(folder / name, std::ios::binary);
+      if (!in) return send_json(res, 404, {{"error", "the model has no " + name}});
+      std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      res.set_content(png, "image/png");
+    } catch (const std::exception& e) {
+      send_json(res, 503, {{"error", e.what()}});
+    }
+  });
 
   server.Post("/console/api/deploy", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto s = staff_session(ctx, req, res, true);

@@ -39,7 +39,9 @@ void LaneView::on_basket(const Message& m) {
   std::lock_guard lock(mutex_);
   if (j == basket_) return;  // published after every message the checkout handles
   basket_ = j;
-  publish("basket", basket_);
+  // When the checkout published it: the page measures how long it took to show.
+  j["publishedMs"] = m.timestamp_ms();
+  publish("basket", j);
 }
 
 void LaneView::on_sentence(const Message& m) {

@@ -42,7 +42,8 @@ HubClient& StaffActions::hub() {
   if (hub_) return *hub_;
   if (key_file_.empty())
     throw std::runtime_error(
-        "this console can change nothing: its desired property adminKeyFile is not set");
+        "this console can change nothing: its desired property stateDir (the runtime's state "
+        "folder, ${STATE_DIR}) is not set");
   auto hub =
       std::make_unique<HubClient>(caller_id(), host_, port_, HubLogin{kAdmin, key(), ca_file_});
   hub->connect(std::chrono::seconds(5));

@@ -1,6 +1,6 @@
 // What the staff console changes, it changes as `checkout-edge` does: over
 // the hub, logged in and signing as the lane's administrator with the key
-// the runtime wrote (adminKeyFile). The key stays in this process; only a
+// the runtime wrote (stateDir/admin.key). The key stays in this process; only a
 // logged-in member of staff can make it sign anything.
 #pragma once
 
@@ -17,7 +17,7 @@ namespace ce {
 
 class StaffActions {
  public:
-  // `key_file` empty: the console shows the lane but can change nothing.
+  // `key_file` empty (no stateDir): the console shows the lane but can change nothing.
   StaffActions(std::string key_file, std::string host, int port, std::string ca_file);
   ~StaffActions();
 

@@ -26,7 +26,7 @@ struct WebSettings {
   std::string host = "127.0.0.1";
   int port = 8090;  // 0: any free port (reported as kioskUrl)
   std::string cert_file, key_file;
-  std::string admin_key_file;
+  std::string state_dir;  // the runtime's: its admin.key, logs and receipts
 
   static WebSettings from(const nlohmann::json& d) {
     WebSettings s;
@@ -42,7 +42,12 @@ struct WebSettings {
         if (!std::filesystem::exists(f))
           throw SettingError("desired property 'tls': " + f + " does not exist");
     }
-    s.admin_key_file = setting<std::string>(d, "adminKeyFile", "");
+    s.state_dir = setting<std::string>(d, "stateDir", "");
+    if (!s.state_dir.empty() && !std::filesystem::is_directory(s.state_dir))
+      throw SettingError(
+          "desired property 'stateDir' must be the runtime's state folder "
+          "(${STATE_DIR}); " +
+          s.state_dir + " is not a folder");
     return s;
   }
 };
@@ -208,14 +213,17 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
   const char* hub_host = std::getenv("CE_HUB_HOST");
   const char* hub_port = std::getenv("CE_HUB_PORT");
   const char* hub_ca = std::getenv("CE_HUB_CA_FILE");
-  StaffActions staff(settings.admin_key_file, hub_host ? hub_host : "127.0.0.1",
-                     hub_port ? std::atoi(hub_port) : 1883, hub_ca ? hub_ca : "");
+  StaffActions staff(settings.state_dir.empty() ? "" : settings.state_dir + "/admin.key",
+                     hub_host ? hub_host : "127.0.0.1", hub_port ? std::atoi(hub_port) : 1883,
+                     hub_ca ? hub_ca : "");
+  LaneFiles files(settings.state_dir);
   WebContext ctx{lane,
                  client,
                  accounts,
                  sessions,
                  throttle,
                  staff,
+                 files,
                  kept_token(std::filesystem::path(data_dir ? data_dir : ".") / "kiosk.token"),
                  !settings.cert_file.empty()};
 

@@ -20,7 +20,8 @@ async function api(path, body) {
 
 function show(loggedIn, user) {
   $("login").hidden = loggedIn;
-  for (const id of ["health", "sees", "basket-view", "config", "deploy"]) $(id).hidden = !loggedIn;
+  for (const id of ["health", "sees", "basket-view", "checks", "logs", "receipts", "models", "config", "deploy"])
+    $(id).hidden = !loggedIn;
   $("who").textContent = loggedIn ? `Logged in as ${user}` : "Not logged in";
 }
 
@@ -132,7 +133,157 @@ async function started(user) {
   show(true, user);
   follow();
   await loadTwins();
+  const modules = $("log-module");
+  modules.replaceChildren(...Object.keys(twins).concat(["edgeHub"]).sort().map((name) => {
+    const o = document.createElement("option");
+    o.value = o.textContent = name;
+    return o;
+  }));
+  await showLogs();
+  await showRuntime();
+  setInterval(() => $("log-follow").checked && showLogs(), 2000);
+  setInterval(showRuntime, 5000);
+  await searchReceipts();
+  await showModel();
 }
+
+const percent = (x) => (typeof x === "number" ? (100 * x).toFixed(1) + " %" : "");
+const plotNames = { "confusion.png": "Confusion matrix", "risk-coverage.png": "Risk against coverage",
+  "reliability.png": "Reliability (calibration)" };
+
+async function showModel() {
+  const r = await api("/console/api/model");
+  if (!r.ok) {
+    $("model-served").textContent = r.data.error || `Cannot read the model (${r.status})`;
+    return;
+  }
+  const s = r.data.served;
+  $("model-served").textContent = `Serving ${s.modelVersion} (${s.tags} tags) from ${s.folder}` +
+    (s.created ? `, made ${s.created}` : "") + (r.data.metrics ? "" : ". It has no metrics.json: evaluate it with `checkout-edge evaluate`.");
+  const m = r.data.metrics;
+  $("model-metrics").hidden = $("model-tags").hidden = !m;
+  if (m) {
+    const rows = ["images", "precision", "recall", "meanAveragePrecision", "expectedCalibrationError"]
+      .filter((k) => k in m).map((k) => {
+        const tr = document.createElement("tr");
+        tr.append(cell(k), cell(k === "images" ? String(m[k]) : percent(m[k]), "money"));
+        return tr;
+      });
+    $("model-metrics").tBodies[0].replaceChildren(...rows);
+    const tags = (m.perTag || []).slice().sort((a, b) => a.averagePrecision - b.averagePrecision).slice(0, 100);
+    $("model-tags").tBodies[0].replaceChildren(...tags.map((t) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(t.tag), cell(String(t.images), "money"), cell(percent(t.precision), "money"),
+        cell(percent(t.recall), "money"), cell(percent(t.averagePrecision), "money"));
+      return tr;
+    }));
+  }
+  $("model-plots").replaceChildren(...r.data.plots.map((p) => {
+    const figure = document.createElement("figure");
+    const img = Object.assign(document.createElement("img"), { src: `/console/api/model/${p}?t=${Date.now()}`, alt: plotNames[p] || p });
+    img.style.maxWidth = "100%";
+    figure.append(img, Object.assign(document.createElement("figcaption"), { textContent: plotNames[p] || p }));
+    return figure;
+  }));
+}
+
+$("model-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  // The whole model description is replaced: every other key of the old one goes.
+  const old = (twins.classifier && twins.classifier.desired && twins.classifier.desired.model) || {};
+  const model = Object.fromEntries(Object.keys(typeof old === "object" ? old : {}).map((k) => [k, null]));
+  model.package = $("model-package").value;
+  const r = await api("/console/api/twin", { module: "classifier", patch: { model } });
+  $("model-result").textContent = r.ok ? "Switching: the classifier loads it and then serves it." : `Refused: ${r.data.error || r.status}`;
+  $("model-result").className = r.ok ? "ok" : "error";
+  for (let i = 0; i < 20 && r.ok; i++) {
+    await new Promise((done) => setTimeout(done, 500));
+    await loadTwins();
+    const rep = twins.classifier && twins.classifier.reported;
+    if (rep && rep.lastReloadError) {
+      $("model-result").textContent = `The classifier kept its model: ${rep.lastReloadError}`;
+      $("model-result").className = "error";
+      break;
+    }
+    if (rep && rep.model && rep.model.startsWith(model.package)) {
+      $("model-result").textContent = `Now serving ${rep.modelVersion}.`;
+      break;
+    }
+  }
+  await showModel();
+});
+
+// What `list` adds to the status: each module's problem with its fix, the upstream queue.
+async function showRuntime() {
+  const r = await api("/console/api/runtime");
+  if (!r.ok) {
+    $("upstream").textContent = r.data.error || "";
+    return;
+  }
+  $("problems").replaceChildren(...Object.entries(r.data.problems).map(([name, p]) =>
+    Object.assign(document.createElement("li"), { className: "status-bad", textContent: `${name}: ${p.what}. Fix: ${p.fix}` })));
+  const u = r.data.upstream;
+  $("upstream").textContent = !u || !u.configured ? "No upstream broker is configured."
+    : `Upstream ${u.broker}: ${u.connected ? "connected" : "not connected"}; ${u.queued} queued, ` +
+      `${u.delivered} delivered, ${u.expired} expired` + (u.lastError ? `; last error: ${u.lastError}` : "");
+}
+
+async function showLogs() {
+  const module = $("log-module").value;
+  if (!module) return;
+  const r = await api(`/console/api/logs?module=${encodeURIComponent(module)}&tail=200`);
+  const pre = $("log-lines");
+  const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.textContent = r.ok ? r.data.lines.join("\n") : r.data.error || `Cannot read the log (${r.status})`;
+  if (atEnd) pre.scrollTop = pre.scrollHeight;
+}
+
+$("log-module").addEventListener("change", showLogs);
+
+$("run-check").addEventListener("click", async () => {
+  $("check-status").textContent = "Checking the lane…";
+  const r = await api("/console/api/check");
+  if (!r.ok) {
+    $("check-status").textContent = r.data.error || `Check failed (${r.status})`;
+    return;
+  }
+  const checks = r.data.checks;
+  $("check-results").hidden = false;
+  $("check-results").tBodies[0].replaceChildren(...checks.map((c) => {
+    const tr = document.createElement("tr");
+    tr.dataset.status = c.status;
+    tr.append(cell(c.check), cell(c.status, c.status === "ok" ? "ok" : "status-bad"), cell(c.detail), cell(c.fix));
+    return tr;
+  }));
+  const bad = checks.filter((c) => c.status === "error").length;
+  $("check-status").textContent = bad ? `${bad} problems: each says how to fix it.` : "Every check passed.";
+});
+
+async function searchReceipts() {
+  const ms = (id) => ($(id).value ? new Date($(id).value).getTime() : "");
+  const query = new URLSearchParams();
+  if (ms("receipts-from") !== "") query.set("fromMs", ms("receipts-from"));
+  if (ms("receipts-to") !== "") query.set("toMs", ms("receipts-to"));
+  const r = await api(`/console/api/receipts?${query}`);
+  if (!r.ok) {
+    $("receipts-status").textContent = r.data.error || `Cannot read the receipts (${r.status})`;
+    return;
+  }
+  const list = r.data.receipts;
+  $("receipt-list").tBodies[0].replaceChildren(...list.map((x) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(String(x.basket)), cell(new Date(x.paidMs).toLocaleString()),
+      cell(x.lines.map((l) => l.name).join(", ")),
+      cell(money(x.totalMinor, x.currency, x.minorUnits, "en-US"), "money"));
+    return tr;
+  }));
+  $("receipts-status").textContent = `${list.length} baskets paid.`;
+}
+
+$("receipts-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  searchReceipts();
+});
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();

@@ -4,6 +4,7 @@ import { words, fill, money, kilograms } from "/assets/strings.js";
 
 const $ = (id) => document.getElementById(id);
 const token = document.querySelector('meta[name="kiosk-token"]').content;
+window.ceLatencies = [];
 const state = { locale: "en-US", basket: null, sentences: [], notices: {}, checkoutUp: true };
 
 function t(key, values = {}) {
@@ -211,6 +212,8 @@ function connect() {
       showWords();
     }
     renderBasket();
+    // For bench/kiosk_latency.mjs: publish-to-painted, in milliseconds.
+    if (b.publishedMs) requestAnimationFrame(() => window.ceLatencies.push(Date.now() - b.publishedMs));
   });
   on("sentence", addSentence);
   on("spoken", (s) => {

@@ -1,0 +1,111 @@
+#include "modules/web/lane_files.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+namespace ce {
+
+namespace {
+
+bool module_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && name[0] != '.' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '$' ||
+                  c == '.';
+         });
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+nlohmann::json LaneFiles::log_tail(const std::string& module, size_t lines) const {
+  if (!module_name(module))
+    throw std::invalid_argument("'" + module.substr(0, 64) + "' is not a module's name");
+  std::filesystem::path file = root_ / "logs" / (module + ".log");
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw std::invalid_argument("module '" + module + "' has no log in " +
+                                file.parent_path().string());
+  // The end is enough: at most 256 kB of it.
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  std::streamoff start = std::max<std::streamoff>(0, size - 256 * 1024);
+  in.seekg(start);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> all;
+  size_t at = start > 0 ? text.find('\n') + 1 : 0;  // a cut first line is dropped
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    all.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  if (all.size() > lines) all.erase(all.begin(), all.end() - static_cast<long>(lines));
+  return {{"module", module}, {"lines", all}};
+}
+
+nlohmann::json LaneFiles::receipts(long long from_ms, long long to_ms, size_t limit) const {
+  std::vector<nlohmann::json> found;
+  std::filesystem::path dir = root_ / "data" / "checkout" / "receipts";
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() != ".json") continue;
+    std::ifstream in(it->path());
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    long long paid = j.value("paidMs", 0LL);
+    if (paid < from_ms || paid > to_ms) continue;
+    j["file"] = it->path().filename().string();
+    found.push_back(std::move(j));
+  }
+  std::sort(found.begin(), found.end(),
+            [](auto& a, auto& b) { return a.value("paidMs", 0LL) > b.value("paidMs", 0LL); });
+  if (found.size() > limit) found.resize(limit);
+  return {{"receipts", found}, {"folder", dir.string()}};
+}
+
+nlohmann::json LaneFiles::runtime_status() const {
+  std::ifstream in(root_ / "agent.json");
+  auto agent = nlohmann::json::parse(in, nullptr, false);
+  if (agent.is_discarded() || !agent.is_object())
+    throw std::runtime_error("the runtime's agent.json in " + root_.string() + " cannot be read");
+  nlohmann::json problems = nlohmann::json::object();
+  for (const auto& m : agent.value("modules", nlohmann::json::array()))
+    if (m.is_object() && m.contains("problem") && !m["problem"].is_null())
+      problems[m.value("name", "?")] = m["problem"];
+  return {{"upstream", agent.value("upstream", nlohmann::json())},
+          {"hub", agent.value("hub", nlohmann::json())},
+          {"problems", problems}};
+}
+
+nlohmann::json LaneFiles::check() const {
+  std::array<char, 4096> self{};
+  ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  if (n <= 0) throw std::runtime_error("cannot find this program to run `check`");
+  std::string command = "timeout 60 " + shell_quoted(std::string(self.data(), n)) +
+                        " --state-dir " + shell_quoted(root_.string()) +
+                        " check --output json 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run `checkout-edge check`");
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (size_t got = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), got);
+  pclose(pipe);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded())
+    throw std::runtime_error("`checkout-edge check` printed no JSON: " + out.substr(0, 200));
+  return j;
+}
+
+}  // namespace ce

@@ -1,0 +1,33 @@
+// What the console reads from the runtime's state folder, as staff at the
+// lane's shell would: a module's log, the receipts, `checkout-edge check`.
+// Read-only; module names are checked, so no request reaches another file.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ce {
+
+class LaneFiles {
+ public:
+  explicit LaneFiles(std::filesystem::path state_dir) : root_(std::move(state_dir)) {}
+  bool available() const { return !root_.empty(); }
+
+  // {"module", "lines": [...]}: the log's last `lines` lines. Throws
+  // std::invalid_argument for a name that is not a module's.
+  nlohmann::json log_tail(const std::string& module, size_t lines) const;
+  // Receipts paid from `from_ms` to `to_ms`, newest first, at most `limit`.
+  nlohmann::json receipts(long long from_ms, long long to_ms, size_t limit) const;
+  // From agent.json (what `list` reads): {"upstream": queued, delivered,
+  // expired...; "hub": routed, unrouted; "problems": {module: {what, fix}}}.
+  nlohmann::json runtime_status() const;
+  // `checkout-edge check --output json` on this state folder: each check
+  // with its status, detail and fix.
+  nlohmann::json check() const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace ce
