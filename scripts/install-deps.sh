@@ -37,13 +37,15 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-# The browser tests' packages, exactly as the lockfile pins them.
+# npm packages, exactly as the lockfiles pin them: the web module's charts
+# (built into it) and the browser tests' driver and checker.
 browser_packages() {
   local dir
-  dir="$(dirname "$0")/../tests/browser"
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
-  fi
+  for dir in "$(dirname "$0")/../src/modules/web" "$(dirname "$0")/../tests/browser"; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -112,6 +112,8 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(seen["modules"]["checkout"], "running") << seen;
   EXPECT_EQ(seen["twinWithoutCsrf"]["status"], 403) << seen;
   EXPECT_EQ(seen["upstream"], "No upstream broker is configured.") << seen;
+  EXPECT_NE(seen["speed"].get<std::string>().find(" sentences: median "), std::string::npos) << seen;
+  EXPECT_EQ(seen["scene"].get<std::string>().rfind("item (scene ", 0), 0u) << seen;
   EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
   EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
   // The model served, and another switched to from the console.

@@ -72,6 +72,19 @@ try {
   await axe(kiosk, "kiosk-basket");
   step("line shown");
 
+  // Staff see how soon the lane spoke (speech's figures, charted by uPlot).
+  const early = await browser.newPage();
+  await early.goto(consoleUrl);
+  await early.waitForSelector("#login:not([hidden])");
+  await early.type("#user", user);
+  await early.type("#password", password);
+  await early.click("#login-form button[type=submit]");
+  await early.waitForSelector("#latency-chart canvas", { timeout: 20000 });
+  seen.speed = await text(early, "#speed-summary");
+  seen.scene = await text(early, "#scene");
+  await early.close();
+  step("speech latency charted");
+
   // 400% zoom: a 1280-pixel screen is 320 CSS pixels wide; nothing scrolls sideways.
   await kiosk.setViewport({ width: 320, height: 900, deviceScaleFactor: 1 });
   seen.zoom400 = await kiosk.evaluate(() => ({

@@ -9,7 +9,8 @@ namespace {
 
 constexpr size_t kEventsKept = 500;
 constexpr size_t kSentencesKept = 30;
-constexpr size_t kFramesKept = 16;  // a prediction names a frame sent a moment before
+constexpr size_t kFramesKept = 16;
+constexpr size_t kLatenciesKept = 200;  // a prediction names a frame sent a moment before
 
 nlohmann::json object_body(const Message& m) {
   nlohmann::json j = m.json();
@@ -68,6 +69,12 @@ void LaneView::on_spoken(const Message& m) {
   std::string id = j.value("sentenceId", "");
   bool complete = j.value("complete", false);
   std::lock_guard lock(mutex_);
+  if (auto l = j.find("latencyMs"); l != j.end() && l->is_number()) {
+    nlohmann::json point{{"atMs", m.timestamp_ms()}, {"latencyMs", *l}, {"kind", j.value("kind", "")}};
+    latencies_.push_back(point);
+    if (latencies_.size() > kLatenciesKept) latencies_.pop_front();
+    publish("latency", point);
+  }
   for (auto& s : sentences_)
     if (s["sentenceId"] == id) {
       if (complete) s["spoken"] = true;
@@ -168,6 +175,7 @@ nlohmann::json LaneView::staff_snapshot() const {
   nlohmann::json s = kiosk_snapshot();
   std::lock_guard lock(mutex_);
   s["modules"] = modules_;
+  s["latencies"] = latencies_;
   return s;
 }
 

@@ -70,6 +70,7 @@ class LaneView {
   nlohmann::json notices_ = nlohmann::json::object();
   nlohmann::json basket_;
   std::deque<nlohmann::json> sentences_;
+  std::deque<nlohmann::json> latencies_;  // speech's: stable weight to first sound
   nlohmann::json receipt_;
   nlohmann::json weight_;
   nlohmann::json modules_ = nlohmann::json::object();

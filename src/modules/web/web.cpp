@@ -154,6 +154,7 @@ void stream_lane(httplib::Response& res, WebContext& ctx, bool staff) {
         std::string out;
         for (const LaneEvent& e : events) {
           seq = e.seq;
+          if (e.type == "latency" && !staff) continue;
           if (e.type == "lane" && !staff)
             out += sse("checkout", e.seq, {{"checkoutUp", checkout_up(e.data["modules"])}});
           else

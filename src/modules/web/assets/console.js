@@ -20,7 +20,7 @@ async function api(path, body) {
 
 function show(loggedIn, user) {
   $("login").hidden = loggedIn;
-  for (const id of ["health", "sees", "basket-view", "checks", "logs", "receipts", "models", "config", "deploy"])
+  for (const id of ["health", "sees", "speed", "basket-view", "checks", "logs", "receipts", "models", "config", "deploy"])
     $(id).hidden = !loggedIn;
   $("who").textContent = loggedIn ? `Logged in as ${user}` : "Not logged in";
 }
@@ -88,6 +88,8 @@ async function loadTwins() {
   );
   if (chosen && twins[chosen]) select.value = chosen;
   renderTwin();
+  const camera = twins.camera && twins.camera.reported;
+  if (camera) $("scene").textContent = camera.scene ? `${camera.scene} (scene ${camera.sceneId || "?"}, ${camera.framesSent ?? 0} frames sent)` : "not gating: every frame is sent";
 }
 
 function renderTwin() {
@@ -106,6 +108,43 @@ function refreshLive() {
   $("live").src = `/console/api/live.jpg?t=${Date.now()}`;
 }
 
+// Charts drawn by uPlot (vendored from npm), not by hand.
+const latencies = [];
+let latencyPlot = null;
+
+function chartWidth(id) {
+  return Math.max(240, Math.min(900, $(id).parentElement.clientWidth - 32));
+}
+
+function drawLatencies() {
+  if (!window.uPlot || !latencies.length) return;
+  const data = [latencies.map((_, i) => i + 1), latencies.map((p) => p.latencyMs)];
+  const sorted = latencies.map((p) => p.latencyMs).sort((a, b) => a - b);
+  const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))];
+  $("speed-summary").textContent = `${latencies.length} sentences: median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
+    `95th percentile ${p95} ms, from the weight settling to the first sound.`;
+  if (latencyPlot) return latencyPlot.setData(data);
+  latencyPlot = new uPlot({
+    width: chartWidth("latency-chart"), height: 220,
+    scales: { x: { time: false } },
+    axes: [{ label: "sentence" }, { label: "ms" }],
+    series: [{ label: "sentence" }, { label: "first sound (ms)", stroke: "#003b80", width: 2, points: { show: true } }],
+  }, data, $("latency-chart"));
+}
+
+function drawPrecision(tags) {
+  if (!window.uPlot || !tags.length) return $("ap-chart").replaceChildren();
+  $("ap-chart").replaceChildren();
+  new uPlot({
+    width: chartWidth("ap-chart"), height: 240,
+    scales: { x: { time: false }, y: { range: [0, 1] } },
+    axes: [{ label: "products, the weakest first" }, { label: "average precision" }],
+    series: [{ label: "product", value: (u, i) => (i == null ? "" : tags[i - 1]?.tag ?? "") },
+      { label: "average precision", stroke: "#003b80", fill: "rgba(0, 59, 128, 0.3)",
+        paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } }],
+  }, [tags.map((_, i) => i + 1), tags.map((t) => t.averagePrecision)], $("ap-chart"));
+}
+
 function follow() {
   const events = new EventSource("/console/api/events");
   const on = (type, fn) => events.addEventListener(type, (e) => fn(JSON.parse(e.data)));
@@ -114,6 +153,13 @@ function follow() {
     renderPrediction(s.photo);
     renderBasket(s.basket);
     if (s.weight && s.weight.grams !== undefined) on_weight(s.weight);
+    latencies.splice(0, latencies.length, ...(s.latencies || []));
+    drawLatencies();
+  });
+  on("latency", (p) => {
+    latencies.push(p);
+    if (latencies.length > 200) latencies.shift();
+    drawLatencies();
   });
   on("lane", (l) => renderModules(l.modules));
   on("photo", renderPrediction);
@@ -171,6 +217,7 @@ async function showModel() {
       });
     $("model-metrics").tBodies[0].replaceChildren(...rows);
     const tags = (m.perTag || []).slice().sort((a, b) => a.averagePrecision - b.averagePrecision).slice(0, 100);
+    drawPrecision(tags);
     $("model-tags").tBodies[0].replaceChildren(...tags.map((t) => {
       const tr = document.createElement("tr");
       tr.append(cell(t.tag), cell(String(t.images), "money"), cell(percent(t.precision), "money"),
