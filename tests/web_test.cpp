@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <regex>
+
 #include "journal_reader.h"
 #include "lane_support.h"
 
@@ -112,7 +114,8 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(seen["modules"]["checkout"], "running") << seen;
   EXPECT_EQ(seen["twinWithoutCsrf"]["status"], 403) << seen;
   EXPECT_EQ(seen["upstream"], "No upstream broker is configured.") << seen;
-  EXPECT_NE(seen["speed"].get<std::string>().find(" sentences: median "), std::string::npos) << seen;
+  EXPECT_NE(seen["speed"].get<std::string>().find(" sentences: median "), std::string::npos)
+      << seen;
   EXPECT_EQ(seen["scene"].get<std::string>().rfind("item (scene ", 0), 0u) << seen;
   EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
   EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
@@ -183,4 +186,84 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
                 "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
+}
+
+TEST(Screens, TheScreensServeTlsWhenGivenACertificateAndTheKioskCannotActAsStaff) {
+  fs::path dir = fs::path(testing::TempDir()) / ("web-tls-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // A self-signed certificate for 127.0.0.1, which is also its own CA.
+  int status = -1;
+  std::string out = run("cd " + dir.string() +
+                            " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+                            "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout web.key "
+                            "-out web.pem 2>&1",
+                        &status);
+  ASSERT_EQ(status, 0) << out;
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+      {"schemaVersion", "1.1"},
+      {"runtime", {{"type", "process"}, {"settings", json::object()}}},
+      {"modules", {{"web", builtin_module("web", 1)}}}};
+  m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
+  m["modulesContent"]["web"]["properties.desired"] = {
+      {"port", 0},
+      {"stateDir", "${STATE_DIR}"},
+      {"tls", {{"certFile", (dir / "web.pem").string()}, {"keyFile", (dir / "web.key").string()}}}};
+  std::ofstream(dir / "deployment.json") << m.dump(2);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string kiosk;
+  ASSERT_TRUE(eventually(
+      [&] {
+        json t = json::parse(runtime.cli("twin web"), nullptr, false);
+        if (t.is_discarded() || !t["reported"].is_object()) return false;
+        kiosk = t["reported"].value("kioskUrl", "");
+        return !kiosk.empty();
+      },
+      30s))
+      << runtime.cli("logs web");
+  ASSERT_EQ(kiosk.rfind("https://127.0.0.1:", 0), 0u) << kiosk;
+  std::string origin = kiosk.substr(0, kiosk.find('/', std::string("https://").size()));
+
+  // Plain HTTP gets no page; a client that trusts the certificate does.
+  httplib::Client plain("http://" + origin.substr(std::string("https://").size()));
+  auto r = plain.Get("/kiosk");
+  EXPECT_TRUE(!r || r->status != 200);
+  httplib::Client https(origin);
+  https.set_ca_cert_path((dir / "web.pem").c_str());
+  https.enable_server_certificate_verification(true);
+  r = https.Get("/kiosk");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
+
+  // The kiosk's own token lets it send only what the keypad could.
+  std::smatch token;
+  ASSERT_TRUE(std::regex_search(r->body, token,
+                                std::regex(R"re(name="kiosk-token" content="([0-9a-f]{64})")re")));
+  httplib::Headers with_token{{"X-Kiosk-Token", token[1].str()}};
+  r = https.Post("/kiosk/command", with_token,
+                 R"({"command": "quantity", "line": 1, "quantity": 50})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("one of answer, total, repeat, void-last, pay, cancel"), std::string::npos)
+      << r->body;
+  r = https.Post("/kiosk/command", with_token, R"({"command": "total"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202);
+  // No staff action answers without a session.
+  for (const char* path : {"/console/api/twins", "/console/api/logs?module=web",
+                           "/console/api/check", "/console/api/receipts"}) {
+    r = https.Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << path;
+  }
+  r = https.Post("/console/api/twin", R"({"module": "web", "patch": {"port": 1}})",
+                 "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(runtime.stop(), 0);
 }
