@@ -1,6 +1,7 @@
 // Training, enrollment, evaluation and deployment through the real
 // `checkout-edge` commands, on a small subset of the store photos.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -159,10 +160,12 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
           {"status", "running"},
           {"restartPolicy", "always"},
           {"version", "1.0"},
-          {"settings", {{"module", "classifier"}}}}}}}};
+          {"settings", {{"module", "classifier"}}}}},
+        {"web", builtin_module("web", 1)}}}};
   m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
   m["modulesContent"]["classifier"]["properties.desired"] = {
       {"model", {{"package", (dir / "shop").string()}}}};
+  m["modulesContent"]["web"]["properties.desired"] = {{"port", 0}, {"stateDir", "${STATE_DIR}"}};
   std::ofstream(dir / "deployment.json") << m.dump();
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
@@ -178,6 +181,64 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   ASSERT_EQ(status, 0) << out;
   EXPECT_TRUE(eventually([&] { return reported().value("iteration", 0) == 2; }, 10s));
   EXPECT_EQ(reported()["modelVersion"], "shop iteration 2");
+
+  // Staff enroll a product from photos uploaded to the console, then serve it.
+  out = run("echo 'correct horse battery' | " + std::string(CE_BINARY) + " --state-dir " +
+                runtime.state().string() + " staff add alice --password-stdin 2>&1",
+            &status);
+  ASSERT_EQ(status, 0) << out;
+  std::string console;
+  ASSERT_TRUE(eventually([&] {
+    json t = json::parse(runtime.cli("twin web"), nullptr, false);
+    console =
+        t.is_object() && t["reported"].is_object() ? t["reported"].value("consoleUrl", "") : "";
+    return !console.empty();
+  }));
+  httplib::Client http(console.substr(0, console.find("/console")));
+  auto login =
+      http.Post("/console/api/login", R"({"user": "alice", "password": "correct horse battery"})",
+                "application/json");
+  ASSERT_TRUE(login && login->status == 200) << (login ? login->body : "no answer");
+  std::string cookie = login->get_header_value("Set-Cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+  httplib::Headers session{{"Cookie", cookie},
+                           {"X-CSRF-Token", json::parse(login->body)["csrf"].get<std::string>()}};
+  httplib::MultipartFormDataItems form{{"tag", "Mango", "", ""}};
+  auto mangoes = photos_in("train/Fruit/Mango");
+  for (size_t i = 0; i < 8; ++i)
+    form.push_back(
+        {"photos", ce::read_file(mangoes[i]), mangoes[i].filename().string(), "image/jpeg"});
+  auto few = http.Post("/console/api/enroll", session,
+                       httplib::MultipartFormDataItems(form.begin(), form.begin() + 3));
+  ASSERT_TRUE(few);
+  EXPECT_EQ(few->status, 400);
+  EXPECT_NE(few->body.find("5 to 50 photos"), std::string::npos) << few->body;
+  auto started = http.Post("/console/api/enroll", session, form);
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  json enrolled;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = http.Get("/console/api/enroll", session);
+        enrolled = r ? json::parse(r->body, nullptr, false) : json();
+        return enrolled.is_object() && enrolled.value("state", "") != "running";
+      },
+      120s));
+  ASSERT_EQ(enrolled["state"], "done") << enrolled.dump(2);
+  std::string enrolled_package = enrolled["package"];
+  EXPECT_NE(ce::read_file(fs::path(enrolled_package) / "labels.txt").find("Mango"),
+            std::string::npos);
+  auto serve = http.Post(
+      "/console/api/twin", session,
+      json{{"module", "classifier"}, {"patch", {{"model", {{"package", enrolled_package}}}}}}
+          .dump(),
+      "application/json");
+  ASSERT_TRUE(serve);
+  EXPECT_EQ(serve->status, 200) << serve->body;
+  EXPECT_TRUE(eventually([&] { return reported().value("iteration", 0) == 3; }, 20s))
+      << runtime.cli("twin classifier");
+  EXPECT_GE(accuracy(enrolled_package, {{"Mango", "train/Fruit/Mango", "val/Fruit/Mango"}}), 0.5)
+      << "the product enrolled in the console is recognised";
 }
 
 TEST(Training, BadDataStopsWithAMessageThatNamesIt) {

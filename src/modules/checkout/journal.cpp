@@ -193,25 +193,20 @@ bool Journal::insert(BasketLine& l) {
   return true;
 }
 
-std::vector<BasketLine> Journal::lines() const {
+std::vector<BasketLine> Journal::open_basket_lines(bool voided) const {
   std::string sql = std::string("SELECT ") + kLineColumns +
-                    " FROM basket_lines WHERE basket_id = ? AND voided = 0 ORDER BY line_no";
+                    " FROM basket_lines WHERE basket_id = ? AND voided = ? ORDER BY line_no";
   SqlStatement st(db_, sql.c_str());
   sqlite3_bind_int64(st.s, 1, basket_id());
+  sqlite3_bind_int(st.s, 2, voided ? 1 : 0);
   std::vector<BasketLine> out;
   while (sqlite3_step(st.s) == SQLITE_ROW) out.push_back(read_line(st.s));
   return out;
 }
 
-std::vector<BasketLine> Journal::voided_lines() const {
-  std::string sql = std::string("SELECT ") + kLineColumns +
-                    " FROM basket_lines WHERE basket_id = ? AND voided = 1 ORDER BY line_no";
-  SqlStatement st(db_, sql.c_str());
-  sqlite3_bind_int64(st.s, 1, basket_id());
-  std::vector<BasketLine> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW) out.push_back(read_line(st.s));
-  return out;
-}
+std::vector<BasketLine> Journal::lines() const { return open_basket_lines(false); }
+
+std::vector<BasketLine> Journal::voided_lines() const { return open_basket_lines(true); }
 
 std::optional<BasketLine> Journal::line(long long line_no) const {
   for (auto& l : lines())

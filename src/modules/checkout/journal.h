@@ -73,6 +73,7 @@ class Journal {
   std::vector<nlohmann::json> events() const;  // oldest first
 
  private:
+  std::vector<BasketLine> open_basket_lines(bool voided) const;
   bool insert(BasketLine& line);
   void upgrade();
   template <typename F>

@@ -271,6 +271,39 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     }
   });
 
+  server.Post("/console/api/enroll", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto s = staff_session(ctx, req, res, true);
+    if (!s) return;
+    if (!req.is_multipart_form_data())
+      return send_json(res, 415,
+                       {{"error",
+                         "send the photos as multipart/form-data: a field "
+                         "\"tag\" and files \"photos\""}});
+    auto tag_field = req.files.find("tag");
+    std::string tag = tag_field == req.files.end() ? "" : tag_field->second.content;
+    std::vector<std::string> photos;
+    for (auto [it, end] = req.files.equal_range("photos"); it != end; ++it)
+      photos.push_back(it->second.content);
+    try {
+      nlohmann::json reported;
+      auto folder = served_model_folder(ctx, &reported);
+      ctx.enrollment.start(folder, tag, photos);
+      std::cerr << "web: " << s->user << " enrolls '" << tag << "' from " << photos.size()
+                << " photos\n";
+      send_json(res, 202, ctx.enrollment.status());
+    } catch (const std::invalid_argument& e) {
+      send_json(res, 400, {{"error", e.what()}});
+    } catch (const std::logic_error& e) {
+      send_json(res, 409, {{"error", e.what()}});
+    } catch (const std::exception& e) {
+      send_json(res, 503, {{"error", e.what()}});
+    }
+  });
+
+  server.Get("/console/api/enroll", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (staff_session(ctx, req, res, false)) send_json(res, 200, ctx.enrollment.status());
+  });
+
   server.Post("/console/api/deploy", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto s = staff_session(ctx, req, res, true);
     if (!s) return;

@@ -70,7 +70,8 @@ void LaneView::on_spoken(const Message& m) {
   bool complete = j.value("complete", false);
   std::lock_guard lock(mutex_);
   if (auto l = j.find("latencyMs"); l != j.end() && l->is_number()) {
-    nlohmann::json point{{"atMs", m.timestamp_ms()}, {"latencyMs", *l}, {"kind", j.value("kind", "")}};
+    nlohmann::json point{
+        {"atMs", m.timestamp_ms()}, {"latencyMs", *l}, {"kind", j.value("kind", "")}};
     latencies_.push_back(point);
     if (latencies_.size() > kLatenciesKept) latencies_.pop_front();
     publish("latency", point);

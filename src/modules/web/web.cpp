@@ -218,6 +218,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                      hub_host ? hub_host : "127.0.0.1", hub_port ? std::atoi(hub_port) : 1883,
                      hub_ca ? hub_ca : "");
   LaneFiles files(settings.state_dir);
+  Enrollment enrollment(std::filesystem::path(data_dir ? data_dir : "."));
   WebContext ctx{lane,
                  client,
                  accounts,
@@ -225,6 +226,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                  throttle,
                  staff,
                  files,
+                 enrollment,
                  kept_token(std::filesystem::path(data_dir ? data_dir : ".") / "kiosk.token"),
                  !settings.cert_file.empty()};
 
@@ -237,6 +239,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
   if (!server->is_valid())
     throw std::runtime_error("cannot start the web server: is tls.certFile/keyFile a PEM pair?");
   server->new_task_queue = [] { return new httplib::ThreadPool(24); };
+  server->set_payload_max_length(64 << 20);  // an enrollment's photos
   server->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     // Nothing but this module's own files runs in its pages, and no other
     // site may frame them.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "checkout-edge/module.h"
+#include "modules/web/enrollment.h"
 #include "modules/web/lane_files.h"
 #include "modules/web/lane_view.h"
 #include "modules/web/staff_accounts.h"
@@ -24,6 +25,7 @@ struct WebContext {
   LoginThrottle& throttle;
   StaffActions& staff;
   const LaneFiles& files;
+  Enrollment& enrollment;
   std::string kiosk_token;  // in the kiosk page; its commands must carry it
   bool tls = false;         // cookies are then Secure
   int max_streams = 12;     // each open page holds one server thread

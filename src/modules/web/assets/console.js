@@ -234,6 +234,35 @@ async function showModel() {
   }));
 }
 
+$("enroll-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = new FormData();
+  form.append("tag", $("enroll-tag").value);
+  for (const f of $("enroll-photos").files) form.append("photos", f, f.name);
+  $("enroll-result").textContent = "Uploading the photos…";
+  const res = await fetch("/console/api/enroll", { method: "POST", headers: { "X-CSRF-Token": csrf }, body: form });
+  let status = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    $("enroll-result").textContent = `Refused: ${status.error || res.status}`;
+    $("enroll-result").className = "error";
+    return;
+  }
+  $("enroll-result").className = "";
+  while (status.state === "running") {
+    $("enroll-result").textContent = `Enrolling ${status.tag}: a new iteration of the model is being made…`;
+    await new Promise((done) => setTimeout(done, 1000));
+    status = (await api("/console/api/enroll")).data;
+  }
+  if (status.state === "done") {
+    $("enroll-result").textContent = `Enrolled ${status.tag} in ${status.package}. Check it, then switch to it below.`;
+    $("enroll-result").className = "ok";
+    $("model-package").value = status.package;
+  } else {
+    $("enroll-result").textContent = `The enrollment failed: ${status.output || "no output"}`;
+    $("enroll-result").className = "error";
+  }
+});
+
 $("model-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   // The whole model description is replaced: every other key of the old one goes.

@@ -1,0 +1,103 @@
+#include "modules/web/enrollment.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+
+#include "checkout-edge/module.h"
+#include "common/files.h"
+
+namespace ce {
+
+namespace {
+
+bool is_photo(const std::string& bytes) {
+  return (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+          static_cast<unsigned char>(bytes[1]) == 0xD8) ||
+         bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0;
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+Enrollment::~Enrollment() {
+  if (worker_.joinable()) worker_.join();
+}
+
+void Enrollment::start(const std::filesystem::path& package, const std::string& tag,
+                       const std::vector<std::string>& photos) {
+  if (tag.empty() || tag.size() > 64 || !std::all_of(tag.begin(), tag.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ' ';
+      }))
+    throw std::invalid_argument("a tag is 1 to 64 letters, digits, spaces, '-' or '_'");
+  if (photos.size() < 5 || photos.size() > 50)
+    throw std::invalid_argument("enrolling takes 5 to 50 photos of the product; got " +
+                                std::to_string(photos.size()));
+  for (size_t i = 0; i < photos.size(); ++i)
+    if (!is_photo(photos[i]))
+      throw std::invalid_argument("photo " + std::to_string(i + 1) + " is not a JPEG or PNG");
+  if (!std::filesystem::exists(package / "package.json"))
+    throw std::invalid_argument("the classifier serves " + package.string() +
+                                ", which is not a package made by `checkout-edge train`: only "
+                                "those can learn a product");
+  std::lock_guard lock(mutex_);
+  if (status_["state"] == "running")
+    throw std::logic_error("an enrollment is running already; wait for it");
+  if (worker_.joinable()) worker_.join();
+
+  std::string stamp = std::to_string(now_ms());
+  std::filesystem::path dir = data_dir_ / "enroll" / stamp;
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> files;
+  for (size_t i = 0; i < photos.size(); ++i) {
+    auto file =
+        dir / ("photo-" + std::to_string(i + 1) + (photos[i][0] == '\xFF' ? ".jpg" : ".png"));
+    write_file_atomically(file, photos[i]);
+    files.push_back(file.string());
+  }
+  std::string name = tag;
+  std::replace(name.begin(), name.end(), ' ', '-');
+  std::filesystem::path out = package.string() + "-" + name;
+  if (std::filesystem::exists(out)) out += "-" + stamp;
+
+  std::array<char, 4096> self{};
+  ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  if (n <= 0) throw std::runtime_error("cannot find this program to run `enroll`");
+  std::string command = shell_quoted(std::string(self.data(), n)) + " enroll --model " +
+                        shell_quoted(package.string()) + " --tag " + shell_quoted(tag) + " --out " +
+                        shell_quoted(out.string());
+  for (auto& f : files) command += " " + shell_quoted(f);
+  status_ = {{"state", "running"}, {"tag", tag}, {"package", out.string()}, {"output", ""}};
+  worker_ = std::thread([this, command = command + " 2>&1"] {
+    std::string output;
+    FILE* pipe = popen(command.c_str(), "r");
+    int code = -1;
+    if (pipe) {
+      std::array<char, 4096> buffer{};
+      while (size_t got = fread(buffer.data(), 1, buffer.size(), pipe))
+        output.append(buffer.data(), got);
+      int st = pclose(pipe);
+      code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    if (output.size() > 4000) output = "..." + output.substr(output.size() - 4000);
+    std::lock_guard lock(mutex_);
+    status_["state"] = code == 0 ? "done" : "failed";
+    status_["output"] = output;
+  });
+}
+
+nlohmann::json Enrollment::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+}  // namespace ce
