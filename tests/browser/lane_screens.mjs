@@ -83,6 +83,7 @@ try {
   seen.speed = await text(early, "#speed-summary");
   seen.scene = await text(early, "#scene");
   await early.close();
+  await kiosk.bringToFront();
   step("speech latency charted");
 
   // 400% zoom: a 1280-pixel screen is 320 CSS pixels wide; nothing scrolls sideways.
@@ -196,6 +197,21 @@ try {
   seen.deployResult = await text(staff, "#deploy-result");
   await axe(staff, "console-deployed");
   step("deployed");
+
+  // The shopper's language: staff set the checkout's locale; the open kiosk follows.
+  await staff.select("#twin-module", "checkout");
+  await staff.$eval("#twin-key", (i) => { i.value = ""; });
+  await staff.$eval("#twin-value", (i) => { i.value = ""; });
+  await staff.type("#twin-key", "locale");
+  await staff.type("#twin-value", "de-DE");
+  await staff.click("#twin-form button[type=submit]");
+  await kiosk.bringToFront();  // a page in the background gets no animation frames
+  await kiosk.waitForFunction(() => document.documentElement.lang === "de-DE", { timeout: 20000, polling: 100 });
+  seen.german = { title: await text(kiosk, "#title"), pay: await text(kiosk, "#pay"), basket: await text(kiosk, "#basket-title") };
+  await axe(kiosk, "kiosk-de-DE");
+  step("kiosk in German");
+
+  await staff.bringToFront();
 
   // Another model: a Custom Vision export from the shared folder.
   seen.modelBefore = await text(staff, "#model-served");

@@ -60,8 +60,8 @@ void send_method_result(httplib::Response& res, const MethodResult& r) {
 std::filesystem::path served_model_folder(WebContext& ctx, nlohmann::json* reported) {
   nlohmann::json twins = ctx.staff.twins();
   auto c = twins.find(kClassifier);
-  if (c == twins.end() || !(*c)["reported"].is_object())
-    throw std::runtime_error("the classifier has not reported its model yet");
+  if (c == twins.end() || !(*c)["reported"].is_object() || !(*c)["reported"].contains("model"))
+    throw std::runtime_error("the classifier has not reported its model yet (still loading?)");
   *reported = (*c)["reported"];
   return std::filesystem::path(reported->value("model", "")).parent_path();
 }

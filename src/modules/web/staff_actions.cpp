@@ -50,6 +50,7 @@ HubClient& StaffActions::hub() {
   auto keep = [this](std::map<std::string, nlohmann::json>& into) {
     return [this, &into](const std::string& topic, const Message& m) {
       std::lock_guard lock(mutex_);
+      last_twin_ms_ = now_ms();
       auto j = nlohmann::json::parse(m.body, nullptr, false);
       if (m.body.empty())
         into.erase(module_of(topic));
@@ -57,6 +58,10 @@ HubClient& StaffActions::hub() {
         into[module_of(topic)] = j;
     };
   };
+  {
+    std::lock_guard lock(mutex_);
+    connected_ms_ = now_ms();
+  }
   hub->subscribe("$ce/twins/+/desired", keep(desired_));
   hub->subscribe("$ce/twins/+/reported", keep(reported_));
   hub_ = std::move(hub);
@@ -65,11 +70,15 @@ HubClient& StaffActions::hub() {
 
 nlohmann::json StaffActions::twins() {
   hub();
-  // Retained twins arrive right after subscribing.
-  for (int i = 0; i < 20; ++i) {
+  // Retained twins arrive one by one right after subscribing: while they
+  // still come (the first seconds), wait until none has come for 300 ms.
+  for (int i = 0; i < 60; ++i) {
     {
       std::lock_guard lock(mutex_);
-      if (!desired_.empty()) break;
+      long long now = now_ms();
+      bool settled =
+          now - connected_ms_ > 3000 || (!desired_.empty() && now - last_twin_ms_ >= 300);
+      if (settled) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

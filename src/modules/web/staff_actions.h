@@ -40,6 +40,7 @@ class StaffActions {
   std::mutex connect_mutex_, mutex_;
   std::unique_ptr<HubClient> hub_;
   std::map<std::string, nlohmann::json> desired_, reported_;
+  long long connected_ms_ = 0, last_twin_ms_ = 0;
 };
 
 }  // namespace ce

@@ -289,8 +289,18 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                  {"consoleUrl", base + "/console"},
                  {"staffCanChange", staff.can_change()}});
 
+  // Connected before staff first ask, so that every twin is there by then.
+  std::thread warm_up([&staff] {
+    if (!staff.can_change()) return;
+    try {
+      staff.twins();
+    } catch (const std::exception& e) {
+      std::cerr << "web: the console cannot reach the runtime as staff yet: " << e.what() << "\n";
+    }
+  });
   while (!wait_for_stop(std::chrono::seconds(1))) {
   }
+  warm_up.join();
   client.stop_receiving();
   lane.close();
   server->stop();
