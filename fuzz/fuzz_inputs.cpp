@@ -1,7 +1,8 @@
 // Every module input's message body as the hub delivers it, through the
 // readers that check it and what acts on it: the checkout's weight and
 // predictions (into a scan session over a small catalogue), speech's
-// sentences and the runtime's module status. Refused with a
+// sentences and the runtime's module status; the web module's view of the
+// lane, with every input it takes, and the snapshots its pages get. Refused with a
 // std::runtime_error (BadInput, SettingError, JsonError) or acted on; any
 // other exception is a crash, as is a decision outside the catalogue.
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include "modules/checkout/scan_session.h"
 #include "modules/speech/lane_notices.h"
 #include "modules/speech/sentence_message.h"
+#include "modules/web/lane_view.h"
 
 namespace {
 
@@ -73,5 +75,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ce::LaneNotices notices(std::chrono::milliseconds(2000), std::chrono::milliseconds(20000));
   notices.on_status(j, t);
   notices.due(t);
+
+  static ce::LaneView view;
+  for (auto take :
+       {&ce::LaneView::on_basket, &ce::LaneView::on_sentence, &ce::LaneView::on_spoken,
+        &ce::LaneView::on_receipt, &ce::LaneView::on_vocabulary, &ce::LaneView::on_weight,
+        &ce::LaneView::on_module_status, &ce::LaneView::on_frame, &ce::LaneView::on_predictions})
+    try {
+      (view.*take)(m);
+    } catch (const std::runtime_error&) {
+    }
+  (void)view.kiosk_snapshot().dump();
+  (void)view.staff_snapshot().dump();
+  bool lost = false;
+  (void)view.events_after(view.last_seq() - 1, std::chrono::milliseconds(0), &lost);
   return 0;
 }

@@ -22,6 +22,8 @@ TEST(Demo, TrainsItsModelOnceAndRingsUpTheItems) {
   for (const char* product : {"Banana", "Granny Smith apple", "Lemon", "Orange bell pepper"})
     EXPECT_NE(basket.find(product), std::string::npos) << product << " missing from\n" << out;
   EXPECT_NE(basket.find("Total"), std::string::npos) << out;
+  // The shopper's screen, served while the demo runs.
+  EXPECT_NE(out.find("The kiosk's screen: http://127.0.0.1:"), std::string::npos) << out;
   // Every announcement made sound (the speech module's "started" is not one).
   EXPECT_EQ(out.find("were silent"), std::string::npos) << out;
 

@@ -54,7 +54,12 @@ void LaneNotices::on_status(const nlohmann::json& status, long long now) {
     down_since_ = up_since_ = last_said_ = 0;
     return;
   }
-  bool up = m->value("status", "") == "running" && m->value("health", "") == "healthy";
+  // A field of the wrong type is as good as absent: the module is not up.
+  auto text = [&](const char* key) {
+    auto it = m->find(key);
+    return it != m->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  bool up = text("status") == "running" && text("health") == "healthy";
   if (!up) {
     if (!down_since_) down_since_ = now;
     up_since_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 namespace ce {
 
@@ -16,6 +17,22 @@ nlohmann::json object_body(const Message& m) {
   nlohmann::json j = m.json();
   if (!j.is_object()) throw std::runtime_error("it is not a JSON object");
   return j;
+}
+
+// j[key] as a T, or `fallback` when absent; of another type, an error.
+template <typename T>
+T field(const nlohmann::json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  bool ok;
+  if constexpr (std::is_same_v<T, bool>)
+    ok = it->is_boolean();
+  else if constexpr (std::is_same_v<T, std::string>)
+    ok = it->is_string();
+  else
+    ok = it->is_number_integer();
+  if (!ok) throw std::runtime_error(std::string("\"") + key + "\" has the wrong type");
+  return it->get<T>();
 }
 
 const std::string& string_field(const nlohmann::json& j, const char* key) {
@@ -48,13 +65,13 @@ void LaneView::on_basket(const Message& m) {
 void LaneView::on_sentence(const Message& m) {
   nlohmann::json j = object_body(m);
   nlohmann::json s{{"text", string_field(j, "text")},
-                   {"kind", j.value("kind", "info")},
-                   {"sentenceId", j.value("sentenceId", m.id())},
-                   {"priority", j.value("priority", 1)},
+                   {"kind", field<std::string>(j, "kind", "info")},
+                   {"sentenceId", field<std::string>(j, "sentenceId", m.id())},
+                   {"priority", field<long long>(j, "priority", 1)},
                    {"atMs", m.timestamp_ms()},
                    {"spoken", false}};
   std::lock_guard lock(mutex_);
-  if (j.contains("locale") && j["locale"].is_string()) locale_ = j["locale"];
+  if (auto locale = field<std::string>(j, "locale", ""); !locale.empty()) locale_ = locale;
   // A line said again (after a restart) replaces its earlier showing.
   std::erase_if(sentences_,
                 [&](const nlohmann::json& x) { return x["sentenceId"] == s["sentenceId"]; });
@@ -66,12 +83,12 @@ void LaneView::on_sentence(const Message& m) {
 void LaneView::on_spoken(const Message& m) {
   nlohmann::json j = object_body(m);
   if (!j.contains("text")) return;  // {"event": "started"}
-  std::string id = j.value("sentenceId", "");
-  bool complete = j.value("complete", false);
+  std::string id = field<std::string>(j, "sentenceId", "");
+  bool complete = field<bool>(j, "complete", false);
+  std::string kind = field<std::string>(j, "kind", "");
   std::lock_guard lock(mutex_);
   if (auto l = j.find("latencyMs"); l != j.end() && l->is_number()) {
-    nlohmann::json point{
-        {"atMs", m.timestamp_ms()}, {"latencyMs", *l}, {"kind", j.value("kind", "")}};
+    nlohmann::json point{{"atMs", m.timestamp_ms()}, {"latencyMs", *l}, {"kind", kind}};
     latencies_.push_back(point);
     if (latencies_.size() > kLatenciesKept) latencies_.pop_front();
     publish("latency", point);
@@ -83,7 +100,7 @@ void LaneView::on_spoken(const Message& m) {
       return;
     }
   // Said by speech itself (the checkout is down): shown as it is said.
-  if (j.value("kind", "") != "notice") return;
+  if (kind != "notice") return;
   nlohmann::json s{
       {"text", string_field(j, "text")}, {"kind", "notice"},  {"sentenceId", id}, {"priority", 2},
       {"atMs", m.timestamp_ms()},        {"spoken", complete}};
@@ -111,8 +128,9 @@ void LaneView::on_weight(const Message& m) {
   nlohmann::json j = object_body(m);
   auto g = j.find("grams");
   if (g == j.end() || !g->is_number_integer()) throw std::runtime_error("it has no whole grams");
-  nlohmann::json w{
-      {"grams", *g}, {"stable", j.value("stable", false)}, {"status", j.value("status", "ok")}};
+  nlohmann::json w{{"grams", *g},
+                   {"stable", field<bool>(j, "stable", false)},
+                   {"status", field<std::string>(j, "status", "ok")}};
   std::lock_guard lock(mutex_);
   if (w == weight_) return;  // ten a second, mostly the same
   weight_ = w;
@@ -123,6 +141,16 @@ void LaneView::on_module_status(const Message& m) {
   nlohmann::json j = object_body(m);
   if (!j.contains("modules") || !j["modules"].is_object())
     throw std::runtime_error("a module status has a \"modules\" object");
+  // The pages read these fields as they are: each must be what it says.
+  for (auto& [name, module] : j["modules"].items()) {
+    bool ok = module.is_object();
+    for (const char* key : {"status", "health"})
+      ok = ok && (!module.contains(key) || module[key].is_string());
+    ok = ok && (!module.contains("restarts") || module["restarts"].is_number_integer());
+    if (!ok)
+      throw std::runtime_error("module '" + name.substr(0, 40) +
+                               "' is not {\"status\": text, \"health\": text, \"restarts\": n}");
+  }
   std::lock_guard lock(mutex_);
   if (j["modules"] == modules_) return;
   modules_ = j["modules"];
@@ -147,6 +175,7 @@ void LaneView::on_predictions(const Message& m) {
     top.push_back({{"tagName", x["tagName"]}, {"probability", x["probability"]}});
   }
   std::string frame_id = m.property("frameId");
+  long long frames = field<long long>(j, "frames", 1);
   std::lock_guard lock(mutex_);
   auto f = std::find_if(frames_.begin(), frames_.end(),
                         [&](const auto& x) { return x.first == frame_id; });
@@ -156,7 +185,7 @@ void LaneView::on_predictions(const Message& m) {
   }
   prediction_ = {{"predictions", top},
                  {"sceneId", m.property("sceneId")},
-                 {"frames", j.value("frames", 1)},
+                 {"frames", frames},
                  {"atMs", m.timestamp_ms()},
                  {"photo", photo_version_}};
   publish("photo", prediction_);
