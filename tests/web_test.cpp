@@ -116,6 +116,8 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(seen["upstream"], "No upstream broker is configured.") << seen;
   EXPECT_NE(seen["speed"].get<std::string>().find(" sentences: median "), std::string::npos)
       << seen;
+  EXPECT_NE(seen["lag"].get<std::string>().find(" predictions: median "), std::string::npos)
+      << seen;
   EXPECT_EQ(seen["scene"].get<std::string>().rfind("item (scene ", 0), 0u) << seen;
   EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
   EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
@@ -152,7 +154,8 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
 
   // No WCAG 2.2 AA violation on any page in any state, each one photographed.
   EXPECT_EQ(seen["axe"].size(), 10u) << seen["axe"];
-  EXPECT_EQ(seen["german"], json({{"title", "Kasse"}, {"pay", "Bezahlen"}, {"basket", "Warenkorb"}}))
+  EXPECT_EQ(seen["german"],
+            json({{"title", "Kasse"}, {"pay", "Bezahlen"}, {"basket", "Warenkorb"}}))
       << seen["german"];
   for (auto& [state, violations] : seen["axe"].items()) {
     EXPECT_TRUE(violations.empty()) << state << ": " << violations.dump(2);

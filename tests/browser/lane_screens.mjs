@@ -81,6 +81,9 @@ try {
   await early.click("#login-form button[type=submit]");
   await early.waitForSelector("#latency-chart canvas", { timeout: 20000 });
   seen.speed = await text(early, "#speed-summary");
+  await early.waitForSelector("#lag-chart canvas", { timeout: 20000 });
+  seen.lag = await text(early, "#lag-summary");
+  await early.waitForFunction(() => document.getElementById("scene").textContent !== "no report yet", { timeout: 20000, polling: 100 });
   seen.scene = await text(early, "#scene");
   await early.close();
   await kiosk.bringToFront();

@@ -176,18 +176,25 @@ void LaneView::on_predictions(const Message& m) {
   }
   std::string frame_id = m.property("frameId");
   long long frames = field<long long>(j, "frames", 1);
+  long long captured = std::atoll(m.property("captureTime").c_str());
   std::lock_guard lock(mutex_);
+  if (captured > 0) {
+    lags_.push_back({{"atMs", m.timestamp_ms()}, {"lagMs", m.timestamp_ms() - captured}});
+    if (lags_.size() > kLatenciesKept) lags_.pop_front();
+  }
   auto f = std::find_if(frames_.begin(), frames_.end(),
                         [&](const auto& x) { return x.first == frame_id; });
   if (f != frames_.end()) {
     photo_ = f->second;
     ++photo_version_;
   }
-  prediction_ = {{"predictions", top},
-                 {"sceneId", m.property("sceneId")},
-                 {"frames", frames},
-                 {"atMs", m.timestamp_ms()},
-                 {"photo", photo_version_}};
+  prediction_ = {
+      {"predictions", top},
+      {"sceneId", m.property("sceneId")},
+      {"frames", frames},
+      {"atMs", m.timestamp_ms()},
+      {"photo", photo_version_},
+      {"lagMs", captured > 0 ? nlohmann::json(m.timestamp_ms() - captured) : nlohmann::json()}};
   publish("photo", prediction_);
 }
 
@@ -206,6 +213,7 @@ nlohmann::json LaneView::staff_snapshot() const {
   std::lock_guard lock(mutex_);
   s["modules"] = modules_;
   s["latencies"] = latencies_;
+  s["predictionLags"] = lags_;
   return s;
 }
 

@@ -71,6 +71,7 @@ class LaneView {
   nlohmann::json basket_;
   std::deque<nlohmann::json> sentences_;
   std::deque<nlohmann::json> latencies_;  // speech's: stable weight to first sound
+  std::deque<nlohmann::json> lags_;       // the camera's frame to its prediction
   nlohmann::json receipt_;
   nlohmann::json weight_;
   nlohmann::json modules_ = nlohmann::json::object();

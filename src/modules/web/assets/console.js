@@ -132,6 +132,24 @@ function drawLatencies() {
   }, data, $("latency-chart"));
 }
 
+const lags = [];
+let lagPlot = null;
+
+function drawLags() {
+  if (!window.uPlot || !lags.length) return;
+  const data = [lags.map((_, i) => i + 1), lags.map((p) => p.lagMs)];
+  const sorted = lags.map((p) => p.lagMs).sort((a, b) => a - b);
+  $("lag-summary").textContent = `${lags.length} predictions: median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
+    `95th percentile ${sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]} ms, from the camera's frame to the prediction.`;
+  if (lagPlot) return lagPlot.setData(data);
+  lagPlot = new uPlot({
+    width: chartWidth("lag-chart"), height: 220,
+    scales: { x: { time: false } },
+    axes: [{ label: "prediction" }, { label: "ms" }],
+    series: [{ label: "prediction" }, { label: "frame to prediction (ms)", stroke: "#5a2d00", width: 2, points: { show: true } }],
+  }, data, $("lag-chart"));
+}
+
 function drawPrecision(tags) {
   if (!window.uPlot || !tags.length) return $("ap-chart").replaceChildren();
   $("ap-chart").replaceChildren();
@@ -155,6 +173,8 @@ function follow() {
     if (s.weight && s.weight.grams !== undefined) on_weight(s.weight);
     latencies.splice(0, latencies.length, ...(s.latencies || []));
     drawLatencies();
+    lags.splice(0, lags.length, ...(s.predictionLags || []));
+    drawLags();
   });
   on("latency", (p) => {
     latencies.push(p);
@@ -162,7 +182,14 @@ function follow() {
     drawLatencies();
   });
   on("lane", (l) => renderModules(l.modules));
-  on("photo", renderPrediction);
+  on("photo", (p) => {
+    renderPrediction(p);
+    if (typeof p.lagMs === "number") {
+      lags.push({ atMs: p.atMs, lagMs: p.lagMs });
+      if (lags.length > 200) lags.shift();
+      drawLags();
+    }
+  });
   on("basket", renderBasket);
   on("weight", on_weight);
   on("sentence", (s) => ($("last-said").textContent = s.text));
