@@ -1,15 +1,11 @@
 #include "modules/web/enrollment.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <stdexcept>
 
 #include "checkout-edge/module.h"
 #include "common/files.h"
+#include "modules/web/self_command.h"
 
 namespace ce {
 
@@ -19,12 +15,6 @@ bool is_photo(const std::string& bytes) {
   return (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
           static_cast<unsigned char>(bytes[1]) == 0xD8) ||
          bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0;
-}
-
-std::string shell_quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 }  // namespace
@@ -69,28 +59,21 @@ void Enrollment::start(const std::filesystem::path& package, const std::string& 
   std::filesystem::path out = package.string() + "-" + name;
   if (std::filesystem::exists(out)) out += "-" + stamp;
 
-  std::array<char, 4096> self{};
-  ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
-  if (n <= 0) throw std::runtime_error("cannot find this program to run `enroll`");
-  std::string command = shell_quoted(std::string(self.data(), n)) + " enroll --model " +
-                        shell_quoted(package.string()) + " --tag " + shell_quoted(tag) + " --out " +
-                        shell_quoted(out.string());
-  for (auto& f : files) command += " " + shell_quoted(f);
+  std::vector<std::string> args{"enroll", "--model", package.string(), "--tag",
+                                tag,      "--out",   out.string()};
+  args.insert(args.end(), files.begin(), files.end());
   status_ = {{"state", "running"}, {"tag", tag}, {"package", out.string()}, {"output", ""}};
-  worker_ = std::thread([this, command = command + " 2>&1"] {
-    std::string output;
-    FILE* pipe = popen(command.c_str(), "r");
-    int code = -1;
-    if (pipe) {
-      std::array<char, 4096> buffer{};
-      while (size_t got = fread(buffer.data(), 1, buffer.size(), pipe))
-        output.append(buffer.data(), got);
-      int st = pclose(pipe);
-      code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  worker_ = std::thread([this, args = std::move(args)] {
+    CommandResult r;
+    try {
+      r = run_self(args, true);
+    } catch (const std::exception& e) {
+      r.output = e.what();
     }
+    std::string output = r.output;
     if (output.size() > 4000) output = "..." + output.substr(output.size() - 4000);
     std::lock_guard lock(mutex_);
-    status_["state"] = code == 0 ? "done" : "failed";
+    status_["state"] = r.exit_code == 0 ? "done" : "failed";
     status_["output"] = output;
   });
 }

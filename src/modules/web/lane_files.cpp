@@ -1,12 +1,10 @@
 #include "modules/web/lane_files.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <stdexcept>
+
+#include "modules/web/self_command.h"
 
 namespace ce {
 
@@ -18,12 +16,6 @@ bool module_name(const std::string& name) {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '$' ||
                   c == '.';
          });
-}
-
-std::string shell_quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 }  // namespace
@@ -90,21 +82,11 @@ nlohmann::json LaneFiles::runtime_status() const {
 }
 
 nlohmann::json LaneFiles::check() const {
-  std::array<char, 4096> self{};
-  ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
-  if (n <= 0) throw std::runtime_error("cannot find this program to run `check`");
-  std::string command = "timeout 60 " + shell_quoted(std::string(self.data(), n)) +
-                        " --state-dir " + shell_quoted(root_.string()) +
-                        " check --output json 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error("cannot run `checkout-edge check`");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (size_t got = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), got);
-  pclose(pipe);
-  auto j = nlohmann::json::parse(out, nullptr, false);
+  CommandResult r =
+      run_self({"--state-dir", root_.string(), "check", "--output", "json"}, false, 60);
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
   if (j.is_discarded())
-    throw std::runtime_error("`checkout-edge check` printed no JSON: " + out.substr(0, 200));
+    throw std::runtime_error("`checkout-edge check` printed no JSON: " + r.output.substr(0, 200));
   return j;
 }
 
