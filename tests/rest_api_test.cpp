@@ -229,6 +229,10 @@ TEST_F(RestApi, SlowUrlsLeaveImagesServed) {
   });
   int port = slow.bind_to_any_port("127.0.0.1");
   std::thread t([&] { slow.listen_after_bind(); });
+  // Its listen backlog is 5: connections made before it accepts are
+  // dropped and retried, and under load a retry can outlast the fetch's
+  // connect timeout, so that fewer than 16 ever arrive.
+  while (!slow.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::string url = json{{"url", "http://127.0.0.1:" + std::to_string(port) + "/slow.jpg"}}.dump();
   std::vector<std::future<int>> fetches;
   for (int i = 0; i < 16; ++i)
