@@ -234,15 +234,17 @@ TEST_F(RestApi, SlowUrlsLeaveImagesServed) {
   // connect timeout, so that fewer than 16 ever arrive.
   while (!slow.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::string url = json{{"url", "http://127.0.0.1:" + std::to_string(port) + "/slow.jpg"}}.dump();
+  // One at a time until sixteen hang: a burst of connects overflows the
+  // backlogs and a dropped one is retried only seconds later.
   std::vector<std::future<int>> fetches;
-  for (int i = 0; i < 16; ++i)
+  for (int i = 0; i < 16; ++i) {
     fetches.push_back(std::async(std::launch::async, [&] {
       auto r = client().Post("/url", url, "application/json");
       return r ? r->status : -1;
     }));
-  {
     std::unique_lock lock(m);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return waiting == 16; }));
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return waiting == i + 1; }))
+        << "fetch " << i + 1 << " never reached the slow server";
   }
   // Sixteen fetches hang; an image is still classified, a 17th URL is told to wait.
   auto image = client().Post("/image", banana_, "image/jpeg");
