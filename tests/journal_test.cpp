@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "checkout-edge/module.h"
 #include "modules/checkout/damaged_journal.h"
 
 TEST(Journal, KeepsLinesAcrossReopeningAndAddsAScanOnce) {
@@ -76,6 +77,44 @@ TEST(Journal, SaysWhatAProductWeighedInEveryBasketLeavingVoidsOut) {
   EXPECT_EQ(j.weights_of("4011"), (std::vector<int>{450, 400}));  // newest first
   EXPECT_EQ(j.weights_of("4011", 1), (std::vector<int>{450}));
   EXPECT_TRUE(j.weights_of("9999").empty());
+}
+
+TEST(Journal, FindsOpenPaidAndCancelledBasketsByTimeWithTheirVoids) {
+  std::string path = testing::TempDir() + "/journal_baskets.db";
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  ce::Journal j(path);
+  auto add = [&](const std::string& scan, long long price) {
+    ce::BasketLine l{0, scan, 1, "4011", "Banana", 420, 1, 299, true, price, "USD", 0.9};
+    EXPECT_TRUE(j.add(l));
+    return l.line_no;
+  };
+  add("s1", 126);
+  j.close_basket("paid", {{"basket", 1}, {"totalMinor", 125}});  // rounded on the receipt
+  add("s2", 200);
+  EXPECT_TRUE(j.void_line(add("s3", 300)));
+  j.close_basket("cancelled", nullptr);
+  add("s4", 150);
+  long long after_all = ce::now_ms() + 1;
+
+  auto all = j.baskets(0, after_all, "", 10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].status, "open");  // newest first
+  EXPECT_EQ(all[0].closed_ms, 0);
+  EXPECT_EQ(all[1].status, "cancelled");
+  ASSERT_EQ(all[1].lines.size(), 2u);
+  EXPECT_EQ(all[1].voided, (std::vector<bool>{false, true}));
+  EXPECT_EQ(all[2].status, "paid");
+  EXPECT_EQ(all[2].receipt.value("totalMinor", 0), 125);
+  EXPECT_GE(all[2].closed_ms, all[2].opened_ms);
+
+  auto cancelled = j.baskets(0, after_all, "cancelled", 10);
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].basket_id, all[1].basket_id);
+  EXPECT_EQ(j.baskets(0, after_all, "", 1).size(), 1u);
+  // A window after every closed basket holds only the one still open.
+  auto later = j.baskets(after_all, after_all + 1000, "", 10);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].status, "open");
 }
 
 TEST(DamagedJournal, IsFoundWhateverTheDamageAndRecoveredWithWhatCanBeRead) {

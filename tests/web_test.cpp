@@ -38,6 +38,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   spec.name = "screens";
   spec.threshold = 0.999;  // every scan is a question
   spec.speech = spec.web = true;
+  spec.runtime = {{"heartbeatTimeoutMs", 4000}};  // a hung checkout is seen in 4 s
   fs::path dir = write_lane(spec);
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
@@ -80,7 +81,8 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   std::string cli = std::string(CE_BINARY) + " --state-dir " + runtime.state().string();
   out =
       run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && CE_CLI='" + cli +
-              "' CE_OTHER_MODEL='" + shared_dir() +
+              "' CE_CHECKOUT_PID=" + std::to_string(runtime.module("checkout").value("pid", 0)) +
+              " CE_OTHER_MODEL='" + shared_dir() +
               "/models/custom-vision-exports/azure_fruits4-tf' timeout 280 node lane_screens.mjs " +
               kiosk + " " + console + " " + shots.string() + " alice 'correct horse battery' 2>&1",
           &status);
@@ -103,6 +105,11 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_NE(seen["receipt"].get<std::string>().find("Banana"), std::string::npos) << seen;
   EXPECT_NE(seen["paidSaid"].get<std::string>().find("Paid"), std::string::npos) << seen;
   EXPECT_EQ(seen["commandWithoutToken"], 403);
+  // What speech said when the checkout hung is what the kiosk showed.
+  ASSERT_TRUE(seen["notice"].is_string()) << seen;
+  EXPECT_NE(seen["notice"].get<std::string>().find("checkout"), std::string::npos) << seen;
+  EXPECT_TRUE(runtime.logged("speech", seen["notice"].get<std::string>(), 5s))
+      << runtime.cli("logs speech --tail 20");
   EXPECT_TRUE(eventually(
       [&] { return fs::exists(runtime.state() / "data/checkout/receipts/receipt-1.txt"); }, 5s));
 
@@ -120,6 +127,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
       << seen;
   EXPECT_EQ(seen["scene"].get<std::string>().rfind("item (scene ", 0), 0u) << seen;
   EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
+  EXPECT_EQ(seen["loginAfterRestart"], false) << seen;
   EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
   // The model served, and another switched to from the console.
   EXPECT_NE(seen["modelBefore"].get<std::string>().find("imagenet-squeezenet"), std::string::npos)
@@ -128,16 +136,22 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   json classifier = json::parse(runtime.cli("twin classifier"), nullptr, false);
   EXPECT_EQ(classifier["reported"]["modelVersion"], "azure_fruits4-tf") << classifier;
 
-  // What `check`, `logs` and the receipts folder say, in the console.
+  // What `check`, `logs` and the journal say, in the console.
   ASSERT_FALSE(seen["checks"].empty()) << seen;
   bool has_disk = false;
   for (auto& c : seen["checks"]) has_disk |= c["check"] == "disk";
   EXPECT_TRUE(has_disk) << seen["checks"];
   EXPECT_TRUE(seen["logHasLine"].get<bool>());
-  ASSERT_EQ(seen["receipts"].size(), 1u) << seen["receipts"];
-  EXPECT_EQ(seen["receipts"][0][0], "1");
-  EXPECT_EQ(seen["receipts"][0][2], "Banana");
-  EXPECT_EQ(seen["receipts"][0][3], "$1.26");
+  // The journal's baskets: the paid one and the one opened after it.
+  ASSERT_EQ(seen["baskets"].size(), 2u) << seen["baskets"];
+  EXPECT_EQ(seen["baskets"][0][0], "2");
+  EXPECT_EQ(seen["baskets"][0][1], "open");
+  EXPECT_EQ(seen["baskets"][0][4], "no lines");
+  EXPECT_EQ(seen["baskets"][1][0], "1");
+  EXPECT_EQ(seen["baskets"][1][1], "paid");
+  EXPECT_EQ(seen["baskets"][1][4], "Banana");
+  EXPECT_EQ(seen["baskets"][1][5], "$1.26");
+  EXPECT_EQ(seen["paidBaskets"], json::array({seen["baskets"][1]})) << seen["paidBaskets"];
 
   // The preview named the one change before it was deployed; it took effect.
   EXPECT_EQ(seen["deployPreview"], json::array({"checkout.rounding: (none) → \"down\""}))
@@ -153,7 +167,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(json::parse(runtime.cli("twin web"))["desired"]["stateDir"], runtime.state().string());
 
   // No WCAG 2.2 AA violation on any page in any state, each one photographed.
-  EXPECT_EQ(seen["axe"].size(), 10u) << seen["axe"];
+  EXPECT_EQ(seen["axe"].size(), 11u) << seen["axe"];
   EXPECT_EQ(seen["german"],
             json({{"title", "Kasse"}, {"pay", "Bezahlen"}, {"basket", "Warenkorb"}}))
       << seen["german"];
@@ -261,7 +275,7 @@ TEST(Screens, TheScreensServeTlsWhenGivenACertificateAndTheKioskCannotActAsStaff
   EXPECT_EQ(r->status, 202);
   // No staff action answers without a session.
   for (const char* path : {"/console/api/twins", "/console/api/logs?module=web",
-                           "/console/api/check", "/console/api/receipts"}) {
+                           "/console/api/check", "/console/api/baskets"}) {
     r = https.Get(path);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << path;
@@ -270,5 +284,40 @@ TEST(Screens, TheScreensServeTlsWhenGivenACertificateAndTheKioskCannotActAsStaff
                  "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
+
+  // A session outlives a restart of the module, and ends when its account is removed.
+  std::string cli = std::string(CE_BINARY) + " --state-dir " + runtime.state().string();
+  out = run("echo 'carol password 1' | " + cli + " staff add carol --password-stdin 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+  r = https.Post("/console/api/login", R"({"user": "carol", "password": "carol password 1"})",
+                 "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::string set_cookie = r->get_header_value("Set-Cookie");
+  EXPECT_NE(set_cookie.find("; Secure"), std::string::npos) << set_cookie;
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  std::string session_token = cookie.substr(cookie.find('=') + 1);
+  httplib::Headers with_cookie{{"Cookie", cookie}};
+  fs::path sessions = runtime.state() / "data/web/sessions.json";
+  struct stat st {};
+  ASSERT_EQ(stat(sessions.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(ce::read_file(sessions).find(session_token),
+            std::string::npos);  // only its hash is kept
+  int web_pid = runtime.module("web").value("pid", 0);
+  runtime.cli("restart web");
+  ASSERT_TRUE(eventually(
+      [&] {
+        int pid = runtime.module("web").value("pid", 0);
+        auto again = https.Get("/console/api/session", with_cookie);
+        return pid != web_pid && again && again->status == 200;
+      },
+      30s))
+      << runtime.cli("logs web --tail 20");
+  out = run(cli + " staff remove carol 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+  r = https.Get("/console/api/session", with_cookie);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << r->body;
   EXPECT_EQ(runtime.stop(), 0);
 }

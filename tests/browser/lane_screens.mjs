@@ -5,6 +5,7 @@
 //
 // node lane_screens.mjs KIOSK_URL CONSOLE_URL SCREENSHOT_DIR STAFF_USER STAFF_PASSWORD
 //   env CE_CLI: the command that reaches the lane (restarts the web module)
+//   env CE_CHECKOUT_PID: the checkout's process, stopped for a while
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync } from "node:fs";
@@ -85,6 +86,8 @@ try {
   seen.lag = await text(early, "#lag-summary");
   await early.waitForFunction(() => document.getElementById("scene").textContent !== "no report yet", { timeout: 20000, polling: 100 });
   seen.scene = await text(early, "#scene");
+  await early.click("#logout");  // sessions outlive restarts; this one ends here
+  await early.waitForSelector("#login:not([hidden])", { timeout: 20000 });
   await early.close();
   await kiosk.bringToFront();
   step("speech latency charted");
@@ -133,6 +136,25 @@ try {
     (await fetch("/kiosk/command", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ command: "cancel" }) })).status);
 
+  // The checkout stops answering (SIGSTOP: hung, not dead): speech's own
+  // notice is said, and the kiosk shows the same words until it is back.
+  const checkoutPid = Number(process.env.CE_CHECKOUT_PID);
+  process.kill(checkoutPid, "SIGSTOP");
+  try {
+    await kiosk.waitForSelector("#notice:not([hidden])", { timeout: 30000 });
+    seen.notice = await text(kiosk, "#notice");
+    await axe(kiosk, "kiosk-checkout-down");
+    // Speech waits a moment (a restart at once is not worth a word), then says it.
+    for (let i = 0; i < 100 && !seen.noticeSaid; i++) {
+      seen.noticeSaid = execSync(`${process.env.CE_CLI} logs speech`, { encoding: "utf8" }).includes(seen.notice);
+      if (!seen.noticeSaid) await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    process.kill(checkoutPid, "SIGCONT");
+  }
+  await kiosk.waitForSelector("#notice", { hidden: true, timeout: 30000 });
+  step("checkout down shown");
+
   // ---- The staff console.
   const staff = await browser.newPage();
   await staff.setBypassCSP(true);
@@ -172,6 +194,22 @@ try {
   seen.twinResult = await text(staff, "#twin-result");
   step("twin changed");
 
+  // The module restarts: staff stay logged in (the page is loaded afresh).
+  execSync(`${process.env.CE_CLI} restart web`, { stdio: "pipe" });
+  for (let tries = 0; ; tries++) {
+    try {
+      await staff.goto(consoleUrl);
+      break;
+    } catch (e) {
+      if (tries > 50) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  await staff.waitForSelector("#health:not([hidden]) #modules tbody tr[data-module='checkout']", { timeout: 20000 });
+  seen.loginAfterRestart = await staff.$eval("#login", (e) => !e.hidden);
+  await staff.waitForFunction(() => document.querySelectorAll("#twin-module option").length > 3, { timeout: 20000 });
+  step("still logged in after restart");
+
   // check, the checkout's log and the paid basket, as the shell would show them.
   await staff.click("#run-check");
   await staff.waitForSelector("#check-results:not([hidden]) tbody tr", { timeout: 60000 });
@@ -180,10 +218,16 @@ try {
   await staff.select("#log-module", "checkout");
   await staff.waitForFunction(() => /checkout: /.test(document.getElementById("log-lines").textContent), { timeout: 20000 });
   seen.logHasLine = await staff.$eval("#log-lines", (p) => p.textContent.includes("Banana, 0.42 kilograms, 1 dollar 26."));
-  await staff.waitForSelector("#receipt-list tbody tr", { timeout: 20000 });
-  seen.receipts = await staff.$$eval("#receipt-list tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const basketRows = () => staff.$$eval("#basket-list tbody tr", (rows) =>
+    rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  await staff.waitForSelector("#basket-list tbody tr", { timeout: 20000 });
+  seen.baskets = await basketRows();
+  await staff.select("#baskets-status", "paid");
+  await staff.click("#baskets-form button[type=submit]");
+  await staff.waitForFunction(() => document.querySelectorAll("#basket-list tbody tr").length === 1, { timeout: 20000 });
+  seen.paidBaskets = await basketRows();
   await axe(staff, "console-checked");
-  step("check, logs and receipts");
+  step("check, logs and baskets");
 
   // Deploy: the running deployment, loaded into the console, the checkout's rounding changed.
   await staff.click("#load-deployment");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 
 #include "common/files.h"
@@ -79,6 +80,33 @@ struct CheckoutSettings {
 
 // The highest basket number the lane has issued, kept outside the journal:
 // a journal that was emptied or replaced cannot hand out a number again.
+nlohmann::json basket_record_json(const BasketRecord& b, const Catalogue& catalogue) {
+  nlohmann::json lines = nlohmann::json::array();
+  long long total = 0;
+  for (size_t i = 0; i < b.lines.size(); ++i) {
+    const BasketLine& l = b.lines[i];
+    if (!b.voided[i]) total += l.price_minor;
+    lines.push_back({{"line", l.line_no},
+                     {"productId", l.product_id},
+                     {"name", l.name},
+                     {"grams", l.by_weight ? nlohmann::json(l.grams) : nlohmann::json()},
+                     {"quantity", l.quantity},
+                     {"priceMinor", l.price_minor},
+                     {"voided", static_cast<bool>(b.voided[i])}});
+  }
+  // A paid basket's total is what the receipt charged (rounding included).
+  if (b.receipt.is_object() && b.receipt.contains("totalMinor"))
+    total = b.receipt.value("totalMinor", total);
+  return {{"basket", b.basket_id},
+          {"status", b.status},
+          {"openedMs", b.opened_ms},
+          {"closedMs", b.closed_ms ? nlohmann::json(b.closed_ms) : nlohmann::json()},
+          {"lines", lines},
+          {"totalMinor", total},
+          {"currency", catalogue.currency},
+          {"minorUnits", catalogue.minor_units}};
+}
+
 class BasketMark {
  public:
   explicit BasketMark(std::string path) : path_(std::move(path)) {
@@ -493,6 +521,35 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   client.on_method("basket", [&](const nlohmann::json&) {
     std::lock_guard lock(mutex);
     return MethodResult{200, till.basket()};
+  });
+  // Staff's search of the journal (the console's "Baskets"): open, paid and
+  // cancelled baskets, voids included, by time.
+  client.on_method("findBaskets", [&](const nlohmann::json& request) {
+    auto time = [&](const char* key, long long fallback) {
+      auto v = request.find(key);
+      if (v == request.end() || v->is_null()) return fallback;
+      if (!v->is_number_integer())
+        throw BadInput(std::string(key) + " is milliseconds since 1970, a whole number");
+      return v->get<long long>();
+    };
+    try {
+      if (!request.is_object()) throw BadInput("send {\"fromMs\", \"toMs\", \"status\"}");
+      long long from = time("fromMs", 0), to = time("toMs", std::numeric_limits<long long>::max());
+      std::string status = request.value("status", "");
+      if (status != "" && status != "open" && status != "paid" && status != "cancelled")
+        throw BadInput("status is open, paid or cancelled (or left out for all)");
+      std::lock_guard lock(mutex);
+      nlohmann::json out = nlohmann::json::array();
+      for (auto& b : journal.baskets(from, to, status, 200))
+        out.push_back(basket_record_json(b, catalogue));
+      return MethodResult{200, {{"baskets", out}}};
+    } catch (const BadInput& e) {
+      return MethodResult{400, {{"error", e.what()}}};
+    } catch (const nlohmann::json::exception&) {
+      return MethodResult{400, {{"error", "status is text: open, paid or cancelled"}}};
+    } catch (const SqliteError& e) {
+      return MethodResult{503, {{"error", std::string("cannot read the journal: ") + e.what()}}};
+    }
   });
   auto command_input = [&](const char* input, bool is_key) {
     client.on_input(input, [&, input, is_key](const Message& m) {

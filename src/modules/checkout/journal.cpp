@@ -267,6 +267,44 @@ void Journal::close_basket(const std::string& status, const nlohmann::json& rece
   });
 }
 
+std::vector<BasketRecord> Journal::baskets(long long from_ms, long long to_ms,
+                                           const std::string& status, size_t limit) const {
+  // Overlap: opened before the end, and still open or closed after the start.
+  SqlStatement st(db_, R"(SELECT basket_id, status, opened_ms, coalesce(closed_ms, 0),
+                                 coalesce(receipt, '') FROM baskets
+                          WHERE opened_ms <= ? AND (closed_ms IS NULL OR closed_ms >= ?)
+                            AND (? = '' OR status = ?)
+                          ORDER BY basket_id DESC LIMIT ?)");
+  sqlite3_bind_int64(st.s, 1, to_ms);
+  sqlite3_bind_int64(st.s, 2, from_ms);
+  bind_text(st.s, 3, status);
+  bind_text(st.s, 4, status);
+  sqlite3_bind_int64(st.s, 5, static_cast<long long>(limit));
+  std::vector<BasketRecord> out;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    BasketRecord b;
+    b.basket_id = sqlite3_column_int64(st.s, 0);
+    b.status = column_text(st.s, 1);
+    b.opened_ms = sqlite3_column_int64(st.s, 2);
+    b.closed_ms = sqlite3_column_int64(st.s, 3);
+    std::string receipt = column_text(st.s, 4);
+    b.receipt = receipt.empty() ? nlohmann::json() : nlohmann::json::parse(receipt, nullptr, false);
+    out.push_back(std::move(b));
+  }
+  std::string sql = std::string("SELECT ") + kLineColumns +
+                    ", voided FROM basket_lines WHERE basket_id = ? ORDER BY line_no";
+  SqlStatement lines(db_, sql.c_str());
+  for (auto& b : out) {
+    sqlite3_reset(lines.s);
+    sqlite3_bind_int64(lines.s, 1, b.basket_id);
+    while (sqlite3_step(lines.s) == SQLITE_ROW) {
+      b.lines.push_back(read_line(lines.s));
+      b.voided.push_back(sqlite3_column_int(lines.s, 13) != 0);
+    }
+  }
+  return out;
+}
+
 void Journal::set_state(const std::string& key, const std::optional<nlohmann::json>& value) {
   SqlStatement st(db_, value ? "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)"
                              : "DELETE FROM state WHERE key = ?");

@@ -27,6 +27,17 @@ struct BasketLine {
   bool announced = false;  // speech said its sentence to the end
 };
 
+// A basket as staff look it up: open, paid or cancelled, with every line
+// it had (voids marked), as the journal holds them.
+struct BasketRecord {
+  long long basket_id = 0;
+  std::string status;                      // "open", "paid", "cancelled"
+  long long opened_ms = 0, closed_ms = 0;  // closed_ms 0: still open
+  std::vector<BasketLine> lines;
+  std::vector<bool> voided;  // beside lines
+  nlohmann::json receipt;    // null unless paid
+};
+
 class Journal {
  public:
   explicit Journal(const std::string& path);  // creates or upgrades the file as needed
@@ -43,7 +54,7 @@ class Journal {
   // Returns false (and adds nothing) when this scan_id is in a basket already.
   // In the same transaction, records the line's item as on the scale.
   bool add(BasketLine& line);
-  std::vector<BasketLine> lines() const;  // the open basket's, voids left out
+  std::vector<BasketLine> lines() const;         // the open basket's, voids left out
   std::vector<BasketLine> voided_lines() const;  // the open basket's voids, for the screen
   std::optional<BasketLine> line(long long line_no) const;
   void mark_announced(long long line_no);
@@ -67,6 +78,11 @@ class Journal {
   // announcement (for "repeat").
   void set_state(const std::string& key, const std::optional<nlohmann::json>& value);
   std::optional<nlohmann::json> state(const std::string& key) const;
+
+  // The baskets with any activity between the two times (opened, closed, or
+  // open across them), newest first, at most `limit`; `status` empty: any.
+  std::vector<BasketRecord> baskets(long long from_ms, long long to_ms, const std::string& status,
+                                    size_t limit) const;
 
   // An event for the record; in the transaction of the change it records.
   void record(const std::string& kind, const nlohmann::json& detail);

@@ -37,6 +37,10 @@ std::string cookie_token(const httplib::Request& req) {
 std::optional<StaffSession> staff_session(WebContext& ctx, const httplib::Request& req,
                                           httplib::Response& res, bool change) {
   auto session = ctx.sessions.find(cookie_token(req));
+  if (session && !ctx.accounts.has(session->user)) {  // `checkout-edge staff remove`
+    ctx.sessions.close_all_of(session->user);
+    session.reset();
+  }
   if (!session) {
     send_json(res, 401, {{"error", "log in first (or again: the session ended)"}});
     return std::nullopt;
@@ -213,18 +217,22 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     }
   });
 
-  server.Get("/console/api/receipts", [&ctx](const httplib::Request& req, httplib::Response& res) {
+  // The journal's baskets, open, paid and cancelled, found by the checkout itself.
+  server.Get("/console/api/baskets", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!staff_session(ctx, req, res, false)) return;
-    if (!ctx.files.available())
-      return send_json(res, 503, {{"error", "set the web module's stateDir to read receipts"}});
+    if (!ctx.staff.can_change())
+      return send_json(res, 503,
+                       {{"error", "set the web module's stateDir to search the journal"}});
+    nlohmann::json query = nlohmann::json::object();
     try {
-      long long from = req.has_param("fromMs") ? std::stoll(req.get_param_value("fromMs")) : 0;
-      long long to = req.has_param("toMs") ? std::stoll(req.get_param_value("toMs"))
-                                           : std::numeric_limits<long long>::max();
-      send_json(res, 200, ctx.files.receipts(from, to, 200));
+      for (const char* key : {"fromMs", "toMs"})
+        if (req.has_param(key)) query[key] = std::stoll(req.get_param_value(key));
     } catch (const std::exception&) {
-      send_json(res, 400, {{"error", "fromMs and toMs are milliseconds since 1970"}});
+      return send_json(res, 400, {{"error", "fromMs and toMs are milliseconds since 1970"}});
     }
+    if (req.has_param("status") && !req.get_param_value("status").empty())
+      query["status"] = req.get_param_value("status");
+    send_method_result(res, ctx.staff.call("checkout", "findBaskets", query));
   });
 
   server.Get("/console/api/model", [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -46,27 +46,6 @@ nlohmann::json LaneFiles::log_tail(const std::string& module, size_t lines) cons
   return {{"module", module}, {"lines", all}};
 }
 
-nlohmann::json LaneFiles::receipts(long long from_ms, long long to_ms, size_t limit) const {
-  std::vector<nlohmann::json> found;
-  std::filesystem::path dir = root_ / "data" / "checkout" / "receipts";
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->path().extension() != ".json") continue;
-    std::ifstream in(it->path());
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) continue;
-    long long paid = j.value("paidMs", 0LL);
-    if (paid < from_ms || paid > to_ms) continue;
-    j["file"] = it->path().filename().string();
-    found.push_back(std::move(j));
-  }
-  std::sort(found.begin(), found.end(),
-            [](auto& a, auto& b) { return a.value("paidMs", 0LL) > b.value("paidMs", 0LL); });
-  if (found.size() > limit) found.resize(limit);
-  return {{"receipts", found}, {"folder", dir.string()}};
-}
-
 nlohmann::json LaneFiles::runtime_status() const {
   std::ifstream in(root_ / "agent.json");
   auto agent = nlohmann::json::parse(in, nullptr, false);

@@ -1,5 +1,5 @@
 // What the console reads from the runtime's state folder, as staff at the
-// lane's shell would: a module's log, the receipts, `checkout-edge check`.
+// lane's shell would: a module's log, `checkout-edge check`.
 // Read-only; module names are checked, so no request reaches another file.
 #pragma once
 
@@ -17,8 +17,6 @@ class LaneFiles {
   // {"module", "lines": [...]}: the log's last `lines` lines. Throws
   // std::invalid_argument for a name that is not a module's.
   nlohmann::json log_tail(const std::string& module, size_t lines) const;
-  // Receipts paid from `from_ms` to `to_ms`, newest first, at most `limit`.
-  nlohmann::json receipts(long long from_ms, long long to_ms, size_t limit) const;
   // From agent.json (what `list` reads): {"upstream": queued, delivered,
   // expired...; "hub": routed, unrouted; "problems": {module: {what, fix}}}.
   nlohmann::json runtime_status() const;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <iostream>
 #include <stdexcept>
 
 #include "checkout-edge/module.h"
@@ -48,6 +49,18 @@ std::string random_token() {
   sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
   return hex;
 }
+
+namespace {
+
+std::string token_hash(const std::string& token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  char hex[2 * sizeof digest + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+}  // namespace
 
 bool tokens_equal(const std::string& a, const std::string& b) {
   return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -102,6 +115,14 @@ std::vector<std::string> StaffAccounts::names() const {
   return out;
 }
 
+bool StaffAccounts::has(const std::string& name) const {
+  try {
+    return read().count(name) > 0;
+  } catch (const std::exception&) {
+    return false;  // an unreadable file lets no one in
+  }
+}
+
 bool StaffAccounts::verify(const std::string& name, const std::string& password) {
   std::lock_guard lock(mutex_);
   auto accounts = read();
@@ -115,12 +136,50 @@ bool StaffAccounts::verify(const std::string& name, const std::string& password)
   return password_matches(it->second, password);
 }
 
-std::string StaffSessions::open(const std::string& user, StaffSession* out) {
-  std::lock_guard lock(mutex_);
-  long long now = now_ms();
+StaffSessions::StaffSessions(std::filesystem::path file) : file_(std::move(file)) {
+  if (file_.empty() || !std::filesystem::exists(file_)) return;
+  try {
+    nlohmann::json j = read_json_file(file_.string(), "the staff sessions");
+    nlohmann::json kept = j.value("sessions", nlohmann::json::object());
+    for (auto& [hash, s] : kept.items())
+      if (s.is_object() && hash.size() == 64)
+        sessions_[hash] = {s.value("user", ""), s.value("csrf", ""), s.value("createdMs", 0LL),
+                           s.value("lastUsedMs", 0LL)};
+  } catch (const std::exception& e) {
+    // Only logins are lost: staff log in again.
+    std::cerr << "web: " << e.what() << "; staff must log in again\n";
+  }
+  std::erase_if(sessions_, [](auto& s) { return s.second.user.empty() || s.second.csrf.empty(); });
+  expire(now_ms());
+}
+
+void StaffSessions::expire(long long now) {
   std::erase_if(sessions_, [&](const auto& s) {
     return now - s.second.last_used_ms > kIdleMs || now - s.second.created_ms > kLifetimeMs;
   });
+}
+
+void StaffSessions::save() {
+  if (file_.empty()) return;
+  nlohmann::json j{{"sessions", nlohmann::json::object()}};
+  for (auto& [hash, s] : sessions_)
+    j["sessions"][hash] = {{"user", s.user},
+                           {"csrf", s.csrf},
+                           {"createdMs", s.created_ms},
+                           {"lastUsedMs", s.last_used_ms}};
+  try {
+    write_file_atomically(file_, j.dump() + "\n");  // 0600
+    saved_ms_ = now_ms();
+  } catch (const std::exception& e) {
+    std::cerr << "web: cannot keep the staff sessions: " << e.what() << "\n";
+  }
+}
+
+std::string StaffSessions::open(const std::string& user, StaffSession* out) {
+  init_password_hashing();
+  std::lock_guard lock(mutex_);
+  long long now = now_ms();
+  expire(now);
   if (sessions_.size() >= kMaxSessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](auto& a, auto& b) {
       return a.second.last_used_ms < b.second.last_used_ms;
@@ -129,29 +188,41 @@ std::string StaffSessions::open(const std::string& user, StaffSession* out) {
   }
   std::string token = random_token();
   StaffSession s{user, random_token(), now, now};
-  sessions_[token] = s;
+  sessions_[token_hash(token)] = s;
+  save();
   if (out) *out = s;
   return token;
 }
 
 std::optional<StaffSession> StaffSessions::find(const std::string& token) {
+  if (token.size() != 64) return std::nullopt;
+  init_password_hashing();
   std::lock_guard lock(mutex_);
-  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-    if (!tokens_equal(it->first, token)) continue;
-    long long now = now_ms();
-    if (now - it->second.last_used_ms > kIdleMs || now - it->second.created_ms > kLifetimeMs) {
-      sessions_.erase(it);
-      return std::nullopt;
-    }
-    it->second.last_used_ms = now;
-    return it->second;
+  // Looked up by hash: the map's comparisons leak nothing about the token.
+  auto it = sessions_.find(token_hash(token));
+  if (it == sessions_.end()) return std::nullopt;
+  long long now = now_ms();
+  if (now - it->second.last_used_ms > kIdleMs || now - it->second.created_ms > kLifetimeMs) {
+    sessions_.erase(it);
+    save();
+    return std::nullopt;
   }
-  return std::nullopt;
+  it->second.last_used_ms = now;
+  StaffSession found = it->second;
+  // Use is kept once a minute: a restart may cut an idle session a minute short.
+  if (now - saved_ms_ > 60 * 1000) save();
+  return found;
 }
 
 void StaffSessions::close(const std::string& token) {
+  init_password_hashing();
   std::lock_guard lock(mutex_);
-  std::erase_if(sessions_, [&](const auto& s) { return tokens_equal(s.first, token); });
+  if (sessions_.erase(token_hash(token))) save();
+}
+
+void StaffSessions::close_all_of(const std::string& user) {
+  std::lock_guard lock(mutex_);
+  if (std::erase_if(sessions_, [&](auto& s) { return s.second.user == user; })) save();
 }
 
 long long LoginThrottle::wait_for(const Failures& f, long long now) const {

@@ -1,8 +1,9 @@
 // Who may use the staff console. Passwords are kept only as Argon2id hashes
 // (libsodium's crypto_pwhash_str, which salts and encodes its parameters),
 // in a 0600 file the module's user alone can read; sessions are random
-// tokens held in memory (a restart logs staff out); each session has its
-// own CSRF token; failed logins slow the next tries down.
+// tokens, kept (as their SHA-256, so the file holds no usable cookie) in
+// another 0600 file so that a restart of the module logs no one out; each
+// session has its own CSRF token; failed logins slow the next tries down.
 #pragma once
 
 #include <chrono>
@@ -33,6 +34,7 @@ class StaffAccounts {
   std::vector<std::string> names() const;
   // Re-reads the file when it changed, so `checkout-edge staff add` needs no restart.
   bool verify(const std::string& name, const std::string& password);
+  bool has(const std::string& name) const;
   const std::filesystem::path& file() const { return file_; }
 
  private:
@@ -50,14 +52,23 @@ struct StaffSession {
 
 class StaffSessions {
  public:
+  // `file` (sessions.json) empty: sessions are held in memory only.
+  explicit StaffSessions(std::filesystem::path file = {});
   std::string open(const std::string& user, StaffSession* out);  // the cookie's token
   // The session of a token, if it is live; each use extends it.
   std::optional<StaffSession> find(const std::string& token);
   void close(const std::string& token);
+  // Ends every session of `user` (removed from the staff).
+  void close_all_of(const std::string& user);
 
  private:
+  void expire(long long now);
+  void save();  // throws nothing: a session not kept ends at the next restart
+
+  std::filesystem::path file_;
   std::mutex mutex_;
-  std::map<std::string, StaffSession> sessions_;
+  std::map<std::string, StaffSession> sessions_;  // by the token's SHA-256, hex
+  long long saved_ms_ = 0;
 };
 
 // Five wrong passwords for a name or from an address, then a wait that

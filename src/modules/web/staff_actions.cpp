@@ -118,4 +118,14 @@ MethodResult StaffActions::running_deployment() {
   }
 }
 
+MethodResult StaffActions::call(const std::string& module, const std::string& method,
+                                const nlohmann::json& payload) {
+  try {
+    return call_method(hub(), caller_id(), module, method, payload, std::chrono::seconds(15),
+                       key());
+  } catch (const std::exception& e) {
+    return {503, {{"error", e.what()}}};
+  }
+}
+
 }  // namespace ce

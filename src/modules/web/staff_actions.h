@@ -29,6 +29,9 @@ class StaffActions {
   MethodResult update_desired(const std::string& module, const nlohmann::json& patch);
   MethodResult deploy(const nlohmann::json& manifest);
   MethodResult running_deployment();
+  // A module's direct method, as `checkout-edge call` makes it.
+  MethodResult call(const std::string& module, const std::string& method,
+                    const nlohmann::json& payload);
 
  private:
   // Connects on first use (the runtime writes the key before it starts us).

@@ -209,7 +209,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
 
   const char* data_dir = std::getenv("CE_DATA_DIR");
   StaffAccounts accounts(std::filesystem::path(data_dir ? data_dir : ".") / "staff.json");
-  StaffSessions sessions;
+  StaffSessions sessions(std::filesystem::path(data_dir ? data_dir : ".") / "sessions.json");
   LoginThrottle throttle;
   const char* hub_host = std::getenv("CE_HUB_HOST");
   const char* hub_port = std::getenv("CE_HUB_PORT");

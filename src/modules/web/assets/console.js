@@ -20,7 +20,7 @@ async function api(path, body) {
 
 function show(loggedIn, user) {
   $("login").hidden = loggedIn;
-  for (const id of ["health", "sees", "speed", "basket-view", "checks", "logs", "receipts", "models", "config", "deploy"])
+  for (const id of ["health", "sees", "speed", "basket-view", "checks", "logs", "baskets", "models", "config", "deploy"])
     $(id).hidden = !loggedIn;
   $("who").textContent = loggedIn ? `Logged in as ${user}` : "Not logged in";
 }
@@ -216,7 +216,7 @@ async function started(user) {
   await showRuntime();
   setInterval(() => $("log-follow").checked && showLogs(), 2000);
   setInterval(showRuntime, 5000);
-  await searchReceipts();
+  await searchBaskets();
   await showModel();
 }
 
@@ -362,30 +362,34 @@ $("run-check").addEventListener("click", async () => {
   $("check-status").textContent = bad ? `${bad} problems: each says how to fix it.` : "Every check passed.";
 });
 
-async function searchReceipts() {
+async function searchBaskets() {
   const ms = (id) => ($(id).value ? new Date($(id).value).getTime() : "");
   const query = new URLSearchParams();
-  if (ms("receipts-from") !== "") query.set("fromMs", ms("receipts-from"));
-  if (ms("receipts-to") !== "") query.set("toMs", ms("receipts-to"));
-  const r = await api(`/console/api/receipts?${query}`);
+  if (ms("baskets-from") !== "") query.set("fromMs", ms("baskets-from"));
+  if (ms("baskets-to") !== "") query.set("toMs", ms("baskets-to"));
+  if ($("baskets-status").value) query.set("status", $("baskets-status").value);
+  const r = await api(`/console/api/baskets?${query}`);
   if (!r.ok) {
-    $("receipts-status").textContent = r.data.error || `Cannot read the receipts (${r.status})`;
+    $("baskets-status-text").textContent = r.data.error || `Cannot search the journal (${r.status})`;
     return;
   }
-  const list = r.data.receipts;
-  $("receipt-list").tBodies[0].replaceChildren(...list.map((x) => {
+  const list = r.data.baskets;
+  const when = (t) => (t ? new Date(t).toLocaleString() : "");
+  $("basket-list").tBodies[0].replaceChildren(...list.map((x) => {
     const tr = document.createElement("tr");
-    tr.append(cell(String(x.basket)), cell(new Date(x.paidMs).toLocaleString()),
-      cell(x.lines.map((l) => l.name).join(", ")),
+    tr.dataset.basket = x.basket;
+    const lines = x.lines.map((l) => (l.voided ? `${l.name} (voided)` : l.name)).join(", ");
+    tr.append(cell(String(x.basket)), cell(x.status), cell(x.openedMs ? when(x.openedMs) : ""),
+      cell(when(x.closedMs)), cell(lines || "no lines"),
       cell(money(x.totalMinor, x.currency, x.minorUnits, "en-US"), "money"));
     return tr;
   }));
-  $("receipts-status").textContent = `${list.length} baskets paid.`;
+  $("baskets-status-text").textContent = `${list.length} baskets found.`;
 }
 
-$("receipts-form").addEventListener("submit", (e) => {
+$("baskets-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  searchReceipts();
+  searchBaskets();
 });
 
 $("login-form").addEventListener("submit", async (e) => {
