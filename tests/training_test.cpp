@@ -161,8 +161,13 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
           {"restartPolicy", "always"},
           {"version", "1.0"},
           {"settings", {{"module", "classifier"}}}}},
-        {"web", builtin_module("web", 1)}}}};
+        {"web", builtin_module("web", 1)},
+        {"checkout", builtin_module("checkout", 1)}}}};
   m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
+  std::ofstream(dir / "catalogue.json") << R"({"currency": "USD", "products": [
+    {"id": "4011", "name": "Banana", "tags": ["Banana"], "pricePerKg": 299}]})";
+  m["modulesContent"]["checkout"]["properties.desired"] = {
+      {"catalogue", (dir / "catalogue.json").string()}};
   m["modulesContent"]["classifier"]["properties.desired"] = {
       {"model", {{"package", (dir / "shop").string()}}}};
   m["modulesContent"]["web"]["properties.desired"] = {{"port", 0}, {"stateDir", "${STATE_DIR}"}};
@@ -203,13 +208,17 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   cookie = cookie.substr(0, cookie.find(';'));
   httplib::Headers session{{"Cookie", cookie},
                            {"X-CSRF-Token", json::parse(login->body)["csrf"].get<std::string>()}};
-  httplib::MultipartFormDataItems form{{"tag", "Mango", "", ""}};
+  httplib::MultipartFormDataItems form{{"tag", "Mango", "", ""},
+                                       {"productId", "4959", "", ""},
+                                       {"productName", "Mango", "", ""},
+                                       {"price", "2.49", "", ""},
+                                       {"soldBy", "each", "", ""}};
   auto mangoes = photos_in("train/Fruit/Mango");
   for (size_t i = 0; i < 8; ++i)
     form.push_back(
         {"photos", ce::read_file(mangoes[i]), mangoes[i].filename().string(), "image/jpeg"});
   auto few = http.Post("/console/api/enroll", session,
-                       httplib::MultipartFormDataItems(form.begin(), form.begin() + 3));
+                       httplib::MultipartFormDataItems(form.begin(), form.begin() + 8));
   ASSERT_TRUE(few);
   EXPECT_EQ(few->status, 400);
   EXPECT_NE(few->body.find("5 to 50 photos"), std::string::npos) << few->body;
@@ -225,6 +234,30 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
       },
       120s));
   ASSERT_EQ(enrolled["state"], "done") << enrolled.dump(2);
+  // Sold from now on: the product is in the checkout's catalogue, priced in cents.
+  EXPECT_EQ(enrolled["catalogue"], json({{"added", true}})) << enrolled.dump(2);
+  json catalogue = json::parse(ce::read_file(dir / "catalogue.json"));
+  ASSERT_EQ(catalogue["products"].size(), 2u) << catalogue;
+  EXPECT_EQ(catalogue["products"][1],
+            json({{"id", "4959"}, {"name", "Mango"}, {"tags", {"Mango"}}, {"unitPrice", 249}}));
+  EXPECT_TRUE(eventually([&] {
+    json t = json::parse(runtime.cli("twin checkout"), nullptr, false);
+    return t.is_object() && t["reported"].is_object() && t["reported"].value("products", 0) == 2;
+  }));
+  // A product the catalogue has already, or a price that is not one, is refused, saying why.
+  out = runtime.cli(
+      "call checkout addProduct '{\"id\": \"4959\", \"name\": \"Mango\", \"tag\": "
+      "\"Mango2\", \"price\": \"1.00\"}' 2>&1",
+      &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("has product 4959 (Mango) already"), std::string::npos) << out;
+  out = runtime.cli(
+      "call checkout addProduct '{\"id\": \"4960\", \"name\": \"Kiwi\", \"tag\": "
+      "\"Kiwi\", \"price\": \"1.999\"}' 2>&1",
+      &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("at most 2 digits after the point"), std::string::npos) << out;
+  EXPECT_EQ(json::parse(ce::read_file(dir / "catalogue.json"))["products"].size(), 2u);
   std::string enrolled_package = enrolled["package"];
   EXPECT_NE(ce::read_file(fs::path(enrolled_package) / "labels.txt").find("Mango"),
             std::string::npos);

@@ -17,6 +17,7 @@
 #include "common/sqlite_db.h"
 #include "common/stop_signal.h"
 #include "modules/checkout/catalogue.h"
+#include "modules/checkout/catalogue_edit.h"
 #include "modules/checkout/damaged_journal.h"
 #include "modules/checkout/inputs.h"
 #include "modules/checkout/journal.h"
@@ -522,6 +523,26 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     std::lock_guard lock(mutex);
     return MethodResult{200, till.basket()};
   });
+  // Staff teaching the lane a product (the console's enrollment): it goes in
+  // the catalogue file and is sold from the next scan.
+  client.on_method("addProduct", [&](const nlohmann::json& request) {
+    std::lock_guard lock(mutex);
+    nlohmann::json product;
+    try {
+      product = product_from_request(request, catalogue);
+      catalogue = add_product_to_catalogue(settings.catalogue_path, product);
+    } catch (const CatalogueEditError& e) {
+      return MethodResult{400, {{"error", e.what()}}};
+    } catch (const std::exception& e) {
+      return MethodResult{507, {{"error", std::string("the catalogue is unchanged: ") + e.what()}}};
+    }
+    client.report(settings.reported(catalogue));
+    publish_vocabulary();
+    std::cerr << "checkout: added product " << product.value("id", "") << " ("
+              << product.value("name", "") << ") to " << settings.catalogue_path << "\n";
+    return MethodResult{200, {{"products", catalogue.products.size()}}};
+  });
+
   // Staff's search of the journal (the console's "Baskets"): open, paid and
   // cancelled baskets, voids included, by time.
   client.on_method("findBaskets", [&](const nlohmann::json& request) {

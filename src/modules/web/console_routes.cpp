@@ -292,10 +292,21 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     std::vector<std::string> photos;
     for (auto [it, end] = req.files.equal_range("photos"); it != end; ++it)
       photos.push_back(it->second.content);
+    // The product to sell, if staff gave one: fields productId, productName, price, soldBy.
+    nlohmann::json product;
+    auto field = [&](const char* name) {
+      auto f = req.files.find(name);
+      return f == req.files.end() ? std::string() : f->second.content;
+    };
+    if (!field("productId").empty() || !field("productName").empty() || !field("price").empty())
+      product = {{"id", field("productId")},
+                 {"name", field("productName")},
+                 {"price", field("price")},
+                 {"soldBy", field("soldBy").empty() ? "kg" : field("soldBy")}};
     try {
       nlohmann::json reported;
       auto folder = served_model_folder(ctx, &reported);
-      ctx.enrollment.start(folder, tag, photos);
+      ctx.enrollment.start(folder, tag, photos, product);
       std::cerr << "web: " << s->user << " enrolls '" << tag << "' from " << photos.size()
                 << " photos\n";
       send_json(res, 202, ctx.enrollment.status());

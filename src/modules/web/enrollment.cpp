@@ -24,7 +24,13 @@ Enrollment::~Enrollment() {
 }
 
 void Enrollment::start(const std::filesystem::path& package, const std::string& tag,
-                       const std::vector<std::string>& photos) {
+                       const std::vector<std::string>& photos, const nlohmann::json& product) {
+  if (!product.is_null())
+    for (const char* key : {"id", "name", "price"})
+      if (!product.contains(key) || !product[key].is_string() ||
+          product[key].get<std::string>().empty())
+        throw std::invalid_argument(std::string("to sell it, give the product's ") + key +
+                                    " too (or none of id, name and price)");
   if (tag.empty() || tag.size() > 64 || !std::all_of(tag.begin(), tag.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ' ';
       }))
@@ -63,7 +69,9 @@ void Enrollment::start(const std::filesystem::path& package, const std::string& 
                                 tag,      "--out",   out.string()};
   args.insert(args.end(), files.begin(), files.end());
   status_ = {{"state", "running"}, {"tag", tag}, {"package", out.string()}, {"output", ""}};
-  worker_ = std::thread([this, args = std::move(args)] {
+  nlohmann::json for_sale = product;
+  if (!for_sale.is_null()) for_sale["tag"] = tag;
+  worker_ = std::thread([this, args = std::move(args), for_sale] {
     CommandResult r;
     try {
       r = run_self(args, true);
@@ -72,9 +80,18 @@ void Enrollment::start(const std::filesystem::path& package, const std::string& 
     }
     std::string output = r.output;
     if (output.size() > 4000) output = "..." + output.substr(output.size() - 4000);
+    nlohmann::json catalogue;
+    if (r.exit_code == 0 && !for_sale.is_null()) {
+      MethodResult added = add_product_(for_sale);
+      catalogue = added.status == 200
+                      ? nlohmann::json{{"added", true}}
+                      : nlohmann::json{{"added", false},
+                                       {"error", added.payload.value("error", "no answer")}};
+    }
     std::lock_guard lock(mutex_);
     status_["state"] = r.exit_code == 0 ? "done" : "failed";
     status_["output"] = output;
+    status_["catalogue"] = catalogue;
   });
 }
 

@@ -218,7 +218,10 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                      hub_host ? hub_host : "127.0.0.1", hub_port ? std::atoi(hub_port) : 1883,
                      hub_ca ? hub_ca : "");
   LaneFiles files(settings.state_dir);
-  Enrollment enrollment(std::filesystem::path(data_dir ? data_dir : "."));
+  Enrollment enrollment(std::filesystem::path(data_dir ? data_dir : "."),
+                        [&staff](const nlohmann::json& product) {
+                          return staff.call("checkout", "addProduct", product);
+                        });
   WebContext ctx{lane,
                  client,
                  accounts,

@@ -266,6 +266,8 @@ $("enroll-form").addEventListener("submit", async (e) => {
   const form = new FormData();
   form.append("tag", $("enroll-tag").value);
   for (const f of $("enroll-photos").files) form.append("photos", f, f.name);
+  for (const [field, id] of [["productId", "enroll-id"], ["productName", "enroll-name"], ["price", "enroll-price"], ["soldBy", "enroll-sold-by"]])
+    if ($(id).value) form.append(field, $(id).value);
   $("enroll-result").textContent = "Uploading the photos…";
   const res = await fetch("/console/api/enroll", { method: "POST", headers: { "X-CSRF-Token": csrf }, body: form });
   let status = await res.json().catch(() => ({}));
@@ -281,8 +283,11 @@ $("enroll-form").addEventListener("submit", async (e) => {
     status = (await api("/console/api/enroll")).data;
   }
   if (status.state === "done") {
-    $("enroll-result").textContent = `Enrolled ${status.tag} in ${status.package}. Check it, then switch to it below.`;
-    $("enroll-result").className = "ok";
+    const sold = !status.catalogue ? " It is not in the catalogue yet: add it there to sell it."
+      : status.catalogue.added ? " It is in the catalogue, priced."
+      : ` It is not in the catalogue: ${status.catalogue.error}`;
+    $("enroll-result").textContent = `Enrolled ${status.tag} in ${status.package}.${sold} Check the model, then switch to it below.`;
+    $("enroll-result").className = status.catalogue && !status.catalogue.added ? "error" : "ok";
     $("model-package").value = status.package;
   } else {
     $("enroll-result").textContent = `The enrollment failed: ${status.output || "no output"}`;
