@@ -27,6 +27,8 @@ packages=(
   libgtest-dev                              # tests
   clang libclang-rt-14-dev                  # tests: libFuzzer, ASan and UBSan (fuzz/)
   python3-opencv                            # bench/: the python3-opencv peer
+  podman buildah runc mmdebstrap            # scripts/package.sh: the lane's container image (and its tests)
+  systemd                                   # tests: systemd-analyze verify on the lane's unit
 )
 
 # npm comes with the machine's Node.js here; Debian's package where it does not.

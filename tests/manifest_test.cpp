@@ -100,9 +100,11 @@ TEST(Manifest, ErrorsSayWhereAndWhat) {
 
   auto docker = minimal();
   docker["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"] =
-      json{{"type", "docker"}, {"settings", {{"image", "mcr.microsoft.com/x:1"}}}};
+      json{{"type", "docker"}, {"settings", json::object()}};
   e = error_of(docker);
-  EXPECT_NE(e.find("camera (mcr.microsoft.com/x:1) is a Docker container"), std::string::npos) << e;
+  EXPECT_NE(e.find("camera.settings.image: a container module needs its image"),
+            std::string::npos)
+      << e;
 
   auto unknown = minimal();
   unknown["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"]["settings"]
@@ -147,7 +149,7 @@ TEST(Manifest, LoadReportsTheFileAndBadJson) {
   }
 }
 
-TEST(Manifest, AnIotEdgeDockerManifestIsReportedAsNeedingAContainerEngine) {
+TEST(Manifest, AnIotEdgeAgentsManifestIsSentToIotEdge) {
   // The shape Azure IoT Edge's tooling writes, registry credentials and all.
   auto m = json::parse(R"J({"modulesContent": {
     "$edgeAgent": {"properties.desired": {
@@ -157,15 +159,73 @@ TEST(Manifest, AnIotEdgeDockerManifestIsReportedAsNeedingAContainerEngine) {
       "systemModules": {"edgeAgent": {"type": "docker", "settings": {"image": "mcr.microsoft.com/azureiotedge-agent:1.4"}}},
       "modules": {
         "camera-capture": {"type": "docker", "status": "running", "restartPolicy": "always",
-                           "settings": {"image": "x.azurecr.io/camera:0.1-amd64"}},
-        "image-classifier": {"type": "docker", "settings": {"image": "x.azurecr.io/classifier:0.1"}}}}},
+                           "settings": {"image": "x.azurecr.io/camera:0.1-amd64"}}}}},
     "$edgeHub": {"properties.desired": {"routes": {}}}}})J");
-  std::string e = error_of(m, {});
-  EXPECT_NE(e.find("camera-capture (x.azurecr.io/camera:0.1-amd64), image-classifier"),
+  std::string e = error_of(m, {});  // before its ${ACR_PASSWORD}: not ours to need
+  EXPECT_NE(e.find("a manifest for Azure IoT Edge's own agent"), std::string::npos) << e;
+  EXPECT_NE(e.find("az iot edge set-modules"), std::string::npos) << e;
+  EXPECT_NE(e.find("checkout-edge export iotedge"), std::string::npos) << e;
+}
+
+TEST(Manifest, ReadsContainerModules) {
+  auto m = minimal();
+  m["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"]
+   ["containerEngine"] = "docker";
+  auto& camera = m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"];
+  camera = json{{"type", "docker"},
+                {"settings",
+                 {{"image", "localhost/checkout-edge:0.1.0"},
+                  // As IoT Edge keeps it: Docker's create options as a JSON string.
+                  {"createOptions",
+                   json{{"Cmd", {"camera"}},
+                        {"Env", {"A=1"}},
+                        {"HostConfig",
+                         {{"Binds", {"/srv/photos:/photos:ro"}},
+                          {"Devices", {{{"PathOnHost", "/dev/video0"}}}},
+                          {"GroupAdd", {"video"}},
+                          {"NetworkMode", "host"}}}}
+                       .dump()}}}};
+  ce::Deployment d = ce::parse_manifest(m, {{"DIR", "/x"}});
+  EXPECT_EQ(d.runtime.container_engine, "docker");
+  const ce::ModuleSpec* spec = nullptr;
+  for (auto& s : d.modules)
+    if (s.name == "camera") spec = &s;
+  ASSERT_TRUE(spec && spec->container);
+  EXPECT_EQ(spec->builtin, "camera");  // its settings are checked as the camera's
+  EXPECT_EQ(spec->container->image, "localhost/checkout-edge:0.1.0");
+  EXPECT_EQ(spec->container->binds, std::vector<std::string>{"/srv/photos:/photos:ro"});
+  EXPECT_EQ(spec->container->devices, std::vector<std::string>{"/dev/video0:/dev/video0:rwm"});
+
+  // The module's password is passed by name: its value never reaches a command line.
+  auto cmd = ce::container_run_command("podman", "checkout-edge-camera-1", *spec->container,
+                                       {"CE_HUB_PASSWORD", "CE_MODULE_ID"}, {"/var/lib/lane"});
+  std::string line;
+  for (auto& a : cmd) line += a + " ";
+  EXPECT_NE(line.find(" run --rm --name checkout-edge-camera-1 --network host"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("--replace"), std::string::npos) << line;
+  EXPECT_NE(line.find("--env CE_HUB_PASSWORD --env CE_MODULE_ID "), std::string::npos) << line;
+  EXPECT_NE(line.find("--volume /var/lib/lane:/var/lib/lane"), std::string::npos) << line;
+  EXPECT_NE(line.find("--device /dev/video0:/dev/video0:rwm"), std::string::npos) << line;
+  EXPECT_NE(line.find("--group-add video"), std::string::npos) << line;
+  EXPECT_NE(line.find("localhost/checkout-edge:0.1.0 camera "), std::string::npos) << line;
+
+  auto refused = [&](json create) {
+    camera["settings"]["createOptions"] = create;
+    return error_of(m);
+  };
+  std::string e = refused({{"HostConfig", {{"NetworkMode", "bridge"}}}});
+  EXPECT_NE(e.find("HostConfig.NetworkMode: must be \"host\": the lane's hub listens on 127.0.0.1"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("are Docker containers"), std::string::npos) << e;
-  EXPECT_NE(e.find("\"type\": \"process\""), std::string::npos) << e;
+  e = refused({{"HostConfig", {{"Privileged", true}}}});
+  EXPECT_NE(e.find("HostConfig.Privileged: this runtime does not carry 'Privileged' over"),
+            std::string::npos)
+      << e;
+  e = refused({{"HostConfig", {{"Devices", {{{"PathOnHost", "/etc/passwd"}}}}}}});
+  EXPECT_NE(e.find("'/etc/passwd' is not a device under /dev"), std::string::npos) << e;
+  e = refused("{not json");
+  EXPECT_NE(e.find("createOptions: is a string but not JSON"), std::string::npos) << e;
 }
 
 TEST(Manifest, ReadsUpstreamSettingsAndRefusesSecretsInThem) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct DemoOptions {
   std::string shared;
   int items = 0;  // 0: every item in the scenario
   bool keep_basket = false;
+  std::string image;  // each module in a container of this image (scripts/package.sh makes it)
 };
 
 struct LogOptions {
@@ -49,7 +51,23 @@ struct StaffOptions {
   bool password_stdin = false;
 };
 
+struct ExportOptions {
+  std::string manifest;
+  std::string registry;  // e.g. myregistry.azurecr.io
+  std::string tag;  // the image's, e.g. the version
+  std::string out;                         // empty or "-": standard output
+  std::string credentials_env = "REGISTRY";  // ${REGISTRY_USERNAME}, ${REGISTRY_PASSWORD}
+  std::string iotedge_version = "1.5";
+  std::vector<std::string> binds;  // more host:container[:ro] for every module
+  std::map<std::string, std::string> variables;
+};
+
 int demo_command(const StateDir& state, const DemoOptions& options);
+int export_iotedge_command(const ExportOptions& options);
+// The IoT Edge deployment for a lane's (expanded) manifest; `warnings` gets
+// what could not be carried over.
+nlohmann::json iotedge_deployment(const nlohmann::json& lane_manifest, const ExportOptions& options,
+                                  std::vector<std::string>* warnings);
 int staff_command(const StateDir& state, const StaffOptions& options);
 int list_command(const StateDir& state, bool as_json);
 int logs_command(const StateDir& state, const std::string& module, const LogOptions& options);

@@ -122,6 +122,22 @@ std::string ensure_demo_model(const StateDir& state, const std::string& shared,
   return package.string();
 }
 
+// The same lane, each module in a container of the image (`type: docker`):
+// the shared photos and models are bound read-only at the same path, the
+// state folder (models, journal, WAVs) by the runtime.
+void run_modules_in_containers(nlohmann::json& manifest, const std::string& image,
+                               const std::string& shared) {
+  auto& modules = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"];
+  for (auto& [name, m] : modules.items()) {
+    std::string builtin = m["settings"].value("module", name);
+    m["type"] = "docker";
+    m["settings"] = {
+        {"image", image},
+        {"createOptions",
+         {{"Cmd", {builtin}}, {"HostConfig", {{"Binds", {shared + ":" + shared + ":ro"}}}}}}};
+  }
+}
+
 }  // namespace
 
 int demo_command(const StateDir& state, const DemoOptions& options) {
@@ -150,6 +166,7 @@ int demo_command(const StateDir& state, const DemoOptions& options) {
   nlohmann::json manifest = read_manifest_file(
       (dir / "deployment.json").string(), {{"SHARED", shared}, {"STATE_DIR", state.root.string()}});
   manifest["modulesContent"]["classifier"]["properties.desired"]["model"] = {{"package", model}};
+  if (!options.image.empty()) run_modules_in_containers(manifest, options.image, shared);
   // The screens on their usual port, or any free one when it is taken.
   auto& web = manifest["modulesContent"]["web"]["properties.desired"];
   if (web.is_object() && !port_is_free(web.value("host", "127.0.0.1"), web.value("port", 8090)))

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   std::string state_flag;
   app.add_option("--state-dir", state_flag,
                  "Folder for the runtime's state, logs and module data "
-                 "(default: $CHECKOUT_EDGE_HOME or ~/.local/state/checkout-edge)");
+                 "(default: $CHECKOUT_EDGE_HOME, /var/lib/checkout-edge for the installed "
+                 "package, or ~/.local/state/checkout-edge)");
   std::string shared;
   auto shared_option = [&](CLI::App* cmd) {
     cmd->add_option("--shared", shared,
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   demo->add_flag("--keep-basket", demo_options.keep_basket,
                  "Continue the basket of the previous demo instead of starting a new one");
+  demo->add_option("--containers", demo_options.image,
+                   "Run each module in a container of this image (podman), e.g. "
+                   "localhost/checkout-edge:" CHECKOUT_EDGE_VERSION);
 
   auto* list = app.add_subcommand("list", "Show each module: status, how long up, version");
   std::string output = "table";
@@ -128,6 +132,31 @@ int main(int argc, char** argv) {
   staff->add_flag("--password-stdin", staff_options.password_stdin,
                   "Read the password from standard input (one line), not the terminal");
 
+  auto* export_cmd = app.add_subcommand("export", "Write the lane's deployment for another engine");
+  export_cmd->require_subcommand(1);
+  auto* iotedge = export_cmd->add_subcommand(
+      "iotedge", "An Azure IoT Edge deployment manifest: each module a container of the image");
+  ce::ExportOptions export_options;
+  export_options.tag = CHECKOUT_EDGE_VERSION;
+  iotedge->add_option("-m,--manifest", export_options.manifest, "The lane's manifest")
+      ->required();
+  iotedge->add_option("--registry", export_options.registry,
+                      "The container registry the lanes pull from, e.g. myregistry.azurecr.io")
+      ->required();
+  iotedge->add_option("--tag", export_options.tag, "The image's tag")->capture_default_str();
+  iotedge->add_option("-o,--out", export_options.out, "Write here (default: standard output)");
+  iotedge
+      ->add_option("--credentials-env", export_options.credentials_env,
+                   "Prefix of the variables that hold the registry's user name and password "
+                   "(referenced as ${PREFIX_USERNAME}, never written)")
+      ->capture_default_str();
+  iotedge->add_option("--iotedge-version", export_options.iotedge_version,
+                      "edgeAgent and edgeHub image tag")
+      ->capture_default_str();
+  iotedge->add_option("--bind", export_options.binds,
+                      "Another host:container[:ro] folder for every module (e.g. models)");
+  shared_option(iotedge);
+
   auto* module_cmd =
       app.add_subcommand("module", "Run one built-in module (the runtime does this)");
   std::string module_name;
@@ -164,7 +193,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}));
 
   CLI11_PARSE(app, argc, argv);
-  ce::StateDir state = ce::StateDir::resolve(state_flag);
+  ce::StateDir state = ce::StateDir::resolve(ce::state_dir_flag(state_flag));
   auto variables = [&] {
     return std::map<std::string, std::string>{{"SHARED", ce::resolve_shared_dir(shared)},
                                               {"STATE_DIR", state.root.string()}};
@@ -199,6 +228,10 @@ int main(int argc, char** argv) {
       return ce::monitor_command(state, monitor_options);
     }
     if (*staff) return ce::staff_command(state, staff_options);
+    if (*iotedge) {
+      export_options.variables = variables();
+      return ce::export_iotedge_command(export_options);
+    }
     if (*module_cmd) return ce::run_builtin_module(module_name);
     if (*train) return ce::training_command("train", train->remaining());
     if (*enroll) return ce::training_command("enroll", enroll->remaining());

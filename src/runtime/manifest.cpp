@@ -144,7 +144,7 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
   if (!it->is_object()) fail(path + ".runtime", "an object", &*it);
   std::string type = string_field(*it, "type", path + ".runtime", "process");
   if (type != "process")
-    fail(path + ".runtime.type", "\"process\" (this runtime starts native processes)",
+    fail(path + ".runtime.type", "\"process\" (this runtime starts its modules itself)",
          &(*it)["type"]);
   auto s = it->find("settings");
   if (s == it->end()) return rt;
@@ -172,6 +172,9 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
   rt.deploy_stable = ms("deployStableMs", rt.deploy_stable, 0);
   rt.log_max_bytes = number_field(*s, "logMaxBytes", sp, rt.log_max_bytes, 1024);
   rt.log_files = static_cast<int>(number_field(*s, "logFiles", sp, rt.log_files, 1));
+  rt.container_engine = string_field(*s, "containerEngine", sp, rt.container_engine);
+  if (rt.container_engine.empty())
+    fail(sp + ".containerEngine", "podman, docker or the engine's path", &(*s)["containerEngine"]);
   if (auto t = s->find("hubTls"); t != s->end()) {
     std::string tp = sp + ".hubTls";
     if (!t->is_object()) fail(tp, "an object {\"caFile\", \"certFile\", \"keyFile\"}", &*t);
@@ -204,8 +207,9 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
   spec.name = name;
   spec.definition = m;
   std::string type = string_field(m, "type", path, "");
-  if (type != "process")
-    fail(path + ".type", "\"process\"", m.contains("type") ? &m["type"] : nullptr);
+  if (type != "process" && type != "docker")
+    fail(path + ".type", "\"process\" or \"docker\" (a container)",
+         m.contains("type") ? &m["type"] : nullptr);
 
   spec.version = string_field(m, "version", path, "1.0");
   std::string status = string_field(m, "status", path, "running");
@@ -246,6 +250,15 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
 
   const nlohmann::json& settings = require_object(m, "settings", path);
   std::string sp = path + ".settings";
+  if (type == "docker") {
+    spec.container = parse_container(settings, path);
+    // Our own image runs `checkout-edge module NAME`: its settings are checked as the module's.
+    const auto& known = builtin_modules();
+    if (spec.container->cmd.size() == 1 &&
+        std::find(known.begin(), known.end(), spec.container->cmd[0]) != known.end())
+      spec.builtin = spec.container->cmd[0];
+    return spec;
+  }
   if (auto c = settings.find("command"); c != settings.end()) {
     if (!c->is_array() || c->empty() ||
         !std::all_of(c->begin(), c->end(), [](auto& x) { return x.is_string(); }))
@@ -264,38 +277,28 @@ ModuleSpec parse_module(const std::string& name, const nlohmann::json& m, const 
   return spec;
 }
 
-// An Azure IoT Edge manifest for Docker: say once which modules need a
-// container engine, rather than failing on the first field that differs.
-void refuse_containers(const nlohmann::json& agent, const std::string& apath) {
-  auto modules = agent.find("modules");
-  if (modules == agent.end() || !modules->is_object()) return;
-  std::string containers;
-  for (auto& [name, m] : modules->items()) {
-    if (!m.is_object() || m.value("type", "") != "docker") continue;
-    std::string image;
-    if (auto s = m.find("settings"); s != m.end() && s->is_object() && (*s)["image"].is_string())
-      image = (*s)["image"].get<std::string>();
-    containers +=
-        (containers.empty() ? "" : ", ") + name + (image.empty() ? "" : " (" + image + ")");
-  }
-  if (containers.empty()) return;
-  throw ManifestError(apath + ".modules: " + containers +
-                      (containers.find(',') == std::string::npos ? " is a Docker container"
-                                                                 : " are Docker containers") +
-                      "; this runtime starts native processes and has no container engine. "
-                      "Give each module \"type\": \"process\" with settings.module (a built-in "
-                      "module) or settings.command (a program)");
-}
-
-// Checked before ${VAR}s: a Docker manifest's registry credentials are not ours to need.
-void refuse_container_manifest(const nlohmann::json& original) {
+// A manifest written for IoT Edge's own agent (its runtime is Docker's, with
+// system modules and registry credentials) is deployed with IoT Edge; say so
+// before its ${VAR}s, whose credentials are not ours to need.
+void refuse_iotedge_agent_manifest(const nlohmann::json& original) {
   if (!original.is_object() || !original.contains("modulesContent") ||
       !original["modulesContent"].is_object())
     return;
   const auto& content = original["modulesContent"];
-  if (auto a = content.find("$edgeAgent"); a != content.end())
-    if (const nlohmann::json* desired = desired_of(*a); desired && desired->is_object())
-      refuse_containers(*desired, "modulesContent.$edgeAgent.properties.desired");
+  auto a = content.find("$edgeAgent");
+  if (a == content.end()) return;
+  const nlohmann::json* desired = desired_of(*a);
+  if (!desired || !desired->is_object()) return;
+  const auto runtime = desired->value("runtime", nlohmann::json::object());
+  bool docker_runtime = runtime.is_object() && runtime.value("type", "") == "docker";
+  if (!docker_runtime && !desired->contains("systemModules")) return;
+  throw ManifestError(
+      "modulesContent.$edgeAgent.properties.desired: this is a manifest for Azure IoT Edge's "
+      "own agent (runtime type docker, systemModules edgeAgent/edgeHub); deploy it with IoT "
+      "Edge (az iot edge set-modules --content FILE). `checkout-edge run` takes the lane's "
+      "manifest (runtime type \"process\"), whose modules are \"type\": \"process\" or "
+      "\"type\": \"docker\" with settings.image; `checkout-edge export iotedge` turns it into "
+      "IoT Edge's");
 }
 
 UpstreamSettings parse_upstream(const nlohmann::json& hub, const std::string& hpath) {
@@ -375,12 +378,12 @@ bool same_process(const ModuleSpec& a, const ModuleSpec& b) { return a.definitio
 
 Deployment parse_manifest(const nlohmann::json& original,
                           const std::map<std::string, std::string>& variables) {
-  refuse_container_manifest(original);  // before ${VAR}s: a Docker manifest's are not ours
+  refuse_iotedge_agent_manifest(original);
   return parse_manifest(expand_manifest(original, variables));
 }
 
 Deployment parse_manifest(const nlohmann::json& manifest) {
-  refuse_container_manifest(manifest);
+  refuse_iotedge_agent_manifest(manifest);
   if (!manifest.is_object()) fail("the top level", "a JSON object", &manifest);
   const auto& content = require_object(manifest, "modulesContent", "");
   const std::string cpath = "modulesContent";
@@ -465,7 +468,7 @@ nlohmann::json read_manifest_file(const std::string& path,
     throw ManifestError(e.what());
   }
   try {
-    refuse_container_manifest(j);
+    refuse_iotedge_agent_manifest(j);
   } catch (const ManifestError& e) {
     throw ManifestError(path + ": " + e.what());
   }

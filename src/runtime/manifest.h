@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "runtime/container.h"
 #include "runtime/routes.h"
 
 namespace ce {
@@ -34,6 +36,7 @@ struct ModuleSpec {
   // What to launch: a built-in module ("module": "camera") or any program.
   std::vector<std::string> command;  // empty: built-in `builtin`
   std::string builtin;
+  std::optional<ContainerSpec> container;  // "type": "docker"
   nlohmann::json desired = nlohmann::json::object();
   nlohmann::json definition;  // the manifest's entry, to tell what changed
 };
@@ -52,6 +55,7 @@ struct RuntimeSettings {
   std::chrono::milliseconds deploy_stable{5000};
   long long log_max_bytes = 10 * 1024 * 1024;
   int log_files = 3;
+  std::string container_engine = "podman";  // for "type": "docker" modules
   // TLS on the hub's listener (hubTls: {caFile, certFile, keyFile}): every
   // module, the runtime and the CLI then verify the broker with caFile.
   std::string hub_ca_file, hub_cert_file, hub_key_file;

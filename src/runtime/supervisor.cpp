@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -94,6 +95,15 @@ const ModuleProcess* Supervisor::find(const std::string& name) const {
   return nullptr;
 }
 
+// One name per lane and module: two lanes on one host (or two test runs)
+// never take each other's containers over.
+std::string Supervisor::container_name(const std::string& module) const {
+  auto h = std::hash<std::string>{}(std::filesystem::absolute(state_.root).string());
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016zx", h);
+  return "checkout-edge-" + module + "-" + std::string(hex, 8);
+}
+
 ModuleProcess* Supervisor::find_mutable(const std::string& name) {
   return const_cast<ModuleProcess*>(find(name));
 }
@@ -111,19 +121,30 @@ void Supervisor::start(ModuleProcess& m) {
     if (eq != std::string::npos && !private_env_.count(kv.substr(0, eq)))
       env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (auto& [k, v] : env_) env[k] = v;
-  env["CE_MODULE_ID"] = m.spec.name;
-  env["CE_MODULE_VERSION"] = m.spec.version;
-  env["CE_DATA_DIR"] = state_.data_dir(m.spec.name).string();
-  env["CE_HEARTBEAT_MS"] = std::to_string(settings_.heartbeat_interval.count());
-  for (auto& [k, v] : m.spec.env) env[k] = v;
+  std::map<std::string, std::string> own;  // what the runtime gives this module
+  for (auto& [k, v] : env_) own[k] = v;
+  own["CE_MODULE_ID"] = m.spec.name;
+  own["CE_MODULE_VERSION"] = m.spec.version;
+  own["CE_DATA_DIR"] = state_.data_dir(m.spec.name).string();
+  own["CE_HEARTBEAT_MS"] = std::to_string(settings_.heartbeat_interval.count());
+  for (auto& [k, v] : m.spec.env) own[k] = v;
   if (module_env_)
-    for (auto& [k, v] : module_env_(m.spec.name)) env[k] = v;
+    for (auto& [k, v] : module_env_(m.spec.name)) own[k] = v;
+  for (auto& [k, v] : own) env[k] = v;
   std::vector<std::string> env_strings;
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
+  // A container gets only what the runtime gives the module, not the
+  // runtime's own environment, and the lane's state folder as its volume.
+  if (m.spec.container) {
+    std::vector<std::string> names;
+    for (auto& [k, v] : own) names.push_back(k);
+    m.command = container_run_command(settings_.container_engine,
+                                      container_name(m.spec.name), *m.spec.container, names,
+                                      {std::filesystem::absolute(state_.root).string()});
+  }
   for (auto& s : m.command) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
 

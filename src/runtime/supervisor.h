@@ -73,6 +73,7 @@ class Supervisor {
   const RuntimeSettings& settings() const { return settings_; }
 
  private:
+  std::string container_name(const std::string& module) const;
   ModuleProcess* find_mutable(const std::string& name);
   void start(ModuleProcess& m);
   void stop(ModuleProcess& m, std::chrono::milliseconds grace);

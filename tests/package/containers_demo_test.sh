@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The demo lane with every module in a container of the lane's image
+# (podman, host network, the state folder as their volume) rings up the
+# same basket as the native demo, and leaves no container behind.
+#   containers_demo_test.sh CHECKOUT_EDGE BUILD_DIR SHARED_DIR
+set -euo pipefail
+cli="$1" build="$2" shared="$3"
+here="$(cd "$(dirname "$0")" && pwd)"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/../../packaging/containers.conf}"
+version="$(dpkg-deb -f "$(ls "$build"/packages/checkout-edge_*.deb)" Version)"
+image="localhost/checkout-edge:$version"
+state="$(mktemp -d /tmp/checkout-edge-containers-XXXXXX)"
+trap 'rm -rf "$state"' EXIT
+failures=0
+expect() {
+  local what="$1"; shift
+  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
+}
+basket_of() { sed -n '/^Basket/,/^  Total/p' "$1"; }
+
+"$cli" --state-dir "$state" demo --items 4 --shared "$shared" >"$state/native.txt" 2>&1
+"$cli" --state-dir "$state" demo --items 4 --shared "$shared" --containers "$image" \
+  >"$state/containers.txt" 2>&1 &
+demo=$!
+seen=0
+while kill -0 "$demo" 2>/dev/null; do
+  n="$(podman ps --format '{{.Names}} {{.Mounts}}' | grep -c "^checkout-edge-.* .*$state" || true)"
+  [ "$n" -gt "$seen" ] && seen="$n"
+  sleep 0.5
+done
+wait "$demo" || { echo "the demo in containers failed:"; cat "$state/containers.txt"; exit 1; }
+
+expect "the native demo rang items up" grep -q '^  Total' "$state/native.txt"
+expect "all 6 modules ran as containers of $image (saw $seen at once)" [ "$seen" -eq 6 ]
+expect "the same basket in containers as natively" \
+  diff <(basket_of "$state/native.txt") <(basket_of "$state/containers.txt")
+expect "every announcement spoken in the containers too" \
+  grep -q '^4 announcements spoken' "$state/containers.txt"
+expect "no container left behind" \
+  sh -c "! podman ps -a --format '{{.Mounts}}' | grep -q '$state'"
+[ "$failures" -eq 0 ] || { basket_of "$state/native.txt"; cat "$state/containers.txt"; }
+echo "$((failures == 0 ? 1 : 0)) passed, $((failures == 0 ? 0 : 1)) failed"
+[ "$failures" -eq 0 ]
