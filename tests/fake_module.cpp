@@ -3,7 +3,8 @@
 //   FAKE_EXIT_AFTER_MS, FAKE_EXIT_CODE   exit on its own after a while
 // It reports every desired-property change it receives ("desired",
 // "desiredChanges"), and has a method "produce" {"count": N} that sends N
-// messages {"seq": k} on output "telemetry", k counting on across restarts.
+// messages {"seq": k} on output "telemetry", k counting on across restarts
+// (or, given "output" and "body", that body on that output).
 #include <unistd.h>
 
 #include <atomic>
@@ -29,10 +30,13 @@ int main() {
     long long next = 0;
     std::ifstream(counter_file) >> next;
     int count = request.value("count", 1);
+    // {"output": "basket", "body": {...}}: that body on that output instead.
+    std::string output = request.value("output", "telemetry");
     for (int i = 0; i < count; ++i) {
-      ce::Message m = ce::Message::with_json({{"seq", next + i}});
+      ce::Message m = ce::Message::with_json(request.contains("body") ? request["body"]
+                                                                      : nlohmann::json{{"seq", next + i}});
       m.properties["kind"] = "test";
-      client->send_output("telemetry", m);
+      client->send_output(output, m);
     }
     std::ofstream(counter_file) << next + count;
     return ce::MethodResult{200, {{"first", next}, {"count", count}}};

@@ -238,7 +238,13 @@ TEST(Manifest, ReadsUpstreamSettingsAndRefusesSecretsInThem) {
   auto d = ce::parse_manifest(m, {{"DIR", "/d"}});
   EXPECT_EQ(d.upstream.host, "hub.example");
   EXPECT_EQ(d.upstream.port, 8883);
-  EXPECT_EQ(d.upstream.topic, "devices/lane-3/messages/events");
+  EXPECT_EQ(d.upstream.topic, "lanes/store/lane-3");
+  hub["upstream"]["store"] = "store-12";
+  EXPECT_EQ(ce::parse_manifest(m, {{"DIR", "/d"}}).upstream.topic, "lanes/store-12/lane-3");
+  hub["upstream"]["store"] = "a/b";
+  EXPECT_NE(error_of(m).find("upstream.store: expected a name without '/'"), std::string::npos)
+      << error_of(m);
+  hub["upstream"].erase("store");
   EXPECT_TRUE(d.upstream.tls);
   EXPECT_EQ(d.upstream.time_to_live_secs, 60);
 

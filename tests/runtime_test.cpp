@@ -379,6 +379,99 @@ TEST_F(RuntimeTest, UpstreamOutageLosesNothingAcrossARuntimeRestart) {
   EXPECT_EQ(rt.stop(), 0);
 }
 
+// Two lanes of one store send their telemetry upstream under their own
+// names (the topics contract, docs/telemetry.md); `monitor --lanes` shows
+// them side by side: modules up, the basket, the scans and the last one.
+TEST_F(RuntimeTest, AStoresLanesAreSeenSideBySideFromTheirTelemetry) {
+  int port = ce::find_free_loopback_port();
+  UpstreamBroker upstream(dir_ / "upstream", port);
+  upstream.start();
+  std::map<std::string, std::string> env{{"CE_TEST_UPSTREAM_PASSWORD", "secret-pass"}};
+  auto lane_manifest = [&](const std::string& lane) {
+    json hub = {{"upstream",
+                 {{"host", "127.0.0.1"},
+                  {"port", port},
+                  {"clientId", lane},
+                  {"store", "store-12"},
+                  {"username", "lane"},
+                  {"passwordEnv", "CE_TEST_UPSTREAM_PASSWORD"}}}};
+    return write(lane + ".json",
+                 manifest({{"checkout", fake("always")}, {"classifier", fake("always")}},
+                          {{"basketUp", "FROM /messages/modules/checkout/outputs/basket INTO $upstream"},
+                           {"scansUp",
+                            "FROM /messages/modules/classifier/outputs/predictions INTO $upstream"},
+                           {"healthUp",
+                            "FROM /messages/modules/$edgeAgent/outputs/moduleStatus INTO $upstream"}},
+                          hub));
+  };
+  std::string monitor = "CE_TEST_UPSTREAM_PASSWORD=secret-pass " + std::string(CE_BINARY) +
+                        " monitor --host 127.0.0.1 --port " + std::to_string(port) +
+                        " --username lane --password-env CE_TEST_UPSTREAM_PASSWORD --store store-12"
+                        " --durable store-console --lanes";
+  int status = -1;
+  run(monitor + " --idle-timeout 0.3", &status);  // its session exists before the lanes send
+  ASSERT_EQ(status, 0);
+
+  Runtime lane1(dir_ / "lane-1", lane_manifest("lane-1"), env);
+  Runtime lane2(dir_ / "lane-2", lane_manifest("lane-2"), env);
+  lane1.start();
+  lane2.start();
+  ASSERT_TRUE(lane1.started() && lane2.started());
+  for (Runtime* rt : {&lane1, &lane2})
+    ASSERT_TRUE(eventually([&] { return list(*rt)["classifier"]["health"] == "healthy"; }));
+  json basket = {{"basket", 41},
+                 {"status", "open"},
+                 {"lines", {{{"line", 1}, {"name", "Banana"}, {"priceMinor", 126}}}},
+                 {"totalMinor", 126},
+                 {"currency", "USD"},
+                 {"minorUnits", 2}};
+  json scan = {{"iteration", "grocery-7"},
+               {"predictions", {{{"tagName", "Banana"}, {"probability", 0.97}}}}};
+  auto call = [&](Runtime& rt, const std::string& module, const std::string& output,
+                  const json& body, int count) {
+    json request = {{"count", count}, {"output", output}, {"body", body}};
+    std::string out = rt.cli("call " + module + " produce '" + request.dump() + "'", &status);
+    ASSERT_EQ(status, 0) << out;
+  };
+  call(lane1, "classifier", "predictions", scan, 3);
+  call(lane1, "checkout", "basket", basket, 1);
+  scan["predictions"][0] = {{"tagName", "Lemon"}, {"probability", 0.64}};
+  call(lane2, "classifier", "predictions", scan, 1);
+  for (Runtime* rt : {&lane1, &lane2})
+    ASSERT_TRUE(eventually([&] { return rt->agent()["upstream"]["queued"] == 0; }, 20s))
+        << rt->agent()["upstream"];
+
+  std::string table = run(monitor + " --idle-timeout 1.5", &status);
+  ASSERT_EQ(status, 0) << table;
+  auto row = [&](const std::string& lane) {
+    size_t at = table.find("store-12    " + lane);
+    return at == std::string::npos ? std::string() : table.substr(at, table.find('\n', at) - at);
+  };
+  std::string r1 = row("lane-1"), r2 = row("lane-2");
+  // Its two modules and its hub (edgeHub), from the runtime's moduleStatus.
+  EXPECT_NE(r1.find("3/3 up"), std::string::npos) << table;
+  EXPECT_NE(r1.find("#41 open 1 lines USD 1.26"), std::string::npos) << table;
+  EXPECT_NE(r1.find(" 3 "), std::string::npos) << table;  // scans
+  EXPECT_NE(r1.find("Banana 0.97 (grocery-7)"), std::string::npos) << table;
+  EXPECT_NE(r2.find("3/3 up"), std::string::npos) << table;
+  EXPECT_NE(r2.find("Lemon 0.64 (grocery-7)"), std::string::npos) << table;
+
+  // The topics are the contract's: lanes/<store>/<lane>/<module>/<output>.
+  std::string raw_monitor = "CE_TEST_UPSTREAM_PASSWORD=secret-pass " + std::string(CE_BINARY) +
+                            " monitor --host 127.0.0.1 --port " + std::to_string(port) +
+                            " --username lane --password-env CE_TEST_UPSTREAM_PASSWORD "
+                            "--topic 'lanes/store-12/lane-2/#' --durable raw --output json";
+  run(raw_monitor + " --idle-timeout 0.3", &status);
+  call(lane2, "checkout", "basket", basket, 1);
+  std::string raw = run(raw_monitor + " --count 1 --idle-timeout 5", &status);
+  ASSERT_EQ(status, 0) << raw;
+  json event = json::parse(raw.substr(0, raw.find('\n')), nullptr, false);
+  ASSERT_TRUE(event.is_object()) << raw;
+  EXPECT_EQ(event["event"]["topic"], "lanes/store-12/lane-2/checkout/basket") << raw;
+  EXPECT_EQ(event["event"]["properties"]["laneId"], "lane-2") << raw;
+  EXPECT_EQ(event["event"]["properties"]["storeId"], "store-12") << raw;
+}
+
 TEST_F(RuntimeTest, UpstreamMessagesOlderThanTheirTimeToLiveAreDroppedAndCounted) {
   int port = ce::find_free_loopback_port();
   UpstreamBroker upstream(dir_ / "upstream", port);

@@ -42,6 +42,9 @@ struct MonitorOptions {
   int count = 0;            // stop after this many; 0: never
   double idle_timeout = 0;  // stop after this many seconds without a message; 0: never
   bool as_json = false;
+  bool lanes = false;  // a table of the lanes instead of each message
+  std::string store;   // only this store's lanes
+  std::string topic;   // the topic filter, when not the contract's
 };
 
 struct StaffOptions {

@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
   shared_option(check);
 
   auto* monitor = app.add_subcommand(
-      "monitor", "Print the messages that arrive at the upstream broker ($upstream routes)");
+      "monitor",
+      "Print the messages that arrive at the upstream broker ($upstream routes), or with "
+      "--lanes a store's lanes side by side");
   ce::MonitorOptions monitor_options;
   monitor->add_option("-m,--manifest", monitor_options.manifest,
                       "Take the upstream broker from this manifest (default: the last deployment)");
@@ -117,6 +119,12 @@ int main(int argc, char** argv) {
   monitor->add_option("--count", monitor_options.count, "Stop after N messages");
   monitor->add_option("--idle-timeout", monitor_options.idle_timeout,
                       "Stop after this many seconds without a message");
+  monitor->add_flag("--lanes", monitor_options.lanes,
+                    "The store's lanes side by side (modules up, basket, scans), not each "
+                    "message");
+  monitor->add_option("--store", monitor_options.store, "Only this store's lanes");
+  monitor->add_option("--topic", monitor_options.topic,
+                      "Subscribe to this topic filter (default: lanes/<store>/# or lanes/#)");
   monitor->add_option("--output", output, "text or json (one message per line)")
       ->check(CLI::IsMember({"text", "json"}));
   shared_option(monitor);

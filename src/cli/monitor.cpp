@@ -1,12 +1,14 @@
 // `monitor`: print what arrives at the upstream broker, as
 // `az iot hub monitor-events` does for IoT Hub.
 #include <mosquitto.h>
+#include <unistd.h>
 #include <mqtt_protocol.h>
 
 #include <iostream>
 
 #include "checkout-edge/module.h"
 #include "cli/commands.h"
+#include "cli/lanes_view.h"
 #include "common/stop_signal.h"
 #include "runtime/manifest.h"
 #include "runtime/upstream.h"
@@ -24,6 +26,7 @@ struct Monitor {
   std::string error;
   int received = 0;
   long long last_message_ms = now_ms();
+  LanesView view;
 
   static void on_connect(mosquitto* mosq, void* self, int rc, int, const mosquitto_property*) {
     auto* m = static_cast<Monitor*>(self);
@@ -57,14 +60,22 @@ struct Monitor {
     std::string body(static_cast<const char*>(msg->payload), msg->payloadlen);
     nlohmann::json payload = nlohmann::json::parse(body, nullptr, false);
     if (payload.is_discarded()) payload = body;
+    ++m->received;
+    m->last_message_ms = now_ms();
+    if (m->options.lanes) {
+      try {
+        m->view.add(properties, payload, m->last_message_ms);
+      } catch (const std::exception&) {
+        // a message outside the contract is counted, not shown
+      }
+      return;
+    }
     nlohmann::json event{{"event",
                           {{"topic", msg->topic},
                            {"module", properties.value("connectionModuleId", "")},
                            {"properties", properties},
                            {"payload", payload}}}};
     std::cout << (m->options.as_json ? event.dump() : event.dump(2)) << std::endl;
-    ++m->received;
-    m->last_message_ms = now_ms();
   }
 };
 
@@ -99,7 +110,13 @@ UpstreamSettings upstream_settings(const StateDir& state, const MonitorOptions& 
 
 int monitor_command(const StateDir& state, const MonitorOptions& options) {
   UpstreamSettings s = upstream_settings(state, options);
-  Monitor monitor(options, s.topic.empty() ? "devices/+/messages/events" : s.topic);
+  // The contract's topics (docs/telemetry.md): lanes/<store>/<lane>/<module>/<output>.
+  std::string filter = options.topic;
+  if (filter.empty() && !options.store.empty()) filter = "lanes/" + options.store + "/#";
+  if (filter.empty() && options.lanes && !s.store.empty()) filter = "lanes/" + s.store + "/#";
+  if (filter.empty() && !s.topic.empty()) filter = s.topic + "/#";
+  if (filter.empty()) filter = "lanes/#";
+  Monitor monitor(options, filter);
   std::string id =
       options.durable.empty() ? "monitor-" + new_message_id().substr(0, 12) : options.durable;
   mosquitto* mosq = mosquitto_new(id.c_str(), options.durable.empty(), &monitor);
@@ -122,7 +139,13 @@ int monitor_command(const StateDir& state, const MonitorOptions& options) {
             (rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
   int exit_code = 0;
   long long started = now_ms();
+  bool redraw = options.lanes && !options.as_json && isatty(STDOUT_FILENO);
+  long long drawn_ms = 0;
   while (error.empty() && !wait_for_stop(std::chrono::milliseconds(0))) {
+    if (redraw && now_ms() - drawn_ms >= 1000) {
+      drawn_ms = now_ms();
+      std::cout << "\033[H\033[J" << monitor.view.table(drawn_ms) << std::flush;
+    }
     if (int lrc = mosquitto_loop(mosq, 100, 1); lrc != MOSQ_ERR_SUCCESS) {
       error = "lost the upstream broker " + s.host + ":" + std::to_string(s.port) + ": " +
               (monitor.refused ? monitor.error : mosquitto_strerror(lrc));
@@ -138,6 +161,12 @@ int monitor_command(const StateDir& state, const MonitorOptions& options) {
     if (options.idle_timeout > 0 && monitor.subscribed &&
         now_ms() - idle_since > options.idle_timeout * 1000)
       break;
+  }
+  if (options.lanes) {
+    if (options.as_json)
+      std::cout << monitor.view.to_json().dump() << std::endl;
+    else
+      std::cout << (redraw ? "\033[H\033[J" : "") << monitor.view.table(now_ms()) << std::flush;
   }
   if (!error.empty()) {
     std::cerr << "checkout-edge: " << error << "\n";

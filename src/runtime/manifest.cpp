@@ -325,7 +325,15 @@ UpstreamSettings parse_upstream(const nlohmann::json& hub, const std::string& hp
   char host[256] = "checkout-edge";
   gethostname(host, sizeof host - 1);
   up.client_id = string_field(*u, "clientId", upath, host);
-  up.topic = string_field(*u, "topic", upath, "devices/" + up.client_id + "/messages/events");
+  up.store = string_field(*u, "store", upath, "store");
+  // Both name an MQTT topic level: no separators or wildcards in them.
+  for (auto [key, value] : {std::pair{"clientId", &up.client_id}, {"store", &up.store}})
+    if (value->empty() || value->find_first_of("/+#") != std::string::npos)
+      fail(upath + "." + key, "a name without '/', '+' or '#' (it is a topic level)",
+           u->contains(key) ? &(*u)[key] : nullptr);
+  up.topic = string_field(*u, "topic", upath, "lanes/" + up.store + "/" + up.client_id);
+  if (up.topic.empty() || up.topic.find_first_of("+#") != std::string::npos)
+    fail(upath + ".topic", "a topic without wildcards", &(*u)["topic"]);
   up.username = string_field(*u, "username", upath, "");
   up.password_env = string_field(*u, "passwordEnv", upath, "");
   if (auto t = u->find("tls"); t != u->end()) {

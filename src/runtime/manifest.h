@@ -67,8 +67,10 @@ struct RuntimeSettings {
 struct UpstreamSettings {
   std::string host;  // empty: no upstream; messages wait on disk
   int port = 1883;
-  std::string client_id;
-  std::string topic;  // default devices/<clientId>/messages/events
+  std::string client_id;  // the lane's identity upstream (default: the host's name)
+  std::string store;      // the store it belongs to
+  // Each message goes to <topic>/<module>/<output>; default lanes/<store>/<clientId>.
+  std::string topic;
   std::string username;
   std::string password_env;
   bool tls = false;

@@ -152,6 +152,19 @@ void UpstreamForwarder::disconnect() {
   connected_ = false;
 }
 
+// The contract (docs/telemetry.md): <topic>/<module>/<output>, so that a
+// store's or chain's broker can grant, route and subscribe by lane and kind.
+std::string upstream_topic(const UpstreamSettings& s, const Message& m) {
+  auto level = [&](const char* key) {
+    auto it = m.properties.find(key);
+    std::string v = it == m.properties.end() || it->second.empty() ? "unknown" : it->second;
+    for (char& c : v)
+      if (c == '/' || c == '+' || c == '#') c = '_';
+    return v;
+  };
+  return s.topic + "/" + level("connectionModuleId") + "/" + level("outputName");
+}
+
 void UpstreamForwarder::publish_due(const UpstreamSettings& s) {
   if (static_cast<int>(in_flight_.size()) >= kWindow) return;
   for (auto& q : queue_.after(last_sent_, kWindow - static_cast<int>(in_flight_.size()))) {
@@ -161,9 +174,14 @@ void UpstreamForwarder::publish_due(const UpstreamSettings& s) {
                                          value.c_str());
     mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "enqueuedTime",
                                        std::to_string(q.enqueued_ms).c_str());
+    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "laneId",
+                                       s.client_id.c_str());
+    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "storeId",
+                                       s.store.c_str());
+    std::string topic = upstream_topic(s, q.message);
     int mid = 0;
     int rc =
-        mosquitto_publish_v5(mosq_, &mid, s.topic.c_str(), static_cast<int>(q.message.body.size()),
+        mosquitto_publish_v5(mosq_, &mid, topic.c_str(), static_cast<int>(q.message.body.size()),
                              q.message.body.data(), 1, false, props);
     mosquitto_property_free_all(&props);
     if (rc != MOSQ_ERR_SUCCESS) break;  // the loop notices the lost connection

@@ -21,6 +21,9 @@ namespace ce {
 // client for the upstream broker. Returns what is wrong, or "" when all is set.
 std::string set_upstream_credentials(mosquitto* client, const UpstreamSettings& settings);
 
+// Where a message goes upstream: <topic>/<module>/<output> (docs/telemetry.md).
+std::string upstream_topic(const UpstreamSettings& settings, const Message& message);
+
 class UpstreamForwarder {
  public:
   explicit UpstreamForwarder(const std::string& queue_path);
