@@ -207,7 +207,9 @@ int main(int argc, char** argv) {
   std::lock_guard lock(sub.mutex);
   std::vector<double> l = sub.latency_ms;
   std::sort(l.begin(), l.end());
-  auto pct = [&](double p) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, size_t(p * l.size()))]; };
+  auto pct = [&](double p) {
+    return l.empty() ? 0.0 : l[std::min(l.size() - 1, size_t(p * l.size()))];
+  };
   long long delivered = static_cast<long long>(sub.seen.size());
   printf("lanes %d, %.2f msg/s each (%.0f msg/s in all), %.0f s\n", lanes, rate, lanes * rate,
          sent_for);

@@ -33,8 +33,8 @@ int main() {
     // {"output": "basket", "body": {...}}: that body on that output instead.
     std::string output = request.value("output", "telemetry");
     for (int i = 0; i < count; ++i) {
-      ce::Message m = ce::Message::with_json(request.contains("body") ? request["body"]
-                                                                      : nlohmann::json{{"seq", next + i}});
+      ce::Message m = ce::Message::with_json(
+          request.contains("body") ? request["body"] : nlohmann::json{{"seq", next + i}});
       m.properties["kind"] = "test";
       client->send_output(output, m);
     }

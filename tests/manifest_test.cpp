@@ -102,8 +102,7 @@ TEST(Manifest, ErrorsSayWhereAndWhat) {
   docker["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"] =
       json{{"type", "docker"}, {"settings", json::object()}};
   e = error_of(docker);
-  EXPECT_NE(e.find("camera.settings.image: a container module needs its image"),
-            std::string::npos)
+  EXPECT_NE(e.find("camera.settings.image: a container module needs its image"), std::string::npos)
       << e;
 
   auto unknown = minimal();
@@ -176,15 +175,14 @@ TEST(Manifest, ReadsContainerModules) {
                 {"settings",
                  {{"image", "localhost/checkout-edge:0.1.0"},
                   // As IoT Edge keeps it: Docker's create options as a JSON string.
-                  {"createOptions",
-                   json{{"Cmd", {"camera"}},
-                        {"Env", {"A=1"}},
-                        {"HostConfig",
-                         {{"Binds", {"/srv/photos:/photos:ro"}},
-                          {"Devices", {{{"PathOnHost", "/dev/video0"}}}},
-                          {"GroupAdd", {"video"}},
-                          {"NetworkMode", "host"}}}}
-                       .dump()}}}};
+                  {"createOptions", json{{"Cmd", {"camera"}},
+                                         {"Env", {"A=1"}},
+                                         {"HostConfig",
+                                          {{"Binds", {"/srv/photos:/photos:ro"}},
+                                           {"Devices", {{{"PathOnHost", "/dev/video0"}}}},
+                                           {"GroupAdd", {"video"}},
+                                           {"NetworkMode", "host"}}}}
+                                        .dump()}}}};
   ce::Deployment d = ce::parse_manifest(m, {{"DIR", "/x"}});
   EXPECT_EQ(d.runtime.container_engine, "docker");
   const ce::ModuleSpec* spec = nullptr;

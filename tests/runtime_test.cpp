@@ -395,14 +395,14 @@ TEST_F(RuntimeTest, AStoresLanesAreSeenSideBySideFromTheirTelemetry) {
                   {"store", "store-12"},
                   {"username", "lane"},
                   {"passwordEnv", "CE_TEST_UPSTREAM_PASSWORD"}}}};
-    return write(lane + ".json",
-                 manifest({{"checkout", fake("always")}, {"classifier", fake("always")}},
-                          {{"basketUp", "FROM /messages/modules/checkout/outputs/basket INTO $upstream"},
-                           {"scansUp",
-                            "FROM /messages/modules/classifier/outputs/predictions INTO $upstream"},
-                           {"healthUp",
-                            "FROM /messages/modules/$edgeAgent/outputs/moduleStatus INTO $upstream"}},
-                          hub));
+    return write(
+        lane + ".json",
+        manifest(
+            {{"checkout", fake("always")}, {"classifier", fake("always")}},
+            {{"basketUp", "FROM /messages/modules/checkout/outputs/basket INTO $upstream"},
+             {"scansUp", "FROM /messages/modules/classifier/outputs/predictions INTO $upstream"},
+             {"healthUp", "FROM /messages/modules/$edgeAgent/outputs/moduleStatus INTO $upstream"}},
+            hub));
   };
   std::string monitor = "CE_TEST_UPSTREAM_PASSWORD=secret-pass " + std::string(CE_BINARY) +
                         " monitor --host 127.0.0.1 --port " + std::to_string(port) +

@@ -52,6 +52,10 @@ class ModuleClient {
   using DesiredHandler = std::function<void(const nlohmann::json&)>;
   using MethodHandler = std::function<MethodResult(const nlohmann::json& request)>;
 
+  // Started by the runtime (CE_MODULE_ID, CE_HUB_PORT, ...), or by Azure
+  // IoT Edge (IOTEDGE_MODULEID, IOTEDGE_GATEWAYHOSTNAME, ...): then it
+  // speaks to edgeHub, its twin and methods are IoT Hub's, and the same
+  // module code runs unchanged.
   static std::unique_ptr<ModuleClient> from_environment();
   // `ca_file`: the hub speaks TLS, its certificate signed by this CA.
   ModuleClient(std::string module_id, std::string host, int port, std::string username = {},
@@ -89,6 +93,12 @@ class ModuleClient {
   void stop_receiving();
 
  private:
+  struct IotEdge;  // the connection to edgeHub, when under IoT Edge
+  explicit ModuleClient(std::unique_ptr<IotEdge> edge);
+  void start_lane_hub();
+  void start_edge_hub();
+  void add_ping();
+  MethodResult invoke(const std::string& name, const std::string& body);
   void heartbeat_loop(std::chrono::milliseconds interval);
 
   std::string id_;
@@ -102,6 +112,7 @@ class ModuleClient {
   std::condition_variable heartbeat_cv_;
   bool heartbeat_stop_ = false;
   std::thread heartbeat_;
+  std::unique_ptr<IotEdge> edge_;
 };
 
 }  // namespace ce

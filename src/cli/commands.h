@@ -56,9 +56,9 @@ struct StaffOptions {
 
 struct ExportOptions {
   std::string manifest;
-  std::string registry;  // e.g. myregistry.azurecr.io
-  std::string tag;  // the image's, e.g. the version
-  std::string out;                         // empty or "-": standard output
+  std::string registry;                      // e.g. myregistry.azurecr.io
+  std::string tag;                           // the image's, e.g. the version
+  std::string out;                           // empty or "-": standard output
   std::string credentials_env = "REGISTRY";  // ${REGISTRY_USERNAME}, ${REGISTRY_PASSWORD}
   std::string iotedge_version = "1.5";
   std::vector<std::string> binds;  // more host:container[:ro] for every module

@@ -95,12 +95,11 @@ nlohmann::json module_entry(const ModuleSpec& m, const ExportOptions& options,
     return entry;
   }
   settings["image"] = image;
-  nlohmann::json host{
-      {"Binds",
-       {std::string(state_in_image) + ":" + state_in_image,
-        std::string(config_in_image) + ":" + config_in_image + ":ro"}},
-      // The lane's hub is on the host's loopback (see README: IoT Edge).
-      {"NetworkMode", "host"}};
+  nlohmann::json host{{"Binds",
+                       {std::string(state_in_image) + ":" + state_in_image,
+                        std::string(config_in_image) + ":" + config_in_image + ":ro"}},
+                      // The lane's hub is on the host's loopback (see README: IoT Edge).
+                      {"NetworkMode", "host"}};
   for (auto& b : options.binds) host["Binds"].push_back(b);
   auto devices = devices_of(m.builtin, m.desired);
   if (!devices.empty()) {
@@ -172,7 +171,8 @@ nlohmann::json iotedge_deployment(const nlohmann::json& lane_manifest, const Exp
          {{"minDockerVersion", "v1.25"},
           {"loggingOptions", ""},
           {"registryCredentials",
-           {{cred, {{"username", user}, {"password", password}, {"address", options.registry}}}}}}}}},
+           {{cred,
+             {{"username", user}, {"password", password}, {"address", options.registry}}}}}}}}},
       {"systemModules",
        {{"edgeAgent",
          {{"type", "docker"},
@@ -186,18 +186,17 @@ nlohmann::json iotedge_deployment(const nlohmann::json& lane_manifest, const Exp
           {"startupOrder", 0},
           {"settings",
            {{"image", "mcr.microsoft.com/azureiotedge-hub:" + options.iotedge_version},
-            {"createOptions",
-             nlohmann::json{{"HostConfig",
-                             {{"PortBindings",
-                               {{"5671/tcp", {{{"HostPort", "5671"}}}},
-                                {"8883/tcp", {{{"HostPort", "8883"}}}},
-                                {"443/tcp", {{{"HostPort", "443"}}}}}}}}}
-                 .dump()}}}}}}},
+            {"createOptions", nlohmann::json{{"HostConfig",
+                                              {{"PortBindings",
+                                                {{"5671/tcp", {{{"HostPort", "5671"}}}},
+                                                 {"8883/tcp", {{{"HostPort", "8883"}}}},
+                                                 {"443/tcp", {{{"HostPort", "443"}}}}}}}}}
+                                  .dump()}}}}}}},
       {"modules", modules}};
-  nlohmann::json edge_hub{{"schemaVersion", "1.1"},
-                          {"routes", routes},
-                          {"storeAndForwardConfiguration",
-                           {{"timeToLiveSecs", d.upstream.time_to_live_secs}}}};
+  nlohmann::json edge_hub{
+      {"schemaVersion", "1.1"},
+      {"routes", routes},
+      {"storeAndForwardConfiguration", {{"timeToLiveSecs", d.upstream.time_to_live_secs}}}};
   content["$edgeAgent"] = {{"properties.desired", agent}};
   content["$edgeHub"] = {{"properties.desired", edge_hub}};
   return {{"modulesContent", content}};
@@ -222,9 +221,8 @@ int export_iotedge_command(const ExportOptions& options) {
     std::cout << body;
   } else {
     write_file_atomically(options.out, body);
-    std::cerr << "checkout-edge: wrote " << options.out << " (" << out["modulesContent"]["$edgeAgent"]
-                                                                   ["properties.desired"]["modules"]
-                                                                       .size()
+    std::cerr << "checkout-edge: wrote " << options.out << " ("
+              << out["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"].size()
               << " modules). Put the registry's credentials in " << options.credentials_env
               << "_USERNAME and " << options.credentials_env
               << "_PASSWORD, substitute them (envsubst) and deploy: az iot edge set-modules "

@@ -43,8 +43,8 @@ void LanesView::add(const nlohmann::json& properties, const nlohmann::json& body
   } else if (output == "predictions" && body.contains("predictions") &&
              body["predictions"].is_array()) {
     ++lane.scans;
-    const auto& top = body["predictions"].empty() ? nlohmann::json::object()
-                                                  : body["predictions"].front();
+    const auto& top =
+        body["predictions"].empty() ? nlohmann::json::object() : body["predictions"].front();
     double p = top.contains("probability") && top["probability"].is_number()
                    ? top["probability"].get<double>()
                    : 0.0;
@@ -56,9 +56,8 @@ void LanesView::add(const nlohmann::json& properties, const nlohmann::json& body
 
 std::string LanesView::table(long long now_ms) const {
   std::ostringstream out;
-  out << std::left << std::setw(12) << "STORE" << std::setw(12) << "LANE" << std::setw(7)
-      << "SEEN" << std::setw(14) << "MODULES" << std::setw(26) << "BASKET" << std::setw(7)
-      << "SCANS"
+  out << std::left << std::setw(12) << "STORE" << std::setw(12) << "LANE" << std::setw(7) << "SEEN"
+      << std::setw(14) << "MODULES" << std::setw(26) << "BASKET" << std::setw(7) << "SCANS"
       << "LAST SCAN\n";
   for (const auto& [key, l] : lanes_) {
     int up = 0, all = 0;

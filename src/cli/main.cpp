@@ -146,10 +146,10 @@ int main(int argc, char** argv) {
       "iotedge", "An Azure IoT Edge deployment manifest: each module a container of the image");
   ce::ExportOptions export_options;
   export_options.tag = CHECKOUT_EDGE_VERSION;
-  iotedge->add_option("-m,--manifest", export_options.manifest, "The lane's manifest")
-      ->required();
-  iotedge->add_option("--registry", export_options.registry,
-                      "The container registry the lanes pull from, e.g. myregistry.azurecr.io")
+  iotedge->add_option("-m,--manifest", export_options.manifest, "The lane's manifest")->required();
+  iotedge
+      ->add_option("--registry", export_options.registry,
+                   "The container registry the lanes pull from, e.g. myregistry.azurecr.io")
       ->required();
   iotedge->add_option("--tag", export_options.tag, "The image's tag")->capture_default_str();
   iotedge->add_option("-o,--out", export_options.out, "Write here (default: standard output)");
@@ -158,8 +158,9 @@ int main(int argc, char** argv) {
                    "Prefix of the variables that hold the registry's user name and password "
                    "(referenced as ${PREFIX_USERNAME}, never written)")
       ->capture_default_str();
-  iotedge->add_option("--iotedge-version", export_options.iotedge_version,
-                      "edgeAgent and edgeHub image tag")
+  iotedge
+      ->add_option("--iotedge-version", export_options.iotedge_version,
+                   "edgeAgent and edgeHub image tag")
       ->capture_default_str();
   iotedge->add_option("--bind", export_options.binds,
                       "Another host:container[:ro] folder for every module (e.g. models)");

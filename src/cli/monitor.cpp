@@ -1,8 +1,8 @@
 // `monitor`: print what arrives at the upstream broker, as
 // `az iot hub monitor-events` does for IoT Hub.
 #include <mosquitto.h>
-#include <unistd.h>
 #include <mqtt_protocol.h>
+#include <unistd.h>
 
 #include <iostream>
 

@@ -22,7 +22,11 @@ std::string mosquitto_error(int rc) {
 
 HubClient::HubClient(const std::string& client_id, std::string host, int port,
                      const HubLogin& login)
-    : host_(std::move(host)), port_(port) {
+    : host_(std::move(host)),
+      port_(port),
+      mqtt311_(login.mqtt311),
+      username_(login.username),
+      renew_password_(login.renew_password) {
   mosq_ = mosquitto_new(client_id.c_str(), true, this);
   if (!mosq_) throw std::runtime_error("cannot create an MQTT client: out of memory");
   if (!login.username.empty())
@@ -35,7 +39,8 @@ HubClient::HubClient(const std::string& client_id, std::string host, int port,
       throw std::runtime_error("cannot use the hub's CA certificate " + login.ca_file + ": " +
                                mosquitto_strerror(rc));
   }
-  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
+                       login.mqtt311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5);
   mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);  // see the broker's set_tcp_nodelay
   mosquitto_connect_v5_callback_set(
       mosq_, reinterpret_cast<void (*)(mosquitto*, void*, int, int, const mosquitto_property*)>(
@@ -114,10 +119,21 @@ bool HubClient::connected() {
   return connected_;
 }
 
-void HubClient::on_disconnect(mosquitto*, void* self, int) {
+void HubClient::on_disconnect(mosquitto* mosq, void* self, int rc) {
   auto* client = static_cast<HubClient*>(self);
-  std::lock_guard lock(client->mutex_);
-  client->connected_ = false;
+  {
+    std::lock_guard lock(client->mutex_);
+    client->connected_ = false;
+  }
+  // edgeHub drops a connection whose token expired: the next one gets a new one.
+  if (client->renew_password_ && rc != 0) {
+    try {
+      std::string password = client->renew_password_();
+      mosquitto_username_pw_set(mosq, client->username_.c_str(), password.c_str());
+    } catch (const std::exception&) {
+      // The workload API is away too; the next reconnect tries again.
+    }
+  }
 }
 
 void HubClient::resubscribe() {
@@ -150,9 +166,10 @@ void HubClient::unsubscribe(const std::string& pattern) {
 
 void HubClient::publish(const std::string& topic, const Message& message, int qos, bool retain) {
   mosquitto_property* props = nullptr;
-  for (auto& [name, value] : message.properties)
-    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
-                                       value.c_str());
+  if (!mqtt311_)
+    for (auto& [name, value] : message.properties)
+      mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
+                                         value.c_str());
   int rc =
       mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(message.body.size()),
                            message.body.data(), qos, retain, props);

@@ -19,6 +19,11 @@ namespace ce {
 struct HubLogin {
   std::string username, password;
   std::string ca_file;  // set when the hub speaks TLS: the CA that signed its certificate
+  // IoT Edge's edgeHub speaks MQTT 3.1.1: no user properties (the caller
+  // puts them in the topic), and a SAS token that expires, made anew here
+  // before each reconnect.
+  bool mqtt311 = false;
+  std::function<std::string()> renew_password;
 };
 
 class HubClient {
@@ -67,7 +72,10 @@ class HubClient {
   std::vector<Subscription> subscriptions_;
   bool connected_ = false;
   std::function<void()> on_connected_;
-  int refused_ = 0;            // the broker's reason code when it refused us
+  int refused_ = 0;  // the broker's reason code when it refused us
+  bool mqtt311_ = false;
+  std::string username_;
+  std::function<std::string()> renew_password_;
   std::mutex dispatch_mutex_;  // held while handlers run
   bool dispatching_ = true;
 };

@@ -60,8 +60,8 @@ nlohmann::json workload(const IotEdgeIdentity& id, const std::string& path,
     throw std::runtime_error("cannot reach IoT Edge's workload API at " + id.workload_uri + ": " +
                              curl_easy_strerror(rc) + " (IOTEDGE_WORKLOADURI)");
   if (status < 200 || status >= 300)
-    throw std::runtime_error("IoT Edge's workload API answered " + std::to_string(status) +
-                             " to " + path + ": " + answer.substr(0, 200));
+    throw std::runtime_error("IoT Edge's workload API answered " + std::to_string(status) + " to " +
+                             path + ": " + answer.substr(0, 200));
   auto j = nlohmann::json::parse(answer, nullptr, false);
   if (!j.is_object())
     throw std::runtime_error("IoT Edge's workload API answered " + path + " with no JSON object");
@@ -135,16 +135,15 @@ std::string IotEdgeIdentity::sas_token(std::chrono::seconds lifetime) const {
   long long expiry = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch() + lifetime)
                          .count();
-  std::string resource = url_encode(iothub_hostname + "/devices/" + device_id + "/modules/" +
-                                    module_id);
+  std::string resource =
+      url_encode(iothub_hostname + "/devices/" + device_id + "/modules/" + module_id);
   std::string to_sign = resource + "\n" + std::to_string(expiry);
-  auto answer = workload(*this,
-                         "/modules/" + url_encode(module_id) + "/genid/" +
-                             url_encode(generation_id) + "/sign?api-version=" + api_version,
-                         nlohmann::json{{"keyId", "primary"},
-                                        {"algo", "HMACSHA256"},
-                                        {"data", base64(to_sign)}}
-                             .dump());
+  auto answer = workload(
+      *this,
+      "/modules/" + url_encode(module_id) + "/genid/" + url_encode(generation_id) +
+          "/sign?api-version=" + api_version,
+      nlohmann::json{{"keyId", "primary"}, {"algo", "HMACSHA256"}, {"data", base64(to_sign)}}
+          .dump());
   if (!answer["digest"].is_string())
     throw std::runtime_error("IoT Edge's workload API signed nothing (no digest)");
   return "SharedAccessSignature sr=" + resource + "&sig=" + url_encode(answer["digest"]) +

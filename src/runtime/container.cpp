@@ -54,7 +54,8 @@ ContainerSpec parse_container(const nlohmann::json& settings, const std::string&
   ContainerSpec spec;
   auto image = settings.find("image");
   if (image == settings.end() || !image->is_string() || image->get<std::string>().empty())
-    refuse(sp + ".image", "a container module needs its image, e.g. \"localhost/checkout-edge:0.1.0\"");
+    refuse(sp + ".image",
+           "a container module needs its image, e.g. \"localhost/checkout-edge:0.1.0\"");
   spec.image = image->get<std::string>();
 
   nlohmann::json create = nlohmann::json::object();
@@ -116,8 +117,15 @@ std::vector<std::string> container_run_command(const std::string& engine,
                                                const std::vector<std::string>& env_names,
                                                const std::vector<std::string>& volumes) {
   std::string program = find_program(engine);
-  std::vector<std::string> c{program.empty() ? engine : program, "run", "--rm", "--name",
-                             container_name, "--network", "host", "--pull", "never"};
+  std::vector<std::string> c{program.empty() ? engine : program,
+                             "run",
+                             "--rm",
+                             "--name",
+                             container_name,
+                             "--network",
+                             "host",
+                             "--pull",
+                             "never"};
   // A module killed with its engine (kill -9) leaves its container behind:
   // the next start takes its name over.
   if (std::filesystem::path(engine).filename() == "podman") c.push_back("--replace");

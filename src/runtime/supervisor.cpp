@@ -141,8 +141,8 @@ void Supervisor::start(ModuleProcess& m) {
   if (m.spec.container) {
     std::vector<std::string> names;
     for (auto& [k, v] : own) names.push_back(k);
-    m.command = container_run_command(settings_.container_engine,
-                                      container_name(m.spec.name), *m.spec.container, names,
+    m.command = container_run_command(settings_.container_engine, container_name(m.spec.name),
+                                      *m.spec.container, names,
                                       {std::filesystem::absolute(state_.root).string()});
   }
   for (auto& s : m.command) argv.push_back(const_cast<char*>(s.c_str()));

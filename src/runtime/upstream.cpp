@@ -176,8 +176,7 @@ void UpstreamForwarder::publish_due(const UpstreamSettings& s) {
                                        std::to_string(q.enqueued_ms).c_str());
     mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "laneId",
                                        s.client_id.c_str());
-    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "storeId",
-                                       s.store.c_str());
+    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "storeId", s.store.c_str());
     std::string topic = upstream_topic(s, q.message);
     int mid = 0;
     int rc =

@@ -8,11 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 schema="$here/azure-iot-edge-deployment-2.0.json"
 out="$(mktemp -d /tmp/checkout-edge-export-XXXXXX)"
 trap 'rm -rf "$out"' EXIT
-failures=0
-expect() {
-  local what="$1"; shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
+source "$here/../expect.sh"
 
 "$cli" export iotedge --manifest "$src/packaging/lane-deployment.json" \
   --registry myregistry.azurecr.io --tag 0.1.0-amd64 --out "$out/lane.json" 2>"$out/stderr"
@@ -76,5 +72,4 @@ expect "a module that runs its own program is refused, with what to do" \
 msg="$("$cli" run --manifest "$out/lane.json" 2>&1 || true)"
 expect "the native runtime sends an IoT Edge deployment to IoT Edge" \
   grep -q "deploy it with IoT Edge" <<<"$msg"
-echo "$((failures == 0 ? 1 : 0)) passed, $((failures == 0 ? 0 : 1)) failed"
-[ "$failures" -eq 0 ]
+finish

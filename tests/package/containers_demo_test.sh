@@ -11,11 +11,7 @@ version="$(dpkg-deb -f "$(ls "$build"/packages/checkout-edge_*.deb)" Version)"
 image="localhost/checkout-edge:$version"
 state="$(mktemp -d /tmp/checkout-edge-containers-XXXXXX)"
 trap 'rm -rf "$state"' EXIT
-failures=0
-expect() {
-  local what="$1"; shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
+source "$here/../expect.sh"
 basket_of() { sed -n '/^Basket/,/^  Total/p' "$1"; }
 
 "$cli" --state-dir "$state" demo --items 4 --shared "$shared" >"$state/native.txt" 2>&1
@@ -39,5 +35,4 @@ expect "every announcement spoken in the containers too" \
 expect "no container left behind" \
   sh -c "! podman ps -a --format '{{.Mounts}}' | grep -q '$state'"
 [ "$failures" -eq 0 ] || { basket_of "$state/native.txt"; cat "$state/containers.txt"; }
-echo "$((failures == 0 ? 1 : 0)) passed, $((failures == 0 ? 0 : 1)) failed"
-[ "$failures" -eq 0 ]
+finish

@@ -18,11 +18,7 @@ podman run -d --name "$name" "${cache[@]}" --volume "$build/packages:/packages:r
 trap 'podman rm -f -t 0 "$name" >/dev/null 2>&1 || true' EXIT
 on() { podman exec "$name" "$@"; }
 as_lane() { podman exec --user checkout-edge --env CHECKOUT_EDGE_SHARED=/shared "$name" "$@"; }
-failures=0
-expect() {  # expect DESCRIPTION COMMAND...: the command must succeed
-  local what="$1"; shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
+source "$here/../expect.sh"
 
 on apt-get update -qq
 on sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /packages/$deb >/tmp/install.log 2>&1" ||
@@ -91,5 +87,4 @@ done <<<"$(grep -v '^/\.$' <<<"$files")"
 expect "none of the package's files remain${left:+ (left:$left)}" [ -z "$left" ]
 expect "the system user stays, as Debian's policy asks" on sh -c 'getent passwd checkout-edge >/dev/null'
 
-echo "$((failures == 0 ? 1 : 0)) passed, $((failures == 0 ? 0 : 1)) failed"
-[ "$failures" -eq 0 ]
+finish
