@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "modules/speech/voice.h"
 #include "runtime/agent.h"
 #include "runtime/broker.h"
+#include "runtime/container.h"
 #include "runtime/manifest.h"
 
 namespace ce {
@@ -101,17 +103,26 @@ void check_broker(Checks& c, const StateDir& state) {
   }
 }
 
-bool executable(const std::string& program) {
-  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (size_t start = 0; start <= dirs.size();) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    if (access((dirs.substr(start, end - start) + "/" + program).c_str(), X_OK) == 0) return true;
-    start = end + 1;
+bool executable(const std::string& program) { return !find_program(program).empty(); }
+
+// A container module needs its engine and its image on this machine
+// (`--pull never`: a lane does not fetch images by itself).
+void check_container(Checks& c, const ModuleSpec& m, const std::string& engine) {
+  std::string program = find_program(engine);
+  if (program.empty()) {
+    c.error(m.name + " container", engine + " is not installed",
+            "apt-get install podman (or docker.io), or set runtime.settings.containerEngine");
+    return;
   }
-  return false;
+  std::string command =
+      program + " image inspect --format '{{.Id}}' '" + m.container->image + "' >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0)
+    c.error(m.name + " container", "the image " + m.container->image + " is not on this machine",
+            "build it (scripts/package.sh makes localhost/checkout-edge:VERSION) or pull it "
+            "with `" +
+                engine + " pull`");
+  else
+    c.ok(m.name + " container", m.container->image + " (" + engine + ")");
 }
 
 void check_camera(Checks& c, const ModuleSpec& m) {
@@ -221,12 +232,16 @@ void check_voices(Checks& c, const ModuleSpec& m) {
 
 void check_modules(Checks& c, const Deployment& d, const std::string& self) {
   for (auto& m : d.modules) {
-    std::string program = m.command.empty() ? self : m.command.front();
-    if (!executable(program))
-      c.error(m.name + " program", program + " is missing or not executable",
-              "install the module's program or fix settings.command in the manifest");
-    else
-      c.ok(m.name + " program", m.command.empty() ? "built-in module " + m.builtin : program);
+    if (m.container) {
+      check_container(c, m, d.runtime.container_engine);
+    } else {
+      std::string program = m.command.empty() ? self : m.command.front();
+      if (!executable(program))
+        c.error(m.name + " program", program + " is missing or not executable",
+                "install the module's program or fix settings.command in the manifest");
+      else
+        c.ok(m.name + " program", m.command.empty() ? "built-in module " + m.builtin : program);
+    }
     if (!m.builtin.empty()) {
       try {
         check_builtin_settings(m.builtin, m.desired);

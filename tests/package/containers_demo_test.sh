@@ -34,5 +34,21 @@ expect "every announcement spoken in the containers too" \
   grep -q '^4 announcements spoken' "$state/containers.txt"
 expect "no container left behind" \
   sh -c "! podman ps -a --format '{{.Mounts}}' | grep -q '$state'"
-[ "$failures" -eq 0 ] || { basket_of "$state/native.txt"; cat "$state/containers.txt"; }
+
+# `check` looks for each container module's engine and image.
+/usr/bin/python3 - "$state/demo/deployment.json" "$state/containers.json" "$image" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+modules = d["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]
+for name, image in (("scale", sys.argv[3]), ("camera", "localhost/no-such-image:1")):
+    modules[name] = {"type": "docker", "status": "running", "restartPolicy": "always",
+                     "settings": {"image": image, "createOptions": {"Cmd": [name]}}}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+cp "$state/demo/catalogue.json" "$state/demo/demo-scenario.json" "$state/"
+out="$("$cli" --state-dir "$state" check --manifest "$state/containers.json" --shared "$shared" --verbose 2>&1 || true)"
+expect "check finds the container module's image" grep -q "ok  *scale container  *$image (podman)" <<<"$out"
+expect "check names a missing image and how to get it" \
+  grep -q "error  *camera container  *the image localhost/no-such-image:1 is not on this machine" <<<"$out"
+[ "$failures" -eq 0 ] || { basket_of "$state/native.txt"; cat "$state/containers.txt"; echo "$out"; }
 finish
