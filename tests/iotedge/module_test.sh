@@ -46,7 +46,7 @@ env -u CE_HUB_PORT -u CE_HUB_HOST -u CE_MODULE_ID \
   IOTEDGE_MODULEID=checkout IOTEDGE_DEVICEID=lane-1 IOTEDGE_IOTHUBHOSTNAME=hub.example.net \
   IOTEDGE_GATEWAYHOSTNAME=localhost IOTEDGE_MODULEGENERATIONID=gen-42 \
   IOTEDGE_WORKLOADURI="unix://$dir/workload.sock" IOTEDGE_APIVERSION=2019-01-30 \
-  IOTEDGE_AUTHSCHEME=sasToken CE_IOTEDGE_GATEWAY_PORT="$port" CE_DATA_DIR="$dir/data" \
+  IOTEDGE_AUTHSCHEME=sasToken CE_IOTEDGE_GATEWAY_PORT="$port" CE_DATA_DIR="$dir/data" TMPDIR="$dir" \
   "$cli" module checkout >module.log 2>&1 &
 module=$!
 pids+=($module)
