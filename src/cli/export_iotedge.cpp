@@ -1,7 +1,6 @@
 // `export iotedge`: the lane's manifest as an Azure IoT Edge deployment
 // (schemaVersion 1.1): every module a Docker container of the lane's one
 // image, its twin as desired properties, the routes for edgeHub.
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -9,8 +8,6 @@
 #include "cli/commands.h"
 #include "common/files.h"
 #include "runtime/manifest.h"
-
-namespace fs = std::filesystem;
 
 namespace ce {
 
@@ -121,7 +118,8 @@ nlohmann::json module_entry(const ModuleSpec& m, const ExportOptions& options,
 nlohmann::json iotedge_deployment(const nlohmann::json& lane_manifest, const ExportOptions& options,
                                   std::vector<std::string>* warnings) {
   Deployment d = parse_manifest(lane_manifest);
-  if (options.registry.empty() || options.registry.find_first_of(" \t/") == 0)
+  if (options.registry.empty() || options.registry.find_first_of(" \t") != std::string::npos ||
+      options.registry.front() == '/')
     throw std::runtime_error(
         "--registry needs the container registry's address, e.g. myregistry.azurecr.io");
   std::string image = options.registry + "/checkout-edge:" + options.tag;
@@ -203,18 +201,15 @@ nlohmann::json iotedge_deployment(const nlohmann::json& lane_manifest, const Exp
 }
 
 int export_iotedge_command(const ExportOptions& options) {
-  // Paths in the twins become the image's: the state volume and /etc/checkout-edge.
+  // Paths in the twins become the image's: the state volume, and
+  // /etc/checkout-edge for the files beside the manifest (the catalogue),
+  // bound read-only into each container.
   auto variables = options.variables;
   variables["STATE_DIR"] = state_in_image;
+  variables["MANIFEST_DIR"] = config_in_image;
   nlohmann::json lane = read_manifest_file(options.manifest, variables);
-  // The catalogue and the scenario sit beside the manifest on the lane:
-  // /etc/checkout-edge, bound read-only into each container.
-  std::string dir = fs::absolute(options.manifest).parent_path().lexically_normal().string();
-  std::string text = lane.dump();
-  for (size_t at; (at = text.find(dir + "/")) != std::string::npos;)
-    text.replace(at, dir.size(), config_in_image);
   std::vector<std::string> warnings;
-  nlohmann::json out = iotedge_deployment(nlohmann::json::parse(text), options, &warnings);
+  nlohmann::json out = iotedge_deployment(lane, options, &warnings);
   for (auto& w : warnings) std::cerr << "checkout-edge: " << w << "\n";
   std::string body = out.dump(2) + "\n";
   if (options.out.empty() || options.out == "-") {

@@ -23,7 +23,7 @@ struct HubLogin {
   // puts them in the topic), and a SAS token that expires, made anew here
   // before each reconnect.
   bool mqtt311 = false;
-  std::function<std::string()> renew_password;
+  std::function<std::string()> renew_password = nullptr;
 };
 
 class HubClient {

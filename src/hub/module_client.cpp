@@ -72,7 +72,6 @@ void read_property_bag(const std::string& bag, Message& m) {
 std::string query_value(const std::string& topic, const std::string& key) {
   size_t q = topic.find('?');
   if (q == std::string::npos) return "";
-  Message m;
   std::string query = topic.substr(q + 1);
   size_t at = query.find(key + "=");
   if (at == std::string::npos) return "";
@@ -126,9 +125,10 @@ std::unique_ptr<ModuleClient> ModuleClient::from_environment() {
 ModuleClient::ModuleClient(std::string module_id, std::string host, int port, std::string username,
                            std::string password, std::string ca_file)
     : id_(std::move(module_id)),
-      hub_(std::make_unique<HubClient>(
-          id_, std::move(host), port,
-          HubLogin{std::move(username), std::move(password), std::move(ca_file)})),
+      hub_(std::make_unique<HubClient>(id_, std::move(host), port,
+                                       HubLogin{.username = std::move(username),
+                                                .password = std::move(password),
+                                                .ca_file = std::move(ca_file)})),
       started_ms_(now_ms()) {
   hub_->connect();
   start_lane_hub();
@@ -150,8 +150,11 @@ ModuleClient::ModuleClient(std::unique_ptr<IotEdge> edge)
   if (const char* p = std::getenv("CE_IOTEDGE_GATEWAY_PORT")) port = std::atoi(p);
   hub_ = std::make_unique<HubClient>(
       who.client_id(), who.gateway_hostname, port,
-      HubLogin{who.username(), who.sas_token(lifetime), ca.string(), true,
-               [who, lifetime] { return who.sas_token(lifetime); }});
+      HubLogin{.username = who.username(),
+               .password = who.sas_token(lifetime),
+               .ca_file = ca.string(),
+               .mqtt311 = true,
+               .renew_password = [who, lifetime] { return who.sas_token(lifetime); }});
   hub_->connect(std::chrono::seconds(30));
   start_edge_hub();
 }
