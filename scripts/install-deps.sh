@@ -18,6 +18,7 @@ packages=(
   libcpp-httplib-dev                        # the classifier's REST API
   libgif-dev                                # the classifier: GIF images (OpenCV 4.6 reads none)
   libsqlite3-dev                            # the basket journal
+  zlib1g-dev                                # the classifier's memory: CRC-32 of its records
   flite1-dev libasound2-dev                 # speech: English TTS (Flite) and audio out
   libespeak-ng-dev espeak-ng-data           # speech: de, fr, es, zh, ko (eSpeak NG; Pico is non-free)
   pocketsphinx pocketsphinx-en-us           # tests: is the English speech intelligible (WER)

@@ -64,7 +64,12 @@ TEST(Manifest, TheShippedDeploymentIsValid) {
   auto d = ce::parse_manifest(json::parse(in),
                               {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"}, {"STATE_DIR", "/st"}});
   EXPECT_EQ(d.modules.size(), 6u);
-  ASSERT_EQ(d.routes.size(), 17u);
+  ASSERT_EQ(d.routes.size(), 18u);
+  // What the checkout decides teaches the classifier.
+  EXPECT_TRUE(std::any_of(d.routes.begin(), d.routes.end(), [](const ce::Route& r) {
+    return r.from_module == "checkout" && r.from_output == "examples" &&
+           r.to_module == "classifier" && r.to_input == "examples";
+  }));
   // The kiosk's answers reach the checkout as the keypad's do.
   EXPECT_TRUE(std::any_of(d.routes.begin(), d.routes.end(), [](const ce::Route& r) {
     return r.from_module == "web" && r.from_output == "commands" && r.to_module == "checkout" &&

@@ -338,3 +338,72 @@ TEST(Till, TheVarietyQuestionIsAskedInEachLanesLanguage) {
         << locale << ": " << line;
   }
 }
+
+// What the lane learns from the basket: an answer at once, an accepted line
+// once paid, a void or "none of these" against, a cancelled basket nothing.
+TEST(Till, TeachesFromAnswersPaymentsAndVoidsAndTakesBackACancelledBasket) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("teach"));
+  ce::Till till(j, c, {});
+  auto with_scene = [](ScanDecision d, const std::string& scene) {
+    d.scene = scene;
+    return d;
+  };
+  till.decided(with_scene(unsure(c, "w1", 420), "scene-1"), 1000);
+  till.key("2");  // Plantain
+  auto taught = till.take_teachings();
+  ASSERT_EQ(taught.size(), 1u);
+  EXPECT_EQ(taught[0]["scene"], "scene-1");
+  EXPECT_EQ(taught[0]["tags"], json::array({"plantain"}));
+  EXPECT_EQ(taught[0]["against"], false);
+  EXPECT_EQ(taught[0]["source"], "answer");
+
+  till.decided(with_scene(unsure(c, "w2", 420), "scene-2"), 1000);
+  till.key("0");  // none of these: against each product offered
+  taught = till.take_teachings();
+  ASSERT_EQ(taught.size(), 3u);
+  for (auto& t : taught) EXPECT_TRUE(t["against"].get<bool>()) << t.dump();
+
+  till.decided(with_scene(sure(c, 0, "w3", 420), "scene-3"), 1000);  // Banana, accepted
+  till.decided(with_scene(sure(c, 2, "w4", 300), "scene-4"), 1000);  // Mango, accepted
+  EXPECT_TRUE(till.take_teachings().empty()) << "an accepted line teaches once it is paid";
+  till.command({{"command", "void-last"}});  // the Mango was wrong
+  taught = till.take_teachings();
+  ASSERT_EQ(taught.size(), 1u);
+  EXPECT_EQ(taught[0]["scene"], "scene-4");
+  EXPECT_TRUE(taught[0]["against"].get<bool>());
+  EXPECT_EQ(taught[0]["source"], "void");
+
+  till.command({{"command", "pay"}});
+  taught = till.take_teachings();
+  ASSERT_EQ(taught.size(), 1u) << "the answered line taught already; the void teaches no more";
+  EXPECT_EQ(taught[0]["scene"], "scene-3");
+  EXPECT_EQ(taught[0]["source"], "paid");
+  EXPECT_FALSE(taught[0]["against"].get<bool>());
+
+  // A new basket, answered, then cancelled: what it taught is taken back.
+  till.decided(with_scene(unsure(c, "w5", 420), "scene-5"), 1000);
+  till.key("1");
+  EXPECT_EQ(till.take_teachings().size(), 1u);
+  till.key("/");
+  till.key("/");
+  taught = till.take_teachings();
+  ASSERT_EQ(taught.size(), 1u);
+  EXPECT_EQ(taught[0]["scene"], "scene-5");
+  EXPECT_TRUE(taught[0]["forget"].get<bool>());
+}
+
+TEST(Till, AChoiceTheWeightRulesOutIsNotLearnt) {
+  auto c = catalogue();
+  c.products[1].min_grams = 50;
+  c.products[1].max_grams = 300;
+  ce::Journal j(journal_file("teach-weight"));
+  ce::Till till(j, c, {});
+  ScanDecision d = unsure(c, "w1", 2000);
+  d.scene = "scene-1";
+  till.decided(d, 1000);
+  auto said = till.key("2");  // Plantain at 2 kg: not plausible
+  ASSERT_FALSE(said.empty());
+  EXPECT_EQ(said.front().kind, "check-weight");
+  EXPECT_TRUE(till.take_teachings().empty());
+}

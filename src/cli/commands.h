@@ -90,6 +90,17 @@ struct EvaluateOptions {
   bool as_json = false;
 };
 int evaluate_command(const EvaluateOptions& options);
+// Plays labelled photos through the lane's decisions, learning as it goes.
+struct ReplayOptions {
+  std::string model, data, classes, out, memory;
+  int shuffle = -1;  // a seed; -1 keeps the list's order
+  bool learn = true;
+  double accept_risk = 0.01;
+  int candidates_spoken = 3;
+  double memory_weight = 0.5, closest_at_least = 0.5;
+  size_t neighbours = 5;
+};
+int replay_command(const ReplayOptions& options);
 // `train` and `enroll` run checkout-edge-train, installed beside this program.
 int training_command(const std::string& subcommand, const std::vector<std::string>& args);
 

@@ -201,6 +201,36 @@ int main(int argc, char** argv) {
   evaluate->add_option("--output", output, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
 
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Play labelled photos through the lane's decisions (model, memory, risk threshold), "
+      "answering its questions from the labels and learning as it goes");
+  ce::ReplayOptions replay_options;
+  replay->add_option("--model", replay_options.model, "The model package")->required();
+  replay
+      ->add_option("--data", replay_options.data,
+                   "A folder of tag folders, or a list file (path, tag id, coarse id)")
+      ->required();
+  replay->add_option("--classes", replay_options.classes, "Names for a list file's ids");
+  replay->add_option("--shuffle", replay_options.shuffle, "Shuffle the photos with this seed");
+  std::string learn = "on";
+  replay->add_option("--learn", learn, "on, or off for the model alone")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  replay->add_option("--accept-risk", replay_options.accept_risk, "The lane's acceptRisk")
+      ->capture_default_str();
+  replay->add_option("--memory", replay_options.memory,
+                     "Keep the memory in this folder (default: a new one, removed after)");
+  replay->add_option("--out", replay_options.out, "Folder for replay.csv and replay.png");
+  replay->add_option("--neighbours", replay_options.neighbours, "The blend's k")
+      ->capture_default_str();
+  replay->add_option("--memory-weight", replay_options.memory_weight, "The memory's share")
+      ->capture_default_str();
+  replay
+      ->add_option("--closest-at-least", replay_options.closest_at_least,
+                   "Below this similarity the memory says nothing")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   ce::StateDir state = ce::StateDir::resolve(ce::state_dir_flag(state_flag));
   auto variables = [&] {
@@ -244,6 +274,10 @@ int main(int argc, char** argv) {
     if (*module_cmd) return ce::run_builtin_module(module_name);
     if (*train) return ce::training_command("train", train->remaining());
     if (*enroll) return ce::training_command("enroll", enroll->remaining());
+    if (*replay) {
+      replay_options.learn = learn == "on";
+      return ce::replay_command(replay_options);
+    }
     if (*evaluate) {
       evaluate_options.as_json = output == "json";
       return ce::evaluate_command(evaluate_options);

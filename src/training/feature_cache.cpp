@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "modules/classifier/model.h"
 #include "modules/classifier/preprocess.h"
 
 namespace ce {
@@ -20,21 +21,6 @@ cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng
   double contrast = 0.8 + 0.4 * unit(rng), brightness = -20 + 40 * unit(rng);
   view.convertTo(view, -1, contrast, brightness);
   return view;
-}
-
-std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
-  for (const auto& name : net.getLayerNames()) {
-    auto bang = name.rfind('!');
-    if (name == tensor || (bang != std::string::npos && name.substr(bang + 1) == tensor))
-      return name;
-  }
-  std::string last;
-  auto names = net.getLayerNames();
-  for (size_t i = names.size() > 4 ? names.size() - 4 : 0; i < names.size(); ++i)
-    last += (last.empty() ? "" : ", ") + names[i];
-  throw std::runtime_error("OpenCV has no layer computing '" + tensor +
-                           "' (it may have merged it into a neighbour; its last layers are " +
-                           last + ")");
 }
 
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,

@@ -29,10 +29,6 @@ struct FeatureCache {
 // brightness and contrast varied: one augmented view, width x height.
 cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng);
 
-// The name OpenCV gave the layer that computes an ONNX tensor (it prefixes
-// node names); throws when there is none.
-std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor);
-
 // Reads every image of `data` (an unreadable one goes to data.skipped),
 // `views` views each (the first clean). `progress(done, total)` is called
 // as it goes. Deterministic for a given `seed`.

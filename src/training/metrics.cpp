@@ -45,30 +45,6 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-std::vector<RiskPoint> risk_coverage(const std::vector<float>& top,
-                                     const std::vector<bool>& right) {
-  std::vector<double> thresholds;
-  for (int i = 0; i < 100; ++i) thresholds.push_back(i / 100.0);
-  thresholds.push_back(0.995);
-  thresholds.push_back(0.999);
-  std::vector<RiskPoint> curve;
-  for (double t : thresholds) {
-    int accepted = 0, wrong = 0;
-    for (size_t i = 0; i < top.size(); ++i)
-      if (top[i] >= t) {
-        ++accepted;
-        wrong += !right[i];
-      }
-    RiskPoint p;
-    p.threshold = t;
-    p.coverage = top.empty() ? 0 : static_cast<double>(accepted) / top.size();
-    p.risk = accepted ? static_cast<double>(wrong) / accepted : 0;
-    p.accepted = accepted;
-    curve.push_back(p);
-  }
-  return curve;
-}
-
 Evaluation evaluate(const EvaluationInput& in) {
   const size_t n = in.truth.size(), tags = in.tags.size();
   if (n == 0) throw std::runtime_error("there are no images to evaluate");

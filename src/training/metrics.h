@@ -22,10 +22,6 @@ struct EvaluationInput {
   double threshold = 0.5;
 };
 
-// The risk-coverage curve of top-1 probabilities (see risk_curve.h).
-std::vector<RiskPoint> risk_coverage(const std::vector<float>& top_probability,
-                                     const std::vector<bool>& right);
-
 struct Evaluation {
   nlohmann::json metrics;                              // everything below, as JSON
   std::vector<std::vector<int>> confusion;             // [truth][predicted top-1]

@@ -233,4 +233,51 @@ void plot_risk_coverage(const std::string& path, const std::vector<RiskPoint>& c
   legend(pls, texts, colours, styles, boxes);
 }
 
+void plot_replay(const std::string& path, const std::vector<ReplayWindow>& learning,
+                 const std::vector<ReplayWindow>& baseline, double marked_risk) {
+  Page page(path, 900, 600);
+  plstream& pls = page.pls;
+  int scans = learning.empty() ? 1 : learning.back().last_scan;
+  pls.vpor(0.1, 0.95, 0.12, 0.9);
+  pls.wind(0, scans, 0, 1);
+  pls.box("bcgnst", 0, 0, "bcgnstv", 0.1, 2);
+  auto draw = [&](const std::vector<ReplayWindow>& w, double ReplayWindow::*field, int colour,
+                  int style) {
+    std::vector<PLFLT> x, y;
+    for (const auto& p : w) x.push_back(p.last_scan), y.push_back(p.*field);
+    pls.col0(colour);
+    pls.lsty(style);
+    pls.width(2);
+    if (!x.empty()) pls.line(static_cast<PLINT>(x.size()), x.data(), y.data());
+  };
+  draw(learning, &ReplayWindow::accepted, kBlue, 1);
+  draw(learning, &ReplayWindow::wrong_of_accepted, kRed, 1);
+  if (!baseline.empty()) {
+    draw(baseline, &ReplayWindow::accepted, kBlue, 3);
+    draw(baseline, &ReplayWindow::wrong_of_accepted, kRed, 3);
+  }
+  pls.col0(kGrey);
+  pls.lsty(2);
+  pls.join(0, marked_risk, scans, marked_risk);
+  pls.lsty(1);
+  pls.col0(kBlack);
+  pls.lab("scans", "share", "Replay: accepted without a question, and wrong among those accepted");
+  std::vector<std::string> texts{"accepted (learning)", "wrong of accepted (learning)"};
+  std::vector<int> colours{kBlue, kRed}, styles{1, 1};
+  std::vector<bool> boxes{false, false};
+  if (!baseline.empty()) {
+    texts.insert(texts.end(), {"accepted (model alone)", "wrong of accepted (model alone)"});
+    colours.insert(colours.end(), {kBlue, kRed});
+    styles.insert(styles.end(), {3, 3});
+    boxes.insert(boxes.end(), {false, false});
+  }
+  char mark[64];
+  std::snprintf(mark, sizeof mark, "acceptRisk %.1f%%", marked_risk * 100);
+  texts.push_back(mark);
+  colours.push_back(kGrey);
+  styles.push_back(2);
+  boxes.push_back(false);
+  legend(pls, texts, colours, styles, boxes);
+}
+
 }  // namespace ce

@@ -26,4 +26,14 @@ void plot_reliability(const std::string& path, const std::vector<std::pair<doubl
 void plot_risk_coverage(const std::string& path, const std::vector<RiskPoint>& curve,
                         const std::vector<RiskPoint>& held_out, double marked_risk);
 
+// A replay (`checkout-edge replay`): per window of scans, the share
+// accepted without a question and the share of those that were wrong,
+// with the line at `marked_risk`.
+struct ReplayWindow {
+  int last_scan = 0;  // the window's last scan, 1-based
+  double accepted = 0, wrong_of_accepted = 0, top1 = 0;
+};
+void plot_replay(const std::string& path, const std::vector<ReplayWindow>& learning,
+                 const std::vector<ReplayWindow>& baseline, double marked_risk);
+
 }  // namespace ce

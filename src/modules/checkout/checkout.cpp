@@ -338,6 +338,9 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     basket.properties["retain"] = "true";
     client.send_output("basket", basket);
     if (auto receipt = till.take_receipt()) publish_receipt(*receipt);
+    // What the classifier should learn from (or forget) after this change.
+    for (const nlohmann::json& t : till.take_teachings())
+      client.send_output("examples", Message::with_json(t));
     mark.raise(journal.basket_id());
   };
   // The journal could not be written (a full disk, a damaged file): nothing
@@ -442,9 +445,11 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       try {
         auto j = m.json();
         long long captured = std::atoll(m.property("captureTime", m.property("timestamp")).c_str());
+        // What the lane learns from names the scene, or the frame when ungated.
+        std::string scene = m.property("sceneId", m.property("frameId"));
         decision =
             session.on_predictions(read_predictions(j), captured, !m.property("sceneId").empty(),
-                                   j.value("thresholdAtRisk", nlohmann::json::object()));
+                                   j.value("thresholdAtRisk", nlohmann::json::object()), scene);
       } catch (const std::exception& e) {
         std::cerr << "checkout: ignored malformed predictions: " << e.what() << "\n";
         return;

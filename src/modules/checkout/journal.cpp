@@ -19,7 +19,7 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
 
 constexpr const char* kLineColumns =
     "line_no, scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, "
-    "by_weight, price_minor, currency, probability, announced";
+    "by_weight, price_minor, currency, probability, announced, scene, decided_by";
 
 BasketLine read_line(sqlite3_stmt* s) {
   BasketLine l;
@@ -36,6 +36,8 @@ BasketLine read_line(sqlite3_stmt* s) {
   l.currency = column_text(s, 10);
   l.probability = sqlite3_column_double(s, 11);
   l.announced = sqlite3_column_int(s, 12);
+  l.scene = column_text(s, 13);
+  l.decided_by = column_text(s, 14);
   return l;
 }
 
@@ -48,7 +50,8 @@ Journal::Journal(const std::string& path) : db_(path, "basket journal") {
 }
 
 // user_version 1: lines and the scale's item (the first release's journal).
-// 2: baskets, voids, announcements, events, state.
+// 2: baskets, voids, announcements, events, state. 3: the scene each line
+// was decided on, and by whom (what the lane learns from).
 void Journal::upgrade() {
   db_.exec(R"(CREATE TABLE IF NOT EXISTS basket_lines (
             line_no INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -69,7 +72,18 @@ void Journal::upgrade() {
   db_.exec("CREATE INDEX IF NOT EXISTS lines_by_product ON basket_lines (product_id, line_no)");
   SqlStatement version(db_, "PRAGMA user_version");
   sqlite3_step(version.s);
-  if (sqlite3_column_int(version.s, 0) >= 2) return;
+  int at = sqlite3_column_int(version.s, 0);
+  sqlite3_reset(version.s);
+  if (at < 2) upgrade_to_2();
+  if (at < 3)
+    in_transaction([&] {
+      db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN scene TEXT NOT NULL DEFAULT '';
+                ALTER TABLE basket_lines ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
+                PRAGMA user_version = 3;)");
+    });
+}
+
+void Journal::upgrade_to_2() {
   in_transaction([&] {
     db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN basket_id INTEGER NOT NULL DEFAULT 1;
               ALTER TABLE basket_lines ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;
@@ -172,8 +186,8 @@ bool Journal::add(BasketLine& l) {
 bool Journal::insert(BasketLine& l) {
   SqlStatement st(db_, R"(INSERT OR IGNORE INTO basket_lines
       (scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, by_weight,
-       price_minor, currency, probability, basket_id, announced)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0))");
+       price_minor, currency, probability, basket_id, announced, scene, decided_by)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?))");
   bind_text(st.s, 1, l.scan_id);
   sqlite3_bind_int64(st.s, 2, l.created_ms);
   bind_text(st.s, 3, l.product_id);
@@ -186,6 +200,8 @@ bool Journal::insert(BasketLine& l) {
   bind_text(st.s, 10, l.currency);
   sqlite3_bind_double(st.s, 11, l.probability);
   sqlite3_bind_int64(st.s, 12, basket_id());
+  bind_text(st.s, 13, l.scene);
+  bind_text(st.s, 14, l.decided_by);
   if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
   if (sqlite3_changes(db_.handle()) == 0) return false;
   l.line_no = sqlite3_last_insert_rowid(db_.handle());
@@ -299,7 +315,7 @@ std::vector<BasketRecord> Journal::baskets(long long from_ms, long long to_ms,
     sqlite3_bind_int64(lines.s, 1, b.basket_id);
     while (sqlite3_step(lines.s) == SQLITE_ROW) {
       b.lines.push_back(read_line(lines.s));
-      b.voided.push_back(sqlite3_column_int(lines.s, 13) != 0);
+      b.voided.push_back(sqlite3_column_int(lines.s, 15) != 0);  // after kLineColumns
     }
   }
   return out;

@@ -25,6 +25,10 @@ struct BasketLine {
   std::string currency;
   double probability = 0;
   bool announced = false;  // speech said its sentence to the end
+  // The scene (or frame) the classifier decided it on, and how it was
+  // decided ("model", "answer", "group"): a paid line the model decided
+  // teaches the lane; an answer taught it when it was given.
+  std::string scene, decided_by;
 };
 
 // A basket as staff look it up: open, paid or cancelled, with every line
@@ -92,6 +96,7 @@ class Journal {
   std::vector<BasketLine> open_basket_lines(bool voided) const;
   bool insert(BasketLine& line);
   void upgrade();
+  void upgrade_to_2();
   template <typename F>
   void in_transaction(F&& change);
   SqliteDb db_;

@@ -32,7 +32,7 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
         if (pending_) {
           auto predictions = std::move(*pending_);
           pending_.reset();
-          return decide(predictions, pending_thresholds_);
+          return decide(predictions, pending_thresholds_, pending_scene_);
         }
       }
       break;
@@ -60,15 +60,17 @@ void ScanSession::resume_decided(int grams) {
 
 std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& predictions,
                                                         long long capture_ms, bool still_scene,
-                                                        const nlohmann::json& threshold_at_risk) {
+                                                        const nlohmann::json& threshold_at_risk,
+                                                        const std::string& scene) {
   // A still scene seen after the item was placed, while the weight is still
   // settling: keep it for when the weight is stable.
   bool settling =
       state_ == State::Settling || (state_ == State::Waiting && capture_ms < stable_since_ms_);
   if (still_scene && settling && capture_ms >= placed_ms_) {
-    if (state_ == State::Waiting) return decide(predictions, threshold_at_risk);
+    if (state_ == State::Waiting) return decide(predictions, threshold_at_risk, scene);
     pending_ = predictions;
     pending_thresholds_ = threshold_at_risk;
+    pending_scene_ = scene;
     // Sure from the image alone: the name need not wait for the weight.
     if (named_) return std::nullopt;
     auto found = candidates(predictions, std::nullopt);
@@ -82,10 +84,14 @@ std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& pr
   }
   // Otherwise only a frame taken after the weight settled shows what was weighed.
   if (state_ != State::Waiting || capture_ms < stable_since_ms_) return std::nullopt;
-  return decide(predictions, threshold_at_risk);
+  return decide(predictions, threshold_at_risk, scene);
 }
 
 double ScanSession::threshold_for(const nlohmann::json& at_risk) const {
+  return ce::threshold_for(settings_, at_risk);
+}
+
+double threshold_for(const ScanSettings& settings_, const nlohmann::json& at_risk) {
   if (settings_.accept_risk < 0 || !at_risk.is_object() || at_risk.empty())
     return settings_.threshold;
   // The highest level of risk the model measured that is not above ours.
@@ -151,10 +157,12 @@ bool ScanSession::seen_rules_out(const Product& product, int grams) const {
 }
 
 std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions,
-                                                const nlohmann::json& threshold_at_risk) {
+                                                const nlohmann::json& threshold_at_risk,
+                                                const std::string& scene) {
   auto found = candidates(predictions, grams_);
   if (!found) return std::nullopt;
   ScanDecision d;
+  d.scene = scene;
   d.scan_id = scan_id_;
   d.grams = grams_;
   d.stable_ms = stable_since_ms_;

@@ -32,6 +32,9 @@ struct ScanDecision {
   // NotRecognised, yet sure of the coarse class (the candidates of this
   // group together reach the threshold): the question is which variety.
   std::string group;
+  // The scene (or frame) the predictions were made on: what the lane
+  // learns from once the shopper or staff confirm what the item was.
+  std::string scene;
 };
 
 struct ScanSettings {
@@ -46,6 +49,11 @@ struct ScanSettings {
   int min_grams = 5;  // below this the scale counts as empty
   std::set<std::string> ignore_tags{"no item", "hand", "background", "empty"};
 };
+
+// The threshold a scan is accepted at without a question, for a prediction
+// message's {"0.01": threshold, ...}: the highest level of risk measured
+// that is not above `accept_risk`, else the plain threshold.
+double threshold_for(const ScanSettings& settings, const nlohmann::json& threshold_at_risk);
 
 class ScanSession {
  public:
@@ -64,7 +72,8 @@ class ScanSession {
   // `threshold_at_risk` is the message's {"0.01": threshold, ...}, if any.
   std::optional<ScanDecision> on_predictions(const nlohmann::json& predictions,
                                              long long capture_ms, bool still_scene = false,
-                                             const nlohmann::json& threshold_at_risk = {});
+                                             const nlohmann::json& threshold_at_risk = {},
+                                             const std::string& scene = {});
   // The threshold this session accepts at, for a message's thresholds.
   double threshold_for(const nlohmann::json& threshold_at_risk) const;
   bool scale_empty() const { return state_ == State::Empty; }
@@ -95,10 +104,12 @@ class ScanSession {
   long long placed_ms_ = 0;
   std::optional<nlohmann::json> pending_;  // a still scene's predictions, waiting for the weight
   nlohmann::json pending_thresholds_;
+  std::string pending_scene_;
   WeightsSeen weights_seen_;
 
   std::optional<ScanDecision> decide(const nlohmann::json& predictions,
-                                     const nlohmann::json& threshold_at_risk);
+                                     const nlohmann::json& threshold_at_risk,
+                                     const std::string& scene);
   // The catalogue's products the predictions name, best first, weighed by
   // `grams` if given; nothing if the frame shows a hand or an empty tray.
   std::optional<std::vector<Candidate>> candidates(const nlohmann::json& predictions,

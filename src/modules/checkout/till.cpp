@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "checkout-edge/module.h"
@@ -54,7 +55,8 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
   std::vector<Saying> out;
   if (d.kind == ScanDecision::Kind::Recognised) {
     const Product& p = *d.candidates.front().product;
-    auto said = add_line(p, d.grams, d.scan_id, d.candidates.front().probability, origin_ms);
+    auto said = add_line(p, d.grams, d.scan_id, d.candidates.front().probability, origin_ms,
+                         d.scene, "model");
     if (p.id == named)
       for (Saying& s : said) s.after_name = after_name(s);
     return said;
@@ -67,7 +69,8 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
     // Not sure: name the likeliest and let the shopper choose with the keypad.
     // Sure it is an apple, not which one: only apples are offered, and
     // "I do not know which" is an answer too.
-    nlohmann::json question{{"scanId", d.scan_id}, {"grams", d.grams}, {"products", nullptr}};
+    nlohmann::json question{
+        {"scanId", d.scan_id}, {"grams", d.grams}, {"products", nullptr}, {"scene", d.scene}};
     std::string choices;
     int n = 0;
     for (const Candidate& c : d.candidates) {
@@ -94,8 +97,27 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
   return out;
 }
 
+const Product* Till::product(const std::string& id) const {
+  for (const Product& p : catalogue_->products)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+void Till::teach(const std::string& scene, const Product& p, bool against,
+                 const std::string& source) {
+  if (scene.empty() || p.tags.empty()) return;  // nothing seen, or nothing to call it
+  teachings_.push_back({{"scene", scene},
+                        {"tags", p.tags},
+                        {"productId", p.id},
+                        {"against", against},
+                        {"source", source}});
+}
+
+std::vector<nlohmann::json> Till::take_teachings() { return std::exchange(teachings_, {}); }
+
 std::vector<Saying> Till::add_line(const Product& p, int grams, const std::string& scan_id,
-                                   double probability, long long origin_ms) {
+                                   double probability, long long origin_ms,
+                                   const std::string& scene, const std::string& decided_by) {
   const std::string& name = p.name_in(settings_.locale);
   if (!p.plausible(grams)) {
     // Something else is on the scale too, or it is not what the model
@@ -118,6 +140,8 @@ std::vector<Saying> Till::add_line(const Product& p, int grams, const std::strin
                                     : p.price_minor;
   line.currency = catalogue_->currency;
   line.probability = probability;
+  line.scene = scene;
+  line.decided_by = decided_by;
   if (!journal_.add(line)) return {};  // this scan is in the basket already
   Saying s{say_line(name, line.by_weight ? line.grams : -1, line.price_minor, catalogue_->currency,
                     catalogue_->minor_units, settings_.locale),
@@ -135,14 +159,19 @@ std::vector<Saying> Till::answer(int choice) {
   if (choice < 0 || choice > highest)
     return {saying(Phrase::PressNumber, {std::to_string(highest)}, "question")};
   std::vector<Saying> said;
+  const std::string scene = question->value("scene", "");
   if (choice == 0) {
     said = {saying(Phrase::NoneChosen, {}, "not-recognised")};
+    // None of these: each offered product is evidence against.
+    for (const auto& offered : question->at("products"))
+      if (const Product* p = product(offered.value("id", ""))) teach(scene, *p, true, "none");
   } else if (choice > n) {
     const Product* g = catalogue_->group(group->at("name").get<std::string>());
     if (!g)
       throw CommandError("no product of group " + group->at("name").dump() +
                          " is in the catalogue now; place the item again");
-    said = add_line(*g, question->at("grams"), question->at("scanId"), 1.0, 0);
+    // "One of these, I do not know which": charged, but it teaches nothing.
+    said = add_line(*g, question->at("grams"), question->at("scanId"), 1.0, 0, scene, "group");
   } else {
     std::string id = question->at("products")[choice - 1].at("id");
     auto p = std::find_if(catalogue_->products.begin(), catalogue_->products.end(),
@@ -152,7 +181,10 @@ std::vector<Saying> Till::answer(int choice) {
     // The shopper chose it: as sure as a scan can be. The line goes in before
     // the question is closed: after a crash between the two the question is
     // asked again, and the same answer adds nothing twice (the scan's id).
-    said = add_line(*p, question->at("grams"), question->at("scanId"), 1.0, 0);
+    said = add_line(*p, question->at("grams"), question->at("scanId"), 1.0, 0, scene, "answer");
+    // Learnt at once (the next scan of it is known), unless the weight ruled
+    // the choice out: then nothing was charged and nothing is learnt.
+    if (!said.empty() && said.front().kind == "line") teach(scene, *p, false, "answer");
   }
   journal_.record("answer", {{"scanId", question->at("scanId")}, {"choice", choice}});
   journal_.set_state(kQuestion, std::nullopt);
@@ -236,6 +268,8 @@ std::vector<Saying> Till::void_line(std::optional<long long> line_no) {
   if (!line || !journal_.void_line(which))
     throw CommandError("line " + std::to_string(which) +
                        " is not in the basket; `basket` lists its lines");
+  if (line->decided_by == "model" || line->decided_by == "answer")
+    if (const Product* p = product(line->product_id)) teach(line->scene, *p, true, "void");
   return {saying(Phrase::Removed, {line->name}, "void")};
 }
 
@@ -270,8 +304,15 @@ std::vector<Saying> Till::repeat() const {
 
 std::vector<Saying> Till::cancel() {
   if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
+  // Nothing is learnt from a cancelled basket: what its answers taught goes.
+  std::set<std::string> scenes;
+  for (auto& l : journal_.lines()) scenes.insert(l.scene);
+  for (auto& l : journal_.voided_lines()) scenes.insert(l.scene);
   journal_.set_state(kQuestion, std::nullopt);
   journal_.close_basket("cancelled", nullptr);
+  for (const std::string& scene : scenes)
+    if (!scene.empty())
+      teachings_.push_back({{"scene", scene}, {"forget", true}, {"source", "cancelled"}});
   return {saying(Phrase::Cancelled, {}, "cancelled")};
 }
 
@@ -288,6 +329,10 @@ std::vector<Saying> Till::pay(std::optional<long long> tendered) {
   journal_.set_state(kQuestion, std::nullopt);
   journal_.close_basket("paid", receipt);
   receipt_ = receipt;
+  // Accepted without a question, paid without a void: the model was right.
+  for (const BasketLine& l : lines)
+    if (l.decided_by == "model")
+      if (const Product* p = product(l.product_id)) teach(l.scene, *p, false, "paid");
   return {saying(Phrase::Paid, {money(given), money(given - total)}, "paid")};
 }
 

@@ -76,6 +76,12 @@ class Till {
   nlohmann::json basket() const;
   // The receipt of the basket paid last, once, for the module to publish.
   std::optional<nlohmann::json> take_receipt();
+  // What the lane should learn from the changes since the last call, for
+  // the classifier (output "examples"): {"scene", "tags", "productId",
+  // "against", "source"} or {"scene", "forget": true, "source"}. An answer
+  // teaches at once, an accepted line when it is paid, a void or "none of
+  // these" teaches against; a cancelled basket takes back what it taught.
+  std::vector<nlohmann::json> take_teachings();
   // Product names and fixed sentences, for speech to make ahead of need.
   std::vector<std::string> vocabulary() const;
 
@@ -85,7 +91,10 @@ class Till {
 
  private:
   std::vector<Saying> add_line(const Product& p, int grams, const std::string& scan_id,
-                               double probability, long long origin_ms);
+                               double probability, long long origin_ms,
+                               const std::string& scene = {}, const std::string& decided_by = {});
+  void teach(const std::string& scene, const Product& p, bool against, const std::string& source);
+  const Product* product(const std::string& id) const;
   std::vector<Saying> answer(int choice);
   std::string after_name(const Saying& line_saying) const;
   std::vector<Saying> void_line(std::optional<long long> line_no);
@@ -105,6 +114,7 @@ class Till {
   std::string armed_;  // "cancel" or "pay": the key pressed once, waiting for the second
   std::string named_;  // the product whose name was said ahead of its weight
   std::optional<nlohmann::json> receipt_;
+  std::vector<nlohmann::json> teachings_;
 };
 
 }  // namespace ce

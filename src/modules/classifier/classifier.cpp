@@ -15,6 +15,7 @@
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "hub/admin_auth.h"
+#include "modules/classifier/lane_learning.h"
 #include "modules/classifier/latest_frames.h"
 #include "modules/classifier/model.h"
 #include "modules/classifier/prediction_json.h"
@@ -36,6 +37,11 @@ struct ClassifierSettings {
   long long max_frame_age_ms = 2000;  // an older frame no longer shows what is on the scale
   int rest_port = 0;
   std::string rest_host = "127.0.0.1";
+  // Learning from the lane's answers: on by default for a model with an
+  // embedding; `"learning": false` turns it off.
+  bool learning = true;
+  LearningSettings learning_settings;
+  std::string learning_dir;
 
   static ClassifierSettings from(const nlohmann::json& d) {
     ClassifierSettings s;
@@ -52,6 +58,29 @@ struct ClassifierSettings {
     s.frames_kept = setting_in<size_t>(d, "framesKept", s.frames_kept, 1, 100);
     s.max_frame_age_ms =
         setting_in<long long>(d, "maxFrameAgeMs", s.max_frame_age_ms, 100, 600000, "ms");
+    const char* data = std::getenv("CE_DATA_DIR");
+    s.learning_dir = (std::filesystem::path(data ? data : ".") / "learning").string();
+    if (d.contains("learning")) {
+      const auto& l = d["learning"];
+      if (l.is_boolean()) {
+        s.learning = l.get<bool>();
+      } else if (l.is_object()) {
+        auto& m = s.learning_settings.limits;
+        auto& r = s.learning_settings.rule;
+        s.learning = setting<bool>(l, "enabled", true);
+        m.max_examples = setting_in<size_t>(l, "maxExamples", m.max_examples, 10, 1000000);
+        m.max_per_tag = setting_in<size_t>(l, "maxPerTag", m.max_per_tag, 1, 1000000);
+        m.max_photos = setting_in<size_t>(l, "maxPhotos", m.max_photos, 0, 1000000);
+        r.neighbours = setting_in<size_t>(l, "neighbours", r.neighbours, 1, 100);
+        r.memory_weight = setting_in<double>(l, "memoryWeight", r.memory_weight, 0, 1);
+        r.closest_at_least = setting_in<float>(l, "closestAtLeast", r.closest_at_least, -1, 1);
+        s.learning_dir = setting<std::string>(l, "folder", s.learning_dir);
+      } else {
+        throw SettingError(
+            "desired property 'learning' is true, false or {\"maxExamples\", \"maxPerTag\", "
+            "\"maxPhotos\", \"neighbours\", \"memoryWeight\", \"closestAtLeast\", \"folder\"}");
+      }
+    }
     return s;
   }
 };
@@ -95,6 +124,38 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     std::cerr << "classifier: at load time, " << fix.get<std::string>() << "\n";
   client.report(loaded->describe());
 
+  // The lane's memory of the model in service; a new model, a memory of its own.
+  std::mutex learning_mutex;
+  std::shared_ptr<LaneLearning> learning;
+  auto start_learning = [&](const std::shared_ptr<const Model>& model) {
+    std::shared_ptr<LaneLearning> next;
+    nlohmann::json report = nullptr;
+    if (settings.learning && model->embedding_size() > 0) {
+      try {
+        next = std::make_shared<LaneLearning>(model, settings.learning_dir,
+                                              settings.learning_settings);
+        report = {{"examples", next->size()}, {"folder", next->folder().string()}};
+        std::cerr << "classifier: learning from the lane's answers; " << next->size()
+                  << " examples in " << next->folder().string() << "\n";
+      } catch (const std::exception& e) {
+        report = {{"error", e.what()}};
+        std::cerr << "classifier: cannot learn from the lane's answers: " << e.what() << "\n";
+      }
+    } else if (settings.learning) {
+      report = {{"off", "the model gives no embedding"}};
+    }
+    {
+      std::lock_guard lock(learning_mutex);
+      learning = next;
+    }
+    client.report({{"learning", report}});
+  };
+  auto current_learning = [&] {
+    std::lock_guard lock(learning_mutex);
+    return learning;
+  };
+  start_learning(loaded);
+
   // Loads first, swaps after: a model that fails to load changes nothing,
   // and requests in flight finish on the model they started with.
   std::mutex reload_mutex;
@@ -103,6 +164,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     std::lock_guard lock(reload_mutex);
     auto next = std::make_shared<Model>(Model::load(description, settings.instances));
     served.set(next);
+    start_learning(next);
     current = description;
     nlohmann::json report = next->describe();
     report["lastReloadError"] = nullptr;
@@ -143,6 +205,70 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
+  // The checkout's word on what a scene was: learnt, held against a tag,
+  // or taken back (a cancelled basket).
+  client.on_input("examples", [&](const Message& m) {
+    auto memory = current_learning();
+    if (!memory) return;
+    try {
+      std::cerr << "classifier: " << memory->teach(m.json()) << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "classifier: ignored a teaching: " << e.what() << "\n";
+    }
+  });
+  auto with_memory = [&](const std::function<MethodResult(LaneLearning&)>& f) {
+    auto memory = current_learning();
+    if (!memory)
+      return MethodResult{409,
+                          {{"error",
+                            "the lane is not learning: the model gives no embedding, or "
+                            "\"learning\" is false in the classifier's settings"}}};
+    try {
+      return f(*memory);
+    } catch (const std::exception& e) {
+      return MethodResult{400, {{"error", e.what()}}};
+    }
+  };
+  client.on_method("memory", [&](const nlohmann::json&) {
+    return with_memory([](LaneLearning& l) { return MethodResult{200, l.summary()}; });
+  });
+  client.on_method("forgetExample", [&](const nlohmann::json& request) {
+    return with_memory([&](LaneLearning& l) {
+      if (!request.contains("id") || !request["id"].is_number_unsigned())
+        return MethodResult{400, {{"error", "send {\"id\": N}, an example's id from `memory`"}}};
+      if (!l.forget(request["id"].get<uint64_t>()))
+        return MethodResult{404, {{"error", "no example " + request["id"].dump() + " in memory"}}};
+      client.report({{"learning", {{"examples", l.size()}}}});
+      return MethodResult{200, {{"examples", l.size()}}};
+    });
+  });
+  client.on_method("forgetTag", [&](const nlohmann::json& request) {
+    return with_memory([&](LaneLearning& l) {
+      if (!request.contains("tag") || !request["tag"].is_string())
+        return MethodResult{400, {{"error", "send {\"tag\": \"...\"}"}}};
+      size_t n = l.forget_tag(request["tag"].get<std::string>());
+      client.report({{"learning", {{"examples", l.size()}}}});
+      return MethodResult{200, {{"forgotten", n}, {"examples", l.size()}}};
+    });
+  });
+  client.on_method("exportMemory", [&](const nlohmann::json& request) {
+    return with_memory([&](LaneLearning& l) {
+      if (!request.contains("dir") || !request["dir"].is_string())
+        return MethodResult{400, {{"error", "send {\"dir\": FOLDER} to export into"}}};
+      size_t n = l.export_to(request["dir"].get<std::string>());
+      return MethodResult{200, {{"exported", n}, {"dir", request["dir"]}}};
+    });
+  });
+  client.on_method("importMemory", [&](const nlohmann::json& request) {
+    return with_memory([&](LaneLearning& l) {
+      if (!request.contains("dir") || !request["dir"].is_string())
+        return MethodResult{400, {{"error", "send {\"dir\": FOLDER} of an exported memory"}}};
+      size_t n = l.import_from(request["dir"].get<std::string>());
+      client.report({{"learning", {{"examples", l.size()}}}});
+      return MethodResult{200, {{"imported", n}, {"examples", l.size()}}};
+    });
+  });
+
   // The hub's thread only hands frames over; one worker classifies the
   // newest, so the broker never queues frames behind a slow model.
   LatestFrames frames(settings.frames_kept);
@@ -163,11 +289,21 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
       return;
     }
     std::string scene = frame.property("sceneId");
-    auto predictions = votes.add(scene, model->classify(img));
+    auto memory = current_learning();
+    std::vector<float> embedding;
+    auto predictions = votes.add(scene, model->classify(img, memory ? &embedding : nullptr));
+    nlohmann::json thresholds = model->thresholds_at_risk();
+    if (memory && !embedding.empty()) {
+      // What the lane learnt from its own answers, blended in; the scene's
+      // evidence is kept until the checkout says what the item was.
+      predictions =
+          memory->see(scene.empty() ? frame.id() : scene, predictions, embedding, frame.body);
+      thresholds = memory->thresholds_at_risk(thresholds);
+    }
     nlohmann::json body = custom_vision_response(predictions, max_predictions, model->version());
     body["candidates"] = candidates_json(predictions, candidates);
     // The checkout decides at the risk it is set to accept.
-    if (!model->thresholds_at_risk().empty()) body["thresholdAtRisk"] = model->thresholds_at_risk();
+    if (!thresholds.empty()) body["thresholdAtRisk"] = thresholds;
     body["frames"] = votes.frames();
     Message out = Message::with_json(body);
     out.properties["captureTime"] = frame.property("captureTime", frame.property("timestamp"));

@@ -29,6 +29,21 @@ std::vector<std::string> read_labels(const std::string& path) {
   return labels;
 }
 
+std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
+  for (const auto& name : net.getLayerNames()) {
+    auto bang = name.rfind('!');
+    if (name == tensor || (bang != std::string::npos && name.substr(bang + 1) == tensor))
+      return name;
+  }
+  std::string last;
+  auto names = net.getLayerNames();
+  for (size_t i = names.size() > 4 ? names.size() - 4 : 0; i < names.size(); ++i)
+    last += (last.empty() ? "" : ", ") + names[i];
+  throw std::runtime_error("OpenCV has no layer computing '" + tensor +
+                           "' (it may have merged it into a neighbour; its last layers are " +
+                           last + ")");
+}
+
 Model Model::load(const nlohmann::json& description, int instances) {
   Model m;
   m.package_ = ModelPackage::resolve(description);
@@ -55,11 +70,18 @@ Model Model::load(const nlohmann::json& description, int instances) {
     m.instances_.push_back(std::make_unique<Instance>());
     m.instances_.back()->net = read_network(network);
   }
+  if (!m.package_.embedding_output.empty()) {
+    cv::dnn::Net& net = m.instances_.front()->net;
+    m.embedding_layer_ = opencv_layer_of(net, m.package_.embedding_output);
+    m.output_layer_ = net.getUnconnectedOutLayersNames().front();
+  }
   // Run each copy once so that the first real frame does not pay for
   // allocation, and so a model whose output does not match its labels fails
   // now, not at the first scan.
   cv::Mat probe(m.height_, m.width_, CV_8UC3, cv::Scalar(128, 128, 128));
-  for (size_t i = 0; i < m.instances_.size(); ++i) m.classify(probe);
+  std::vector<float> embedding;
+  for (size_t i = 0; i < m.instances_.size(); ++i) m.classify(probe, &embedding);
+  m.embedding_size_ = embedding.size();
   return m;
 }
 
@@ -67,7 +89,11 @@ cv::Mat Model::decode(std::string_view bytes) const {
   return decode_image(bytes, package_.preprocessing.exif_orientation);
 }
 
-std::vector<Prediction> Model::classify(const cv::Mat& bgr) const {
+std::string Model::embedding_identity() const {
+  return version() + " (" + package_.created + ") " + package_.embedding_output;
+}
+
+std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* embedding) const {
   const auto& pre = package_.preprocessing;
   cv::Mat blob = blob_for_network(crop_for_network(bgr, pre, width_, height_), pre);
   // A free copy of the network if there is one, else wait for the next in turn.
@@ -85,7 +111,17 @@ std::vector<Prediction> Model::classify(const cv::Mat& bgr) const {
     lock = std::unique_lock(instance->mutex);
   }
   instance->net.setInput(blob);
-  cv::Mat out = instance->net.forward().clone();
+  cv::Mat out;
+  if (embedding && !embedding_layer_.empty()) {
+    std::vector<cv::Mat> outs;
+    instance->net.forward(outs, std::vector<std::string>{output_layer_, embedding_layer_});
+    out = outs[0].clone();
+    cv::Mat e = outs[1].reshape(1, 1);
+    embedding->assign(e.begin<float>(), e.end<float>());
+  } else {
+    out = instance->net.forward().clone();
+    if (embedding) embedding->clear();
+  }
   lock.unlock();
 
   out = out.reshape(1, 1);

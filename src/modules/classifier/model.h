@@ -29,7 +29,16 @@ class Model {
   // field that is wrong.
   static Model load(const nlohmann::json& description, int instances = 1);
 
-  std::vector<Prediction> classify(const cv::Mat& bgr) const;  // highest first; thread-safe
+  // Highest first; thread-safe. With `embedding`, also the photo's
+  // embedding (empty when the model has none).
+  std::vector<Prediction> classify(const cv::Mat& bgr,
+                                   std::vector<float>* embedding = nullptr) const;
+  // How many values an embedding has; 0: the model gives none, and the
+  // lane's memory cannot be used with it.
+  size_t embedding_size() const { return embedding_size_; }
+  // Which embedding a memory was made with: a memory of another package
+  // (or another training of the same name) is not this one's.
+  std::string embedding_identity() const;
   // Image bytes decoded as this model expects (EXIF orientation or not);
   // empty when they are not a readable image.
   cv::Mat decode(std::string_view bytes) const;
@@ -55,10 +64,16 @@ class Model {
   std::vector<std::string> labels_, fixes_;
   nlohmann::json thresholds_at_risk_ = nlohmann::json::object();
   int width_ = 0, height_ = 0;
+  std::string embedding_layer_, output_layer_;
+  size_t embedding_size_ = 0;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::unique_ptr<std::atomic<size_t>> next_ = std::make_unique<std::atomic<size_t>>(0);
 };
 
 std::vector<std::string> read_labels(const std::string& path);
+
+// The name OpenCV gave the layer that computes an ONNX tensor (it prefixes
+// node names); throws when there is none.
+std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor);
 
 }  // namespace ce

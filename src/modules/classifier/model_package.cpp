@@ -167,6 +167,8 @@ ModelPackage ModelPackage::resolve(const nlohmann::json& description) {
   if (p.info.empty() && is_tflite(p.model_file))
     p.preprocessing = tflite_preprocessing(p.model_file, p.preprocessing);
   p.preprocessing = Preprocessing::from_json(d, p.preprocessing);
+  p.embedding_output =
+      setting<std::string>(d, "embeddingOutput", p.info.value("embeddingOutput", std::string()));
   p.version = setting<std::string>(
       d, "version",
       p.iteration > 0 ? p.name + " iteration " + std::to_string(p.iteration) : p.name);

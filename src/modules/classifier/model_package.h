@@ -38,6 +38,10 @@ struct ModelPackage {
   std::string created;  // ISO 8601, from the package
   std::string version;  // what the classifier reports as serving
   Preprocessing preprocessing;
+  // The tensor whose values are the photo's embedding (a package's
+  // "features"; `embeddingOutput` in a description names another model's):
+  // the lane's memory compares photos by it. Empty: the model has none.
+  std::string embedding_output;
   nlohmann::json info = nlohmann::json::object();  // package.json as read
 
   // `description` is a path (package folder, package.json, or model file) or

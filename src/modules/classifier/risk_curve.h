@@ -15,6 +15,9 @@ struct RiskPoint {
   int accepted = 0;  // images at or above the threshold, of those measured
 };
 
+// The curve of top-1 scores and whether each top tag was right, at
+// thresholds 0, 0.01, ... 0.99, 0.995, 0.999.
+std::vector<RiskPoint> risk_coverage(const std::vector<float>& top, const std::vector<bool>& right);
 // The lowest threshold whose risk is at most `risk` (1.0 when none is).
 double threshold_for_risk(const std::vector<RiskPoint>& curve, double risk);
 nlohmann::json to_json(const std::vector<RiskPoint>& curve);
