@@ -53,7 +53,8 @@ inline fs::path write_lane(const LaneSpec& spec) {
   auto& routes = m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"];
   routes = {{"frames", route("camera/outputs/frames", "classifier/inputs/frames")},
             {"predictions", route("classifier/outputs/predictions", "checkout/inputs/predictions")},
-            {"weight", route("scale/outputs/weight", "checkout/inputs/weight")}};
+            {"weight", route("scale/outputs/weight", "checkout/inputs/weight")},
+            {"examples", route("checkout/outputs/examples", "classifier/inputs/examples")}};
   json camera = {{"source", (dir / "camera.jpg").string()},
                  {"emptyScene", (dir / "empty.png").string()},
                  {"fps", 10}};

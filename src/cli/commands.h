@@ -97,7 +97,8 @@ struct ReplayOptions {
   bool learn = true;
   double accept_risk = 0.01;
   int candidates_spoken = 3;
-  double memory_weight = 0.5, closest_at_least = 0.5;
+  // The blend's rule (BlendRule's defaults, chosen on the val-a half).
+  double memory_weight = 0.7, closest_at_least = 0.6, trusted_from = 0.85;
   size_t neighbours = 5;
 };
 int replay_command(const ReplayOptions& options);

@@ -227,6 +227,10 @@ int main(int argc, char** argv) {
   replay->add_option("--memory-weight", replay_options.memory_weight, "The memory's share")
       ->capture_default_str();
   replay
+      ->add_option("--trusted-from", replay_options.trusted_from,
+                   "From this similarity on the memory has its whole share")
+      ->capture_default_str();
+  replay
       ->add_option("--closest-at-least", replay_options.closest_at_least,
                    "Below this similarity the memory says nothing")
       ->capture_default_str();

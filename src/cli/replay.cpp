@@ -83,6 +83,7 @@ int replay_command(const ReplayOptions& o) {
     s.rule.neighbours = o.neighbours;
     s.rule.memory_weight = o.memory_weight;
     s.rule.closest_at_least = static_cast<float>(o.closest_at_least);
+    s.rule.trusted_from = static_cast<float>(o.trusted_from);
     learning = std::make_unique<LaneLearning>(model, memory_dir, s);
   }
   ScanSettings decide;

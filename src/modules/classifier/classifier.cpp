@@ -74,6 +74,7 @@ struct ClassifierSettings {
         r.neighbours = setting_in<size_t>(l, "neighbours", r.neighbours, 1, 100);
         r.memory_weight = setting_in<double>(l, "memoryWeight", r.memory_weight, 0, 1);
         r.closest_at_least = setting_in<float>(l, "closestAtLeast", r.closest_at_least, -1, 1);
+        r.trusted_from = setting_in<float>(l, "trustedFrom", r.trusted_from, -1, 1);
         s.learning_dir = setting<std::string>(l, "folder", s.learning_dir);
       } else {
         throw SettingError(

@@ -361,15 +361,30 @@ void ExemplarMemory::record_outcome(double score, bool correct) {
   apply('O', {{"score", score}, {"correct", correct}}, {});
 }
 
-nlohmann::json ExemplarMemory::thresholds_at_risk() const {
+nlohmann::json ExemplarMemory::thresholds_at_risk(const std::vector<RiskPoint>& prior) const {
   std::vector<float> top;
   std::vector<bool> right;
   for (auto& [score, correct] : outcomes_) {
     top.push_back(static_cast<float>(score));
     right.push_back(correct);
   }
-  if (top.empty()) return nlohmann::json::object();
-  return ce::thresholds_at_risk(risk_coverage(top, right));
+  if (top.empty()) return ce::thresholds_at_risk(prior);
+  std::vector<RiskPoint> curve = risk_coverage(top, right);
+  size_t total = top.size(), prior_total = 0;
+  for (const RiskPoint& p : prior)
+    if (p.coverage > 0 && p.accepted > 0)
+      prior_total = std::max(prior_total, static_cast<size_t>(p.accepted / p.coverage + 0.5));
+  for (RiskPoint& p : curve) {
+    auto same = std::find_if(prior.begin(), prior.end(), [&](const RiskPoint& q) {
+      return std::abs(q.threshold - p.threshold) < 1e-9;
+    });
+    if (same == prior.end()) continue;
+    double wrong = p.risk * p.accepted + same->risk * same->accepted;
+    p.accepted += same->accepted;
+    p.risk = p.accepted ? wrong / p.accepted : 0;
+    p.coverage = double(p.accepted) / double(total + prior_total);
+  }
+  return ce::thresholds_at_risk(curve);
 }
 
 nlohmann::json ExemplarMemory::summary(size_t newest_per_tag) const {

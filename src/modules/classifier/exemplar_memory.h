@@ -81,8 +81,10 @@ class ExemplarMemory {
   // taken after learning, set the thresholds the lane accepts at.
   void record_outcome(double score, bool correct);
   const std::vector<std::pair<double, bool>>& outcomes() const { return outcomes_; }
-  // {"0.01": threshold, ...} for the levels the outcomes can measure.
-  nlohmann::json thresholds_at_risk() const;
+  // {"0.01": threshold, ...} for the levels the outcomes can measure,
+  // pooled with `prior` (the package's calibration, scored the same way:
+  // on photos the model had not learnt from) point by point.
+  nlohmann::json thresholds_at_risk(const std::vector<RiskPoint>& prior = {}) const;
 
   // Per tag: count, evidence against, sources, the newest examples.
   nlohmann::json summary(size_t newest_per_tag = 4) const;

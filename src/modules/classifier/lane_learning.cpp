@@ -135,7 +135,9 @@ std::string LaneLearning::teach(const nlohmann::json& m) {
 nlohmann::json LaneLearning::thresholds_at_risk(const nlohmann::json& package) const {
   std::lock_guard lock(mutex_);
   nlohmann::json out = package.is_object() ? package : nlohmann::json::object();
-  for (auto& [level, t] : memory_->thresholds_at_risk().items()) out[level] = t;
+  // items() does not keep a temporary alive
+  const nlohmann::json measured = memory_->thresholds_at_risk(model_->risk_curve());
+  for (auto& [level, t] : measured.items()) out[level] = t;
   return out;
 }
 

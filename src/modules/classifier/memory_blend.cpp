@@ -10,6 +10,13 @@ std::vector<Prediction> blend(const std::vector<Prediction>& model, const Exempl
                               const std::vector<Neighbour>& nearest, const BlendRule& rule) {
   if (nearest.empty() || nearest.front().similarity < rule.closest_at_least) return model;
   const float closest = nearest.front().similarity;
+  // Closer photos say more: the memory's share ramps up to its whole weight.
+  double ramp = rule.trusted_from > rule.closest_at_least
+                    ? std::clamp((closest - rule.closest_at_least) /
+                                     (rule.trusted_from - rule.closest_at_least),
+                                 0.f, 1.f)
+                    : 1.0;
+  const double weight = rule.memory_weight * ramp;
   std::map<std::string, double> votes;
   for (size_t i = 0; i < nearest.size() && i < rule.neighbours; ++i) {
     const Neighbour& n = nearest[i];
@@ -20,17 +27,14 @@ std::vector<Prediction> blend(const std::vector<Prediction>& model, const Exempl
   }
   double total = 0;
   for (auto& [tag, v] : votes) total += std::max(0.0, v);
-  // Only evidence against: the memory knows what it is not, not what it is.
+  // Only evidence against: the memory knows what it is not, not what it
+  // is, so no other tag becomes surer (the shopper is asked instead).
   if (total <= 0) {
     std::vector<Prediction> out = model;
-    double kept = 0;
     for (auto& p : out) {
       auto v = votes.find(p.tag_name);
-      if (v != votes.end() && v->second < 0) p.probability *= 1 - rule.memory_weight;
-      kept += p.probability;
+      if (v != votes.end() && v->second < 0) p.probability *= static_cast<float>(1 - weight);
     }
-    if (kept > 0)
-      for (auto& p : out) p.probability = static_cast<float>(p.probability / kept);
     std::stable_sort(out.begin(), out.end(),
                      [](auto& a, auto& b) { return a.probability > b.probability; });
     return out;
@@ -43,13 +47,13 @@ std::vector<Prediction> blend(const std::vector<Prediction>& model, const Exempl
     auto v = votes.find(p.tag_name);
     double share = v == votes.end() ? 0 : std::max(0.0, v->second) / total;
     q.probability =
-        static_cast<float>((1 - rule.memory_weight) * p.probability + rule.memory_weight * share);
+        static_cast<float>((1 - weight) * p.probability + weight * share);
     if (v != votes.end()) votes.erase(v);
     next_id = std::max(next_id, p.tag_id + 1);
     out.push_back(q);
   }
   for (auto& [tag, v] : votes)
-    if (v > 0) out.push_back({tag, next_id++, static_cast<float>(rule.memory_weight * v / total)});
+    if (v > 0) out.push_back({tag, next_id++, static_cast<float>(weight * v / total)});
   std::stable_sort(out.begin(), out.end(),
                    [](auto& a, auto& b) { return a.probability > b.probability; });
   return out;

@@ -16,8 +16,9 @@ namespace ce {
 
 struct BlendRule {
   size_t neighbours = 5;
-  double memory_weight = 0.5;     // the vote's share once the memory knows the photo
-  float closest_at_least = 0.5f;  // cosine similarity below which the memory says nothing
+  double memory_weight = 0.7;     // the vote's share once the memory knows the photo
+  float closest_at_least = 0.6f;  // cosine similarity below which the memory says nothing
+  float trusted_from = 0.85f;     // from here on the memory has its whole share (a ramp before)
   float temperature = 0.05f;      // how much more a closer example counts
 };
 

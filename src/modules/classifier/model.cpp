@@ -51,8 +51,8 @@ Model Model::load(const nlohmann::json& description, int instances) {
   if (const auto& info = m.package_.info;
       info.contains("calibration") && info["calibration"].contains("riskCoverage")) {
     try {
-      m.thresholds_at_risk_ =
-          ce::thresholds_at_risk(risk_curve_from_json(info["calibration"]["riskCoverage"]));
+      m.risk_curve_ = risk_curve_from_json(info["calibration"]["riskCoverage"]);
+      m.thresholds_at_risk_ = ce::thresholds_at_risk(m.risk_curve_);
     } catch (const std::exception& e) {
       throw std::runtime_error("model package " + m.package_.dir + ": calibration: " + e.what());
     }

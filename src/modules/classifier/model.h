@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "modules/classifier/model_package.h"
+#include "modules/classifier/risk_curve.h"
 
 namespace ce {
 
@@ -52,6 +53,7 @@ class Model {
   // {"0.01": threshold, ...} from the package's calibrated risk-coverage
   // curve (measured on photos training held out); empty without one.
   const nlohmann::json& thresholds_at_risk() const { return thresholds_at_risk_; }
+  const std::vector<RiskPoint>& risk_curve() const { return risk_curve_; }
   // What the classifier reports: file, version, iteration, tags, fixes.
   nlohmann::json describe() const;
 
@@ -63,6 +65,7 @@ class Model {
   ModelPackage package_;
   std::vector<std::string> labels_, fixes_;
   nlohmann::json thresholds_at_risk_ = nlohmann::json::object();
+  std::vector<RiskPoint> risk_curve_;
   int width_ = 0, height_ = 0;
   std::string embedding_layer_, output_layer_;
   size_t embedding_size_ = 0;
