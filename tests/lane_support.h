@@ -104,8 +104,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
           {"laneStatusToWeb", "$edgeAgent/outputs/moduleStatus", "web/inputs/laneStatus"},
           {"kioskToCheckout", "web/outputs/commands", "checkout/inputs/commands"}})
       routes[name] = route(from, to);
-    m["modulesContent"]["web"]["properties.desired"] = {{"port", 0},
-                                                        {"stateDir", "${STATE_DIR}"}};
+    m["modulesContent"]["web"]["properties.desired"] = {{"port", 0}, {"stateDir", "${STATE_DIR}"}};
   }
   std::ofstream(dir / "deployment.json") << m.dump(2);
   return dir;

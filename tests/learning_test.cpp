@@ -44,12 +44,12 @@ fs::path learning_lane(const std::string& name, const std::vector<cv::Mat>& imag
     cv::imwrite((dir / file).string(), images[i]);
     items.push_back({{"image", file}, {"grams", 180 + 5 * static_cast<int>(i)}});
   }
-  std::ofstream(dir / "shopper.json") << json{{"leadInMs", 6000},
-                                              {"gapMs", 2500},
-                                              {"itemMs", item_ms},
-                                              {"settleMs", 400},
-                                              {"items", items}}
-                                             .dump();
+  std::ofstream(dir / "shopper.json") << json{
+      {"leadInMs", 6000},
+      {"gapMs", 2500},
+      {"itemMs", item_ms},
+      {"settleMs", 400},
+      {"items", items}}.dump();
   std::ofstream(dir / "catalogue.json") << R"({"currency": "USD", "products": [
     {"id": "3107", "name": "Orange", "tags": ["orange"], "pricePerKg": 349},
     {"id": "4053", "name": "Lemon", "tags": ["lemon"], "pricePerKg": 399}]})";

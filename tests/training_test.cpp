@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <regex>
+#include <sstream>
 
 #include "modules/classifier/model.h"
 #include "test_support.h"
@@ -422,3 +424,61 @@ TEST(Training, TensorFlowLiteBackbonesTrainAloneAndSideBySide) {
 }
 
 }  // namespace
+
+// `replay`: the val photos of the four tags played through the lane's
+// decisions, learning as it goes; what it prints is what its CSV holds.
+TEST(Training, ReplayPlaysLabelledPhotosThroughTheLanesDecisionsAndLearns) {
+  fs::path dir = fresh_dir("replay");
+  link_training_photos(dir / "data", 20);
+  for (auto& t : kTags) {
+    fs::create_directories(dir / "stream" / t.name);
+    for (auto& p : photos_in(t.val)) fs::create_symlink(p, dir / "stream" / t.name / p.filename());
+  }
+  int status = -1;
+  std::string out =
+      run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+              (dir / "shop").string() + " --epochs 2 --views 1 --seed 7 2>&1",
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  for (const char* learn : {"on", "off"}) {
+    fs::path report = dir / (std::string("replay-") + learn);
+    out = run(std::string(CE_BINARY) + " replay --model " + (dir / "shop").string() + " --data " +
+                  (dir / "stream").string() + " --shuffle 1 --threshold 0.97 --learn " + learn +
+                  " --out " + report.string() + " 2>&1",
+              &status);
+    ASSERT_EQ(status, 0) << out;
+    EXPECT_NE(out.find("scans     1-  "), std::string::npos) << out;
+    EXPECT_NE(out.find("second half: top-1 "), std::string::npos) << out;
+    EXPECT_EQ(out.find("memory: ") != std::string::npos, std::string(learn) == "on") << out;
+    ASSERT_TRUE(fs::exists(report / "replay.png"));
+    std::ifstream csv(report / "replay.csv");
+    std::string line;
+    std::getline(csv, line);
+    int rows = 0, accepted = 0, answered = 0;
+    while (std::getline(csv, line)) {
+      ++rows;
+      std::vector<std::string> cells;
+      std::string cell;
+      for (std::istringstream s(line); std::getline(s, cell, ',');) cells.push_back(cell);
+      ASSERT_GE(cells.size(), 14u) << line;
+      accepted += cells[6] == "1";
+      answered += cells[8] == "answer";
+    }
+    int photos = 0;
+    for (auto& t : kTags) photos += static_cast<int>(photos_in(t.val).size());
+    EXPECT_EQ(rows, photos);
+    EXPECT_GT(answered, 0) << "the shopper was asked and answered";
+    // The halves' "(wrong/accepted)" add up to the CSV's accepted scans.
+    std::regex half("\n(first|second) half: [^(]*\\((\\d+)/(\\d+)\\)");
+    int printed = 0;
+    for (std::sregex_iterator it(out.begin(), out.end(), half), end; it != end; ++it)
+      printed += std::stoi((*it)[3]);
+    EXPECT_EQ(printed, accepted) << out;
+    if (std::string(learn) == "on") {
+      // Every answered or paid scan was kept (none of the four tags is evicted).
+      std::smatch m;
+      ASSERT_TRUE(std::regex_search(out, m, std::regex("memory: (\\d+) examples"))) << out;
+      EXPECT_GE(std::stoi(m[1]), answered);
+    }
+  }
+}

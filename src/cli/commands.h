@@ -96,6 +96,7 @@ struct ReplayOptions {
   int shuffle = -1;  // a seed; -1 keeps the list's order
   bool learn = true;
   double accept_risk = 0.01;
+  double threshold = 0.5;  // the checkout's plain threshold, for an uncalibrated package
   int candidates_spoken = 3;
   // The blend's rule (BlendRule's defaults, chosen on the val-a half).
   double memory_weight = 0.7, closest_at_least = 0.6, trusted_from = 0.85;

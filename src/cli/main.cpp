@@ -219,6 +219,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   replay->add_option("--accept-risk", replay_options.accept_risk, "The lane's acceptRisk")
       ->capture_default_str();
+  replay
+      ->add_option("--threshold", replay_options.threshold,
+                   "The lane's plain threshold (a package without calibration)")
+      ->capture_default_str();
   replay->add_option("--memory", replay_options.memory,
                      "Keep the memory in this folder (default: a new one, removed after)");
   replay->add_option("--out", replay_options.out, "Folder for replay.csv and replay.png");

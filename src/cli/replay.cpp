@@ -88,6 +88,7 @@ int replay_command(const ReplayOptions& o) {
   }
   ScanSettings decide;
   decide.accept_risk = o.accept_risk;
+  decide.threshold = o.threshold;
 
   std::ofstream csv;
   if (!o.out.empty()) {

@@ -133,6 +133,10 @@ std::string LaneLearning::teach(const nlohmann::json& m) {
 }
 
 nlohmann::json LaneLearning::thresholds_at_risk(const nlohmann::json& package) const {
+  // A package without calibration is decided by the lane's plain threshold,
+  // as staff set it: a few outcomes would otherwise switch the lane to
+  // levels too coarse for its acceptRisk, and it would ask about everything.
+  if (model_->risk_curve().empty()) return package;
   std::lock_guard lock(mutex_);
   nlohmann::json out = package.is_object() ? package : nlohmann::json::object();
   // items() does not keep a temporary alive

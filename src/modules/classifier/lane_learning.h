@@ -45,8 +45,10 @@ class LaneLearning {
   // BadTeaching for a message that says nothing usable.
   std::string teach(const nlohmann::json& message);
 
-  // For each risk level, the threshold the memory's own outcomes measure,
-  // else the package's (`package`, as its prediction messages carry them).
+  // For each risk level, the threshold the package's calibration pooled
+  // with the memory's own outcomes measures, else the package's (`package`,
+  // as its prediction messages carry them). An uncalibrated package's
+  // (none) stay none.
   nlohmann::json thresholds_at_risk(const nlohmann::json& package) const;
 
   // For staff: what was learnt, and taking it back.

@@ -46,8 +46,7 @@ std::vector<Prediction> blend(const std::vector<Prediction>& model, const Exempl
     Prediction q = p;
     auto v = votes.find(p.tag_name);
     double share = v == votes.end() ? 0 : std::max(0.0, v->second) / total;
-    q.probability =
-        static_cast<float>((1 - weight) * p.probability + weight * share);
+    q.probability = static_cast<float>((1 - weight) * p.probability + weight * share);
     if (v != votes.end()) votes.erase(v);
     next_id = std::max(next_id, p.tag_id + 1);
     out.push_back(q);

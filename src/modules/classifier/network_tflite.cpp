@@ -45,29 +45,41 @@ enum Op {
 };
 
 std::string op_name(int code) {
-  static const std::map<int, std::string> names{
-      {kAdd, "ADD"},         {kAveragePool2d, "AVERAGE_POOL_2D"},
-      {kConcatenation, "CONCATENATION"},
-      {kConv2d, "CONV_2D"},  {kDepthwiseConv2d, "DEPTHWISE_CONV_2D"},
-      {kDequantize, "DEQUANTIZE"},
-      {kFullyConnected, "FULLY_CONNECTED"},
-      {kLogistic, "LOGISTIC"},
-      {kMaxPool2d, "MAX_POOL_2D"},
-      {kMul, "MUL"},         {kRelu, "RELU"},
-      {kRelu6, "RELU6"},     {kReshape, "RESHAPE"},
-      {kSoftmax, "SOFTMAX"}, {kMean, "MEAN"},
-      {kSqueeze, "SQUEEZE"}, {kQuantize, "QUANTIZE"},
-      {kHardSwish, "HARD_SWISH"},
-      // Common ones it does not run, named for the error.
-      {5, "DEPTH_TO_SPACE"}, {23, "RESIZE_BILINEAR"},
-      {28, "TANH"},          {32, "CUSTOM"},
-      {34, "PAD"},           {39, "TRANSPOSE"},
-      {41, "SUB"},           {42, "DIV"},
-      {45, "STRIDED_SLICE"}, {49, "SPLIT"},
-      {53, "CAST"},          {54, "PRELU"},
-      {60, "PADV2"},         {83, "PACK"},
-      {97, "RESIZE_NEAREST_NEIGHBOR"},
-      {98, "LEAKY_RELU"}};
+  static const std::map<int, std::string> names{{kAdd, "ADD"},
+                                                {kAveragePool2d, "AVERAGE_POOL_2D"},
+                                                {kConcatenation, "CONCATENATION"},
+                                                {kConv2d, "CONV_2D"},
+                                                {kDepthwiseConv2d, "DEPTHWISE_CONV_2D"},
+                                                {kDequantize, "DEQUANTIZE"},
+                                                {kFullyConnected, "FULLY_CONNECTED"},
+                                                {kLogistic, "LOGISTIC"},
+                                                {kMaxPool2d, "MAX_POOL_2D"},
+                                                {kMul, "MUL"},
+                                                {kRelu, "RELU"},
+                                                {kRelu6, "RELU6"},
+                                                {kReshape, "RESHAPE"},
+                                                {kSoftmax, "SOFTMAX"},
+                                                {kMean, "MEAN"},
+                                                {kSqueeze, "SQUEEZE"},
+                                                {kQuantize, "QUANTIZE"},
+                                                {kHardSwish, "HARD_SWISH"},
+                                                // Common ones it does not run, named for the error.
+                                                {5, "DEPTH_TO_SPACE"},
+                                                {23, "RESIZE_BILINEAR"},
+                                                {28, "TANH"},
+                                                {32, "CUSTOM"},
+                                                {34, "PAD"},
+                                                {39, "TRANSPOSE"},
+                                                {41, "SUB"},
+                                                {42, "DIV"},
+                                                {45, "STRIDED_SLICE"},
+                                                {49, "SPLIT"},
+                                                {53, "CAST"},
+                                                {54, "PRELU"},
+                                                {60, "PADV2"},
+                                                {83, "PACK"},
+                                                {97, "RESIZE_NEAREST_NEIGHBOR"},
+                                                {98, "LEAKY_RELU"}};
   auto it = names.find(code);
   return it != names.end() ? it->second : "operator code " + std::to_string(code);
 }
@@ -144,9 +156,9 @@ class Converter {
       std::string out_name = names_[out];
       add_value_info(graph_->add_output(), out_name, shape(out));
     }
-    file.fixes.push_back("converted from TensorFlow Lite: " +
-                         std::to_string(g_->operators()->size()) + " operators, " +
-                         std::to_string(quantized) + " quantized tensors dequantized to float32");
+    file.fixes.push_back(
+        "converted from TensorFlow Lite: " + std::to_string(g_->operators()->size()) +
+        " operators, " + std::to_string(quantized) + " quantized tensors dequantized to float32");
     file.bytes = m.SerializeAsString();
     return file;
   }
@@ -212,17 +224,35 @@ class Converter {
     auto raw_at = [&](int64_t k) -> double {
       const char* p = raw.data() + k * size->second;
       switch (t->type()) {
-        case kInt8: return static_cast<int8_t>(*p);
-        case kUint8: return static_cast<uint8_t>(*p);
-        case kInt32: { int32_t v; std::memcpy(&v, p, 4); return v; }
-        case kInt64: { int64_t v; std::memcpy(&v, p, 8); return static_cast<double>(v); }
-        case kFloat16: { uint16_t v; std::memcpy(&v, p, 2); return float(cv::float16_t::fromBits(v)); }
-        default: { float v; std::memcpy(&v, p, 4); return v; }
+        case kInt8:
+          return static_cast<int8_t>(*p);
+        case kUint8:
+          return static_cast<uint8_t>(*p);
+        case kInt32: {
+          int32_t v;
+          std::memcpy(&v, p, 4);
+          return v;
+        }
+        case kInt64: {
+          int64_t v;
+          std::memcpy(&v, p, 8);
+          return static_cast<double>(v);
+        }
+        case kFloat16: {
+          uint16_t v;
+          std::memcpy(&v, p, 2);
+          return float(cv::float16_t::fromBits(v));
+        }
+        default: {
+          float v;
+          std::memcpy(&v, p, 4);
+          return v;
+        }
       }
     };
     auto* q = t->quantization();
-    bool quantized = q && q->scale() && q->scale()->size() > 0 && t->type() != kFloat32 &&
-                     t->type() != kFloat16;
+    bool quantized =
+        q && q->scale() && q->scale()->size() > 0 && t->type() != kFloat32 && t->type() != kFloat16;
     if (!quantized) {
       if (t->type() == kInt8 || t->type() == kUint8)
         throw std::runtime_error(path_ + ": tensor '" + tensor_name(i) +
@@ -263,7 +293,8 @@ class Converter {
     file.format = "tflite";
     if (g_->inputs()->size() == 1) {
       auto s = shape(g_->inputs()->Get(0));
-      if (s.size() == 4) file.input_height = static_cast<int>(s[1]), file.input_width = static_cast<int>(s[2]);
+      if (s.size() == 4)
+        file.input_height = static_cast<int>(s[1]), file.input_width = static_cast<int>(s[2]);
       describe_input(g_->inputs()->Get(0), file);
     }
     return file;
@@ -408,9 +439,8 @@ class Converter {
       int64_t n = count(s);
       bool per_channel = s.size() <= 1 || (s.size() == 4 && s[0] == 1 && s[1] == 1 && s[2] == 1);
       if (per_channel) {
-        names_[i] = initializer(fresh(i), n == 1 ? std::vector<int64_t>{1}
-                                                 : std::vector<int64_t>{n, 1, 1},
-                                values(i));
+        names_[i] = initializer(
+            fresh(i), n == 1 ? std::vector<int64_t>{1} : std::vector<int64_t>{n, 1, 1}, values(i));
         return names_[i];
       }
     }
@@ -420,8 +450,11 @@ class Converter {
   // The fused activation as its own node; returns the name of the result.
   std::string activate(int activation, const std::string& x, int out, const std::string& what) {
     switch (activation) {
-      case kNone: return x;
-      case kActRelu: node("Relu", {x}, fresh(out, "_relu")); break;
+      case kNone:
+        return x;
+      case kActRelu:
+        node("Relu", {x}, fresh(out, "_relu"));
+        break;
       case kActRelu6:
       case kActReluN1To1: {
         float lo = activation == kActRelu6 ? 0.f : -1.f, hi = activation == kActRelu6 ? 6.f : 1.f;
@@ -481,7 +514,8 @@ class Converter {
                                    "' has weights computed at run time");
         auto ws = shape(wi);
         auto w = values(wi);
-        if (ws.size() != 4) throw std::runtime_error(path_ + ": weights '" + tensor_name(wi) + "' are not 4-D");
+        if (ws.size() != 4)
+          throw std::runtime_error(path_ + ": weights '" + tensor_name(wi) + "' are not 4-D");
         std::vector<float> oihw(w.size());
         int64_t O, I, H = ws[1], W = ws[2], group = 1;
         int padding_mode, sh, sw, dh, dw, act;
@@ -495,10 +529,11 @@ class Converter {
                 for (int64_t b = 0; b < I; ++b)
                   oihw[((a * I + b) * H + y) * W + x] = w[((a * H + y) * W + x) * I + b];
           padding_mode = o->padding(), sh = o->stride_h(), sw = o->stride_w();
-          dh = o->dilation_h_factor(), dw = o->dilation_w_factor(), act = o->fused_activation_function();
+          dh = o->dilation_h_factor(), dw = o->dilation_w_factor(),
+          act = o->fused_activation_function();
           int64_t in_channels = shape(input_index(op, 0)).back();
           if (in_channels != I) group = in_channels / I;  // grouped convolution
-        } else {  // [1, H, W, channels x multiplier]
+        } else {                                          // [1, H, W, channels x multiplier]
           auto* o = op.builtin_options_as_DepthwiseConv2DOptions();
           if (!o) throw options_missing();
           O = ws[3], I = 1;
@@ -507,7 +542,8 @@ class Converter {
               for (int64_t x = 0; x < W; ++x) oihw[(a * H + y) * W + x] = w[(y * W + x) * O + a];
           group = shape(input_index(op, 0)).back();
           padding_mode = o->padding(), sh = o->stride_h(), sw = o->stride_w();
-          dh = o->dilation_h_factor(), dw = o->dilation_w_factor(), act = o->fused_activation_function();
+          dh = o->dilation_h_factor(), dw = o->dilation_w_factor(),
+          act = o->fused_activation_function();
         }
         std::vector<std::string> ins{value(op, 0), initializer(fresh(wi), {O, I, H, W}, oihw)};
         int bi = input_index(op, 2);
