@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <opencv2/core.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -99,13 +101,13 @@ std::vector<float> ExemplarMemory::project(const std::vector<float>& embedding) 
   if (projection_.empty()) {
     out = embedding;
   } else {
+    // OpenCV's matrix product: vectorised for the machine it runs on.
     out.assign(dimension_, 0.f);
-    for (size_t i = 0; i < input_dimension_; ++i) {
-      float x = embedding[i];
-      if (x == 0) continue;  // ReLU features: most are
-      const float* row = &projection_[i * dimension_];
-      for (size_t j = 0; j < dimension_; ++j) out[j] += x * row[j];
-    }
+    cv::Mat e(1, static_cast<int>(input_dimension_), CV_32F, const_cast<float*>(embedding.data()));
+    cv::Mat p(static_cast<int>(input_dimension_), static_cast<int>(dimension_), CV_32F,
+              const_cast<float*>(projection_.data()));
+    cv::Mat o(1, static_cast<int>(dimension_), CV_32F, out.data());
+    cv::gemm(e, p, 1.0, cv::noArray(), 0.0, o);
   }
   normalise(out);
   return out;
@@ -342,12 +344,14 @@ size_t ExemplarMemory::forget_scene(const std::string& scene) {
 
 std::vector<Neighbour> ExemplarMemory::nearest(const std::vector<float>& q, size_t k) const {
   std::vector<Neighbour> all(examples_.size());
-  const float* row = matrix_.data();
-  for (size_t i = 0; i < examples_.size(); ++i, row += dimension_) {
-    float s = 0;
-    for (size_t j = 0; j < dimension_; ++j) s += row[j] * q[j];
-    all[i] = {i, s};
-  }
+  if (examples_.empty()) return all;
+  std::vector<float> sims(examples_.size());
+  cv::Mat rows(static_cast<int>(examples_.size()), static_cast<int>(dimension_), CV_32F,
+               const_cast<float*>(matrix_.data()));
+  cv::Mat query(static_cast<int>(dimension_), 1, CV_32F, const_cast<float*>(q.data()));
+  cv::Mat out(static_cast<int>(examples_.size()), 1, CV_32F, sims.data());
+  cv::gemm(rows, query, 1.0, cv::noArray(), 0.0, out);
+  for (size_t i = 0; i < examples_.size(); ++i) all[i] = {i, sims[i]};
   k = std::min(k, all.size());
   std::partial_sort(
       all.begin(), all.begin() + static_cast<long>(k), all.end(),
