@@ -173,10 +173,10 @@ TEST(ExemplarMemory, ThresholdsComeOnlyFromOutcomesEnoughToMeasureTheRisk) {
   fs::path dir = fresh_dir("outcomes");
   {
     ExemplarMemory m(dir, "pkg", 1024);
-    for (int i = 0; i < 50; ++i) m.record_outcome(0.97, true);
+    for (int i = 0; i < 50; ++i) m.record_outcome({0.97, true});
     EXPECT_FALSE(m.thresholds_at_risk().contains("0.01")) << "50 scans cannot show 1%";
-    for (int i = 0; i < 150; ++i) m.record_outcome(0.95, true);
-    for (int i = 0; i < 40; ++i) m.record_outcome(0.6, i % 2 == 0);
+    for (int i = 0; i < 150; ++i) m.record_outcome({0.95, true});
+    for (int i = 0; i < 40; ++i) m.record_outcome({0.6, i % 2 == 0});
   }
   ExemplarMemory m(dir, "pkg", 1024);
   auto t = m.thresholds_at_risk();

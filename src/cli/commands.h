@@ -103,6 +103,13 @@ struct ReplayOptions {
   size_t neighbours = 5;
 };
 int replay_command(const ReplayOptions& options);
+// A new iteration from the package's photos and the lane's confirmed ones.
+struct RetrainOptions {
+  std::string model, memory, data, out;
+  int hold_out_every = 5;  // every Nth store photo of a product is measured on, never trained on
+  int epochs = 0;          // 0: as the package was trained
+};
+int retrain_command(const StateDir& state, const RetrainOptions& options);
 // `train` and `enroll` run checkout-edge-train, installed beside this program.
 int training_command(const std::string& subcommand, const std::vector<std::string>& args);
 

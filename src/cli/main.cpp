@@ -239,6 +239,25 @@ int main(int argc, char** argv) {
                    "Below this similarity the memory says nothing")
       ->capture_default_str();
 
+  auto* retrain = app.add_subcommand(
+      "retrain",
+      "A new iteration of the served package from its photos and what the lane learnt, "
+      "measured against the current one on store photos neither trained on; not served");
+  ce::RetrainOptions retrain_options;
+  retrain->add_option("--model", retrain_options.model,
+                      "The package (default: what the running lane's classifier serves)");
+  retrain->add_option("--memory", retrain_options.memory,
+                      "A memory export (default: the running lane's, exported now)");
+  retrain->add_option("--data", retrain_options.data,
+                      "The original photos (default: those the package was trained on)");
+  retrain->add_option("--out", retrain_options.out, "The new package (default: beside it)");
+  retrain
+      ->add_option("--hold-out-every", retrain_options.hold_out_every,
+                   "Every Nth of a product's store photos is kept apart to measure on")
+      ->check(CLI::Range(2, 100))
+      ->capture_default_str();
+  retrain->add_option("--epochs", retrain_options.epochs, "Passes (default: as trained)");
+
   CLI11_PARSE(app, argc, argv);
   ce::StateDir state = ce::StateDir::resolve(ce::state_dir_flag(state_flag));
   auto variables = [&] {
@@ -282,6 +301,7 @@ int main(int argc, char** argv) {
     if (*module_cmd) return ce::run_builtin_module(module_name);
     if (*train) return ce::training_command("train", train->remaining());
     if (*enroll) return ce::training_command("enroll", enroll->remaining());
+    if (*retrain) return ce::retrain_command(state, retrain_options);
     if (*replay) {
       replay_options.learn = learn == "on";
       return ce::replay_command(replay_options);

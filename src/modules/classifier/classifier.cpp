@@ -3,6 +3,9 @@
 // scene; also serves the Custom Vision container's REST API when "restPort"
 // is set.
 #include <httplib.h>
+#include <sodium.h>
+
+#include <cstring>
 
 #include <atomic>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 #include <opencv2/core/utility.hpp>
 #include <thread>
 
+#include "common/files.h"
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "hub/admin_auth.h"
@@ -252,12 +256,31 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
       return MethodResult{200, {{"forgotten", n}, {"examples", l.size()}}};
     });
   });
+  // One kept photo, for staff to see what was learnt (base64: methods carry JSON).
+  client.on_method("memoryPhoto", [&](const nlohmann::json& request) {
+    return with_memory([&](LaneLearning& l) {
+      if (!request.contains("id") || !request["id"].is_number_unsigned())
+        return MethodResult{400, {{"error", "send {\"id\": N}, an example's id from `memory`"}}};
+      auto file = l.photo_of(request["id"].get<uint64_t>());
+      if (!std::filesystem::exists(file))
+        return MethodResult{404,
+                            {{"error", "example " + request["id"].dump() +
+                                           " has no photo kept (only the newest maxPhotos are)"}}};
+      std::string jpeg = read_file(file);
+      std::string b64(sodium_base64_encoded_len(jpeg.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+      sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(jpeg.data()),
+                        jpeg.size(), sodium_base64_VARIANT_ORIGINAL);
+      b64.resize(std::strlen(b64.c_str()));
+      return MethodResult{200, {{"id", request["id"]}, {"jpeg", b64}}};
+    });
+  });
   client.on_method("exportMemory", [&](const nlohmann::json& request) {
     return with_memory([&](LaneLearning& l) {
       if (!request.contains("dir") || !request["dir"].is_string())
         return MethodResult{400, {{"error", "send {\"dir\": FOLDER} to export into"}}};
       size_t n = l.export_to(request["dir"].get<std::string>());
-      return MethodResult{200, {{"exported", n}, {"dir", request["dir"]}}};
+      return MethodResult{
+          200, {{"exported", n}, {"dir", request["dir"]}, {"package", served.get()->package().dir}}};
     });
   });
   client.on_method("importMemory", [&](const nlohmann::json& request) {

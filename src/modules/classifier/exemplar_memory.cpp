@@ -216,7 +216,8 @@ void ExemplarMemory::apply(char type, const nlohmann::json& meta, std::vector<fl
         break;
       }
   } else if (type == 'O') {
-    outcomes_.emplace_back(meta.value("score", 0.0), meta.value("correct", false));
+    outcomes_.push_back(
+        {meta.value("score", 0.0), meta.value("correct", false), meta.value("modelCorrect", -1)});
     if (outcomes_.size() > limits_.outcomes_kept)
       outcomes_.erase(
           outcomes_.begin(),
@@ -360,17 +361,23 @@ std::vector<Neighbour> ExemplarMemory::nearest(const std::vector<float>& q, size
   return all;
 }
 
-void ExemplarMemory::record_outcome(double score, bool correct) {
-  append('O', {{"score", score}, {"correct", correct}});
-  apply('O', {{"score", score}, {"correct", correct}}, {});
+namespace {
+nlohmann::json outcome_meta(const Outcome& o) {
+  return {{"score", o.score}, {"correct", o.correct}, {"modelCorrect", o.model_correct}};
+}
+}  // namespace
+
+void ExemplarMemory::record_outcome(const Outcome& o) {
+  append('O', outcome_meta(o));
+  apply('O', outcome_meta(o), {});
 }
 
 nlohmann::json ExemplarMemory::thresholds_at_risk(const std::vector<RiskPoint>& prior) const {
   std::vector<float> top;
   std::vector<bool> right;
-  for (auto& [score, correct] : outcomes_) {
-    top.push_back(static_cast<float>(score));
-    right.push_back(correct);
+  for (const Outcome& o : outcomes_) {
+    top.push_back(static_cast<float>(o.score));
+    right.push_back(o.correct);
   }
   if (top.empty()) return ce::thresholds_at_risk(prior);
   std::vector<RiskPoint> curve = risk_coverage(top, right);
@@ -419,13 +426,22 @@ nlohmann::json ExemplarMemory::summary(size_t newest_per_tag) const {
                    {"sources", t.sources},
                    {"newest", newest}});
   }
-  size_t right = 0;
-  for (auto& o : outcomes_) right += o.second;
+  // The gain: on the scans whose truth is known, the lane against the model alone.
+  size_t right = 0, known = 0, lane_right = 0, model_right = 0;
+  for (const Outcome& o : outcomes_) {
+    right += o.correct;
+    if (o.model_correct < 0) continue;
+    ++known;
+    lane_right += o.correct;
+    model_right += o.model_correct;
+  }
   return {{"identity", identity_},
           {"examples", examples_.size()},
           {"tags", out},
           {"outcomes", outcomes_.size()},
           {"outcomesRight", right},
+          {"gain",
+           {{"scans", known}, {"laneRight", lane_right}, {"modelAloneRight", model_right}}},
           {"thresholdAtRisk", thresholds_at_risk()}};
 }
 
@@ -468,8 +484,7 @@ void ExemplarMemory::compact() {
                  {"dimension", dimension_},
                  {"projectionSeed", kProjectionSeed}});
     for (const Example& e : examples_) append('E', example_meta(e), e.vector, false);
-    for (auto& [score, correct] : outcomes_)
-      append('O', {{"score", score}, {"correct", correct}}, {}, false);
+    for (const Outcome& o : outcomes_) append('O', outcome_meta(o), {}, false);
     ::fdatasync(fd_);
     fs::rename(tmp, log_path_);
     ::close(old);

@@ -40,6 +40,13 @@ struct Example {
   bool has_photo = false;
 };
 
+// A decided scan, scored before the memory held it.
+struct Outcome {
+  double score = 0;       // the lane's top score (model and memory blended)
+  bool correct = false;   // the lane's top tag was what the item was
+  int model_correct = -1; // the model's own top tag was: 1, 0, or -1 unknown
+};
+
 struct Neighbour {
   size_t index = 0;  // into examples()
   float similarity = 0;
@@ -79,8 +86,8 @@ class ExemplarMemory {
   // What the lane decided, scored before this memory held the example:
   // the top score and whether the top tag was right. These, never scores
   // taken after learning, set the thresholds the lane accepts at.
-  void record_outcome(double score, bool correct);
-  const std::vector<std::pair<double, bool>>& outcomes() const { return outcomes_; }
+  void record_outcome(const Outcome& outcome);
+  const std::vector<Outcome>& outcomes() const { return outcomes_; }
   // {"0.01": threshold, ...} for the levels the outcomes can measure,
   // pooled with `prior` (the package's calibration, scored the same way:
   // on photos the model had not learnt from) point by point.
@@ -111,7 +118,7 @@ class ExemplarMemory {
   std::vector<float> projection_;  // input_dimension_ x dimension_, row-major
   std::vector<Example> examples_;
   std::vector<float> matrix_;  // examples_' vectors, one row each
-  std::vector<std::pair<double, bool>> outcomes_;
+  std::vector<Outcome> outcomes_;
   uint64_t next_id_ = 1;
   size_t records_ = 0;  // in the log, live or not: compaction when it is mostly dead
   int fd_ = -1;

@@ -70,6 +70,7 @@ std::vector<Prediction> LaneLearning::see(const std::string& scene,
     r.vector = mean;
     r.top_tag = blended.empty() ? "" : blended.front().tag_name;
     r.top_score = blended.empty() ? 0 : blended.front().probability;
+    r.model_top_tag = model.empty() ? "" : model.front().tag_name;
     r.jpeg = jpeg;
     try {
       scenes_.put(r);
@@ -110,7 +111,10 @@ std::string LaneLearning::teach(const nlohmann::json& m) {
   bool top_is_it = std::find(tags.begin(), tags.end(), seen->top_tag) != tags.end();
   // The score the lane had before it knew: an honest measure of the blend.
   if (!seen->outcome_recorded && (!against || top_is_it)) {
-    memory_->record_outcome(seen->top_score, !against && top_is_it);
+    bool model_named_it =
+        std::find(tags.begin(), tags.end(), seen->model_top_tag) != tags.end();
+    memory_->record_outcome({seen->top_score, !against && top_is_it,
+                             against ? (model_named_it ? 0 : -1) : (model_named_it ? 1 : 0)});
     seen->outcome_recorded = true;
     try {
       scenes_.put(*seen);

@@ -27,7 +27,7 @@ fs::path SceneEvidence::file_of(const std::string& scene) const {
 void SceneEvidence::put(const SceneRecord& r) {
   nlohmann::json head{
       {"scene", r.scene},    {"identity", r.identity},  {"dimension", r.vector.size()},
-      {"topTag", r.top_tag}, {"topScore", r.top_score}, {"outcomeRecorded", r.outcome_recorded}};
+      {"topTag", r.top_tag}, {"modelTopTag", r.model_top_tag}, {"topScore", r.top_score}, {"outcomeRecorded", r.outcome_recorded}};
   std::string bytes = head.dump() + "\n";
   bytes.append(reinterpret_cast<const char*>(r.vector.data()), r.vector.size() * sizeof(float));
   bytes += r.jpeg;
@@ -47,6 +47,7 @@ std::optional<SceneRecord> SceneEvidence::get(const std::string& scene) const {
   r.scene = head.value("scene", "");
   r.identity = head.value("identity", "");
   r.top_tag = head.value("topTag", "");
+  r.model_top_tag = head.value("modelTopTag", "");
   r.top_score = head.value("topScore", 0.0);
   r.outcome_recorded = head.value("outcomeRecorded", false);
   size_t dim = head.value("dimension", size_t{0});

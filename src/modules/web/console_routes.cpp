@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
+
+#include <sodium.h>
 
 #include "modules/web/web_assets.h"
 #include "modules/web/web_routes.h"
@@ -322,6 +325,72 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
   server.Get("/console/api/enroll", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (staff_session(ctx, req, res, false)) send_json(res, 200, ctx.enrollment.status());
   });
+
+  // What the lane learnt from its answers (the classifier's memory), staff's
+  // removal of a wrong example or a product's, and a new iteration trained
+  // with it, measured and proposed, never served by itself.
+  server.Get("/console/api/learning", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    if (!ctx.staff.can_change())
+      return send_json(res, 503, {{"error", "set the web module's stateDir to see what it learnt"}});
+    MethodResult r = ctx.staff.call(kClassifier, "memory", nlohmann::json::object());
+    if (r.status == 200) r.payload["retrain"] = ctx.retraining.status();
+    send_method_result(res, r);
+  });
+  server.Get(R"(/console/api/learning/photo/(\d{1,18}))",
+             [&ctx](const httplib::Request& req, httplib::Response& res) {
+               if (!staff_session(ctx, req, res, false)) return;
+               MethodResult r = ctx.staff.call(kClassifier, "memoryPhoto",
+                                               {{"id", std::stoull(std::string(req.matches[1]))}});
+               if (r.status != 200) return send_method_result(res, r);
+               std::string b64 = r.payload.value("jpeg", "");
+               std::string jpeg(b64.size(), '\0');
+               size_t length = 0;
+               if (sodium_base642bin(reinterpret_cast<unsigned char*>(jpeg.data()), jpeg.size(),
+                                     b64.c_str(), b64.size(), nullptr, &length, nullptr,
+                                     sodium_base64_VARIANT_ORIGINAL) != 0)
+                 return send_json(res, 502, {{"error", "the classifier sent no readable photo"}});
+               jpeg.resize(length);
+               res.set_content(jpeg, "image/jpeg");
+             });
+  server.Post("/console/api/learning/forget",
+              [&ctx](const httplib::Request& req, httplib::Response& res) {
+                auto s = staff_session(ctx, req, res, true);
+                if (!s) return;
+                auto body = json_body(req, res);
+                if (!body) return;
+                if (body->contains("id") && (*body)["id"].is_number_unsigned()) {
+                  std::cerr << "web: " << s->user << " removes learnt example " << (*body)["id"]
+                            << "\n";
+                  return send_method_result(
+                      res, ctx.staff.call(kClassifier, "forgetExample", {{"id", (*body)["id"]}}));
+                }
+                if (body->contains("tag") && (*body)["tag"].is_string()) {
+                  std::cerr << "web: " << s->user << " removes what was learnt of "
+                            << (*body)["tag"] << "\n";
+                  return send_method_result(
+                      res, ctx.staff.call(kClassifier, "forgetTag", {{"tag", (*body)["tag"]}}));
+                }
+                send_json(res, 400,
+                          {{"error", "send {\"id\": N} for one example or {\"tag\": ...} for "
+                                     "all of a product's"}});
+              });
+  server.Post("/console/api/learning/retrain",
+              [&ctx](const httplib::Request& req, httplib::Response& res) {
+                auto s = staff_session(ctx, req, res, true);
+                if (!s) return;
+                if (!ctx.staff.can_change())
+                  return send_json(res, 503,
+                                   {{"error", "set the web module's stateDir to train from here"}});
+                try {
+                  ctx.retraining.start(s->user);
+                  std::cerr << "web: " << s->user << " trains a new iteration with what the "
+                            << "lane learnt\n";
+                  send_json(res, 202, ctx.retraining.status());
+                } catch (const std::logic_error& e) {
+                  send_json(res, 409, {{"error", e.what()}});
+                }
+              });
 
   server.Post("/console/api/deploy", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto s = staff_session(ctx, req, res, true);

@@ -222,6 +222,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                         [&staff](const nlohmann::json& product) {
                           return staff.call("checkout", "addProduct", product);
                         });
+  Retraining retraining(settings.state_dir);
   WebContext ctx{lane,
                  client,
                  accounts,
@@ -230,6 +231,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                  staff,
                  files,
                  enrollment,
+                 retraining,
                  kept_token(std::filesystem::path(data_dir ? data_dir : ".") / "kiosk.token"),
                  !settings.cert_file.empty()};
 

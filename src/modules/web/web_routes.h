@@ -10,6 +10,7 @@
 
 #include "checkout-edge/module.h"
 #include "modules/web/enrollment.h"
+#include "modules/web/retraining.h"
 #include "modules/web/lane_files.h"
 #include "modules/web/lane_view.h"
 #include "modules/web/staff_accounts.h"
@@ -26,6 +27,7 @@ struct WebContext {
   StaffActions& staff;
   const LaneFiles& files;
   Enrollment& enrollment;
+  Retraining& retraining;
   std::string kiosk_token;  // in the kiosk page; its commands must carry it
   bool tls = false;         // cookies are then Secure
   int max_streams = 12;     // each open page holds one server thread

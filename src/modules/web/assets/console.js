@@ -20,7 +20,7 @@ async function api(path, body) {
 
 function show(loggedIn, user) {
   $("login").hidden = loggedIn;
-  for (const id of ["health", "sees", "speed", "basket-view", "checks", "logs", "baskets", "models", "config", "deploy"])
+  for (const id of ["health", "sees", "speed", "basket-view", "checks", "logs", "baskets", "models", "learning", "config", "deploy"])
     $(id).hidden = !loggedIn;
   $("who").textContent = loggedIn ? `Logged in as ${user}` : "Not logged in";
 }
@@ -218,6 +218,7 @@ async function started(user) {
   setInterval(showRuntime, 5000);
   await searchBaskets();
   await showModel();
+  await showLearning();
 }
 
 const percent = (x) => (typeof x === "number" ? (100 * x).toFixed(1) + " %" : "");
@@ -319,6 +320,95 @@ $("model-form").addEventListener("submit", async (e) => {
     }
   }
   await showModel();
+});
+
+// What the lane learnt: per product, its latest photos (each removable),
+// the gain over the model alone, and a new iteration proposed with it.
+const sources = { answer: "shopper's answer", paid: "paid, not voided", staff: "staff", import: "imported", none: "none of these", void: "voided" };
+
+function retrainText(s) {
+  if (!s || s.state === "idle") return "";
+  if (s.state === "running") return `Training a new iteration (started by ${s.by})… this takes as long as the package's own training.`;
+  if (s.state === "failed") return `The new iteration failed: ${s.output || "no output"}`;
+  const c = s.comparison;
+  if (!c) return `Trained, but its measurement was not found: ${s.output}`;
+  return `On ${c.heldOut} of the store's own photos neither was trained on: the served iteration ${percent(c.current.top1)}, ` +
+    `the new one ${percent(c.proposed.top1)} (${c.proposed.package}, trained on ${c.storePhotosTrainedOn} of the store's photos too).`;
+}
+
+async function showLearning() {
+  const r = await api("/console/api/learning");
+  if (!r.ok) {
+    $("learning-summary").textContent = r.data.error || `Cannot read what the lane learnt (${r.status})`;
+    $("learning-tags").hidden = true;
+    return;
+  }
+  const m = r.data;
+  const g = m.gain || {};
+  $("learning-summary").textContent = `${m.examples} examples of ${m.tags.length} products. ` +
+    (g.scans ? `On the last ${g.scans} scans whose product was confirmed, the lane was right ${percent(g.laneRight / g.scans)}, the model alone ${percent(g.modelAloneRight / g.scans)}.`
+      : "No scan has been confirmed since it started learning.");
+  $("learning-tags").hidden = m.tags.length === 0;
+  $("learning-tags").tBodies[0].replaceChildren(...m.tags.map((t) => {
+    const tr = document.createElement("tr");
+    const by = Object.entries(t.sources).map(([k, n]) => `${sources[k] || k} ${n}`).join(", ");
+    const photos = document.createElement("td");
+    for (const e of t.newest) {
+      const figure = document.createElement("figure");
+      figure.className = "learnt";
+      if (e.photo)
+        figure.append(Object.assign(document.createElement("img"), {
+          src: `/console/api/learning/photo/${e.id}`, width: 96, height: 72,
+          alt: `${e.against ? "Not " : ""}${t.tag}, ${sources[e.source] || e.source}, ${new Date(e.timeMs).toLocaleString()}` }));
+      const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "Remove" });
+      remove.setAttribute("aria-label", `Remove example ${e.id} of ${t.tag} (${new Date(e.timeMs).toLocaleString()})`);
+      remove.addEventListener("click", () => forget({ id: e.id }, `example ${e.id} of ${t.tag}`));
+      figure.append(remove);
+      photos.append(figure);
+    }
+    const all = Object.assign(document.createElement("button"), { type: "button", textContent: `Remove all of ${t.tag}` });
+    all.addEventListener("click", () => forget({ tag: t.tag }, `everything learnt of ${t.tag}`));
+    const undo = document.createElement("td");
+    undo.append(all);
+    tr.append(cell(t.tag), cell(String(t.examples), "money"), cell(String(t.against), "money"), cell(by), photos, undo);
+    return tr;
+  }));
+  $("retrain-result").textContent = retrainText(m.retrain);
+  $("retrain").disabled = m.retrain && m.retrain.state === "running";
+  const proposed = m.retrain && m.retrain.comparison && m.retrain.comparison.proposed;
+  $("serve-proposed").hidden = !proposed;
+  if (proposed) $("serve-proposed").dataset.package = proposed.package;
+}
+
+async function forget(what, name) {
+  const r = await api("/console/api/learning/forget", what);
+  $("learning-result").textContent = r.ok ? `Removed ${name}: the next scan decides without it.` : `Refused: ${r.data.error || r.status}`;
+  $("learning-result").className = r.ok ? "ok" : "error";
+  await showLearning();
+  $("learning-result").focus();
+}
+
+$("retrain").addEventListener("click", async () => {
+  const r = await api("/console/api/learning/retrain", {});
+  if (!r.ok) {
+    $("retrain-result").textContent = `Refused: ${r.data.error || r.status}`;
+    return;
+  }
+  $("retrain").disabled = true;
+  let status = r.data;
+  while (status.state === "running") {
+    $("retrain-result").textContent = retrainText(status);
+    await new Promise((done) => setTimeout(done, 2000));
+    const l = await api("/console/api/learning");
+    status = (l.data && l.data.retrain) || { state: "failed", output: l.data.error };
+  }
+  await showLearning();
+});
+
+$("serve-proposed").addEventListener("click", () => {
+  $("model-package").value = $("serve-proposed").dataset.package;
+  $("model-form").requestSubmit();
+  $("model-result").scrollIntoView();
 });
 
 // What `list` adds to the status: each module's problem with its fix, the upstream queue.
