@@ -22,6 +22,7 @@ struct LaneSpec {
   json camera = json::object();   // added to the camera's desired properties
   json scale = json::object();    // added to the scale's desired properties
   json runtime = json::object();  // $edgeAgent runtime.settings
+  json model = json::object();    // added to the classifier's model description
 };
 
 // Writes the lane's files into a new folder and returns it: deployment.json,
@@ -68,6 +69,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
         {"labels", shared_dir() + "/models/imagenet-squeezenet/Labels.txt"},
         {"resize", "shorter-side"},
         {"mean", {104, 117, 123}}}}};
+  m["modulesContent"]["classifier"]["properties.desired"]["model"].update(spec.model);
   m["modulesContent"]["scale"]["properties.desired"] = {{"steps", spec.steps}, {"hz", 10}};
   m["modulesContent"]["scale"]["properties.desired"].update(spec.scale);
   m["modulesContent"]["checkout"]["properties.desired"] = {

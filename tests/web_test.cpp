@@ -39,6 +39,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   spec.threshold = 0.999;  // every scan is a question
   spec.speech = spec.web = true;
   spec.runtime = {{"heartbeatTimeoutMs", 4000}};  // a hung checkout is seen in 4 s
+  spec.model = {{"embeddingOutput", "pool10_1"}};  // the lane learns from the kiosk's answer
   fs::path dir = write_lane(spec);
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
@@ -128,6 +129,14 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(seen["scene"].get<std::string>().rfind("item (scene ", 0), 0u) << seen;
   EXPECT_EQ(seen["twinResult"], "Changed checkout's threshold.") << seen;
   EXPECT_EQ(seen["loginAfterRestart"], false) << seen;
+  // What the lane learnt from the kiosk's answer, its photo, removed by staff.
+  ASSERT_EQ(seen["learnt"].size(), 1u) << seen;
+  EXPECT_EQ(seen["learnt"][0][0], "banana") << seen;
+  EXPECT_EQ(seen["learnt"][0][1], "1") << seen;
+  EXPECT_NE(seen["learnt"][0][2].get<std::string>().find("answer"), std::string::npos) << seen;
+  EXPECT_TRUE(seen["learntPhoto"].get<bool>()) << seen;
+  EXPECT_NE(seen["learningRemoved"].get<std::string>().find("Removed"), std::string::npos) << seen;
+  EXPECT_TRUE(seen["learntAfter"].get<bool>()) << seen;
   EXPECT_NE(seen["deployResult"].get<std::string>().find("Deployed."), std::string::npos) << seen;
   // The model served, and another switched to from the console.
   EXPECT_NE(seen["modelBefore"].get<std::string>().find("imagenet-squeezenet"), std::string::npos)
@@ -167,7 +176,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(json::parse(runtime.cli("twin web"))["desired"]["stateDir"], runtime.state().string());
 
   // No WCAG 2.2 AA violation on any page in any state, each one photographed.
-  EXPECT_EQ(seen["axe"].size(), 11u) << seen["axe"];
+  EXPECT_EQ(seen["axe"].size(), 12u) << seen["axe"];
   EXPECT_EQ(seen["german"],
             json({{"title", "Kasse"}, {"pay", "Bezahlen"}, {"basket", "Warenkorb"}}))
       << seen["german"];

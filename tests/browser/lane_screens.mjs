@@ -229,6 +229,23 @@ try {
   await axe(staff, "console-checked");
   step("check, logs and baskets");
 
+  // What the lane learnt: the kiosk's answer (Banana) with its photo; staff remove it.
+  await staff.waitForSelector("#learning-tags:not([hidden]) tbody tr", { timeout: 20000 });
+  seen.learnt = await staff.$$eval("#learning-tags tbody tr", (rows) =>
+    rows.map((r) => [r.cells[0].textContent, r.cells[1].textContent, r.cells[3].textContent]));
+  await staff.waitForFunction(() => {
+    const img = document.querySelector("#learning-tags tbody img");
+    return img && img.complete && img.naturalWidth > 0;
+  }, { timeout: 20000 });
+  seen.learntPhoto = true;
+  seen.learningSummary = await text(staff, "#learning-summary");
+  await axe(staff, "console-learnt");
+  await staff.click("#learning-tags tbody figure button");
+  await staff.waitForFunction(() => /Removed|Refused/.test(document.getElementById("learning-result").textContent), { timeout: 20000 });
+  seen.learningRemoved = await text(staff, "#learning-result");
+  seen.learntAfter = await staff.$eval("#learning-tags", (t) => t.hidden);
+  step("learnt example seen and removed");
+
   // Deploy: the running deployment, loaded into the console, the checkout's rounding changed.
   await staff.click("#load-deployment");
   await staff.waitForFunction(() => document.getElementById("manifest").value.includes("modulesContent"), { timeout: 20000 });

@@ -345,8 +345,9 @@ async function showLearning() {
   }
   const m = r.data;
   const g = m.gain || {};
-  $("learning-summary").textContent = `${m.examples} examples of ${m.tags.length} products. ` +
-    (g.scans ? `On the last ${g.scans} scans whose product was confirmed, the lane was right ${percent(g.laneRight / g.scans)}, the model alone ${percent(g.modelAloneRight / g.scans)}.`
+  const many = (n, one) => `${n} ${one}${n === 1 ? "" : "s"}`;
+  $("learning-summary").textContent = `${many(m.examples, "example")} of ${many(m.tags.length, "product")}. ` +
+    (g.scans ? `On the last ${many(g.scans, "scan")} whose product was confirmed, the lane was right ${percent(g.laneRight / g.scans)}, the model alone ${percent(g.modelAloneRight / g.scans)}.`
       : "No scan has been confirmed since it started learning.");
   $("learning-tags").hidden = m.tags.length === 0;
   $("learning-tags").tBodies[0].replaceChildren(...m.tags.map((t) => {
