@@ -482,3 +482,92 @@ TEST(Training, ReplayPlaysLabelledPhotosThroughTheLanesDecisionsAndLearns) {
     }
   }
 }
+
+// What a lane learnt, imported into a running classifier (as a chain shares
+// it), trains a new iteration (`retrain`, beside the lane) that is measured
+// against the served one on store photos neither trained on, and is not
+// served until staff switch to it; a new package's memory is rebuilt from
+// the kept photos.
+TEST(Training, RetrainProposesAMeasuredIterationAndServesNothingByItself) {
+  fs::path dir = fresh_dir("retrain");
+  link_training_photos(dir / "data", 20);
+  int status = -1;
+  std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
+                            " --out " + (dir / "shop").string() +
+                            " --epochs 2 --views 1 --seed 7 2>&1",
+                        &status);
+  ASSERT_EQ(status, 0) << out;
+  // The store's confirmed photos: ten of each product training never saw.
+  fs::create_directories(dir / "store/photos");
+  std::ofstream examples(dir / "store/examples.jsonl");
+  long long ms = 1700000000000;
+  for (auto& t : kTags) {
+    auto photos = photos_in(t.train);
+    for (size_t i = 20; i < 30; ++i) {
+      std::string name = "photos/" + t.name + "-" + std::to_string(i) + ".jpg";
+      fs::copy_file(photos[i], dir / "store" / name);
+      examples << json{{"tag", t.name}, {"source", "answer"}, {"timeMs", ms += 1000},
+                       {"photo", name}}
+                      .dump()
+               << "\n";
+    }
+  }
+  examples.close();
+
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+      {"schemaVersion", "1.1"},
+      {"runtime", {{"type", "process"}, {"settings", json::object()}}},
+      {"modules", {{"classifier", builtin_module("classifier", 1)}}}};
+  m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
+  m["modulesContent"]["classifier"]["properties.desired"] = {
+      {"model", {{"package", (dir / "shop").string()}}}};
+  std::ofstream(dir / "deployment.json") << m.dump();
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  auto reported = [&] {
+    json t = json::parse(runtime.cli("twin classifier"), nullptr, false);
+    return t.is_object() ? t["reported"] : json();
+  };
+  ASSERT_TRUE(eventually([&] { return reported().value("iteration", 0) == 1; }, 30s));
+  auto call = [&](const std::string& method, const json& payload) {
+    json r = json::parse(runtime.cli("call classifier " + method + " '" + payload.dump() +
+                                     "' --timeout 120"),
+                         nullptr, false);
+    return r.is_object() ? r["payload"] : json();
+  };
+  EXPECT_EQ(call("importMemory", {{"dir", (dir / "store").string()}})["imported"], 40);
+
+  out = runtime.cli("retrain", &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("32 of the store's; 8 of the store's are kept apart"), std::string::npos)
+      << out;
+  std::smatch figures;
+  ASSERT_TRUE(std::regex_search(
+      out, figures,
+      std::regex("on 8 of the store's own photos neither iteration trained on: current "
+                 "\\(iteration 1\\) ([0-9.]+)%, proposed \\(iteration 2\\) ([0-9.]+)%")))
+      << out;
+  fs::path proposed = dir / "shop-iteration2";
+  json comparison = json::parse(ce::read_file(proposed / "store-comparison.json"));
+  EXPECT_EQ(comparison["heldOut"], 8);
+  EXPECT_NEAR(comparison["proposed"]["top1"].get<double>() * 100, std::stod(figures[2]), 0.06);
+  EXPECT_EQ(json::parse(ce::read_file(proposed / "package.json"))["iteration"], 2);
+  // Proposed, not served.
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(reported().value("iteration", 0), 1);
+
+  // Staff serve it with one change; it starts a memory of its own, rebuilt
+  // from the photos the lane kept.
+  out = runtime.cli("twin classifier --set 'model={\"package\": \"" + proposed.string() + "\"}'",
+                    &status);
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_TRUE(eventually([&] { return reported().value("iteration", 0) == 2; }, 30s))
+      << runtime.cli("logs classifier --tail 20");
+  EXPECT_EQ(call("memory", json::object())["examples"], 0);
+  fs::path kept = runtime.state() / "learning-exports";
+  ASSERT_TRUE(fs::exists(kept));
+  fs::path export_dir = fs::directory_iterator(kept)->path();
+  EXPECT_EQ(call("importMemory", {{"dir", export_dir.string()}})["imported"], 40);
+}

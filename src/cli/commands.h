@@ -112,6 +112,8 @@ struct RetrainOptions {
 int retrain_command(const StateDir& state, const RetrainOptions& options);
 // `train` and `enroll` run checkout-edge-train, installed beside this program.
 int training_command(const std::string& subcommand, const std::vector<std::string>& args);
+// The same as a child process; returns its exit code.
+int run_training(const std::string& subcommand, const std::vector<std::string>& args);
 
 long long parse_duration_ms(const std::string& text);  // "30s", "10m", "2h", "1d"
 

@@ -158,7 +158,7 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
       args.insert(args.end(), {"--backbone", b.get<std::string>()});
   if (training.contains("heldOut") && fs::exists(training["heldOut"].value("source", "")))
     args.insert(args.end(), {"--calibration", training["heldOut"]["source"]});
-  int trained = training_command("train", args);
+  int trained = run_training("train", args);
   fs::remove_all(data);
   if (trained != 0) return trained;
 

@@ -2,6 +2,7 @@
 // own code and prints Custom Vision's metrics. train and enroll: handed to
 // checkout-edge-train (libtorch stays out of this program).
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -47,7 +48,11 @@ int evaluate_command(const EvaluateOptions& o) {
   return 0;
 }
 
-int training_command(const std::string& subcommand, const std::vector<std::string>& args) {
+namespace {
+
+// checkout-edge-train SUBCOMMAND ARGS..., in place of this process.
+[[noreturn]] void exec_training(const std::string& subcommand,
+                                const std::vector<std::string>& args) {
   fs::path program = fs::path(self_executable()).parent_path() / "checkout-edge-train";
   if (!fs::exists(program))
     throw std::runtime_error(program.string() +
@@ -64,6 +69,30 @@ int training_command(const std::string& subcommand, const std::vector<std::strin
   sigprocmask(SIG_SETMASK, &none, nullptr);
   execv(program.c_str(), argv.data());
   throw std::runtime_error("cannot run " + program.string() + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+int training_command(const std::string& subcommand, const std::vector<std::string>& args) {
+  exec_training(subcommand, args);
+}
+
+int run_training(const std::string& subcommand, const std::vector<std::string>& args) {
+  std::cout.flush();
+  pid_t child = fork();
+  if (child < 0) throw std::runtime_error(std::string("cannot start training: ") + std::strerror(errno));
+  if (child == 0) {
+    try {
+      exec_training(subcommand, args);
+    } catch (const std::exception& e) {
+      std::cerr << "checkout-edge: " << e.what() << "\n";
+    }
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace ce
