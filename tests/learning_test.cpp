@@ -32,10 +32,10 @@ constexpr const char* kOrange = "/datasets/grocery-store/val/Fruit/Orange/Orange
 // A lane whose shopper places the photos in `images` one after another
 // (each `item_ms` on the scale), with speech, a keypad and learning.
 fs::path learning_lane(const std::string& name, const std::vector<cv::Mat>& images,
-                       long long item_ms) {
+                       long long item_ms, double threshold = 0.7) {
   LaneSpec spec;
   spec.name = name;
-  spec.threshold = 0.7;
+  spec.threshold = threshold;
   spec.speech = spec.keypad = true;
   fs::path dir = write_lane(spec);
   json items = json::array();
@@ -167,4 +167,29 @@ TEST(Learning, AVoidedLineTeachesNothingAndStaffRemovalBringsTheQuestionBack) {
   ASSERT_TRUE(after.is_object());
   EXPECT_EQ(after["examples"], before["examples"]);
   EXPECT_EQ(after["outcomes"], before["outcomes"]);
+}
+
+TEST(Learning, AStaffCorrectionRingsUpTheRightProductAndTeachesIt) {
+  // At a plain threshold of 0.6 the model rings the orange up as a lemon.
+  fs::path dir = learning_lane("correct", {orange(), mirrored(orange())}, 14000, 0.6);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(runtime.logged("checkout", "checkout: Lemon, ", 60s))
+      << runtime.cli("logs checkout --tail 20") << runtime.cli("logs classifier --tail 20");
+  // Staff, at the lane's shell (the console sends the same command).
+  std::string reply = runtime.cli(
+      "call checkout command '{\"command\": \"correct\", \"line\": 1, \"productId\": "
+      "\"3107\"}'");
+  EXPECT_NE(reply.find("Removed Lemon."), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Orange, "), std::string::npos) << reply;
+  ASSERT_TRUE(runtime.logged("classifier", "learnt orange", 15s))
+      << runtime.cli("logs classifier --tail 20");
+  // The same orange again: an orange now, not a lemon.
+  bool second = eventually(
+      [&] { return count_of(runtime.cli("logs checkout"), "checkout: Orange, ") >= 2; }, 40s);
+  EXPECT_TRUE(second) << runtime.cli("logs checkout --tail 20");
+  EXPECT_EQ(count_of(runtime.cli("logs checkout"), "checkout: Lemon, "), 1u);
+  json memory = payload_of(runtime.cli("call classifier memory"));
+  EXPECT_EQ(memory["tags"][0]["sources"]["staff"], 1) << memory;
 }

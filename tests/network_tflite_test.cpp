@@ -2,15 +2,15 @@
 // MobileNet loads, sees what real photos show, and agrees with the integer
 // model run by an independent engine (Arm NN's reference backend, which
 // reads the unchanged .tflite); damaged files get errors that say so.
-#include <armnn/ArmNN.hpp>
-#include <armnnTfLiteParser/ITfLiteParser.hpp>
 #include <gtest/gtest.h>
 
+#include <armnn/ArmNN.hpp>
+#include <armnnTfLiteParser/ITfLiteParser.hpp>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "modules/classifier/model.h"
 #include "modules/classifier/network_file.h"
@@ -27,12 +27,13 @@ namespace {
 std::string mobilenets() { return shared_dir() + "/models/imagenet-mobilenets-tflite/"; }
 std::string mobilenet(const std::string& file) { return mobilenets() + file; }
 
-const std::vector<std::string> kClassifiers{"mobilenet_v2_1.0_224_quant.tflite",
-                                            "tf2_mobilenet_v2_1.0_224_ptq.tflite",
-                                            "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"};
+const std::vector<std::string> kClassifiers{
+    "mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
+    "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"};
 
 ce::Model imagenet_model(const std::string& file) {
-  return ce::Model::load(json{{"file", mobilenet(file)}, {"labels", mobilenet("imagenet_labels.txt")}});
+  return ce::Model::load(
+      json{{"file", mobilenet(file)}, {"labels", mobilenet("imagenet_labels.txt")}});
 }
 
 std::vector<std::string> top(const ce::Model& m, const std::string& photo, size_t n) {
@@ -70,8 +71,7 @@ class ArmNnModel {
     auto out_name = parser->GetSubgraphOutputTensorNames(0).at(0);
     input_ = parser->GetNetworkInputBindingInfo(0, in_name);
     output_ = parser->GetNetworkOutputBindingInfo(0, out_name);
-    auto optimised =
-        armnn::Optimize(*network, {armnn::Compute::CpuRef}, runtime_->GetDeviceSpec());
+    auto optimised = armnn::Optimize(*network, {armnn::Compute::CpuRef}, runtime_->GetDeviceSpec());
     if (runtime_->LoadNetwork(id_, std::move(optimised)) != armnn::Status::Success)
       throw std::runtime_error("Arm NN cannot load " + file);
   }
@@ -146,8 +146,8 @@ class TinyModel {
   void op(int code, std::vector<int> in, std::vector<int> out,
           tflite::BuiltinOptions type = tflite::BuiltinOptions_NONE,
           flatbuffers::Offset<void> options = 0) {
-    codes_.push_back(tflite::CreateOperatorCode(fbb_, static_cast<int8_t>(std::min(code, 127)), 0,
-                                                1, code));
+    codes_.push_back(
+        tflite::CreateOperatorCode(fbb_, static_cast<int8_t>(std::min(code, 127)), 0, 1, code));
     ops_.push_back(tflite::CreateOperator(fbb_, static_cast<uint32_t>(codes_.size() - 1),
                                           fbb_.CreateVector(in), fbb_.CreateVector(out), type,
                                           options));
@@ -160,8 +160,8 @@ class TinyModel {
                                         fbb_.CreateVector(std::vector<int>{output}),
                                         fbb_.CreateVector(ops_), fbb_.CreateString("main"));
     auto model = tflite::CreateModel(fbb_, 3, fbb_.CreateVector(codes_),
-                                     fbb_.CreateVector(std::vector{graph}), fbb_.CreateString("tiny"),
-                                     fbb_.CreateVector(buffers_));
+                                     fbb_.CreateVector(std::vector{graph}),
+                                     fbb_.CreateString("tiny"), fbb_.CreateVector(buffers_));
     tflite::FinishModelBuffer(fbb_, model);
     std::ofstream(path, std::ios::binary)
         .write(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize());
@@ -192,7 +192,8 @@ TEST(TfLite, EverySharedMobileNetLoadsWithItsOwnPreprocessing) {
     // zero point), read here straight from the file's input tensor.
     std::string bytes = read_bytes(mobilenet(file));
     const tflite::SubGraph* g = tflite::GetModel(bytes.data())->subgraphs()->Get(0);
-    const tflite::QuantizationParameters* q = g->tensors()->Get(g->inputs()->Get(0))->quantization();
+    const tflite::QuantizationParameters* q =
+        g->tensors()->Get(g->inputs()->Get(0))->quantization();
     EXPECT_FLOAT_EQ(static_cast<float>(pre.scale), q->scale()->Get(0));
     EXPECT_DOUBLE_EQ(pre.mean[0], static_cast<double>(q->zero_point()->Get(0)));
     if (file.find("mobilenet_v2") != std::string::npos) {  // x / 127.5 - 1, near enough
@@ -203,7 +204,8 @@ TEST(TfLite, EverySharedMobileNetLoadsWithItsOwnPreprocessing) {
         << m.describe().dump();
   }
   // The embedding extractor has no classifier: its output is the 1024 features.
-  ce::NetworkFile v1 = ce::prepare_network(mobilenet("mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"));
+  ce::NetworkFile v1 =
+      ce::prepare_network(mobilenet("mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"));
   cv::dnn::Net net = ce::read_network(v1);
   cv::Mat photo = cv::imread(photos("Banana", 1).at(0), cv::IMREAD_COLOR);
   ce::Preprocessing pre;
@@ -219,7 +221,8 @@ TEST(TfLite, EverySharedMobileNetLoadsWithItsOwnPreprocessing) {
 
 TEST(TfLite, TheTopFiveHoldWhatTheStorePhotoShows) {
   const std::vector<std::pair<std::string, std::string>> cases{
-      {"Fruit/Banana/Banana_001", "banana"}, {"Granny-Smith/Granny-Smith_001", "Granny Smith"},
+      {"Fruit/Banana/Banana_001", "banana"},
+      {"Granny-Smith/Granny-Smith_001", "Granny Smith"},
       {"Fruit/Lemon/Lemon_001", "lemon"}};
   for (const auto& file : kClassifiers) {
     ce::Model m = imagenet_model(file);

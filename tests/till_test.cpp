@@ -407,3 +407,28 @@ TEST(Till, AChoiceTheWeightRulesOutIsNotLearnt) {
   EXPECT_EQ(said.front().kind, "check-weight");
   EXPECT_TRUE(till.take_teachings().empty());
 }
+
+TEST(Till, StaffCorrectALineRungUpAgainAsTheRightProductAndTheLaneLearnsIt) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("correct"));
+  ce::Till till(j, c, {});
+  ScanDecision d = sure(c, 0, "w1", 420);  // accepted as Banana; it was a Plantain
+  d.scene = "scene-1";
+  till.decided(d, 1000);
+  auto said = till.command({{"command", "correct"}, {"line", 1}, {"productId", "4235"}});
+  ASSERT_EQ(said.size(), 2u);
+  EXPECT_EQ(said[0].text, "Removed Banana.");
+  EXPECT_EQ(said[1].text, "Plantain, 0.42 kilograms, 1 dollar 47.");
+  auto lines = j.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].product_id, "4235");
+  auto taught = till.take_teachings();
+  ASSERT_EQ(taught.size(), 1u);
+  EXPECT_EQ(taught[0]["scene"], "scene-1");
+  EXPECT_EQ(taught[0]["tags"], json::array({"plantain"}));
+  EXPECT_EQ(taught[0]["source"], "staff");
+  EXPECT_THROW(till.command({{"command", "correct"}, {"line", 9}, {"productId", "4235"}}),
+               ce::CommandError);
+  EXPECT_THROW(till.command({{"command", "correct"}, {"line", 2}, {"productId", "nope"}}),
+               ce::CommandError);
+}

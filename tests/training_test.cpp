@@ -492,10 +492,10 @@ TEST(Training, RetrainProposesAMeasuredIterationAndServesNothingByItself) {
   fs::path dir = fresh_dir("retrain");
   link_training_photos(dir / "data", 20);
   int status = -1;
-  std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
-                            " --out " + (dir / "shop").string() +
-                            " --epochs 2 --views 1 --seed 7 2>&1",
-                        &status);
+  std::string out =
+      run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+              (dir / "shop").string() + " --epochs 2 --views 1 --seed 7 2>&1",
+          &status);
   ASSERT_EQ(status, 0) << out;
   // The store's confirmed photos: ten of each product training never saw.
   fs::create_directories(dir / "store/photos");
@@ -506,7 +506,9 @@ TEST(Training, RetrainProposesAMeasuredIterationAndServesNothingByItself) {
     for (size_t i = 20; i < 30; ++i) {
       std::string name = "photos/" + t.name + "-" + std::to_string(i) + ".jpg";
       fs::copy_file(photos[i], dir / "store" / name);
-      examples << json{{"tag", t.name}, {"source", "answer"}, {"timeMs", ms += 1000},
+      examples << json{{"tag", t.name},
+                       {"source", "answer"},
+                       {"timeMs", ms += 1000},
                        {"photo", name}}
                       .dump()
                << "\n";
@@ -532,9 +534,9 @@ TEST(Training, RetrainProposesAMeasuredIterationAndServesNothingByItself) {
   };
   ASSERT_TRUE(eventually([&] { return reported().value("iteration", 0) == 1; }, 30s));
   auto call = [&](const std::string& method, const json& payload) {
-    json r = json::parse(runtime.cli("call classifier " + method + " '" + payload.dump() +
-                                     "' --timeout 120"),
-                         nullptr, false);
+    json r = json::parse(
+        runtime.cli("call classifier " + method + " '" + payload.dump() + "' --timeout 120"),
+        nullptr, false);
     return r.is_object() ? r["payload"] : json();
   };
   EXPECT_EQ(call("importMemory", {{"dir", (dir / "store").string()}})["imported"], 40);

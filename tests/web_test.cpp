@@ -38,7 +38,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   spec.name = "screens";
   spec.threshold = 0.999;  // every scan is a question
   spec.speech = spec.web = true;
-  spec.runtime = {{"heartbeatTimeoutMs", 4000}};  // a hung checkout is seen in 4 s
+  spec.runtime = {{"heartbeatTimeoutMs", 4000}};   // a hung checkout is seen in 4 s
   spec.model = {{"embeddingOutput", "pool10_1"}};  // the lane learns from the kiosk's answer
   fs::path dir = write_lane(spec);
   Runtime runtime(dir / "state", dir / "deployment.json");

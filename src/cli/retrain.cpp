@@ -70,9 +70,9 @@ std::string percent(double share) {
 // Asks the running lane's classifier for its memory (and which package it serves).
 nlohmann::json export_from_lane(const StateDir& state, const fs::path& dir) {
   auto hub = connect_to_runtime(state);
-  MethodResult r = call_method(*hub, "cli-retrain-" + std::to_string(getpid()), "classifier",
-                               "exportMemory", {{"dir", fs::absolute(dir).string()}},
-                               std::chrono::seconds(120), "");
+  MethodResult r =
+      call_method(*hub, "cli-retrain-" + std::to_string(getpid()), "classifier", "exportMemory",
+                  {{"dir", fs::absolute(dir).string()}}, std::chrono::seconds(120), "");
   if (r.status != 200)
     throw std::runtime_error("the classifier did not export what it learnt: " +
                              r.payload.value("error", r.payload.dump()));
@@ -95,7 +95,8 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
     throw std::runtime_error("name the package to retrain (--model), or run this beside a lane");
   ModelPackage current = ModelPackage::resolve(nlohmann::json{{"package", package}});
   if (current.dir.empty() || !current.info.contains("training"))
-    throw std::runtime_error(package + " was not made by `checkout-edge train`: retrain needs the "
+    throw std::runtime_error(package +
+                             " was not made by `checkout-edge train`: retrain needs the "
                              "photos and settings it was trained with");
   const nlohmann::json& training = current.info["training"];
   std::string original = o.data.empty() ? training["data"].value("source", "") : o.data;
@@ -109,7 +110,8 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
   std::stable_sort(store.begin(), store.end(),
                    [](auto& a, auto& b) { return a.time_ms < b.time_ms; });
   std::map<std::string, int> seen;
-  for (auto& p : store) (++seen[p.tag] % o.hold_out_every == 0 ? held_out : train_slice).push_back(p);
+  for (auto& p : store)
+    (++seen[p.tag] % o.hold_out_every == 0 ? held_out : train_slice).push_back(p);
   if (held_out.empty())
     throw std::runtime_error("the lane has learnt " + std::to_string(store.size()) +
                              " photos; at least " + std::to_string(o.hold_out_every) +
@@ -117,9 +119,9 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
                              "store's own photos");
 
   // The original photos and the store's, as one folder of tag folders.
-  fs::path out = o.out.empty() ? fs::path(current.dir + "-iteration" +
-                                          std::to_string(current.iteration + 1))
-                               : fs::path(o.out);
+  fs::path out = o.out.empty()
+                     ? fs::path(current.dir + "-iteration" + std::to_string(current.iteration + 1))
+                     : fs::path(o.out);
   if (fs::exists(out))
     throw std::runtime_error(out.string() + " exists already; give another with --out");
   fs::path data = out.string() + ".data";
@@ -139,9 +141,9 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
             << " original photos and " << train_slice.size() << " of the store's; "
             << held_out.size() << " of the store's are kept apart to measure it\n";
 
-  std::vector<std::string> args{"--data", data.string(), "--out", out.string(), "--name",
-                                current.name, "--iteration",
-                                std::to_string(current.iteration + 1)};
+  std::vector<std::string> args{
+      "--data", data.string(), "--out",       out.string(),
+      "--name", current.name,  "--iteration", std::to_string(current.iteration + 1)};
   auto copy_setting = [&](const char* key, const char* flag) {
     if (training.contains(key) && training[key].is_number())
       args.insert(args.end(), {flag, std::to_string(training[key].get<long long>())});

@@ -80,7 +80,8 @@ int training_command(const std::string& subcommand, const std::vector<std::strin
 int run_training(const std::string& subcommand, const std::vector<std::string>& args) {
   std::cout.flush();
   pid_t child = fork();
-  if (child < 0) throw std::runtime_error(std::string("cannot start training: ") + std::strerror(errno));
+  if (child < 0)
+    throw std::runtime_error(std::string("cannot start training: ") + std::strerror(errno));
   if (child == 0) {
     try {
       exec_training(subcommand, args);

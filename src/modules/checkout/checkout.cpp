@@ -524,6 +524,14 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     auto key = request.find("key");
     return run_command({{"command", "key"}, {"key", key == request.end() ? nullptr : *key}});
   });
+  // What the basket can hold, for staff correcting a line.
+  client.on_method("products", [&](const nlohmann::json&) {
+    std::lock_guard lock(mutex);
+    nlohmann::json out = nlohmann::json::array();
+    for (const Product& p : catalogue.products)
+      out.push_back({{"id", p.id}, {"name", p.name_in(till.settings().locale)}, {"tags", p.tags}});
+    return MethodResult{200, {{"products", out}}};
+  });
   client.on_method("basket", [&](const nlohmann::json&) {
     std::lock_guard lock(mutex);
     return MethodResult{200, till.basket()};

@@ -244,6 +244,11 @@ std::vector<Saying> Till::command(const nlohmann::json& c) {
                          " minor units, found " + std::to_string(tendered));
     return pay(tendered);
   }
+  if (name == "correct") {
+    if (!c.contains("productId") || !c["productId"].is_string())
+      throw CommandError("command 'correct' needs \"line\" and \"productId\": what it really is");
+    return correct(number("line"), c["productId"].get<std::string>());
+  }
   if (name == "answer") {
     long long choice = number("choice");
     if (choice < 0 || choice > 9)
@@ -256,8 +261,9 @@ std::vector<Saying> Till::command(const nlohmann::json& c) {
           "command 'key' needs \"key\": \"0\"..\"9\", \"*\", \"+\", \"-\", \"/\" or \"Enter\"");
     return key(c["key"].get<std::string>());
   }
-  throw CommandError("unknown command '" + name +
-                     "'; use void-last, void, quantity, total, repeat, cancel, pay, answer or key");
+  throw CommandError(
+      "unknown command '" + name +
+      "'; use void-last, void, quantity, total, repeat, cancel, pay, answer, correct or key");
 }
 
 std::vector<Saying> Till::void_line(std::optional<long long> line_no) {
@@ -268,9 +274,33 @@ std::vector<Saying> Till::void_line(std::optional<long long> line_no) {
   if (!line || !journal_.void_line(which))
     throw CommandError("line " + std::to_string(which) +
                        " is not in the basket; `basket` lists its lines");
-  if (line->decided_by == "model" || line->decided_by == "answer")
+  if (line->decided_by != "group")  // "one of these": it never taught
     if (const Product* p = product(line->product_id)) teach(line->scene, *p, true, "void");
   return {saying(Phrase::Removed, {line->name}, "void")};
+}
+
+// Staff's correction: the line was another product. It is voided and the
+// right product rung up from the same weighing, and the lane learns the
+// photo as what it really was (which replaces anything it held of it).
+std::vector<Saying> Till::correct(long long line_no, const std::string& product_id) {
+  auto line = journal_.line(line_no);
+  if (!line)
+    throw CommandError("line " + std::to_string(line_no) +
+                       " is not in the basket; `basket` lists its lines");
+  const Product* right = product(product_id);
+  if (!right)
+    throw CommandError("product " + product_id + " is not in the catalogue; `products` lists them");
+  if (right->id == line->product_id)
+    throw CommandError("line " + std::to_string(line_no) + " is " + line->name + " already");
+  const Product* wrong = product(line->product_id);
+  int grams = static_cast<int>(line->grams) + (line->by_weight && wrong ? wrong->tare_grams : 0);
+  if (!journal_.void_line(line_no))
+    throw CommandError("line " + std::to_string(line_no) + " is not in the basket");
+  auto said = add_line(*right, grams, line->scan_id + "-corrected-" + std::to_string(now_ms()), 1.0,
+                       0, line->scene, "staff");
+  if (!said.empty() && said.front().kind == "line") teach(line->scene, *right, false, "staff");
+  said.insert(said.begin(), saying(Phrase::Removed, {line->name}, "void"));
+  return said;
 }
 
 std::vector<Saying> Till::set_quantity(long long line_no, long long quantity) {

@@ -58,7 +58,8 @@ class Till {
   std::vector<Saying> key(const std::string& key);
   // {"command": "void-last" | "void" (line) | "quantity" (line, quantity) |
   // "total" | "repeat" | "cancel" | "pay" (tenderedMinor?) | "answer" (choice) |
-  // "key" (key)}. Throws CommandError for what cannot be done.
+  // "correct" (line, productId: staff's) | "key" (key)}. Throws CommandError
+  // for what cannot be done.
   std::vector<Saying> command(const nlohmann::json& command);
   // The scale's status changed ("ok", "overload", ...): journalled; a problem is said at once.
   std::vector<Saying> scale_status(const std::string& status);
@@ -99,6 +100,7 @@ class Till {
   std::string after_name(const Saying& line_saying) const;
   std::vector<Saying> void_line(std::optional<long long> line_no);
   std::vector<Saying> set_quantity(long long line_no, long long quantity);
+  std::vector<Saying> correct(long long line_no, const std::string& product_id);
   std::vector<Saying> pay(std::optional<long long> tendered_minor);
   std::vector<Saying> cancel();
   std::vector<Saying> total() const;

@@ -5,10 +5,9 @@
 #include <httplib.h>
 #include <sodium.h>
 
-#include <cstring>
-
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -280,7 +279,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
         return MethodResult{400, {{"error", "send {\"dir\": FOLDER} to export into"}}};
       size_t n = l.export_to(request["dir"].get<std::string>());
       return MethodResult{
-          200, {{"exported", n}, {"dir", request["dir"]}, {"package", served.get()->package().dir}}};
+          200,
+          {{"exported", n}, {"dir", request["dir"]}, {"package", served.get()->package().dir}}};
     });
   });
   client.on_method("importMemory", [&](const nlohmann::json& request) {

@@ -5,14 +5,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <opencv2/core.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <opencv2/core.hpp>
 #include <random>
 #include <set>
 
@@ -440,8 +439,7 @@ nlohmann::json ExemplarMemory::summary(size_t newest_per_tag) const {
           {"tags", out},
           {"outcomes", outcomes_.size()},
           {"outcomesRight", right},
-          {"gain",
-           {{"scans", known}, {"laneRight", lane_right}, {"modelAloneRight", model_right}}},
+          {"gain", {{"scans", known}, {"laneRight", lane_right}, {"modelAloneRight", model_right}}},
           {"thresholdAtRisk", thresholds_at_risk()}};
 }
 

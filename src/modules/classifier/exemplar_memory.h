@@ -42,9 +42,9 @@ struct Example {
 
 // A decided scan, scored before the memory held it.
 struct Outcome {
-  double score = 0;       // the lane's top score (model and memory blended)
-  bool correct = false;   // the lane's top tag was what the item was
-  int model_correct = -1; // the model's own top tag was: 1, 0, or -1 unknown
+  double score = 0;        // the lane's top score (model and memory blended)
+  bool correct = false;    // the lane's top tag was what the item was
+  int model_correct = -1;  // the model's own top tag was: 1, 0, or -1 unknown
 };
 
 struct Neighbour {

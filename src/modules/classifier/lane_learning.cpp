@@ -111,8 +111,7 @@ std::string LaneLearning::teach(const nlohmann::json& m) {
   bool top_is_it = std::find(tags.begin(), tags.end(), seen->top_tag) != tags.end();
   // The score the lane had before it knew: an honest measure of the blend.
   if (!seen->outcome_recorded && (!against || top_is_it)) {
-    bool model_named_it =
-        std::find(tags.begin(), tags.end(), seen->model_top_tag) != tags.end();
+    bool model_named_it = std::find(tags.begin(), tags.end(), seen->model_top_tag) != tags.end();
     memory_->record_outcome({seen->top_score, !against && top_is_it,
                              against ? (model_named_it ? 0 : -1) : (model_named_it ? 1 : 0)});
     seen->outcome_recorded = true;

@@ -25,9 +25,13 @@ fs::path SceneEvidence::file_of(const std::string& scene) const {
 
 // A JSON line, the vector's floats, then the JPEG.
 void SceneEvidence::put(const SceneRecord& r) {
-  nlohmann::json head{
-      {"scene", r.scene},    {"identity", r.identity},  {"dimension", r.vector.size()},
-      {"topTag", r.top_tag}, {"modelTopTag", r.model_top_tag}, {"topScore", r.top_score}, {"outcomeRecorded", r.outcome_recorded}};
+  nlohmann::json head{{"scene", r.scene},
+                      {"identity", r.identity},
+                      {"dimension", r.vector.size()},
+                      {"topTag", r.top_tag},
+                      {"modelTopTag", r.model_top_tag},
+                      {"topScore", r.top_score},
+                      {"outcomeRecorded", r.outcome_recorded}};
   std::string bytes = head.dump() + "\n";
   bytes.append(reinterpret_cast<const char*>(r.vector.data()), r.vector.size() * sizeof(float));
   bytes += r.jpeg;

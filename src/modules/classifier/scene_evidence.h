@@ -18,7 +18,7 @@ struct SceneRecord {
   std::vector<float> vector;
   std::string top_tag;
   std::string model_top_tag;  // the model's own, before the memory
-  double top_score = 0;  // blended, as the checkout was told, before it was learnt
+  double top_score = 0;       // blended, as the checkout was told, before it was learnt
   bool outcome_recorded = false;
   std::string jpeg;
 };

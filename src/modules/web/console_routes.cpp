@@ -2,13 +2,13 @@
 // sees, each module's twin (changed as `twin --set` does) and deployments.
 // Every change needs the session's cookie (HttpOnly, SameSite=Strict) and
 // its CSRF token in X-CSRF-Token; logins are slowed after failures.
+#include <sodium.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
-
-#include <sodium.h>
 
 #include "modules/web/web_assets.h"
 #include "modules/web/web_routes.h"
@@ -332,7 +332,8 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
   server.Get("/console/api/learning", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!staff_session(ctx, req, res, false)) return;
     if (!ctx.staff.can_change())
-      return send_json(res, 503, {{"error", "set the web module's stateDir to see what it learnt"}});
+      return send_json(res, 503,
+                       {{"error", "set the web module's stateDir to see what it learnt"}});
     MethodResult r = ctx.staff.call(kClassifier, "memory", nlohmann::json::object());
     if (r.status == 200) r.payload["retrain"] = ctx.retraining.status();
     send_method_result(res, r);
@@ -353,44 +354,64 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
                jpeg.resize(length);
                res.set_content(jpeg, "image/jpeg");
              });
-  server.Post("/console/api/learning/forget",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
-                auto s = staff_session(ctx, req, res, true);
-                if (!s) return;
-                auto body = json_body(req, res);
-                if (!body) return;
-                if (body->contains("id") && (*body)["id"].is_number_unsigned()) {
-                  std::cerr << "web: " << s->user << " removes learnt example " << (*body)["id"]
-                            << "\n";
-                  return send_method_result(
-                      res, ctx.staff.call(kClassifier, "forgetExample", {{"id", (*body)["id"]}}));
-                }
-                if (body->contains("tag") && (*body)["tag"].is_string()) {
-                  std::cerr << "web: " << s->user << " removes what was learnt of "
-                            << (*body)["tag"] << "\n";
-                  return send_method_result(
-                      res, ctx.staff.call(kClassifier, "forgetTag", {{"tag", (*body)["tag"]}}));
-                }
-                send_json(res, 400,
-                          {{"error", "send {\"id\": N} for one example or {\"tag\": ...} for "
-                                     "all of a product's"}});
-              });
-  server.Post("/console/api/learning/retrain",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
-                auto s = staff_session(ctx, req, res, true);
-                if (!s) return;
-                if (!ctx.staff.can_change())
-                  return send_json(res, 503,
-                                   {{"error", "set the web module's stateDir to train from here"}});
-                try {
-                  ctx.retraining.start(s->user);
-                  std::cerr << "web: " << s->user << " trains a new iteration with what the "
-                            << "lane learnt\n";
-                  send_json(res, 202, ctx.retraining.status());
-                } catch (const std::logic_error& e) {
-                  send_json(res, 409, {{"error", e.what()}});
-                }
-              });
+  server.Post("/console/api/learning/forget", [&ctx](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    auto s = staff_session(ctx, req, res, true);
+    if (!s) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    if (body->contains("id") && (*body)["id"].is_number_unsigned()) {
+      std::cerr << "web: " << s->user << " removes learnt example " << (*body)["id"] << "\n";
+      return send_method_result(
+          res, ctx.staff.call(kClassifier, "forgetExample", {{"id", (*body)["id"]}}));
+    }
+    if (body->contains("tag") && (*body)["tag"].is_string()) {
+      std::cerr << "web: " << s->user << " removes what was learnt of " << (*body)["tag"] << "\n";
+      return send_method_result(
+          res, ctx.staff.call(kClassifier, "forgetTag", {{"tag", (*body)["tag"]}}));
+    }
+    send_json(res, 400,
+              {{"error",
+                "send {\"id\": N} for one example or {\"tag\": ...} for "
+                "all of a product's"}});
+  });
+  server.Post("/console/api/learning/retrain", [&ctx](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    auto s = staff_session(ctx, req, res, true);
+    if (!s) return;
+    if (!ctx.staff.can_change())
+      return send_json(res, 503, {{"error", "set the web module's stateDir to train from here"}});
+    try {
+      ctx.retraining.start(s->user);
+      std::cerr << "web: " << s->user << " trains a new iteration with what the "
+                << "lane learnt\n";
+      send_json(res, 202, ctx.retraining.status());
+    } catch (const std::logic_error& e) {
+      send_json(res, 409, {{"error", e.what()}});
+    }
+  });
+
+  // Staff's correction of an open basket's line (the checkout rings up the
+  // right product, and the lane learns the photo as it).
+  server.Get("/console/api/products", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    send_method_result(res, ctx.staff.call("checkout", "products", nlohmann::json::object()));
+  });
+  server.Post("/console/api/correct", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto s = staff_session(ctx, req, res, true);
+    if (!s) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    if (!body->contains("line") || !(*body)["line"].is_number_integer() ||
+        !body->contains("productId") || !(*body)["productId"].is_string())
+      return send_json(res, 400, {{"error", "send {\"line\": N, \"productId\": \"...\"}"}});
+    std::cerr << "web: " << s->user << " corrects line " << (*body)["line"] << " to product "
+              << (*body)["productId"] << "\n";
+    send_method_result(res, ctx.staff.call("checkout", "command",
+                                           {{"command", "correct"},
+                                            {"line", (*body)["line"]},
+                                            {"productId", (*body)["productId"]}}));
+  });
 
   server.Post("/console/api/deploy", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto s = staff_session(ctx, req, res, true);

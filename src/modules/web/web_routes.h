@@ -10,9 +10,9 @@
 
 #include "checkout-edge/module.h"
 #include "modules/web/enrollment.h"
-#include "modules/web/retraining.h"
 #include "modules/web/lane_files.h"
 #include "modules/web/lane_view.h"
+#include "modules/web/retraining.h"
 #include "modules/web/staff_accounts.h"
 #include "modules/web/staff_actions.h"
 

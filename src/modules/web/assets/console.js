@@ -68,7 +68,28 @@ function renderBasket(b) {
     }),
   );
   $("basket-total").textContent = money(b.totalMinor, b.currency, b.minorUnits, b.locale || "en-US");
+  const chosen = $("correct-line").value;
+  $("correct-line").replaceChildren(...b.lines.map((l) =>
+    Object.assign(document.createElement("option"), { value: l.line, textContent: `${l.line}: ${l.name}` })));
+  if (b.lines.some((l) => String(l.line) === chosen)) $("correct-line").value = chosen;
 }
+
+// Staff's correction of a line: rung up again as the right product, and
+// the lane learns the photo as that product.
+async function loadProducts() {
+  const r = await api("/console/api/products");
+  if (!r.ok) return;
+  $("correct-product").replaceChildren(...r.data.products.map((p) =>
+    Object.assign(document.createElement("option"), { value: p.id, textContent: `${p.name} (${p.id})` })));
+}
+
+$("correct-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const r = await api("/console/api/correct", { line: Number($("correct-line").value), productId: $("correct-product").value });
+  $("correct-result").textContent = r.ok ? `Corrected: ${(r.data.said || []).join(" ")}` : `Refused: ${r.data.error || r.status}`;
+  $("correct-result").className = r.ok ? "ok" : "error";
+  if (r.ok) await showLearning();
+});
 
 async function loadTwins() {
   const r = await api("/console/api/twins");
@@ -219,6 +240,7 @@ async function started(user) {
   await searchBaskets();
   await showModel();
   await showLearning();
+  await loadProducts();
 }
 
 const percent = (x) => (typeof x === "number" ? (100 * x).toFixed(1) + " %" : "");
