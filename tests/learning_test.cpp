@@ -114,6 +114,7 @@ TEST(Learning, AProductAnsweredOnceOnTheKeypadIsKnownTheNextTime) {
   EXPECT_EQ(memory["examples"], 1);
   EXPECT_EQ(memory["tags"][0]["tag"], "orange");
   EXPECT_EQ(memory["tags"][0]["sources"]["answer"], 1);
+  EXPECT_EQ(memory["tags"][0]["who"]["keypad"], 1) << memory;
 }
 
 TEST(Learning, AVoidedLineTeachesNothingAndStaffRemovalBringsTheQuestionBack) {
@@ -192,4 +193,5 @@ TEST(Learning, AStaffCorrectionRingsUpTheRightProductAndTeachesIt) {
   EXPECT_EQ(count_of(runtime.cli("logs checkout"), "checkout: Lemon, "), 1u);
   json memory = payload_of(runtime.cli("call classifier memory"));
   EXPECT_EQ(memory["tags"][0]["sources"]["staff"], 1) << memory;
+  EXPECT_EQ(memory["tags"][0]["who"]["staff"], 1) << memory;
 }

@@ -134,6 +134,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(seen["learnt"][0][0], "banana") << seen;
   EXPECT_EQ(seen["learnt"][0][1], "1") << seen;
   EXPECT_NE(seen["learnt"][0][2].get<std::string>().find("answer"), std::string::npos) << seen;
+  EXPECT_NE(seen["learnt"][0][2].get<std::string>().find("kiosk"), std::string::npos) << seen;
   EXPECT_TRUE(seen["learntPhoto"].get<bool>()) << seen;
   EXPECT_NE(seen["learningRemoved"].get<std::string>().find("Removed"), std::string::npos) << seen;
   EXPECT_TRUE(seen["learntAfter"].get<bool>()) << seen;

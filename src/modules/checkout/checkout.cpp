@@ -519,7 +519,11 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
                                        "); the checkout restarts to keep it aside: call "
                                        "recoverJournal again in a few seconds"}}};
   });
-  client.on_method("command", run_command);
+  // Staff's, at the shell or through the console (which names the account).
+  client.on_method("command", [&](nlohmann::json request) {
+    if (request.is_object() && !request.contains("by")) request["by"] = "staff";
+    return run_command(request);
+  });
   client.on_method("key", [&](const nlohmann::json& request) {
     auto key = request.find("key");
     return run_command({{"command", "key"}, {"key", key == request.end() ? nullptr : *key}});
@@ -595,6 +599,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
             throw BadInput("a key message is {\"key\": \"1\"}");
           j = {{"command", "key"}, {"key", j["key"]}};
         }
+        if (j.is_object()) j["by"] = is_key ? "keypad" : "kiosk";
         MethodResult r = run_command(j);
         if (r.status != 200)
           std::cerr << "checkout: " << input << ": " << r.payload.value("error", "") << "\n";

@@ -110,7 +110,8 @@ void Till::teach(const std::string& scene, const Product& p, bool against,
                         {"tags", p.tags},
                         {"productId", p.id},
                         {"against", against},
-                        {"source", source}});
+                        {"source", source},
+                        {"who", who_}});
 }
 
 std::vector<nlohmann::json> Till::take_teachings() { return std::exchange(teachings_, {}); }
@@ -222,6 +223,8 @@ std::vector<Saying> Till::command(const nlohmann::json& c) {
         "a command is {\"command\": \"void-last\" | \"void\" | \"quantity\" | \"total\" | "
         "\"repeat\" | \"cancel\" | \"pay\" | \"answer\" | \"key\", ...}");
   std::string name = c["command"];
+  // Who gave it (the keypad, the kiosk, a staff account), for what it teaches.
+  who_ = c.contains("by") && c["by"].is_string() ? c["by"].get<std::string>().substr(0, 64) : "";
   auto number = [&](const char* field) -> long long {
     if (!c.contains(field) || !c[field].is_number_integer())
       throw CommandError("command '" + name + "' needs \"" + field + "\": a whole number");

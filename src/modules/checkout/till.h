@@ -114,6 +114,7 @@ class Till {
   const Catalogue* catalogue_;
   TillSettings settings_;
   std::string armed_;  // "cancel" or "pay": the key pressed once, waiting for the second
+  std::string who_;    // the command's "by": who confirmed what it teaches
   std::string named_;  // the product whose name was said ahead of its weight
   std::optional<nlohmann::json> receipt_;
   std::vector<nlohmann::json> teachings_;

@@ -158,7 +158,29 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     std::lock_guard lock(learning_mutex);
     return learning;
   };
+  // A new package's memory starts from the photos the last one kept: in the
+  // background (a photo's embedding each), while the lane goes on.
+  std::thread rebuilding;
+  auto rebuild = [&] {
+    if (rebuilding.joinable()) rebuilding.join();
+    auto memory = current_learning();
+    if (!memory || memory->size() > 0) return;
+    rebuilding = std::thread([&client, memory] {
+      try {
+        auto from = memory->rebuild_from_kept_photos();
+        if (from.empty()) return;
+        std::cerr << "classifier: rebuilt the new model's memory from the photos kept in "
+                  << from.string() << ": " << memory->size() << " examples\n";
+        client.report(
+            {{"learning", {{"examples", memory->size()}, {"rebuiltFrom", from.string()}}}});
+      } catch (const std::exception& e) {
+        std::cerr << "classifier: cannot rebuild the memory from the kept photos: " << e.what()
+                  << "\n";
+      }
+    });
+  };
   start_learning(loaded);
+  rebuild();
 
   // Loads first, swaps after: a model that fails to load changes nothing,
   // and requests in flight finish on the model they started with.
@@ -169,6 +191,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     auto next = std::make_shared<Model>(Model::load(description, settings.instances));
     served.set(next);
     start_learning(next);
+    rebuild();
     current = description;
     nlohmann::json report = next->describe();
     report["lastReloadError"] = nullptr;
@@ -387,6 +410,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   }
   client.stop_receiving();
   worker.join();
+  if (rebuilding.joinable()) rebuilding.join();
   if (rest.joinable()) {
     server.stop();
     rest.join();

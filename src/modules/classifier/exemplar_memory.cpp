@@ -112,6 +112,19 @@ std::vector<float> ExemplarMemory::project(const std::vector<float>& embedding) 
   return out;
 }
 
+std::optional<std::pair<std::string, size_t>> ExemplarMemory::identity_of(const fs::path& dir) {
+  std::ifstream in(dir / "memory.log", std::ios::binary);
+  char head[17];
+  if (!in.read(head, sizeof head) || get_u32(head) != kMagic || head[12] != 'H')
+    return std::nullopt;
+  uint32_t text_len = get_u32(head + 13);
+  std::string text(text_len, '\0');
+  if (text_len > 4096 || !in.read(text.data(), text_len)) return std::nullopt;
+  auto meta = nlohmann::json::parse(text, nullptr, false);
+  if (!meta.is_object()) return std::nullopt;
+  return std::pair{meta.value("identity", std::string()), meta.value("inputDimension", size_t{0})};
+}
+
 ExemplarMemory::~ExemplarMemory() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -239,12 +252,9 @@ uint64_t ExemplarMemory::add(Example e, const std::string& jpeg) {
     throw std::runtime_error("an example must be projected by this memory first");
   // One decision a scene: the newer (an answer after a void, a correction)
   // stands; evidence against one tag leaves what is known against others.
-  if (!e.scene.empty()) {
-    std::vector<uint64_t> older;
-    for (auto& x : examples_)
-      if (x.scene == e.scene && (!e.against || x.tag == e.tag)) older.push_back(x.id);
-    for (auto id : older) forget(id);
-  }
+  if (!e.scene.empty())
+    forget_where(
+        [&](const Example& x) { return x.scene == e.scene && (!e.against || x.tag == e.tag); });
   e.id = next_id_++;
   if (!jpeg.empty()) {
     try {
@@ -326,20 +336,20 @@ bool ExemplarMemory::forget(uint64_t id) {
   return false;
 }
 
-size_t ExemplarMemory::forget_tag(const std::string& tag) {
+size_t ExemplarMemory::forget_where(const std::function<bool(const Example&)>& which) {
   std::vector<uint64_t> ids;
   for (auto& e : examples_)
-    if (e.tag == tag) ids.push_back(e.id);
+    if (which(e)) ids.push_back(e.id);
   for (auto id : ids) forget(id);
   return ids.size();
 }
 
+size_t ExemplarMemory::forget_tag(const std::string& tag) {
+  return forget_where([&](const Example& e) { return e.tag == tag; });
+}
+
 size_t ExemplarMemory::forget_scene(const std::string& scene) {
-  std::vector<uint64_t> ids;
-  for (auto& e : examples_)
-    if (e.scene == scene) ids.push_back(e.id);
-  for (auto id : ids) forget(id);
-  return ids.size();
+  return forget_where([&](const Example& e) { return e.scene == scene; });
 }
 
 std::vector<Neighbour> ExemplarMemory::nearest(const std::vector<float>& q, size_t k) const {
@@ -400,7 +410,7 @@ nlohmann::json ExemplarMemory::thresholds_at_risk(const std::vector<RiskPoint>& 
 nlohmann::json ExemplarMemory::summary(size_t newest_per_tag) const {
   struct Tag {
     size_t count = 0, against = 0;
-    std::map<std::string, size_t> sources;
+    std::map<std::string, size_t> sources, who;
     std::vector<const Example*> newest;
   };
   std::map<std::string, Tag> tags;
@@ -409,6 +419,7 @@ nlohmann::json ExemplarMemory::summary(size_t newest_per_tag) const {
     Tag& t = tags[e.tag];
     ++(e.against ? t.against : t.count);
     ++t.sources[e.source];
+    if (!e.who.empty()) ++t.who[e.who];
     if (t.newest.size() < newest_per_tag) t.newest.push_back(&e);
   }
   nlohmann::json out = nlohmann::json::array();
@@ -423,6 +434,7 @@ nlohmann::json ExemplarMemory::summary(size_t newest_per_tag) const {
                    {"examples", t.count},
                    {"against", t.against},
                    {"sources", t.sources},
+                   {"who", t.who},
                    {"newest", newest}});
   }
   // The gain: on the scans whose truth is known, the lane against the model alone.

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -60,6 +61,10 @@ class ExemplarMemory {
   ExemplarMemory(std::filesystem::path dir, std::string identity, size_t input_dimension,
                  MemoryLimits limits = {});
   ~ExemplarMemory();
+  // Whose memory a folder is: {identity, input dimension}; nullopt when it
+  // holds none.
+  static std::optional<std::pair<std::string, size_t>> identity_of(
+      const std::filesystem::path& dir);
   ExemplarMemory(const ExemplarMemory&) = delete;
   ExemplarMemory& operator=(const ExemplarMemory&) = delete;
 
@@ -107,6 +112,7 @@ class ExemplarMemory {
   void load();
   void apply(char type, const nlohmann::json& meta, std::vector<float> vec);
   void erase_at(size_t index);
+  size_t forget_where(const std::function<bool(const Example&)>& which);
   void evict_for(const std::string& tag);
   void compact();
   void trim_photos();

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/checksum.h"
+#include "common/stop_signal.h"
 
 namespace fs = std::filesystem;
 
@@ -180,12 +181,35 @@ size_t LaneLearning::export_to(const fs::path& dir) const {
   return memory_->export_to(dir);
 }
 
+fs::path LaneLearning::rebuild_from_kept_photos() {
+  if (size() > 0) return {};
+  fs::path newest;
+  fs::file_time_type newest_time;
+  std::error_code ec;
+  for (auto& d : fs::directory_iterator(memory_dir_.parent_path(), ec)) {
+    if (d.path() == memory_dir_ || !fs::exists(d.path() / "memory.log")) continue;
+    auto t = fs::last_write_time(d.path() / "memory.log", ec);
+    if (newest.empty() || t > newest_time) newest = d.path(), newest_time = t;
+  }
+  auto whose = newest.empty() ? std::nullopt : ExemplarMemory::identity_of(newest);
+  if (!whose) return {};
+  fs::path copy = memory_dir_ / "rebuilding";
+  fs::remove_all(copy, ec);
+  {
+    ExemplarMemory old(newest, whose->first, whose->second, settings_.limits);
+    old.export_to(copy);
+  }
+  import_from(copy);
+  fs::remove_all(copy, ec);
+  return newest;
+}
+
 size_t LaneLearning::import_from(const fs::path& dir) {
   std::ifstream in(dir / "examples.jsonl");
   if (!in) throw std::runtime_error((dir / "examples.jsonl").string() + ": no exported memory");
   size_t n = 0, line_no = 0;
   std::string line;
-  while (std::getline(in, line)) {
+  while (std::getline(in, line) && !stop_requested()) {
     ++line_no;
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object() || !j.contains("tag") || !j["tag"].is_string() || !j.contains("photo") ||

@@ -60,6 +60,10 @@ class LaneLearning {
   // Examples from an export (another lane's, or this one's for a new
   // package): each photo through this model's embedding. Returns how many.
   size_t import_from(const std::filesystem::path& dir);
+  // A new package's empty memory, rebuilt from the photos the newest other
+  // memory beside it kept (through this model's embedding). Returns the
+  // folder it rebuilt from, or empty when there was none or it was not empty.
+  std::filesystem::path rebuild_from_kept_photos();
   size_t size() const;
   const std::filesystem::path& folder() const { return memory_dir_; }
 

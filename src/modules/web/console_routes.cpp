@@ -410,7 +410,8 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     send_method_result(res, ctx.staff.call("checkout", "command",
                                            {{"command", "correct"},
                                             {"line", (*body)["line"]},
-                                            {"productId", (*body)["productId"]}}));
+                                            {"productId", (*body)["productId"]},
+                                            {"by", "staff " + s->user}}));
   });
 
   server.Post("/console/api/deploy", [&ctx](const httplib::Request& req, httplib::Response& res) {

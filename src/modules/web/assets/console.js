@@ -374,7 +374,8 @@ async function showLearning() {
   $("learning-tags").hidden = m.tags.length === 0;
   $("learning-tags").tBodies[0].replaceChildren(...m.tags.map((t) => {
     const tr = document.createElement("tr");
-    const by = Object.entries(t.sources).map(([k, n]) => `${sources[k] || k} ${n}`).join(", ");
+    const by = Object.entries(t.sources).map(([k, n]) => `${sources[k] || k} ${n}`).join(", ") +
+      (Object.keys(t.who || {}).length ? ` (${Object.entries(t.who).map(([w, n]) => `${w} ${n}`).join(", ")})` : "");
     const photos = document.createElement("td");
     for (const e of t.newest) {
       const figure = document.createElement("figure");
