@@ -5,6 +5,7 @@
 // catalogue's words before the first scan; a sure image's name is said
 // before the weight settles, and its price after it without the name again.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <regex>
 
@@ -283,4 +284,95 @@ TEST(CheckoutFlow, WhatTheLaneSawAProductWeighOverrulesTheImage) {
   auto lines = journal_lines(journal);
   ASSERT_EQ(lines.size(), 1u) << log;
   EXPECT_EQ(lines[0].product_id, "4032");
+}
+
+// A question belongs to its item: paying while it is open is refused aloud
+// (keypad → hub → checkout → speech) and the item is not lost; answered,
+// it is charged and paid with the rest.
+TEST(CheckoutFlow, PayWhileAQuestionIsOpenIsRefusedAndTheItemIsKept) {
+  fs::path dir = flow_system("pay-question", 420, 0.999, true);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(runtime.logged("speech", "Is it 1 Banana? Press the number, or 0 for none.", 40s))
+      << runtime.cli("logs checkout --tail 20");
+  Keypad keypad(dir / "keypad");
+  ASSERT_TRUE(keypad.press(KEY_KPENTER));
+  ASSERT_TRUE(keypad.press(KEY_KPENTER));
+  std::string log;
+  EXPECT_TRUE(
+      runtime.logged("speech", "Please answer the question about the last item first.", 10s, &log))
+      << log;
+  json basket = json::parse(runtime.cli("call checkout basket"), nullptr, false)["payload"];
+  EXPECT_TRUE(basket.contains("question")) << basket;
+  EXPECT_TRUE(basket["lines"].empty()) << basket;
+  EXPECT_FALSE(fs::exists(runtime.state() / "data/checkout/receipts/receipt-1.txt"));
+  ASSERT_TRUE(keypad.press(KEY_KP1));
+  ASSERT_TRUE(runtime.logged("checkout", "Banana, 0.42 kilograms, 1 dollar 26.", 10s));
+  ASSERT_TRUE(keypad.press(KEY_KPENTER));
+  ASSERT_TRUE(keypad.press(KEY_KPENTER));
+  auto receipt = runtime.state() / "data/checkout/receipts/receipt-1.txt";
+  ASSERT_TRUE(eventually([&] { return fs::exists(receipt); }, 10s))
+      << runtime.cli("logs checkout --tail 10");
+  EXPECT_NE(ce::read_file(receipt).find("Banana"), std::string::npos);
+}
+
+// The item is lifted while the lane asks about it: the question is
+// withdrawn, said so, and gone from the basket the screens show.
+TEST(CheckoutFlow, ALiftedItemsQuestionIsWithdrawnAloud) {
+  LaneSpec spec;
+  spec.name = "withdrawn";
+  spec.steps = json::array({{14000, 420}, {600000, 0}});
+  spec.threshold = 0.999;
+  spec.speech = spec.keypad = true;
+  fs::path dir = write_lane(spec);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(runtime.logged("speech", "Is it 1 Banana?", 40s))
+      << runtime.cli("logs checkout --tail 20");
+  std::string log;
+  EXPECT_TRUE(runtime.logged(
+      "speech", "The item was taken off, so its question is withdrawn. Place it again to add it.",
+      30s, &log))
+      << log << runtime.cli("logs checkout --tail 10");
+  json basket = json::parse(runtime.cli("call checkout basket"), nullptr, false)["payload"];
+  EXPECT_FALSE(basket.contains("question")) << basket;
+}
+
+// A setting read at start, changed live, is applied by a restart the
+// module asks for, not reported and ignored: the REST API comes up on the
+// port staff set.
+TEST(CheckoutFlow, ARestPortSetLiveIsListenedOn) {
+  fs::path dir = flow_system("rest-port", 420, 0.3, false);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(
+      eventually([&] { return runtime.module("classifier").value("health", "") == "healthy"; }));
+  int port = 0;
+  {
+    // A port free now: bound and released.
+    httplib::Server probe;
+    port = probe.bind_to_any_port("127.0.0.1");
+  }
+  ASSERT_GT(port, 0);
+  int status = -1;
+  std::string out = runtime.cli("twin classifier --set restPort=" + std::to_string(port), &status);
+  ASSERT_EQ(status, 0) << out;
+  httplib::Client rest("127.0.0.1", port);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = rest.Get("/health");
+        return r && r->status == 200;
+      },
+      30s))
+      << runtime.cli("logs classifier --tail 10");
+}
+
+TEST(CheckoutFlow, AnUnknownCommandFailsNamingIt) {
+  int status = 0;
+  std::string out = run(std::string(CE_BINARY) + " replays --help 2>&1", &status);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("there is no command 'replays'"), std::string::npos) << out;
 }

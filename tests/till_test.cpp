@@ -82,7 +82,11 @@ TEST(Till, ZeroChoosesNoneAndARemovedItemDropsTheQuestion) {
   EXPECT_EQ(till.key("0")[0].kind, "not-recognised");
   EXPECT_TRUE(j.lines().empty());
   till.decided(unsure(c, "w2", 420), 2000);
-  till.item_removed();
+  auto withdrawn = till.item_removed();
+  ASSERT_EQ(withdrawn.size(), 1u);
+  EXPECT_EQ(withdrawn[0].text,
+            "The item was taken off, so its question is withdrawn. Place it again to add it.");
+  EXPECT_TRUE(till.item_removed().empty()) << "nothing to withdraw the second time";
   EXPECT_FALSE(till.basket().contains("question"));
   EXPECT_THROW(till.command({{"command", "answer"}, {"choice", 1}}), ce::CommandError);
   EXPECT_TRUE(j.lines().empty());
@@ -431,4 +435,29 @@ TEST(Till, StaffCorrectALineRungUpAgainAsTheRightProductAndTheLaneLearnsIt) {
                ce::CommandError);
   EXPECT_THROW(till.command({{"command", "correct"}, {"line", 2}, {"productId", "nope"}}),
                ce::CommandError);
+}
+
+// Paying while the lane asks about an item would leave that item uncharged.
+TEST(Till, PayWhileAQuestionIsOpenIsRefusedAndKeepsTheItem) {
+  auto c = catalogue();
+  ce::Journal j(journal_file("pay-question"));
+  ce::Till till(j, c, {});
+  till.decided(sure(c, 2, "w1", 300), 1000);  // Mango, 1.50
+  till.decided(unsure(c, "w2", 420), 2000);   // is it a banana?
+  for (auto said : {till.command({{"command", "pay"}}), till.key("Enter"), till.key("Enter")}) {
+    ASSERT_EQ(said.size(), 1u);
+    EXPECT_EQ(said[0].text, "Please answer the question about the last item first.");
+  }
+  EXPECT_TRUE(till.basket().contains("question"));
+  EXPECT_FALSE(till.take_receipt());
+  EXPECT_EQ(j.lines().size(), 1u);
+  till.key("1");  // a banana: now in the basket
+  EXPECT_EQ(j.lines().size(), 2u);
+  till.key("Enter");
+  auto paid = till.key("Enter");
+  ASSERT_FALSE(paid.empty());
+  EXPECT_EQ(paid[0].kind, "paid");
+  auto receipt = till.take_receipt();
+  ASSERT_TRUE(receipt);
+  EXPECT_EQ((*receipt)["lines"].size(), 2u);
 }

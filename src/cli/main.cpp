@@ -258,6 +258,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   retrain->add_option("--epochs", retrain_options.epochs, "Passes (default: as trained)");
 
+  // A word that is no command is an error that names it, even with --help
+  // after it (CLI11 would print the general help and succeed).
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--state-dir") {
+      ++i;
+      continue;
+    }
+    if (word.rfind("-", 0) == 0) continue;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == word;
+    if (known) break;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({}))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    std::cerr << "checkout-edge: there is no command '" << word << "'; the commands are " << names
+              << " (checkout-edge --help)\n";
+    return 2;
+  }
+
   CLI11_PARSE(app, argc, argv);
   ce::StateDir state = ce::StateDir::resolve(ce::state_dir_flag(state_flag));
   auto variables = [&] {

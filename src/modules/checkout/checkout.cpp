@@ -429,7 +429,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       if (status != "ok") return;
       bool was_empty = session.scale_empty();
       auto decision = session.on_weight(w.grams, w.stable, m.timestamp_ms(), m.id());
-      if (!was_empty && session.scale_empty()) till.item_removed();
+      if (!was_empty && session.scale_empty()) {
+        auto withdrawn = till.item_removed();
+        if (!withdrawn.empty()) handle(withdrawn);  // the screens drop the question too
+      }
       if (decision) handle(till.decided(*decision, decision->stable_ms));
     } catch (const SqliteError& e) {
       cannot_save(e);

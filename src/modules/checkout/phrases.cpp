@@ -155,9 +155,21 @@ const char* const kPhrases[][6] = {
      "잠시 기다려 주세요. 계산대를 다시 시작하고 있습니다. 상품을 그대로 두세요."},
     {"The checkout is ready.", "Die Kasse ist bereit.", "La caisse est prête.",
      "La caja está lista.", "收银台已就绪。", "계산대가 준비되었습니다."},
+    {"Please answer the question about the last item first.",
+     "Bitte beantworten Sie zuerst die Frage zum letzten Artikel.",
+     "Veuillez d'abord répondre à la question sur le dernier article.",
+     "Por favor, responda primero a la pregunta sobre el último artículo.",
+     "请先回答关于上一件商品的问题。", "먼저 마지막 상품에 대한 질문에 답해 주세요."},
+    {"The item was taken off, so its question is withdrawn. Place it again to add it.",
+     "Der Artikel wurde heruntergenommen, die Frage entfällt. Legen Sie ihn erneut auf, um ihn "
+     "hinzuzufügen.",
+     "L'article a été retiré, la question est annulée. Reposez-le pour l'ajouter.",
+     "Se retiró el artículo, así que la pregunta queda anulada. Colóquelo de nuevo para añadirlo.",
+     "商品已拿走，问题已取消。请重新放上以添加。",
+     "상품을 치워서 질문이 취소되었습니다. 추가하려면 다시 올려 주세요."},
 };
 
-constexpr Phrase kLastPhrase = Phrase::CheckoutReady;
+constexpr Phrase kLastPhrase = Phrase::QuestionWithdrawn;
 static_assert(std::size(kPhrases) == static_cast<size_t>(kLastPhrase) + 1, "one row per Phrase");
 
 int language_column(const std::string& language) {

@@ -50,6 +50,10 @@ enum class Phrase {
   // Said by speech on its own while the checkout is down, and when it is back.
   CheckoutRestarting,
   CheckoutReady,
+  // Pay while a question is open: the item in question would not be charged.
+  AnswerFirst,
+  // The item was lifted while its question was open.
+  QuestionWithdrawn,
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

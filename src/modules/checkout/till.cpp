@@ -209,6 +209,7 @@ std::vector<Saying> Till::key(const std::string& key) {
     return {saying(Phrase::ConfirmCancel)};
   }
   if (key == "Enter") {
+    if (journal_.state(kQuestion)) return {saying(Phrase::AnswerFirst, {}, "question")};
     if (was_armed == "pay") return pay(std::nullopt);
     if (journal_.lines().empty()) return {saying(Phrase::BasketEmpty)};
     armed_ = "pay";
@@ -350,6 +351,9 @@ std::vector<Saying> Till::cancel() {
 }
 
 std::vector<Saying> Till::pay(std::optional<long long> tendered) {
+  // The item being asked about is not in the basket yet: paying now would
+  // leave it uncharged, so the question comes first.
+  if (journal_.state(kQuestion)) return {saying(Phrase::AnswerFirst, {}, "question")};
   auto lines = journal_.lines();
   if (lines.empty()) throw CommandError("the basket is empty: there is nothing to pay");
   long long total = total_minor();
@@ -390,13 +394,17 @@ std::string Till::after_name(const Saying& s) const {
                   catalogue_->minor_units, settings_.locale);
 }
 
-void Till::item_removed() {
+std::vector<Saying> Till::item_removed() {
   named_.clear();
+  armed_.clear();
+  std::vector<Saying> said;
   if (journal_.state(kQuestion)) {
     journal_.record("question-dropped", {{"reason", "item removed"}});
     journal_.set_state(kQuestion, std::nullopt);
+    said.push_back(saying(Phrase::QuestionWithdrawn, {}, "question-withdrawn"));
   }
   journal_.set_item_on_scale(std::nullopt);
+  return said;
 }
 
 void Till::said(const Saying& s) {

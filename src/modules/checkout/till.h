@@ -63,8 +63,8 @@ class Till {
   std::vector<Saying> command(const nlohmann::json& command);
   // The scale's status changed ("ok", "overload", ...): journalled; a problem is said at once.
   std::vector<Saying> scale_status(const std::string& status);
-  // The item was taken off: a question about it is void.
-  void item_removed();
+  // The item was taken off: a question about it is withdrawn, and said so.
+  std::vector<Saying> item_removed();
 
   // Called once a saying is handed to speech: "repeat" says this one.
   void said(const Saying& saying);

@@ -204,6 +204,33 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   client.on_desired_change([&](const nlohmann::json& d) {
     try {
       auto s = ClassifierSettings::from(d);
+      // What is read only at start (the REST listener, the network's copies
+      // and threads, the frame queue, the memory's folder and rule): the
+      // runtime restarts the module to apply it, rather than report a
+      // setting that does nothing.
+      auto at_start = [](const ClassifierSettings& c) {
+        return nlohmann::json{c.rest_port,
+                              c.rest_host,
+                              c.instances,
+                              c.threads,
+                              c.frames_kept,
+                              c.max_frame_age_ms,
+                              c.learning,
+                              c.learning_dir,
+                              c.learning_settings.limits.max_examples,
+                              c.learning_settings.limits.max_per_tag,
+                              c.learning_settings.limits.max_photos,
+                              c.learning_settings.rule.neighbours,
+                              c.learning_settings.rule.memory_weight,
+                              c.learning_settings.rule.closest_at_least,
+                              c.learning_settings.rule.trusted_from};
+      };
+      if (at_start(s) != at_start(settings)) {
+        client.restart_to_apply(
+            "settings read at start changed (restPort, restHost, instances, "
+            "threads, framesKept, maxFrameAgeMs or learning)");
+        return;
+      }
       max_predictions = s.max_predictions;
       candidates = s.candidates;
       if (!d.contains("model")) return;
