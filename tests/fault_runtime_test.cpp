@@ -297,6 +297,9 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
     publish_json(*hub, "modules/checkout/inputs/predictions",
                  {{"predictions", {{{"tagName", "banana"}, {"probability", 0.9}}}}}, ce::now_ms());
   };
+  // `check` measures the journal's own disk, not only the state folder's.
+  std::string check = rt.cli("check");
+  EXPECT_NE(check.find("0 MB free for " + disk.string()), std::string::npos) << check;
   place(420);
   std::string log;
   EXPECT_TRUE(rt.logged("checkout", "cannot save to the basket journal", 10s, &log)) << log;

@@ -64,12 +64,14 @@ void check_clock(Checks& c) {
     c.ok("clock", text);
 }
 
-void check_disk(Checks& c, const fs::path& state_root) {
+// `name`: the check's name; the state folder's disk, or a journal's (it
+// may be on another disk than the state folder).
+void check_disk(Checks& c, const fs::path& state_root, const std::string& name = "disk") {
   fs::path p = state_root;
   while (!p.empty() && !fs::exists(p)) p = p.parent_path();
   struct statvfs st {};
   if (statvfs(p.empty() ? "/" : p.c_str(), &st) != 0) {
-    c.warn("disk", "cannot read free space of " + p.string(), "check that the folder exists");
+    c.warn(name, "cannot read free space of " + p.string(), "check that the folder exists");
     return;
   }
   long long free_mb = static_cast<long long>(st.f_bavail) * st.f_frsize / (1024 * 1024);
@@ -78,11 +80,11 @@ void check_disk(Checks& c, const fs::path& state_root) {
       "free space on that disk, or move the state folder (--state-dir): the basket journal, "
       "logs and the upstream queue live there";
   if (free_mb < 100)
-    c.error("disk", detail, fix);
+    c.error(name, detail, fix);
   else if (free_mb < 1024)
-    c.warn("disk", detail, fix);
+    c.warn(name, detail, fix);
   else
-    c.ok("disk", detail);
+    c.ok(name, detail);
 }
 
 void check_broker(Checks& c, const StateDir& state) {
@@ -318,6 +320,7 @@ void check_journals(Checks& c, const Deployment& d, const StateDir& state) {
               "run `checkout-edge call " + m.name +
                   " recoverJournal`: it keeps the file aside, exports what can be read and "
                   "starts a new journal (baskets are numbered on)");
+    check_disk(c, fs::path(path).parent_path(), m.name + " journal disk");
   }
 }
 

@@ -108,21 +108,32 @@ nlohmann::json basket_record_json(const BasketRecord& b, const Catalogue& catalo
           {"minorUnits", catalogue.minor_units}};
 }
 
+// The open basket's lines, voided ones too: what a journal must still hold.
+long long journal_lines_kept(const Journal& journal) {
+  return static_cast<long long>(journal.lines().size() + journal.voided_lines().size());
+}
+
 class BasketMark {
  public:
   explicit BasketMark(std::string path) : path_(std::move(path)) {
     std::ifstream in(path_);
     in >> mark_;
     if (!in) mark_ = 0;
+    in >> lines_;  // older marks hold the number alone
+    if (!in) lines_ = 0;
   }
   long long value() const { return mark_; }
   // Never throws: the basket is in the journal already; only the guard
-  // against a lost journal is late, and the log says so.
-  void raise(long long basket) {
-    if (basket <= mark_) return;
+  // against a lost journal is late, and the log says so. With the open
+  // basket's lines (voids too), so that a journal that lost them is found
+  // damaged at the next start (journal_damage), not taken as new.
+  void raise(long long basket, long long open_lines) {
+    if (basket < mark_ || (basket == mark_ && open_lines == lines_)) return;
     try {
-      write_file_atomically(path_, std::to_string(basket) + "\n");
+      write_file_atomically(path_,
+                            std::to_string(basket) + " " + std::to_string(open_lines) + "\n");
       mark_ = basket;
+      lines_ = open_lines;
     } catch (const std::exception& e) {
       std::cerr << "checkout: cannot keep the basket number beside the journal: " << e.what()
                 << "\n";
@@ -131,7 +142,7 @@ class BasketMark {
 
  private:
   std::string path_;
-  long long mark_ = 0;
+  long long mark_ = 0, lines_ = 0;
 };
 
 // A receipt is never written over another: a second one of the same number
@@ -159,17 +170,15 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
       {{"journalDamaged", {{"error", damage}, {"fix", kRecoverFix}}},
        {"problem", {{"what", "the basket journal is damaged: " + damage}, {"fix", kRecoverFix}}}});
   std::mutex mutex;
-  long long last_said_ms = 0;
   bool item_on = false;
   client.on_input("weight", [&](const Message& m) {
     std::lock_guard lock(mutex);
     try {
       WeightInput w = read_weight(m.json());
       if (w.grams <= 0) item_on = false;
+      // Once for each item placed: every shopper must hear it, however close.
       if (!w.stable || w.grams <= 0 || item_on) return;
       item_on = true;
-      if (now_ms() - last_said_ms < 10000) return;
-      last_said_ms = now_ms();
       client.send_output(
           "sentence",
           Message::with_json({{"text", say_phrase(Phrase::CannotSave, settings.till.locale)},
@@ -187,6 +196,8 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
     std::lock_guard lock(mutex);
     try {
       RecoveredJournal r = recover_journal(path, mark.value());
+      // The new journal's open basket comes after the mark, and holds nothing yet.
+      mark.raise(mark.value() + 1, 0);
       std::cerr << "checkout: the damaged journal is kept as " << r.kept_as
                 << "; what could be read (" << r.baskets << " baskets, " << r.lines << " lines, "
                 << r.events << " events) is in " << r.exported << "; a new journal starts\n";
@@ -253,7 +264,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     client.report({{"journalReplaced", aside}});
   }
   Journal& journal = *opened;
-  mark.raise(journal.basket_id());
+  mark.raise(journal.basket_id(), journal_lines_kept(journal));
   ScanSession session(catalogue, settings.scan);
   // Evidence, not a record: a journal that cannot be read now decides without it.
   session.set_weights_seen([&](const Product& p) {
@@ -341,11 +352,12 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     // What the classifier should learn from (or forget) after this change.
     for (const nlohmann::json& t : till.take_teachings())
       client.send_output("examples", Message::with_json(t));
-    mark.raise(journal.basket_id());
+    mark.raise(journal.basket_id(), journal_lines_kept(journal));
   };
   // The journal could not be written (a full disk, a damaged file): nothing
   // was rung up, and the shopper must know; staff read the fix in the log.
   long long last_cannot_save_ms = 0;
+  bool item_since_cannot_save = false;  // a new item was placed since it was last said
   auto cannot_save = [&](const SqliteError& e) {
     std::cerr << "checkout: cannot save to the basket journal, so nothing was rung up: " << e.what()
               << (e.code == SQLITE_FULL ? ". The disk is full: free space (df -h " + journal_path +
@@ -360,7 +372,9 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         {{"journalError", e.what()},
          {"problem", {{"what", std::string("cannot save baskets: ") + e.what()}, {"fix", fix}}}});
     save_problem = true;
-    if (now_ms() - last_cannot_save_ms < 10000) return;  // once, not at every weight
+    // Once for each item that could not be saved, not at every weight.
+    if (!item_since_cannot_save && now_ms() - last_cannot_save_ms < 10000) return;
+    item_since_cannot_save = false;
     last_cannot_save_ms = now_ms();
     Saying s{say_phrase(Phrase::CannotSave, till.settings().locale), "cannot-save", 2};
     try {
@@ -429,6 +443,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       if (status != "ok") return;
       bool was_empty = session.scale_empty();
       auto decision = session.on_weight(w.grams, w.stable, m.timestamp_ms(), m.id());
+      if (was_empty && !session.scale_empty()) item_since_cannot_save = true;
       if (!was_empty && session.scale_empty()) {
         auto withdrawn = till.item_removed();
         if (!withdrawn.empty()) handle(withdrawn);  // the screens drop the question too

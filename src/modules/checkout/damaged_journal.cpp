@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "checkout-edge/module.h"
@@ -76,8 +77,14 @@ std::string journal_damage(const std::string& path) {
   if (ec || !std::filesystem::exists(status)) return "";
   if (std::filesystem::is_directory(status)) return path + " is a folder, not a journal file";
   if (!std::filesystem::is_regular_file(status)) return path + " is not a regular file";
+  // The basket mark beside it: the open basket's number and how many lines
+  // it had at the last change. A journal that holds fewer lost them.
+  long long basket = 0, lines = 0;
+  std::ifstream(path + ".basket-mark") >> basket >> lines;
   if (std::filesystem::file_size(path, ec) == 0)
-    return "";  // new; emptied ones are caught by the basket mark
+    return lines > 0 ? path + " is empty, but basket " + std::to_string(basket) + " had " +
+                           std::to_string(lines) + " lines in it: the open basket was lost"
+                     : "";  // new; emptied ones without an open basket are caught at start
   ReadOnly r(path);
   if (!r.db) return "SQLite cannot open " + path;
   sqlite3_stmt* s = nullptr;
@@ -91,6 +98,19 @@ std::string journal_damage(const std::string& path) {
     if (answer != "ok") result = answer;
   }
   sqlite3_finalize(s);
+  if (result.empty() && lines > 0) {
+    long long held = 0;
+    if (sqlite3_prepare_v2(r.db, "SELECT count(*) FROM basket_lines WHERE basket_id = ?", -1, &s,
+                           nullptr) == SQLITE_OK) {
+      sqlite3_bind_int64(s, 1, basket);
+      if (sqlite3_step(s) == SQLITE_ROW) held = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (held < lines)
+      result = "it holds " + std::to_string(held) + " of the " + std::to_string(lines) +
+               " lines basket " + std::to_string(basket) +
+               " had (emptied or replaced): the open basket was lost";
+  }
   return result.empty() ? "" : path + ": " + result;
 }
 

@@ -55,6 +55,13 @@ std::vector<Prediction> LaneLearning::see(const std::string& scene,
     scene_ = scene;
     scene_sum_.assign(projected.size(), 0.0);
     scene_frames_ = 0;
+    // A scene taught before a restart keeps its record as it was taught.
+    try {
+      auto kept = scene.empty() ? std::nullopt : scenes_.get(scene);
+      scene_taught_ = kept && kept->outcome_recorded;
+    } catch (const std::exception&) {
+      scene_taught_ = false;
+    }
   }
   for (size_t i = 0; i < projected.size(); ++i) scene_sum_[i] += projected[i];
   ++scene_frames_;
@@ -64,7 +71,9 @@ std::vector<Prediction> LaneLearning::see(const std::string& scene,
   for (float& x : mean) x = static_cast<float>(x / std::sqrt(std::max(n, 1e-12)));
   auto blended =
       blend(model, *memory_, memory_->nearest(mean, settings_.rule.neighbours), settings_.rule);
-  if (!scene.empty()) {
+  // Once taught, later frames of the item (it stays on the scale) must not
+  // overwrite the score it was decided by, nor its outcome.
+  if (!scene.empty() && !scene_taught_) {
     SceneRecord r;
     r.scene = scene;
     r.identity = memory_->identity();
@@ -116,6 +125,7 @@ std::string LaneLearning::teach(const nlohmann::json& m) {
     memory_->record_outcome({seen->top_score, !against && top_is_it,
                              against ? (model_named_it ? 0 : -1) : (model_named_it ? 1 : 0)});
     seen->outcome_recorded = true;
+    if (scene == scene_) scene_taught_ = true;
     try {
       scenes_.put(*seen);
     } catch (const std::exception&) {

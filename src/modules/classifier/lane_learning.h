@@ -77,6 +77,7 @@ class LaneLearning {
   std::string scene_;
   std::vector<double> scene_sum_;
   int scene_frames_ = 0;
+  bool scene_taught_ = false;
 };
 
 class BadTeaching : public std::runtime_error {
