@@ -3,6 +3,7 @@
 // camera that floods frames, modules killed with an item on the scale, and
 // a journal that was emptied.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "checkout-edge/module.h"
 #include "journal_reader.h"
@@ -424,4 +425,77 @@ TEST(LaneFaults, AZeroLengthJournalWithAnOpenBasketIsKeptAsideAndSaid) {
   for (auto& f : fs::directory_iterator(journal.parent_path()))
     kept |= f.path().filename().string().rfind("journal.db.damaged-", 0) == 0;
   EXPECT_TRUE(kept);
+}
+
+namespace {
+
+// The placement the checkout keeps while it waits for a decision.
+bool placement_kept(const Runtime& rt) {
+  sqlite3* db = nullptr;
+  std::string path = (rt.state() / "data/checkout/journal.db").string();
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return false;
+  }
+  sqlite3_busy_timeout(db, 2000);
+  sqlite3_stmt* s = nullptr;
+  bool kept = sqlite3_prepare_v2(db, "SELECT 1 FROM state WHERE key = 'placement'", -1, &s,
+                                 nullptr) == SQLITE_OK &&
+              sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return kept;
+}
+
+}  // namespace
+
+// The classifier hangs as the item settles, so nothing decides it; the
+// checkout is killed meanwhile. Back, it rings the item up from the next
+// frames: kept, not lost.
+TEST(LaneFaults, ACheckoutKilledWithAKeptPlacementRingsItUpWhenBack) {
+  LaneSpec spec;
+  spec.name = "kept-placement";
+  spec.speech = true;
+  spec.steps = json::array({{5000, 0}, {600000, 420}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return rt.module("classifier").value("health", "") == "healthy"; }));
+  int classifier = rt.module("classifier")["pid"];
+  kill(classifier, SIGSTOP);
+  bool kept = eventually([&] { return placement_kept(rt); }, 20s);
+  int checkout = rt.module("checkout")["pid"];
+  kill(checkout, SIGKILL);
+  kill(classifier, SIGCONT);
+  ASSERT_TRUE(kept) << rt.cli("logs checkout --tail 10");
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 40s))
+      << rt.cli("logs checkout --tail 20");
+  EXPECT_TRUE(rt.logged("speech", "Banana, 0.42 kilograms, 1 dollar 26.", 20s));
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(lines_of(rt).size(), 1u) << "rung up once";
+}
+
+// Camera and classifier hang while the item settles, and it is lifted
+// before they are back: the shopper is told it was not added.
+TEST(LaneFaults, AnItemLiftedWhileCameraAndClassifierAreDownIsSaidNotAdded) {
+  LaneSpec spec;
+  spec.name = "not-added";
+  spec.speech = true;
+  spec.steps = json::array({{5000, 0}, {5000, 420}, {600000, 0}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return rt.module("classifier").value("health", "") == "healthy"; }));
+  int classifier = rt.module("classifier")["pid"], camera = rt.module("camera")["pid"];
+  kill(classifier, SIGSTOP);
+  kill(camera, SIGSTOP);
+  std::string log;
+  bool told = rt.logged(
+      "speech", "The last item was not added. Please place it on the scale again.", 30s, &log);
+  kill(classifier, SIGCONT);
+  kill(camera, SIGCONT);
+  EXPECT_TRUE(told || lines_of(rt).size() == 1) << log << rt.cli("logs checkout --tail 20");
+  EXPECT_TRUE(told) << "hung for the whole placement: nothing could decide it";
 }

@@ -295,3 +295,50 @@ TEST(ScanSession, WhatTheLaneSawAProductWeighReRanksLikeTheCatalogueRange) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->candidates[0].product->id, "4053");
 }
+
+// A placement ends in a decision or in being told it was not added.
+TEST(ScanSession, AnItemLiftedAfterItSettledButBeforeItWasDecidedIsLifted) {
+  auto cat = catalogue();
+  ce::ScanSession s(cat, {});
+  s.on_weight(0, true, 1000, "w0");
+  s.on_weight(300, false, 1100, "w1");
+  EXPECT_FALSE(s.on_weight(0, true, 1150, "w2")) << "never settled: nothing to say";
+  s.on_weight(420, true, 1200, "w3");
+  ASSERT_TRUE(s.waiting());
+  EXPECT_EQ(s.waiting()->scan_id, "w3");
+  auto lifted = s.on_weight(0, true, 1900, "w4");  // no frame came in time
+  ASSERT_TRUE(lifted);
+  EXPECT_EQ(lifted->kind, ScanDecision::Kind::Lifted);
+  EXPECT_EQ(lifted->scan_id, "w3");
+  EXPECT_EQ(lifted->grams, 420);
+  // Decided, then lifted: nothing more.
+  s.on_weight(420, true, 2000, "w5");
+  ASSERT_TRUE(s.on_predictions(preds({{"banana", 0.9}}), 2050));
+  EXPECT_FALSE(s.waiting());
+  EXPECT_FALSE(s.on_weight(0, true, 2500, "w6"));
+  // Its name said ahead of the weight, then lifted while it swung.
+  s.on_weight(300, false, 3000, "w7");
+  auto named = s.on_predictions(preds({{"banana", 0.9}}), 3050, true);
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->kind, ScanDecision::Kind::Named);
+  lifted = s.on_weight(0, true, 3200, "w8");
+  ASSERT_TRUE(lifted);
+  EXPECT_EQ(lifted->kind, ScanDecision::Kind::Lifted);
+}
+
+TEST(ScanSession, APlacementKeptAcrossARestartIsDecidedIfStillThereAndLiftedIfGone) {
+  auto cat = catalogue();
+  {
+    ce::ScanSession s(cat, {});
+    s.resume_placement(420, "w3", 1200);
+    s.on_weight(420, true, 5000, "w9");
+    auto d = s.on_predictions(preds({{"banana", 0.9}}), 5100);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->scan_id, "w3") << "the same placement, not a new one";
+  }
+  ce::ScanSession s(cat, {});
+  s.resume_placement(420, "w3", 1200);
+  auto lifted = s.on_weight(0, true, 5000, "w9");
+  ASSERT_TRUE(lifted);
+  EXPECT_EQ(lifted->kind, ScanDecision::Kind::Lifted);
+}

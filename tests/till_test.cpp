@@ -461,3 +461,24 @@ TEST(Till, PayWhileAQuestionIsOpenIsRefusedAndKeepsTheItem) {
   ASSERT_TRUE(receipt);
   EXPECT_EQ((*receipt)["lines"].size(), 2u);
 }
+
+TEST(Till, AnItemLiftedBeforeItWasDecidedIsSaidNotAddedAndThePlacementIsKeptUntilThen) {
+  auto c = catalogue();
+  std::string path = journal_file("lifted");
+  {
+    ce::Journal j(path);
+    ce::Till till(j, c, {});
+    till.placement_settled("w3", 420, 1200);
+  }
+  ce::Journal j(path);
+  ce::Till till(j, c, {});
+  auto kept = till.placement();
+  ASSERT_TRUE(kept) << "a settled placement outlives a restart";
+  EXPECT_EQ((*kept)["scanId"], "w3");
+  ScanDecision lifted{ScanDecision::Kind::Lifted, "w3", 420, 1200, {}};
+  auto said = till.decided(lifted, 1200);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0].text, "The last item was not added. Please place it on the scale again.");
+  EXPECT_FALSE(till.placement());
+  EXPECT_TRUE(j.lines().empty());
+}

@@ -276,6 +276,11 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   });
   Till till(journal, catalogue, settings.till);
   if (auto grams = journal.item_on_scale()) session.resume_decided(*grams);
+  // A placement that settled before the checkout died and was never decided:
+  // decided now if it is still there, said to be not added if it is gone.
+  if (auto p = till.placement())
+    session.resume_placement(p->value("grams", 0), p->value("scanId", ""),
+                             p->value("stableMs", 0LL));
   // Held while a message is handled or settings change: a catalogue reload
   // must not pull products from under a decision being priced.
   std::mutex mutex;
@@ -444,6 +449,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       bool was_empty = session.scale_empty();
       auto decision = session.on_weight(w.grams, w.stable, m.timestamp_ms(), m.id());
       if (was_empty && !session.scale_empty()) item_since_cannot_save = true;
+      if (auto p = session.waiting()) till.placement_settled(p->scan_id, p->grams, p->stable_ms);
       if (!was_empty && session.scale_empty()) {
         auto withdrawn = till.item_removed();
         if (!withdrawn.empty()) handle(withdrawn);  // the screens drop the question too

@@ -167,9 +167,15 @@ const char* const kPhrases[][6] = {
      "Se retiró el artículo, así que la pregunta queda anulada. Colóquelo de nuevo para añadirlo.",
      "商品已拿走，问题已取消。请重新放上以添加。",
      "상품을 치워서 질문이 취소되었습니다. 추가하려면 다시 올려 주세요."},
+    {"The last item was not added. Please place it on the scale again.",
+     "Der letzte Artikel wurde nicht hinzugefügt. Bitte legen Sie ihn erneut auf die Waage.",
+     "Le dernier article n'a pas été ajouté. Veuillez le reposer sur la balance.",
+     "El último artículo no se ha añadido. Por favor, colóquelo de nuevo en la báscula.",
+     "上一件商品未添加。请重新放到秤上。",
+     "마지막 상품이 추가되지 않았습니다. 저울에 다시 올려 주세요."},
 };
 
-constexpr Phrase kLastPhrase = Phrase::QuestionWithdrawn;
+constexpr Phrase kLastPhrase = Phrase::NotAdded;
 static_assert(std::size(kPhrases) == static_cast<size_t>(kLastPhrase) + 1, "one row per Phrase");
 
 int language_column(const std::string& language) {

@@ -54,6 +54,8 @@ enum class Phrase {
   AnswerFirst,
   // The item was lifted while its question was open.
   QuestionWithdrawn,
+  // The item was lifted (or the lane was down) before it was decided.
+  NotAdded,
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

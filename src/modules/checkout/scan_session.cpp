@@ -9,11 +9,22 @@ namespace ce {
 std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long long ts,
                                                    const std::string& id) {
   if (grams < settings_.min_grams) {
+    // Taken off before anything decided it, though it had settled or its
+    // name was said: not added, and the shopper must hear so.
+    std::optional<ScanDecision> lifted;
+    if (state_ != State::Empty && state_ != State::Decided && (settled_ || named_)) {
+      lifted = ScanDecision{ScanDecision::Kind::Lifted};
+      lifted->scan_id = scan_id_;
+      lifted->grams = grams_;
+      lifted->stable_ms = stable_since_ms_;
+      lifted->placed_ms = placed_ms_;
+    }
     state_ = State::Empty;
     resumed_ = false;
     named_ = false;
+    settled_ = false;
     pending_.reset();
-    return std::nullopt;
+    return lifted;
   }
   switch (state_) {
     case State::Empty:
@@ -21,11 +32,13 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
       if (state_ == State::Empty) {
         placed_ms_ = ts;
         named_ = false;
+        settled_ = false;
         pending_.reset();
       }
       state_ = State::Settling;
       if (stable) {
         state_ = State::Waiting;
+        settled_ = true;
         stable_since_ms_ = ts;
         grams_ = grams;
         scan_id_ = id;
@@ -50,6 +63,20 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
       break;
   }
   return std::nullopt;
+}
+
+void ScanSession::resume_placement(int grams, const std::string& scan_id, long long stable_ms) {
+  state_ = State::Waiting;
+  grams_ = grams;
+  scan_id_ = scan_id;
+  stable_since_ms_ = stable_ms;
+  placed_ms_ = stable_ms;
+  settled_ = true;
+}
+
+std::optional<ScanSession::Placement> ScanSession::waiting() const {
+  if (state_ != State::Waiting) return std::nullopt;
+  return Placement{scan_id_, grams_, stable_since_ms_};
 }
 
 void ScanSession::resume_decided(int grams) {

@@ -23,7 +23,10 @@ struct ScanDecision {
   // Named: the still image alone is sure of candidates[0] while the weight
   // is still settling; its name can be said now, and a Recognised or
   // NotRecognised decision follows once the weight is stable.
-  enum class Kind { Recognised, NotRecognised, Named } kind;
+  // Lifted: the item was taken off after its weight settled (or its name
+  // was said) and before anything decided it: the shopper must be told it
+  // was not added.
+  enum class Kind { Recognised, NotRecognised, Named, Lifted } kind;
   std::string scan_id;  // the weight message that settled: the same scan, the same id
   int grams = 0;
   long long stable_ms = 0;            // when the weight settled: what the shopper waits from
@@ -80,6 +83,18 @@ class ScanSession {
   // After a restart: the item weighing `grams` was already decided on, so
   // it is not announced again while it stays on the scale.
   void resume_decided(int grams);
+  // After a restart: a placement had settled (`grams` at `stable_ms`, its
+  // weight message `scan_id`) and was not decided. Still there, it is
+  // decided from the next frames; gone, it is Lifted.
+  void resume_placement(int grams, const std::string& scan_id, long long stable_ms);
+  // The placement waiting for its decision (settled, undecided): what must
+  // outlive a restart until it becomes a line or the shopper is told.
+  struct Placement {
+    std::string scan_id;
+    int grams = 0;
+    long long stable_ms = 0;
+  };
+  std::optional<Placement> waiting() const;
   // A desired-property change: applies from the next weight or prediction.
   void set_settings(ScanSettings settings) { settings_ = std::move(settings); }
   // What the lane has seen a product weigh (grams as its lines record them,
@@ -100,7 +115,8 @@ class ScanSession {
   int grams_ = 0;
   std::string scan_id_;
   bool resumed_ = false;
-  bool named_ = false;  // this placement's name was given already
+  bool named_ = false;    // this placement's name was given already
+  bool settled_ = false;  // this placement's weight was stable once
   long long placed_ms_ = 0;
   std::optional<nlohmann::json> pending_;  // a still scene's predictions, waiting for the weight
   nlohmann::json pending_thresholds_;

@@ -18,6 +18,9 @@ constexpr long long kMaxMinor = 1'000'000'000;
 
 // The open question survives a restart: which scan, what weight, which products.
 constexpr const char* kQuestion = "question";
+// A placement that settled and is not decided yet: outlives a restart until
+// it becomes a line or the shopper is told it was not added.
+constexpr const char* kPlacement = "placement";
 constexpr const char* kLastSaid = "lastSaid";
 
 }  // namespace
@@ -51,6 +54,13 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
   }
   std::string named = std::exchange(named_, {});
   // Each write waits for the disk: only the ones that change something.
+  if (journal_.state(kPlacement)) journal_.set_state(kPlacement, std::nullopt);
+  if (d.kind == ScanDecision::Kind::Lifted) {
+    journal_.record("not-added", {{"scanId", d.scan_id}, {"grams", d.grams}});
+    Saying s = saying(Phrase::NotAdded, {}, "not-added");
+    s.origin_ms = origin_ms;
+    return {s};
+  }
   if (journal_.state(kQuestion)) journal_.set_state(kQuestion, std::nullopt);
   std::vector<Saying> out;
   if (d.kind == ScanDecision::Kind::Recognised) {
@@ -393,6 +403,15 @@ std::string Till::after_name(const Saying& s) const {
   return say_line("", line->by_weight ? line->grams : -1, line->price_minor, line->currency,
                   catalogue_->minor_units, settings_.locale);
 }
+
+void Till::placement_settled(const std::string& scan_id, int grams, long long stable_ms) {
+  auto kept = journal_.state(kPlacement);
+  if (kept && kept->value("scanId", "") == scan_id) return;
+  journal_.set_state(
+      kPlacement, nlohmann::json{{"scanId", scan_id}, {"grams", grams}, {"stableMs", stable_ms}});
+}
+
+std::optional<nlohmann::json> Till::placement() const { return journal_.state(kPlacement); }
 
 std::vector<Saying> Till::item_removed() {
   named_.clear();

@@ -63,6 +63,10 @@ class Till {
   std::vector<Saying> command(const nlohmann::json& command);
   // The scale's status changed ("ok", "overload", ...): journalled; a problem is said at once.
   std::vector<Saying> scale_status(const std::string& status);
+  // A placement settled and waits for its decision: kept in the journal
+  // until it is decided (a line, a question, not added), across a restart.
+  void placement_settled(const std::string& scan_id, int grams, long long stable_ms);
+  std::optional<nlohmann::json> placement() const;
   // The item was taken off: a question about it is withdrawn, and said so.
   std::vector<Saying> item_removed();
 
