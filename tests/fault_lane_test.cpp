@@ -402,7 +402,13 @@ TEST(LaneFaults, AZeroLengthJournalWithAnOpenBasketIsKeptAsideAndSaid) {
     Runtime rt(dir / "state", dir / "deployment.json");
     rt.start();
     ASSERT_TRUE(rt.started());
-    ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s))
+    // Heard: the checkout has kept everything it does for the line.
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto l = lines_of(rt);
+          return l.size() == 1 && l[0].announced;
+        },
+        30s))
         << rt.cli("logs checkout");
   }
   fs::resize_file(journal, 0);

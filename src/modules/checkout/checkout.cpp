@@ -171,6 +171,16 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
        {"problem", {{"what", "the basket journal is damaged: " + damage}, {"fix", kRecoverFix}}}});
   std::mutex mutex;
   bool item_on = false;
+  auto say_cannot_save = [&] {
+    client.send_output(
+        "sentence",
+        Message::with_json({{"text", say_phrase(Phrase::CannotSave, settings.till.locale)},
+                            {"kind", "cannot-save"},
+                            {"locale", settings.till.locale},
+                            {"priority", 2},
+                            {"sentenceId", new_message_id()},
+                            {"whole", true}}));
+  };
   client.on_input("weight", [&](const Message& m) {
     std::lock_guard lock(mutex);
     try {
@@ -179,17 +189,20 @@ int run_with_damaged_journal(ModuleClient& client, const CheckoutSettings& setti
       // Once for each item placed: every shopper must hear it, however close.
       if (!w.stable || w.grams <= 0 || item_on) return;
       item_on = true;
-      client.send_output(
-          "sentence",
-          Message::with_json({{"text", say_phrase(Phrase::CannotSave, settings.till.locale)},
-                              {"kind", "cannot-save"},
-                              {"locale", settings.till.locale},
-                              {"priority", 2},
-                              {"sentenceId", new_message_id()},
-                              {"whole", true}}));
+      say_cannot_save();
       std::cerr << "checkout: an item was placed; said the lane cannot save (journal damaged)\n";
     } catch (const std::exception& e) {
       std::cerr << "checkout: ignored a malformed weight message: " << e.what() << "\n";
+    }
+  });
+  // A speech module that (re)started after it was said lost it: the item
+  // still on the scale is told again.
+  client.on_input("spoken", [&](const Message& m) {
+    std::lock_guard lock(mutex);
+    try {
+      auto j = m.json();
+      if (j.is_object() && j.value("event", "") == "started" && item_on) say_cannot_save();
+    } catch (const std::exception&) {
     }
   });
   client.on_method("recoverJournal", [&](const nlohmann::json&) {
@@ -344,6 +357,8 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // Everything a message changed: said, the basket shown, a receipt issued.
   bool save_problem = false;  // reported; cleared once a change is saved again
   auto handle = [&](const std::vector<Saying>& sayings) {
+    // First: what the journal must still hold at the next start.
+    mark.raise(journal.basket_id(), journal_lines_kept(journal));
     if (save_problem) {
       save_problem = false;
       client.report({{"journalError", nullptr}, {"problem", nullptr}});
@@ -357,7 +372,6 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     // What the classifier should learn from (or forget) after this change.
     for (const nlohmann::json& t : till.take_teachings())
       client.send_output("examples", Message::with_json(t));
-    mark.raise(journal.basket_id(), journal_lines_kept(journal));
   };
   // The journal could not be written (a full disk, a damaged file): nothing
   // was rung up, and the shopper must know; staff read the fix in the log.

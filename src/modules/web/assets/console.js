@@ -406,9 +406,9 @@ async function showLearning() {
 
 async function forget(what, name) {
   const r = await api("/console/api/learning/forget", what);
+  await showLearning();  // the table as it is now, then what was done
   $("learning-result").textContent = r.ok ? `Removed ${name}: the next scan decides without it.` : `Refused: ${r.data.error || r.status}`;
   $("learning-result").className = r.ok ? "ok" : "error";
-  await showLearning();
   $("learning-result").focus();
 }
 
