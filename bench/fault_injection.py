@@ -14,7 +14,8 @@ off the scale again:
   lines      the basket lines made in its 8 s (journal created_ms)
   lost       no line, and the shopper was not told to wait or that the lane
              cannot save (a silent drop)
-  told       no line, but speech said "please wait" or "cannot save" then
+  told       no line, but speech said "please wait", "not added" or "cannot
+             save" then
   doubled    more than one line
 Placements the simulator itself took away (the runtime was killed while
 the item was on the scale: a new runtime restarts the scale's scenario,
@@ -72,10 +73,14 @@ def route(src, dst):
     return f'FROM /messages/modules/{src} INTO BrokeredEndpoint("/modules/{dst}")'
 
 
+# The shipped manifest's restart settings (its backoff), not the runtime's defaults.
+shipped = json.load(open(os.path.join(root, "config/deployment.json")))
+runtime_settings = shipped["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"]
+restart_settings = {k: v for k, v in runtime_settings.items() if k.startswith("restart")}
 squeeze = os.path.join(shared, "models/imagenet-squeezenet")
 manifest = {"modulesContent": {
     "$edgeAgent": {"properties.desired": {
-        "schemaVersion": "1.1", "runtime": {"type": "process", "settings": {}},
+        "schemaVersion": "1.1", "runtime": {"type": "process", "settings": restart_settings},
         "modules": {"checkout": module("checkout", 1), "classifier": module("classifier", 1),
                     "scale": module("scale", 1), "speech": module("speech", 1),
                     "camera": module("camera", 3)}}},
@@ -209,13 +214,15 @@ runtime.wait(timeout=60)
 
 db = sqlite3.connect(journal)
 rows = db.execute("SELECT created_ms, announced FROM basket_lines WHERE voided = 0").fetchall()
-# The price alone when the name was said ahead of it.
-said = [int(t) for t in re.findall(
-    r'"(?:Banana, )?0\.42 kilograms, 1 dollar 26\." \(first sample at (\d+)', speech_log)]
+# Every whole price sentence heard, replays (said again after a restart,
+# logged without latency) included; the price alone when the name went ahead.
+said = re.findall(r'^\S+Z speech: "(?:Banana, )?0\.42 kilograms, 1 dollar 26\."(?! \(interrupted\))',
+                  speech_log, re.M)
 told_at = [int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
                .replace(tzinfo=timezone.utc).timestamp() * 1000)
-           for stamp in re.findall(r'^(\S+Z) speech: "(?:Please wait|This lane cannot save)',
-                                   speech_log, re.M)]
+           for stamp in re.findall(
+               r'^(\S+Z) speech: "(?:Please wait|This lane cannot save|The last item was not added)',
+               speech_log, re.M)]
 
 placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = 0
 for started, ended in epochs:
@@ -245,8 +252,9 @@ never_heard = sum(1 for _, announced in rows if not announced)
 said_twice = max(0, len(said) - len(rows))
 print(f"kills: {sum(kills.values())} ({', '.join(f'{k} {v}' for k, v in kills.items())}); "
       f"{missed} tries found the target restarting")
-print(f"placed {placed}: rung up once {ok}, lost {lost}, told to wait or that the lane cannot "
-      f"save {told}, doubled {doubled}")
+print(f"restart settings: {restart_settings}")
+print(f"placed {placed}: rung up once {ok}, lost {lost}, told to wait, that it was not added "
+      f"or that the lane cannot save {told}, doubled {doubled}")
 print(f"placements the simulator took away with a killed runtime: {cut_by_runtime}")
 if disk_full:
     print(f"disk full: {during_full} placements, {full_told} told the lane cannot save")
