@@ -330,6 +330,97 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
       << list << rt.cli("logs checkout --tail 10");
 }
 
+TEST_F(Fault, TheWholeStateFolderOnAFullDiskKeepsTheLaneUpAndItRecoversByItself) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small disk needs root";
+  fs::path disk = dir_ / "disk";
+  fs::create_directories(disk);
+  ASSERT_EQ(mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=8m"), 0) << strerror(errno);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  Runtime rt(disk / "state", write("m.json", checkout_only()));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s)) << rt.cli("logs checkout");
+  auto hub = hub_of(rt);
+  std::mutex mutex;
+  std::vector<std::string> said;
+  hub->subscribe("modules/checkout/outputs/sentence",
+                 [&](const std::string&, const ce::Message& m) {
+                   std::lock_guard lock(mutex);
+                   said.push_back(m.json().value("text", ""));
+                 });
+  auto told = [&](const std::string& text) -> size_t {
+    std::lock_guard lock(mutex);
+    return std::count(said.begin(), said.end(), text);
+  };
+  auto weigh = [&](int grams) {
+    for (int i = 0; i < 3; ++i) {
+      publish_json(*hub, "modules/checkout/inputs/weight",
+                   {{"grams", grams}, {"stable", true}, {"status", "ok"}});
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  auto place = [&](int grams) {
+    weigh(grams);
+    publish_json(*hub, "modules/checkout/inputs/predictions",
+                 {{"predictions", {{{"tagName", "banana"}, {"probability", 0.9}}}}}, ce::now_ms());
+  };
+  const fs::path journal = rt.state() / "data/checkout/journal.db";
+  place(420);
+  ASSERT_TRUE(eventually([&] { return journal_lines(journal).size() == 1; }, 10s));
+  weigh(0);
+
+  // The whole disk fills: the runtime's own state, the logs, the journal.
+  {
+    std::ofstream fill(disk / "filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (fill.write(block.data(), block.size())) {
+    }
+  }
+  const std::string cannot_save = "This lane cannot save your basket. Please ask for help.";
+  for (int grams : {500, 600}) {
+    size_t before = told(cannot_save);
+    place(grams);
+    EXPECT_TRUE(eventually([&] { return told(cannot_save) > before; }, 10s))
+        << grams << " g placed on a full disk went unsaid";
+    weigh(0);
+    std::this_thread::sleep_for(2500ms);  // the runtime writes its state every 2 s
+  }
+  ASSERT_TRUE(rt.alive()) << "the runtime exited on a full disk, taking the lane with it";
+  EXPECT_TRUE(rt.module("checkout").value("status", "") == "running");
+  // Staff are told what is wrong and what to do, by `list` and `check`.
+  std::string list;
+  EXPECT_TRUE(eventually(
+      [&] { return (list = rt.cli("list")).find("cannot write its state") != std::string::npos; },
+      15s))
+      << list;
+  EXPECT_NE(list.find("free space"), std::string::npos) << list;
+  std::string check = rt.cli("check");
+  EXPECT_NE(check.find("0 MB free for " + rt.state().string()), std::string::npos) << check;
+
+  // Space comes back: the lane rings items up again, nobody restarts it.
+  fs::remove(disk / "filler");
+  EXPECT_TRUE(eventually(
+      [&] {
+        weigh(0);
+        place(700);
+        std::this_thread::sleep_for(1s);
+        auto lines = journal_lines(journal);
+        return !lines.empty() && lines.back().grams == 700;
+      },
+      20s))
+      << rt.cli("logs checkout --tail 20");
+  EXPECT_TRUE(eventually(
+      [&] { return (list = rt.cli("list")).find("cannot write its state") == std::string::npos; },
+      15s))
+      << list;
+  EXPECT_TRUE(rt.alive());
+  // What the logs could not keep is counted in them, not lost in silence.
+  EXPECT_TRUE(rt.logged("checkout", "line(s) not kept: the disk was nearly full", 5s));
+}
+
 }  // namespace
 
 namespace {

@@ -88,6 +88,13 @@ class Runtime {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   }
 
+  // The runtime process has not exited (nor been reaped).
+  bool alive() const {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    return waitpid(pid_, &st, WNOHANG) == 0;
+  }
+
   json agent() const {
     try {
       return json::parse(ce::read_file(state_ / "agent.json"));

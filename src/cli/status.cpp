@@ -1,6 +1,7 @@
 // `list` and `logs`: read what the runtime keeps in its state folder, so
 // they work from any shell while `run` is up.
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <deque>
 #include <fstream>
@@ -50,6 +51,18 @@ int list_command(const StateDir& state, bool as_json) {
       std::cout << "\n"
                 << m.value("name", "") << ": " << p->value("what", "")
                 << "\n  fix: " << p->value("fix", "") << "\n";
+  // The runtime rewrites agent.json every 2 s: older means it cannot.
+  if (long long age = now - agent->value("updatedMs", now); age > 10000) {
+    struct statvfs st {};
+    long long free_mb = statvfs(state.root.c_str(), &st) == 0
+                            ? static_cast<long long>(st.f_bavail) * st.f_frsize / (1024 * 1024)
+                            : -1;
+    std::cout << "\nruntime: cannot write its state in " << state.root.string() << " (for "
+              << age / 1000 << " s, " << free_mb
+              << " MB free there); what is shown above is as it was then\n"
+              << "  fix: free space on that disk (`checkout-edge check` measures it); the lane "
+                 "goes on and catches up by itself\n";
+  }
   if (auto up = agent->find("upstream"); up != agent->end() && up->value("configured", false)) {
     std::cout << "\nupstream " << up->value("broker", "") << ": "
               << (up->value("connected", false) ? "connected" : "not connected") << ", "

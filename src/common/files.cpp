@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,6 +51,15 @@ std::string read_file(const std::filesystem::path& path) {
 }  // namespace ce
 
 namespace ce {
+
+bool room_for_extras(const std::filesystem::path& path) {
+  struct statvfs st {};
+  if (statvfs(path.c_str(), &st) != 0) return true;
+  const unsigned long long block = st.f_frsize ? st.f_frsize : st.f_bsize;
+  const unsigned long long reserve =
+      std::min<unsigned long long>(100ull << 20, st.f_blocks * block / 10);
+  return static_cast<unsigned long long>(st.f_bavail) * block > reserve;
+}
 
 size_t keep_newest_files(const std::filesystem::path& dir, const std::string& extension,
                          size_t keep) {

@@ -19,4 +19,10 @@ std::string read_file(const std::filesystem::path& path);  // throws naming the 
 size_t keep_newest_files(const std::filesystem::path& dir, const std::string& extension,
                          size_t keep);
 
+// Whether what is only nice to keep (logs, recordings) may still be written
+// to the disk holding `path`: not when that would leave it less than the
+// smaller of 100 MB and a tenth of the disk, so the basket journal and the
+// runtime's state keep their room. True when the disk cannot be measured.
+bool room_for_extras(const std::filesystem::path& path);
+
 }  // namespace ce

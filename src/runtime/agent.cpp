@@ -82,6 +82,10 @@ class Agent {
 
  private:
   void write_state(bool running);
+  // write_state for the lane's sake: a full disk must not stop the hub and
+  // the modules. The failure is logged once, retried on the next write, and
+  // `list` names it from agent.json's age.
+  void try_write_state(bool running);
   // On `$edgeAgent/outputs/moduleStatus`, when a module's status changes.
   void publish_module_status();
   void handle(const std::string& method, const Message& request);
@@ -112,6 +116,7 @@ class Agent {
   std::map<std::string, nlohmann::json> problems_;  // from the modules' reported twins
   bool status_published_connected_ = false;
   std::optional<PendingDeploy> pending_;
+  std::string state_write_error_;
 
   std::mutex requests_mutex_;
   std::deque<std::pair<std::string, Message>> requests_;  // from the hub's thread
@@ -159,6 +164,21 @@ void Agent::write_state(bool running) {
   write_file_atomically(state_.agent_file(), j.dump(2));
 }
 
+void Agent::try_write_state(bool running) {
+  try {
+    write_state(running);
+    if (!state_write_error_.empty())
+      std::cerr << "runtime: its state is written again in " << state_.root << "\n";
+    state_write_error_.clear();
+  } catch (const std::exception& e) {
+    if (state_write_error_ != e.what())
+      std::cerr << "runtime: " << e.what()
+                << "; the lane keeps running, and the runtime tries again every 2 s (free space "
+                   "on that disk)\n";
+    state_write_error_ = e.what();
+  }
+}
+
 void Agent::save_manifest(const nlohmann::json& manifest, bool keep_previous) {
   std::error_code ec;
   if (keep_previous && std::filesystem::exists(state_.deployment_file()))
@@ -191,7 +211,7 @@ void Agent::handle(const std::string& method, const Message& request) {
     try {
       // What the caller reads next (`list` after `restart`) must already
       // show what the method did.
-      write_state(true);
+      try_write_state(true);
       reply_to_method(*hub_, request, r);
     } catch (const std::exception& e) {
       std::cerr << "runtime: cannot answer " << method << ": " << e.what() << "\n";
@@ -518,7 +538,7 @@ int Agent::run() {
     publish_module_status();
     std::string modules = supervisor_->snapshot().dump();
     if (modules != last_modules || now_ms() - last_write >= 2000) {
-      write_state(true);
+      try_write_state(true);
       last_modules = std::move(modules);
       last_write = now_ms();
     }
@@ -530,7 +550,7 @@ int Agent::run() {
   hub_->stop_dispatch();
   supervisor_->stop_all();
   router_.reset();
-  write_state(false);
+  try_write_state(false);
   upstream_.reset();
   close(lock_fd);
   return 0;

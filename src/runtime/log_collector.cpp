@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "checkout-edge/module.h"
+#include "common/files.h"
 
 namespace ce {
 
@@ -75,6 +76,14 @@ void LogCollector::set_limits(LogLimits limits) {
   limits_ = limits;
 }
 
+bool LogCollector::room_for_logs() {
+  if (long long now = now_ms(); now - room_checked_ms_ >= 1000) {
+    room_ = room_for_extras(dir_);
+    room_checked_ms_ = now;
+  }
+  return room_;
+}
+
 void LogCollector::write_line(const std::string& module, const std::string& line) {
   LogLimits limits;
   {
@@ -84,6 +93,15 @@ void LogCollector::write_line(const std::string& module, const std::string& line
   auto path = dir_ / (module + ".log");
   std::string stamped = log_timestamp(now_ms()) + " " + line + "\n";
   OpenLog& log = open_[module];
+  if (!room_for_logs()) {
+    ++log.dropped;
+    return;
+  }
+  if (log.dropped) {
+    stamped = log_timestamp(now_ms()) + " [checkout-edge: " + std::to_string(log.dropped) +
+              " line(s) not kept: the disk was nearly full]\n" + stamped;
+    log.dropped = 0;
+  }
   if (!log.out.is_open()) {
     std::error_code ec;
     auto size = std::filesystem::file_size(path, ec);

@@ -43,7 +43,12 @@ class LogCollector {
   struct OpenLog {
     std::ofstream out;
     size_t size = 0;
+    size_t dropped = 0;  // lines not written while the disk was nearly full
   };
+  // Measured at most once a second: a busy module logs many lines.
+  bool room_for_logs();
+  long long room_checked_ms_ = 0;
+  bool room_ = true;
   std::map<std::string, OpenLog> open_;  // used by the collecting thread only
 
   std::filesystem::path dir_;

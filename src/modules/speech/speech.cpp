@@ -128,6 +128,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   AudioCache cache(settings.cache_size, cache_dir, settings.cache_files);
   // Recordings are numbered on from the last start's, never over them.
   long long count = 0;
+  long long wav_skipped = 0;
   if (!wav_dir.empty()) {
     keep_newest_files(wav_dir, ".wav", settings.wav_keep);
     for (auto& f : std::filesystem::directory_iterator(wav_dir))
@@ -288,7 +289,14 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
                             {"parts", u.parts},
                             {"partsCached", u.parts_ready},
                             {"cached", u.parts == u.parts_ready}};
-      if (!wav_dir.empty()) {
+      // A recording is a record, not the sentence: it never takes the
+      // journal's last room on the disk.
+      if (!wav_dir.empty() && !room_for_extras(wav_dir)) {
+        if (!wav_skipped++)
+          std::cerr << "speech: the disk of " << wav_dir
+                    << " is nearly full; not keeping recordings until it has room\n";
+      } else if (!wav_dir.empty()) {
+        wav_skipped = 0;
         char name[64];
         snprintf(name, sizeof name, "utterance-%05lld.wav", ++count);
         std::string path = (std::filesystem::path(wav_dir) / name).string();
