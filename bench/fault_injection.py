@@ -1,11 +1,20 @@
 #!/usr/bin/python3
 """The lane under a new operator's worst day: random kill -9 of every
 module, the broker and the runtime itself while items come and go on the
-scale, then a phase of hub restarts and a phase with the journal's disk
-full. Prints what was placed and what became of it.
+scale, then a phase of hub restarts and a phase with the whole state
+folder's disk full. Prints what was placed and what became of it.
 
     /usr/bin/python3 bench/fault_injection.py [--kills 200] [--build build]
         [--seed 1] [--no-disk-full]
+    /usr/bin/python3 bench/fault_injection.py --isolated 10 [--on-ms 4000]
+        [--kill-from-ms -500] [--kill-to-ms 3000]
+
+--isolated N: no storm; each target (every module, the hub, the runtime) is
+killed once in N placements, one placement in two, at a moment drawn from
+--kill-from-ms to --kill-to-ms after the item is placed (the weight settles
+about 300 ms after; the announcement follows within 3 s), and the outcome
+is given per target. --on-ms: how long each item stays on the scale (2300
+is the faster shopper: lifted 2 s after its weight settles).
 
 The lane is the test suite's banana lane (SqueezeNet, one product, the
 camera on one photo, the simulated scale putting 420 g on for 4 s in every
@@ -23,8 +32,12 @@ where a real scale would still hold the item) are counted apart.
 Spoken: lines never heard (journal `announced` = 0 at the end) and price
 sentences said more often than there are lines.
 
-The disk-full phase mounts a 4 MB tmpfs for the journal (needs root; it is
-skipped otherwise, and says so).
+The state folder (journal, logs, the runtime's own state) is on a 16 MB
+tmpfs that the disk-full phase fills for 40 s (needs root; otherwise the
+folder is on the ordinary disk, the phase is skipped, and it says so).
+What speech said is read from its log and from its "spoken" messages,
+heard on the hub by the bench itself: the log keeps nothing while the disk
+is full, the hub nothing while it restarts.
 """
 import argparse, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
@@ -37,21 +50,25 @@ ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--no-disk-full", action="store_true")
 ap.add_argument("--hub-restarts", type=int, default=5)
 ap.add_argument("--calm-s", type=int, default=12, help="first, no faults")
+ap.add_argument("--isolated", type=int, default=0, help="kills per target, one at a time")
+ap.add_argument("--on-ms", type=int, default=4000, help="how long each item stays on")
+ap.add_argument("--kill-from-ms", type=int, default=-500)
+ap.add_argument("--kill-to-ms", type=int, default=3000)
 args = ap.parse_args()
 random.seed(args.seed)
 
 binary = os.path.join(args.build, "src", "checkout-edge")
 shared = os.environ.get("CHECKOUT_EDGE_SHARED", os.path.join(os.path.dirname(root), "shared"))
 work = tempfile.mkdtemp(prefix="ce-faults-")
-state = os.path.join(work, "state")
 disk = os.path.join(work, "disk")
 os.makedirs(disk)
-disk_full = not args.no_disk_full and os.geteuid() == 0
+disk_full = not args.no_disk_full and not args.isolated and os.geteuid() == 0
 if disk_full:
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], check=True)
-elif not args.no_disk_full:
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk], check=True)
+elif not args.no_disk_full and not args.isolated:
     print("not root: the disk-full phase is skipped", flush=True)
-journal = os.path.join(disk, "journal.db")
+state = os.path.join(disk, "state")
+journal = os.path.join(state, "data", "checkout", "journal.db")
 
 # The test suite's lane (tests/lane_support.h), written the same way.
 shutil.copy(os.path.join(shared, "datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg"),
@@ -91,20 +108,22 @@ manifest = {"modulesContent": {
         "sentences": route("checkout/outputs/sentence", "speech/inputs/say"),
         "vocabulary": route("checkout/outputs/vocabulary", "speech/inputs/presynth"),
         "spoken": route("speech/outputs/spoken", "checkout/inputs/spoken"),
-        "laneStatus": route("$edgeAgent/outputs/moduleStatus", "speech/inputs/laneStatus")}}},
+        "laneStatus": route("$edgeAgent/outputs/moduleStatus", "speech/inputs/laneStatus"),
+        "weightToSpeech": route("scale/outputs/weight", "speech/inputs/weight")}}},
     "camera": {"properties.desired": {"source": os.path.join(work, "camera.jpg"),
                                       "emptyScene": os.path.join(work, "empty.png"), "fps": 10}},
     "classifier": {"properties.desired": {"model": {
         "file": os.path.join(squeeze, "SqueezeNet_fp32.onnx"),
         "labels": os.path.join(squeeze, "Labels.txt"), "resize": "shorter-side",
         "mean": [104, 117, 123]}}},
-    "scale": {"properties.desired": {"steps": [[4000, 0], [4000, 420]], "hz": 10}},
+    "scale": {"properties.desired": {"steps": [[8000 - args.on_ms, 0], [args.on_ms, 420]],
+                                     "hz": 10}},
     "checkout": {"properties.desired": {"catalogue": os.path.join(work, "catalogue.json"),
-                                        "threshold": 0.3, "journal": journal}},
+                                        "threshold": 0.3}},
     "speech": {"properties.desired": {"device": "clock"}}}}
 json.dump(manifest, open(os.path.join(work, "deployment.json"), "w"), indent=2)
 
-SLOT, ON_AT = 8000, 4000  # an item every 8 s, on the scale from 4 s to 8 s
+SLOT, ON_AT = 8000, 8000 - args.on_ms  # an item every 8 s, on the scale from ON_AT to 8 s
 epochs = []  # [started_ms, ended_ms] of each runtime
 runtime = None
 
@@ -160,13 +179,79 @@ def cli(*words):
                           capture_output=True, text=True).stdout
 
 
+# What speech says, as the hub carries it: [(ms, text, complete)].
+heard_on_hub = []
+
+
+def listen_to_speech():
+    import threading
+    import paho.mqtt.client as mqtt
+
+    def run():
+        while not done.is_set():
+            port = agent().get("hubPort", 0)
+            try:
+                key = open(os.path.join(state, "admin.key")).read().strip()
+            except OSError:
+                key = ""
+            if not port or not key:
+                time.sleep(0.5)
+                continue
+            c = mqtt.Client(client_id=f"fault-bench-{os.getpid()}", protocol=mqtt.MQTTv5)
+            c.username_pw_set("_admin", key)
+
+            def on_message(_c, _u, msg):
+                try:
+                    j = json.loads(msg.payload)
+                except ValueError:
+                    return
+                if isinstance(j, dict) and "text" in j:
+                    heard_on_hub.append((now_ms(), j["text"], bool(j.get("complete"))))
+
+            c.on_message = on_message
+            c.on_connect = lambda c, *_: c.subscribe("modules/speech/outputs/spoken")
+            try:
+                c.connect("127.0.0.1", port, keepalive=5)
+            except OSError:
+                time.sleep(0.5)
+                continue
+            c.loop_start()
+            # Until the runtime (and so, perhaps, the hub's port) changes.
+            while not done.is_set() and agent().get("hubPort", 0) == port:
+                time.sleep(0.5)
+            c.loop_stop()
+            c.disconnect()
+
+    done = threading.Event()
+    threading.Thread(target=run, daemon=True).start()
+    return done
+
+
 start_runtime()
+stop_listening = listen_to_speech()
 time.sleep(args.calm_s)  # the first items go through untouched
 targets = ["camera", "classifier", "scale", "checkout", "speech", "edgeHub"]
 kills = {t: 0 for t in targets + ["runtime"]}
 missed = 0
-print(f"{args.kills} random kills in {work}", flush=True)
-while sum(kills.values()) < args.kills:
+kill_log = []  # (ms, target) of the isolated kills
+if args.isolated:
+    print(f"{args.isolated} isolated kills of each target in {work}", flush=True)
+    for target in targets + ["runtime"]:
+        for _ in range(args.isolated):
+            start = epochs[-1][0]
+            j = (now_ms() - start - ON_AT - args.kill_from_ms) // SLOT + 2
+            at = start + SLOT * j + ON_AT + random.randint(args.kill_from_ms, args.kill_to_ms)
+            time.sleep(max(0, at - now_ms()) / 1000)
+            kill_log.append((now_ms(), target))
+            if target == "runtime":
+                kill_runtime()
+            elif pid := pid_of(target):
+                os.kill(pid, signal.SIGKILL)
+            else:
+                missed += 1
+                continue
+            kills[target] += 1
+while not args.isolated and sum(kills.values()) < args.kills:
     time.sleep(random.uniform(1.0, 4.0))
     if random.random() < 0.04:
         kill_runtime()
@@ -183,8 +268,9 @@ while sum(kills.values()) < args.kills:
     except ProcessLookupError:
         missed += 1
 
-print("hub restarts", flush=True)
-for _ in range(args.hub_restarts):
+if not args.isolated:
+    print("hub restarts", flush=True)
+for _ in range(0 if args.isolated else args.hub_restarts):
     time.sleep(random.uniform(5, 9))
     if pid := pid_of("edgeHub"):
         os.kill(pid, signal.SIGKILL)
@@ -209,22 +295,32 @@ time.sleep(SLOT * 3 / 1000)  # the last items off the scale and said
 end = now_ms()
 epochs[-1][1] = end
 speech_log = cli("logs", "speech")
+stop_listening.set()
 runtime.send_signal(signal.SIGTERM)
 runtime.wait(timeout=60)
 
 db = sqlite3.connect(journal)
 rows = db.execute("SELECT created_ms, announced FROM basket_lines WHERE voided = 0").fetchall()
-# Every whole price sentence heard, replays (said again after a restart,
-# logged without latency) included; the price alone when the name went ahead.
-said = re.findall(r'^\S+Z speech: "(?:Banana, )?0\.42 kilograms, 1 dollar 26\."(?! \(interrupted\))',
-                  speech_log, re.M)
-told_at = [int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
-               .replace(tzinfo=timezone.utc).timestamp() * 1000)
-           for stamp in re.findall(
-               r'^(\S+Z) speech: "(?:Please wait|This lane cannot save|The last item was not added)',
-               speech_log, re.M)]
+# What speech said whole, from its log and from the hub: one sentence seen
+# by both (within 1.5 s) counts once.
+from_log = [(int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+                 .replace(tzinfo=timezone.utc).timestamp() * 1000), text)
+            for stamp, text, cut in re.findall(r'^(\S+Z) speech: "([^"]*)"( \(interrupted\))?',
+                                                speech_log, re.M) if not cut]
+spoken = sorted(from_log + [(t, text) for t, text, complete in heard_on_hub if complete])
+merged = []
+for t, text in spoken:
+    if not any(text == u and abs(t - s) < 1500 for s, u in merged[-8:]):
+        merged.append((t, text))
+# Every whole price sentence, replays (said again after a restart) included;
+# the price alone when the name went ahead.
+price = re.compile(r'^(?:Banana, )?0\.42 kilograms, 1 dollar 26\.$')
+said = [t for t, text in merged if price.match(text)]
+told_at = [t for t, text in merged if re.match(
+    r'Please wait|This lane cannot save|The last (?:item was|\d+ items were) not added', text)]
 
 placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = 0
+by_target = {}  # isolated: target -> [placements, once, told, lost, doubled]
 for started, ended in epochs:
     j = 0
     while started + SLOT * j + ON_AT < ended:
@@ -239,6 +335,7 @@ for started, ended in epochs:
         warned = any(on - 2000 <= t < off + 6000 for t in told_at)
         in_full = full_from and full_from <= off and on <= full_to
         during_full += bool(in_full)
+        outcome = 1 if n == 1 else 4 if n > 1 else 2 if warned else 3
         if n == 1:
             ok += 1
         elif n > 1:
@@ -248,6 +345,11 @@ for started, ended in epochs:
             full_told += bool(in_full)
         else:
             lost += 1
+        hit = [t for k, t in kill_log if on + args.kill_from_ms - 1000 <= k < off]
+        if hit:
+            tally = by_target.setdefault(hit[0], [0, 0, 0, 0, 0])
+            tally[0] += 1
+            tally[outcome] += 1
 never_heard = sum(1 for _, announced in rows if not announced)
 said_twice = max(0, len(said) - len(rows))
 print(f"kills: {sum(kills.values())} ({', '.join(f'{k} {v}' for k, v in kills.items())}); "
@@ -256,6 +358,9 @@ print(f"restart settings: {restart_settings}")
 print(f"placed {placed}: rung up once {ok}, lost {lost}, told to wait, that it was not added "
       f"or that the lane cannot save {told}, doubled {doubled}")
 print(f"placements the simulator took away with a killed runtime: {cut_by_runtime}")
+for target, (n, once, told_n, lost_n, doubled_n) in by_target.items():
+    print(f"  killed {target}: {n} placements, rung up once {once}, told {told_n}, "
+          f"lost {lost_n}, doubled {doubled_n}")
 if disk_full:
     print(f"disk full: {during_full} placements, {full_told} told the lane cannot save")
 print(f"lines {len(rows)}, price sentences said {len(said)}: spoken never {never_heard}, "

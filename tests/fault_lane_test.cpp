@@ -504,4 +504,79 @@ TEST(LaneFaults, AnItemLiftedWhileCameraAndClassifierAreDownIsSaidNotAdded) {
   kill(camera, SIGCONT);
   EXPECT_TRUE(told || lines_of(rt).size() == 1) << log << rt.cli("logs checkout --tail 20");
   EXPECT_TRUE(told) << "hung for the whole placement: nothing could decide it";
+  // While it sat there undecided, the shopper was told to leave it.
+  EXPECT_NE(log.find("Please wait, the lane is still looking at this item."), std::string::npos)
+      << log;
+}
+
+// The hub is away for the whole of a fast shopper's placement (placed,
+// settled, lifted 2 s later): nothing reached the checkout, yet the scale
+// counted the item, and once the hub is back the shopper is told.
+TEST(LaneFaults, AnItemPlacedAndLiftedWhileTheHubIsAwayIsSaidNotAdded) {
+  LaneSpec spec;
+  spec.name = "hub-away";
+  spec.speech = true;
+  spec.steps = json::array({{15000, 0}, {2000, 420}, {600000, 0}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  long long t0 = rt.agent()["startedMs"];
+  ASSERT_TRUE(eventually([&] {
+    return rt.module("checkout").value("health", "") == "healthy" &&
+           rt.module("speech").value("health", "") == "healthy";
+  }));
+  std::this_thread::sleep_for(2s);  // the checkout has heard the empty scale
+  ASSERT_LT(ce::now_ms(), t0 + 14000) << "the lane took too long to start for this test";
+  int hub = rt.module("edgeHub")["pid"];
+  kill(hub, SIGSTOP);
+  // Placed at about 15 s, lifted at 17 s: the broker hears none of it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(t0 + 19000 - ce::now_ms()));
+  kill(hub, SIGKILL);  // what it held goes with it; the runtime starts another
+  std::string log;
+  EXPECT_TRUE(rt.logged(
+      "speech", "The last item was not added. Please place it on the scale again.", 40s, &log))
+      << log << rt.cli("logs checkout --tail 20");
+  EXPECT_TRUE(lines_of(rt).empty());
+  EXPECT_EQ(count(rt.cli("logs speech"), "was not added"), 1u) << "said once";
+}
+
+// While the checkout is down, each item placed is told to wait as it is
+// placed (not once in 20 s); back, the checkout names what was not added.
+TEST(LaneFaults, EachItemPlacedWhileTheCheckoutIsDownIsToldToWaitAndNamedAfterwards) {
+  LaneSpec spec;
+  spec.name = "down-per-item";
+  spec.speech = true;
+  spec.speech_settings = {{"checkoutDownRepeatMs", 600000}};
+  spec.runtime = {
+      {"restartBackoffBaseMs", 1000}, {"restartBackoffMaxMs", 1000}, {"maxRestarts", 1000}};
+  spec.steps = json::array({{4000, 0}, {3000, 420}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("speech", "Banana, 0.42 kilograms, 1 dollar 26.", 40s))
+      << rt.cli("logs speech");
+  std::string catalogue = ce::read_file(dir / "catalogue.json");
+  std::ofstream(dir / "catalogue.json") << "{";  // it cannot start again
+  kill(rt.module("checkout")["pid"].get<int>(), SIGKILL);
+  const std::string wait = "Please wait, the checkout is starting again.";
+  std::string log;
+  ASSERT_TRUE(rt.logged("speech", wait, 20s, &log)) << log;
+  // Three more items come and go (one every 7 s): each hears it.
+  size_t first = count(rt.cli("logs speech"), wait);
+  EXPECT_TRUE(eventually([&] { return count(rt.cli("logs speech"), wait) >= first + 3; }, 30s))
+      << rt.cli("logs speech --tail 20");
+  std::ofstream(dir / "catalogue.json") << catalogue;
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::string said = rt.cli("logs speech");
+        return said.find("items were not added. Please place them on the scale again.\"\n") !=
+                   std::string::npos ||
+               said.find("The last item was not added. Please place it on the scale again.\"\n") !=
+                   std::string::npos;
+      },
+      30s))
+      << "said whole\n"
+      << rt.cli("logs speech --tail 20") << rt.cli("logs checkout --tail 20");
 }

@@ -19,10 +19,11 @@ struct LaneSpec {
   json steps = json::array({{600000, 420}});  // the scale: [[durationMs, grams], ...]
   double threshold = 0.3;
   bool speech = false, keypad = false, web = false;
-  json camera = json::object();   // added to the camera's desired properties
-  json scale = json::object();    // added to the scale's desired properties
-  json runtime = json::object();  // $edgeAgent runtime.settings
-  json model = json::object();    // added to the classifier's model description
+  json camera = json::object();           // added to the camera's desired properties
+  json scale = json::object();            // added to the scale's desired properties
+  json runtime = json::object();          // $edgeAgent runtime.settings
+  json model = json::object();            // added to the classifier's model description
+  json speech_settings = json::object();  // added to speech's desired properties
 };
 
 // Writes the lane's files into a new folder and returns it: deployment.json,
@@ -81,8 +82,10 @@ inline fs::path write_lane(const LaneSpec& spec) {
     routes["vocabulary"] = route("checkout/outputs/vocabulary", "speech/inputs/presynth");
     routes["spoken"] = route("speech/outputs/spoken", "checkout/inputs/spoken");
     routes["laneStatus"] = route("$edgeAgent/outputs/moduleStatus", "speech/inputs/laneStatus");
+    routes["weightToSpeech"] = route("scale/outputs/weight", "speech/inputs/weight");
     m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
                                                            {"wavDir", (dir / "wav").string()}};
+    m["modulesContent"]["speech"]["properties.desired"].update(spec.speech_settings);
   }
   if (spec.keypad) {
     // The shopper's keypad: a FIFO that carries what /dev/input/event* would.

@@ -16,6 +16,7 @@
 #include "fake_serial_device.h"
 #include "modules/scale/hid_pos.h"
 #include "modules/scale/mt_sics.h"
+#include "modules/scale/placements.h"
 #include "modules/scale/scale_driver.h"
 #include "modules/scale/serial_port.h"
 #include "modules/scale/toledo_8213.h"
@@ -219,4 +220,20 @@ TEST(ScaleDrivers, BadSettingsAndMissingDevicesSayWhatIsWrong) {
                ce::SettingError);
   EXPECT_THROW(ce::open_scale({{"driver", "mt-sics"}, {"device", "/dev/null"}, {"baud", 12345}}),
                ce::SettingError);
+}
+
+TEST(PlacementCount, CountsEachItemPlacedOnAnEmptyScaleOnceItIsStill) {
+  using ce::ScaleStatus;
+  ce::PlacementCount count("run");
+  EXPECT_EQ(count.after({0, ScaleStatus::Ok, true}), 0);
+  EXPECT_EQ(count.after({300000, ScaleStatus::Motion, false}), 0) << "still swinging";
+  EXPECT_EQ(count.after({420000, ScaleStatus::Ok, true}), 1);
+  EXPECT_TRUE(count.holding());
+  EXPECT_EQ(count.after({420000, ScaleStatus::Ok, true}), 1) << "the same item";
+  EXPECT_EQ(count.after({900000, ScaleStatus::Ok, true}), 1) << "added on top: not emptied";
+  EXPECT_EQ(count.after({0, ScaleStatus::Disconnected, false}), 1) << "no reading, no change";
+  EXPECT_EQ(count.after({2000, ScaleStatus::Ok, false}), 1);
+  EXPECT_FALSE(count.holding());
+  EXPECT_EQ(count.after({420000, ScaleStatus::Ok, true}), 2);
+  EXPECT_EQ(count.run(), "run");
 }

@@ -482,3 +482,31 @@ TEST(Till, AnItemLiftedBeforeItWasDecidedIsSaidNotAddedAndThePlacementIsKeptUnti
   EXPECT_FALSE(till.placement());
   EXPECT_TRUE(j.lines().empty());
 }
+
+TEST(Till, ItemsTheScaleCountedWhileTheCheckoutCouldNotHearAreSaidNotAdded) {
+  auto c = catalogue();
+  std::string path = journal_file("scale_count");
+  {
+    ce::Journal j(path);
+    ce::Till till(j, c, {});
+    EXPECT_TRUE(till.scale_placements("run-a", 4, false).sayings.empty()) << "the first count";
+    EXPECT_TRUE(till.scale_placements("run-a", 4, false).sayings.empty());
+    // The next item, heard as it settles: nothing missed.
+    auto next = till.scale_placements("run-a", 5, true);
+    EXPECT_TRUE(next.sayings.empty());
+    EXPECT_TRUE(next.new_placement);
+  }
+  // After a restart: two items came and went, a third is on the scale now.
+  ce::Journal j(path);
+  ce::Till till(j, c, {});
+  auto missed = till.scale_placements("run-a", 8, true);
+  EXPECT_EQ(text_of(missed.sayings),
+            "The last 2 items were not added. Please place them on the scale again.");
+  EXPECT_EQ(missed.sayings[0].kind, "not-added");
+  EXPECT_TRUE(missed.sayings[0].whole()) << "nothing as urgent cuts it short";
+  EXPECT_EQ(text_of(till.scale_placements("run-a", 9, false).sayings),
+            "The last item was not added. Please place it on the scale again.");
+  // A scale that started again counts from nothing: no guess.
+  EXPECT_TRUE(till.scale_placements("run-b", 3, false).sayings.empty());
+  EXPECT_TRUE(till.scale_placements("run-b", 3, false).sayings.empty());
+}

@@ -38,6 +38,9 @@ struct CheckoutSettings {
   ScanSettings scan;
   TillSettings till;
   std::string rounding_name;
+  // An item settled this long ago and nothing decided it (the camera or the
+  // classifier away): the shopper is told to leave it there. 0: never.
+  long long still_looking_ms = 4000;
 
   static CheckoutSettings from(const nlohmann::json& desired) {
     CheckoutSettings s;
@@ -64,6 +67,7 @@ struct CheckoutSettings {
     }
     s.till.candidates_spoken =
         setting_in<int>(desired, "candidatesSpoken", 3, 1, 9, "(keypad digits)");
+    s.still_looking_ms = setting_in<long long>(desired, "stillLookingMs", 4000, 0, 600000, "ms");
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
@@ -75,7 +79,8 @@ struct CheckoutSettings {
         {"minGrams", scan.min_grams},
         {"rounding", rounding_name},
         {"locale", till.locale},
-        {"candidatesSpoken", till.candidates_spoken}};
+        {"candidatesSpoken", till.candidates_spoken},
+        {"stillLookingMs", still_looking_ms}};
   }
 };
 
@@ -460,6 +465,18 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         for (const Saying& s : till.scale_status(status)) say(s);
       }
       if (status != "ok") return;
+      if (w.placement >= 0) {
+        auto counted = till.scale_placements(w.scale_run, w.placement, w.placed);
+        // The item this module knew of was taken off while it could not
+        // hear (the next one may weigh the same): that placement ends here.
+        if (counted.new_placement && session.holds_settled_item()) {
+          auto lifted = session.on_weight(0, true, m.timestamp_ms(), m.id());
+          auto withdrawn = till.item_removed();
+          if (!withdrawn.empty()) handle(withdrawn);
+          if (lifted) handle(till.decided(*lifted, lifted->stable_ms));
+        }
+        if (!counted.sayings.empty()) handle(counted.sayings);
+      }
       bool was_empty = session.scale_empty();
       auto decision = session.on_weight(w.grams, w.stable, m.timestamp_ms(), m.id());
       if (was_empty && !session.scale_empty()) item_since_cannot_save = true;
@@ -649,7 +666,22 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   command_input("keys", true);
   command_input("commands", false);
 
-  while (!wait_for_stop(std::chrono::seconds(1))) {
+  // A settled item nothing has decided: said once for each placement, so a
+  // shopper who cannot see the screen knows the lane has not forgotten it.
+  std::string still_looking_said;
+  while (!wait_for_stop(std::chrono::milliseconds(250))) {
+    std::lock_guard lock(mutex);
+    auto waiting = session.waiting();
+    if (!waiting || settings.still_looking_ms <= 0 || waiting->scan_id == still_looking_said ||
+        now_ms() - waiting->stable_ms < settings.still_looking_ms)
+      continue;
+    still_looking_said = waiting->scan_id;
+    try {
+      say({say_phrase(Phrase::StillLooking, till.settings().locale), "still-looking", 1,
+           waiting->stable_ms});
+    } catch (const std::exception& e) {
+      std::cerr << "checkout: " << e.what() << "\n";
+    }
   }
   client.stop_receiving();
   return 0;

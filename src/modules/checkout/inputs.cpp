@@ -25,6 +25,19 @@ WeightInput read_weight(const nlohmann::json& j) {
     throw BadInput("grams must be a whole number within " + std::to_string(kMaxGrams) +
                    " g, found " + (g == j.end() ? "nothing" : g->dump().substr(0, 40)));
   w.grams = static_cast<int>(g->get<long long>());
+  auto placement = j.find("placement");
+  auto run = j.find("scaleRun");
+  if (placement != j.end() || run != j.end()) {
+    if (placement == j.end() || !placement->is_number_integer() ||
+        placement->get<long long>() < 0 || run == j.end() || !run->is_string() ||
+        run->get<std::string>().size() > 100)
+      throw BadInput("placement must be a count (a whole number from 0) with its scaleRun string");
+    w.placement = placement->get<long long>();
+    w.scale_run = run->get<std::string>();
+    auto placed = j.find("placed");
+    if (placed != j.end() && !placed->is_boolean()) throw BadInput("placed must be true or false");
+    w.placed = placed != j.end() && placed->get<bool>();
+  }
   return w;
 }
 

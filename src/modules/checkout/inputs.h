@@ -20,9 +20,12 @@ struct WeightInput {
   int grams = 0;
   bool stable = false;
   std::string status = "ok";
+  long long placement = -1;  // items the scale saw placed in `scale_run`; -1: not sent
+  bool placed = false;       // the last of them is on the scale now
+  std::string scale_run;
 };
 
-// The scale's {"grams", "stable", "status"}.
+// The scale's {"grams", "stable", "status", "placement", "scaleRun"}.
 WeightInput read_weight(const nlohmann::json& j);
 
 // Custom Vision's [{tagName, probability}, ...], each probability a real one.

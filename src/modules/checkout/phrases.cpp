@@ -173,9 +173,21 @@ const char* const kPhrases[][6] = {
      "El último artículo no se ha añadido. Por favor, colóquelo de nuevo en la báscula.",
      "上一件商品未添加。请重新放到秤上。",
      "마지막 상품이 추가되지 않았습니다. 저울에 다시 올려 주세요."},
+    {"The last {1} items were not added. Please place them on the scale again.",
+     "Die letzten {1} Artikel wurden nicht hinzugefügt. Bitte legen Sie sie erneut auf die Waage.",
+     "Les {1} derniers articles n'ont pas été ajoutés. Veuillez les reposer sur la balance.",
+     "Los últimos {1} artículos no se han añadido. Por favor, colóquelos de nuevo en la báscula.",
+     "最后{1}件商品未添加。请重新放到秤上。",
+     "마지막 상품 {1}개가 추가되지 않았습니다. 저울에 다시 올려 주세요."},
+    {"Please wait, the lane is still looking at this item. Leave it on the scale.",
+     "Bitte warten Sie, die Kasse erkennt den Artikel noch. Lassen Sie ihn auf der Waage.",
+     "Veuillez patienter, la caisse examine encore cet article. Laissez-le sur la balance.",
+     "Espere, por favor, la caja aún está reconociendo el artículo. Déjelo en la báscula.",
+     "请稍候，收银台仍在识别这件商品。请把它留在秤上。",
+     "잠시 기다려 주세요. 계산대가 아직 상품을 확인하고 있습니다. 저울 위에 그대로 두세요."},
 };
 
-constexpr Phrase kLastPhrase = Phrase::NotAdded;
+constexpr Phrase kLastPhrase = Phrase::StillLooking;
 static_assert(std::size(kPhrases) == static_cast<size_t>(kLastPhrase) + 1, "one row per Phrase");
 
 int language_column(const std::string& language) {

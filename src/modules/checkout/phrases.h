@@ -56,6 +56,11 @@ enum class Phrase {
   QuestionWithdrawn,
   // The item was lifted (or the lane was down) before it was decided.
   NotAdded,
+  // {1}: how many items the scale saw placed while the checkout could not.
+  SomeNotAdded,
+  // An item settled and nothing has decided it for a while (the camera or
+  // the classifier restarting): the shopper is told to leave it there.
+  StillLooking,
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

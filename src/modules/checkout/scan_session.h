@@ -80,6 +80,8 @@ class ScanSession {
   // The threshold this session accepts at, for a message's thresholds.
   double threshold_for(const nlohmann::json& threshold_at_risk) const;
   bool scale_empty() const { return state_ == State::Empty; }
+  // An item settled (or was decided) and has not been seen taken off.
+  bool holds_settled_item() const { return state_ == State::Decided || settled_; }
   // After a restart: the item weighing `grams` was already decided on, so
   // it is not announced again while it stays on the scale.
   void resume_decided(int grams);

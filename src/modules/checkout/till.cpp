@@ -22,6 +22,8 @@ constexpr const char* kQuestion = "question";
 // it becomes a line or the shopper is told it was not added.
 constexpr const char* kPlacement = "placement";
 constexpr const char* kLastSaid = "lastSaid";
+// The scale's placement count this module has seen, with the scale's run.
+constexpr const char* kScalePlacements = "scalePlacements";
 
 }  // namespace
 
@@ -412,6 +414,24 @@ void Till::placement_settled(const std::string& scan_id, int grams, long long st
 }
 
 std::optional<nlohmann::json> Till::placement() const { return journal_.state(kPlacement); }
+
+Till::ScaleCount Till::scale_placements(const std::string& run, long long count, bool on_scale) {
+  auto kept = journal_.state(kScalePlacements);
+  long long seen = kept && kept->value("run", "") == run ? kept->value("seen", -1LL) : -1;
+  if (count <= seen) return {};
+  // Kept before the placement is decided: a kill in between may lose that
+  // one item's sentence, but never tells the shopper to place a rung-up
+  // item again (which would charge it twice).
+  journal_.set_state(kScalePlacements, nlohmann::json{{"run", run}, {"seen", count}});
+  // A scale that started again counts from nothing: what it saw before is unknown.
+  if (seen < 0) return {};
+  long long missed = count - seen - (on_scale ? 1 : 0);
+  if (missed <= 0) return {{}, true};
+  journal_.record("not-added", {{"missed", missed}, {"scaleRun", run}});
+  return {{missed == 1 ? saying(Phrase::NotAdded, {}, "not-added")
+                       : saying(Phrase::SomeNotAdded, {std::to_string(missed)}, "not-added")},
+          true};
+}
 
 std::vector<Saying> Till::item_removed() {
   named_.clear();

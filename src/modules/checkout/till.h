@@ -26,11 +26,12 @@ struct Saying {
   // The item's name was said alone before the weight settled: what to say
   // instead of `text` if the shopper heard that name to its end.
   std::string after_name;
-  // Carries money (a line, the total, the change): speech lets nothing as
-  // urgent cut it, and says it again whole after anything more urgent.
+  // Carries money (a line, the total, the change) or items the shopper must
+  // place again: speech lets nothing as urgent cut it, and says it again
+  // whole after anything more urgent.
   bool whole() const {
     return kind == "line" || kind == "total" || kind == "paid" || kind == "confirm-pay" ||
-           kind == "quantity" || kind == "check-weight";
+           kind == "quantity" || kind == "check-weight" || kind == "not-added";
   }
 };
 
@@ -67,6 +68,16 @@ class Till {
   // until it is decided (a line, a question, not added), across a restart.
   void placement_settled(const std::string& scan_id, int grams, long long stable_ms);
   std::optional<nlohmann::json> placement() const;
+  // The scale's count of items placed (`run`: since it started), with the
+  // weight message that carries it: items it saw placed that this module
+  // never did (it was restarting, or cut off from the hub) were not added,
+  // and the shopper is told how many. `on_scale`: this message's item is
+  // there now, to be decided as usual.
+  struct ScaleCount {
+    std::vector<Saying> sayings;
+    bool new_placement = false;  // the scale saw an item placed since the last message
+  };
+  ScaleCount scale_placements(const std::string& run, long long count, bool on_scale);
   // The item was taken off: a question about it is withdrawn, and said so.
   std::vector<Saying> item_removed();
 

@@ -1,14 +1,19 @@
 // scale: publishes the weight on output "weight" several times a second as
 // {"grams": int, "milligrams": int, "stable": bool, "status": "ok" |
-// "motion" | "under-zero" | "overload" | "disconnected" | "fault"}.
+// "motion" | "under-zero" | "overload" | "disconnected" | "fault",
+// "placement": items placed since "scaleRun" began, "placed": the last of
+// them is still there (see placements.h)}.
 // A scale that goes away is reported and reopened with backoff; the
 // module never exits for it. Direct methods "zero" and "tare".
+#include <unistd.h>
+
 #include <iostream>
 #include <mutex>
 
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/modules.h"
+#include "modules/scale/placements.h"
 #include "modules/scale/scale_driver.h"
 #include "modules/scale/serial_port.h"
 
@@ -16,11 +21,14 @@ namespace ce {
 
 namespace {
 
-Message weight_message(const WeightReading& r) {
+Message weight_message(const WeightReading& r, PlacementCount& placements) {
   return Message::with_json({{"grams", (r.milligrams + (r.milligrams >= 0 ? 500 : -500)) / 1000},
                              {"milligrams", r.milligrams},
                              {"stable", r.stable},
-                             {"status", to_string(r.status)}});
+                             {"status", to_string(r.status)},
+                             {"placement", placements.after(r)},
+                             {"placed", placements.holding()},
+                             {"scaleRun", placements.run()}});
 }
 
 }  // namespace
@@ -71,6 +79,7 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
   });
 
   bool answered = false;
+  PlacementCount placements(std::to_string(now_ms()) + "-" + std::to_string(getpid()));
   std::optional<StabilityFilter> filter;
   if (settings.stable_ms > 0)
     filter.emplace(settings.division_mg, std::chrono::milliseconds(settings.stable_ms));
@@ -83,7 +92,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
       connected = scale || connect();
     }
     if (!connected) {
-      client.send_output("weight", weight_message({0, ScaleStatus::Disconnected, false}));
+      client.send_output("weight",
+                         weight_message({0, ScaleStatus::Disconnected, false}, placements));
       if (wait_for_stop(retry)) break;
       retry = std::min(retry * 2, std::chrono::milliseconds(5000));
       continue;
@@ -104,13 +114,14 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
       scale.reset();
       last_error = e.what();
       client.report({{"connected", false}, {"error", e.what()}});
-      client.send_output("weight", weight_message({0, ScaleStatus::Disconnected, false}));
+      client.send_output("weight",
+                         weight_message({0, ScaleStatus::Disconnected, false}, placements));
       continue;
     }
     r = within_capacity(r, settings.capacity_mg);
     if (filter && (r.status == ScaleStatus::Ok || r.status == ScaleStatus::Motion))
       r.stable = r.stable && filter->stable(r.milligrams, now_ms());
-    client.send_output("weight", weight_message(r));
+    client.send_output("weight", weight_message(r, placements));
     if (wait_for_stop(period)) break;
   }
   return 0;

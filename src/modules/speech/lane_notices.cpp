@@ -68,18 +68,33 @@ void LaneNotices::on_status(const nlohmann::json& status, long long now) {
   }
 }
 
+void LaneNotices::on_weight(const nlohmann::json& weight) {
+  std::lock_guard lock(mutex_);
+  auto count = weight.is_object() ? weight.find("placement") : weight.end();
+  if (count == weight.end() || !count->is_number_integer()) return;
+  long long n = count->get<long long>();
+  // A count that went back is a scale that started again: its first item is new.
+  if (placements_ >= 0 && n != placements_ && down_since_) placed_ = true;
+  placements_ = n;
+}
+
 std::optional<std::string> LaneNotices::due(long long now) {
   std::lock_guard lock(mutex_);
-  if (!down_since_) return std::nullopt;
+  if (!down_since_) {
+    placed_ = false;
+    return std::nullopt;
+  }
   if (up_since_) {
     if (now - up_since_ < kUpFor) return std::nullopt;
     bool told = last_said_ != 0;
     down_since_ = up_since_ = last_said_ = 0;
+    placed_ = false;  // the checkout decides the item now, or says it was not added
     if (told) return texts_.back;
     return std::nullopt;
   }
   if (now - down_since_ < down_after_.count()) return std::nullopt;
-  if (last_said_ && now - last_said_ < repeat_.count()) return std::nullopt;
+  if (!placed_ && last_said_ && now - last_said_ < repeat_.count()) return std::nullopt;
+  placed_ = false;
   last_said_ = now;
   return texts_.down;
 }

@@ -37,6 +37,9 @@ class LaneNotices {
   // "healthy"}, ...}}. Up is running and heartbeating: a module in a crash
   // loop is "running" for a moment at each try.
   void on_status(const nlohmann::json& status, long long now_ms);
+  // The scale's weight message: an item placed while the module is down is
+  // told to wait at once, whenever the notice was last said.
+  void on_weight(const nlohmann::json& weight);
   // What to say now: the notice, if the module has been down long enough,
   // or that it is back, once it has been up a while after a notice.
   std::optional<std::string> due(long long now_ms);
@@ -46,9 +49,11 @@ class LaneNotices {
   std::chrono::milliseconds down_after_, repeat_;
   std::filesystem::path kept_;
   LaneNoticeTexts texts_;
-  long long down_since_ = 0;  // 0: up, or not known
-  long long up_since_ = 0;    // back up after being down; 0: not (yet)
-  long long last_said_ = 0;   // 0: nothing said since it went down
+  long long down_since_ = 0;   // 0: up, or not known
+  long long up_since_ = 0;     // back up after being down; 0: not (yet)
+  long long last_said_ = 0;    // 0: nothing said since it went down
+  long long placements_ = -1;  // the scale's count, as last seen
+  bool placed_ = false;        // an item was placed and not yet told
 };
 
 }  // namespace ce

@@ -3,7 +3,8 @@
 // reports each utterance on output "spoken". Input "presynth" makes and
 // caches sounds ahead of need (the checkout sends product names at start,
 // and what to say by itself while the checkout is down). Input
-// "laneStatus" (the runtime's moduleStatus) says when that is.
+// "laneStatus" (the runtime's moduleStatus) says when that is, and
+// "weight" (the scale's) when a shopper placed an item meanwhile.
 #include <algorithm>
 #include <deque>
 #include <filesystem>
@@ -191,13 +192,24 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   });
   auto say_notice = [&](const std::string& text) {
     auto t = notices.texts();
-    queue.push({text, "notice", t.locale.empty() ? lane_locale : t.locale, 2, 0, true, "", true});
+    // "Please wait" may cut a sentence short; "ready" waits its turn (the
+    // checkout back may be saying what was not added).
+    int priority = text == t.back ? 1 : 2;
+    queue.push(
+        {text, "notice", t.locale.empty() ? lane_locale : t.locale, priority, 0, true, "", true});
   };
   client.on_input("laneStatus", [&](const Message& m) {
     try {
       notices.on_status(m.json(), now_ms());
     } catch (const std::exception& e) {
       std::cerr << "speech: ignored a malformed lane status: " << e.what() << "\n";
+    }
+  });
+  client.on_input("weight", [&](const Message& m) {
+    try {
+      notices.on_weight(m.json());
+    } catch (const std::exception&) {
+      // Only the count is read here; the checkout judges the weight.
     }
   });
   std::thread notice_clock([&] {
