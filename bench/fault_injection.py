@@ -93,7 +93,8 @@ def route(src, dst):
 # The shipped manifest's restart settings (its backoff), not the runtime's defaults.
 shipped = json.load(open(os.path.join(root, "config/deployment.json")))
 runtime_settings = shipped["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"]
-restart_settings = {k: v for k, v in runtime_settings.items() if k.startswith("restart")}
+restart_settings = {k: v for k, v in runtime_settings.items()
+                    if k.startswith("restart") or k == "maxRestarts"}
 squeeze = os.path.join(shared, "models/imagenet-squeezenet")
 manifest = {"modulesContent": {
     "$edgeAgent": {"properties.desired": {
@@ -251,6 +252,8 @@ if args.isolated:
                 missed += 1
                 continue
             kills[target] += 1
+else:
+    print(f"{args.kills} random kills in {work}", flush=True)
 while not args.isolated and sum(kills.values()) < args.kills:
     time.sleep(random.uniform(1.0, 4.0))
     if random.random() < 0.04:
@@ -365,6 +368,10 @@ if disk_full:
     print(f"disk full: {during_full} placements, {full_told} told the lane cannot save")
 print(f"lines {len(rows)}, price sentences said {len(said)}: spoken never {never_heard}, "
       f"spoken twice {said_twice}")
+if os.environ.get("KEEP"):
+    shutil.copytree(state, os.path.join(work, "state-kept"), symlinks=True)
+    json.dump({"merged": merged, "lines": rows, "epochs": epochs, "kills": kill_log},
+              open(os.path.join(work, "spoken.json"), "w"))
 if disk_full:
     subprocess.run(["umount", "-l", disk])
 if os.environ.get("KEEP"):

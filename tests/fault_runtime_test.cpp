@@ -258,35 +258,60 @@ TEST_F(Fault, WeightsAndPredictionsFromTheHubAreRangeChecked) {
   EXPECT_DOUBLE_EQ(lines()[0].probability, 0.9);
 }
 
+// A small disk of its own (tmpfs), unmounted at the end; filled and freed
+// as a full disk is.
+struct SmallDisk {
+  fs::path path;
+  bool mounted = false;
+  SmallDisk(fs::path p, const std::string& size) : path(std::move(p)) {
+    fs::create_directories(path);
+    mounted = mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted) umount2(path.c_str(), MNT_DETACH);
+  }
+  void fill() const {
+    std::ofstream out(path / "filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (out.write(block.data(), block.size())) {
+    }
+  }
+  void free() const { fs::remove(path / "filler"); }
+};
+
+// What the checkout says, as speech would hear it.
+class Sentences {
+ public:
+  explicit Sentences(ce::HubClient& hub) {
+    hub.subscribe("modules/checkout/outputs/sentence",
+                  [this](const std::string&, const ce::Message& m) {
+                    std::lock_guard lock(mutex_);
+                    said_.push_back(m.json().value("text", ""));
+                  });
+  }
+  size_t count(const std::string& text) const {
+    std::lock_guard lock(mutex_);
+    return std::count(said_.begin(), said_.end(), text);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> said_;
+};
+
 TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting a small disk needs root";
-  fs::path disk = dir_ / "disk";
-  fs::create_directories(disk);
-  ASSERT_EQ(mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=512k"), 0) << strerror(errno);
-  struct Unmount {
-    fs::path p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{disk};
+  SmallDisk small(dir_ / "disk", "512k");
+  ASSERT_TRUE(small.mounted) << strerror(errno);
+  const fs::path& disk = small.path;
   Runtime rt(dir_ / "state",
              write("m.json", checkout_only({{"journal", (disk / "journal.db").string()}})));
   rt.start();
   ASSERT_TRUE(rt.started());
   ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s)) << rt.cli("logs checkout");
   auto hub = hub_of(rt);
-  std::mutex mutex;
-  std::vector<std::string> said;
-  hub->subscribe("modules/checkout/outputs/sentence",
-                 [&](const std::string&, const ce::Message& m) {
-                   std::lock_guard lock(mutex);
-                   said.push_back(m.json().value("text", ""));
-                 });
-  // Fill the disk.
-  {
-    std::ofstream fill(disk / "filler", std::ios::binary);
-    std::string block(4096, 'x');
-    while (fill.write(block.data(), block.size())) {
-    }
-  }
+  Sentences said(*hub);
+  small.fill();
   // A banana placed, as the scale and the classifier would say it.
   auto place = [&](int grams) {
     for (int i = 0; i < 3; ++i) {
@@ -306,11 +331,7 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
   EXPECT_NE(log.find("disk is full"), std::string::npos) << log;
   EXPECT_EQ(log.find("malformed"), std::string::npos) << log;
   EXPECT_TRUE(eventually(
-      [&] {
-        std::lock_guard lock(mutex);
-        return std::find(said.begin(), said.end(),
-                         "This lane cannot save your basket. Please ask for help.") != said.end();
-      },
+      [&] { return said.count("This lane cannot save your basket. Please ask for help.") > 0; },
       5s));
   // Staff see it in `list`, with the fix, until the lane saves again.
   std::string list;
@@ -319,7 +340,7 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
       10s))
       << list;
   EXPECT_NE(list.find("free space"), std::string::npos) << list;
-  fs::remove(disk / "filler");
+  small.free();
   publish_json(*hub, "modules/checkout/inputs/weight",
                {{"grams", 0}, {"stable", true}, {"status", "ok"}});
   std::this_thread::sleep_for(300ms);
@@ -332,29 +353,15 @@ TEST_F(Fault, AFullDiskIsSaidAloudAndNamedInTheLog) {
 
 TEST_F(Fault, TheWholeStateFolderOnAFullDiskKeepsTheLaneUpAndItRecoversByItself) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting a small disk needs root";
-  fs::path disk = dir_ / "disk";
-  fs::create_directories(disk);
-  ASSERT_EQ(mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=8m"), 0) << strerror(errno);
-  struct Unmount {
-    fs::path p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{disk};
-  Runtime rt(disk / "state", write("m.json", checkout_only()));
+  SmallDisk disk(dir_ / "disk", "8m");
+  ASSERT_TRUE(disk.mounted) << strerror(errno);
+  Runtime rt(disk.path / "state", write("m.json", checkout_only()));
   rt.start();
   ASSERT_TRUE(rt.started());
   ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s)) << rt.cli("logs checkout");
   auto hub = hub_of(rt);
-  std::mutex mutex;
-  std::vector<std::string> said;
-  hub->subscribe("modules/checkout/outputs/sentence",
-                 [&](const std::string&, const ce::Message& m) {
-                   std::lock_guard lock(mutex);
-                   said.push_back(m.json().value("text", ""));
-                 });
-  auto told = [&](const std::string& text) -> size_t {
-    std::lock_guard lock(mutex);
-    return std::count(said.begin(), said.end(), text);
-  };
+  Sentences said(*hub);
+  auto told = [&](const std::string& text) { return said.count(text); };
   auto weigh = [&](int grams) {
     for (int i = 0; i < 3; ++i) {
       publish_json(*hub, "modules/checkout/inputs/weight",
@@ -373,12 +380,7 @@ TEST_F(Fault, TheWholeStateFolderOnAFullDiskKeepsTheLaneUpAndItRecoversByItself)
   weigh(0);
 
   // The whole disk fills: the runtime's own state, the logs, the journal.
-  {
-    std::ofstream fill(disk / "filler", std::ios::binary);
-    std::string block(4096, 'x');
-    while (fill.write(block.data(), block.size())) {
-    }
-  }
+  disk.fill();
   const std::string cannot_save = "This lane cannot save your basket. Please ask for help.";
   for (int grams : {500, 600}) {
     size_t before = told(cannot_save);
@@ -401,7 +403,7 @@ TEST_F(Fault, TheWholeStateFolderOnAFullDiskKeepsTheLaneUpAndItRecoversByItself)
   EXPECT_NE(check.find("0 MB free for " + rt.state().string()), std::string::npos) << check;
 
   // Space comes back: the lane rings items up again, nobody restarts it.
-  fs::remove(disk / "filler");
+  disk.free();
   EXPECT_TRUE(eventually(
       [&] {
         weigh(0);
