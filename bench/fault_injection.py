@@ -32,7 +32,7 @@ where a real scale would still hold the item) are counted apart.
 Spoken: lines never heard (journal `announced` = 0 at the end) and price
 sentences said more often than there are lines.
 
-The state folder (journal, logs, the runtime's own state) is on a 16 MB
+The state folder (journal, logs, the runtime's own state) is on a 64 MB
 tmpfs that the disk-full phase fills for 40 s (needs root; otherwise the
 folder is on the ordinary disk, the phase is skipped, and it says so).
 What speech said is read from its log and from its "spoken" messages,
@@ -64,7 +64,7 @@ disk = os.path.join(work, "disk")
 os.makedirs(disk)
 disk_full = not args.no_disk_full and not args.isolated and os.geteuid() == 0
 if disk_full:
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", disk], check=True)
 elif not args.no_disk_full and not args.isolated:
     print("not root: the disk-full phase is skipped", flush=True)
 state = os.path.join(disk, "state")
@@ -284,15 +284,16 @@ if disk_full:
     print("disk full for 40 s", flush=True)
     time.sleep(10)
     full_from = now_ms()
-    with open(os.path.join(disk, "filler"), "wb") as f:
-        try:
+    try:
+        with open(os.path.join(disk, "filler"), "wb") as f:
             while True:
                 f.write(b"x" * 65536)
                 f.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass  # full (perhaps already: the lane must keep its logs and caches short of it)
     time.sleep(40)
-    os.remove(os.path.join(disk, "filler"))
+    if os.path.exists(os.path.join(disk, "filler")):
+        os.remove(os.path.join(disk, "filler"))
     full_to = now_ms()
 time.sleep(SLOT * 3 / 1000)  # the last items off the scale and said
 end = now_ms()

@@ -31,6 +31,8 @@ bool read_sound(const std::string& path, Pcm& pcm) {
 }
 
 void write_sound(const std::string& path, const Pcm& pcm) {
+  // A cache is only speed: it never takes the journal's last room.
+  if (!room_for_extras(std::filesystem::path(path).parent_path())) return;
   // Written aside and renamed, so a crash never leaves half a sound to play.
   std::string tmp = path + ".tmp";
   {
@@ -40,7 +42,11 @@ void write_sound(const std::string& path, const Pcm& pcm) {
     out.write(reinterpret_cast<const char*>(&rate), 4);
     out.write(reinterpret_cast<const char*>(pcm.samples.data()),
               static_cast<std::streamsize>(pcm.samples.size() * 2));
-    if (!out) return;  // a full disk costs speed, not speech
+    if (!out) {  // a full disk costs speed, not speech
+      out.close();
+      std::filesystem::remove(tmp);
+      return;
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
