@@ -176,3 +176,80 @@ TEST(DamagedJournal, IsFoundWhateverTheDamageAndRecoveredWithWhatCanBeRead) {
   EXPECT_TRUE(fs::is_directory(folder.kept_as));
   EXPECT_EQ(ce::journal_damage(dir + "/folder.db"), "");
 }
+
+// A journal cut short (a disk that lost its tail) can lose the table's root
+// page while the page holding the lines is still in the file: the export
+// reads the file's pages itself, not only through SQLite's tables.
+TEST(DamagedJournal, AHalfTruncatedJournalStillGivesUpEveryLineOnItsPages) {
+  namespace fs = std::filesystem;
+  std::string dir = testing::TempDir() + "/half-journal";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string path = dir + "/journal.db";
+  {
+    ce::Journal j(path);
+    for (int i = 0; i < 5; ++i) {
+      ce::BasketLine line{0,   "scan-" + std::to_string(i), 1000 + i, "4011", "Banana", 420 + i,
+                          1,   299,  true, 126 + i, "USD", 0.9};
+      j.add(line);
+    }
+  }
+  auto size = fs::file_size(path);
+  fs::resize_file(path, size / 2);
+  EXPECT_NE(ce::journal_damage(path), "");
+  ce::RecoveredJournal r = ce::recover_journal(path, 1);
+  EXPECT_EQ(r.lines, 5) << r.stopped;
+  auto exported = nlohmann::json::parse(std::ifstream(r.exported));
+  ASSERT_EQ(exported["basket_lines"].size(), 5u) << exported.dump(1);
+  long long total = 0;
+  for (const auto& line : exported["basket_lines"]) {
+    EXPECT_EQ(line["name"], "Banana");
+    total += line["price_minor"].get<long long>();
+  }
+  EXPECT_EQ(total, 126 + 127 + 128 + 129 + 130);
+}
+
+// The checkout killed with its lines still in the -wal file, and the
+// journal's first page (the schema) overwritten: the lines are read from
+// the log's pages and known by the shape of their rows.
+TEST(DamagedJournal, LinesOnlyInTheLogWithTheSchemaPageLostAreStillExported) {
+  namespace fs = std::filesystem;
+  std::string dir = testing::TempDir() + "/wal-journal";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string path = dir + "/journal.db", copy = dir + "/copy.db";
+  {
+    ce::Journal j(path);
+    for (int i = 0; i < 3; ++i) {
+      ce::BasketLine line{0,   "scan-" + std::to_string(i), 1000 + i, "3127", "Pomegranate", 310,
+                          1,   199,  false, 199, "USD", 0.8};
+      j.add(line);
+    }
+    // As a kill -9 leaves it: the lines in the log, not yet in the file.
+    fs::copy_file(path, copy);
+    fs::copy_file(path + "-wal", copy + "-wal");
+  }
+  ASSERT_GT(fs::file_size(copy + "-wal"), 0u);
+  // The schema page zeroed in the file and in each of the log's frames
+  // that hold it (SQLite then trusts none of the log after it).
+  {
+    std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+    std::string junk(4096, '\0');
+    f.write(junk.data(), junk.size());
+    std::fstream wal(copy + "-wal", std::ios::in | std::ios::out | std::ios::binary);
+    size_t frames = (fs::file_size(copy + "-wal") - 32) / (24 + 4096);
+    for (size_t i = 0; i < frames; ++i) {
+      unsigned char page_no[4];
+      wal.seekg(32 + i * (24 + 4096));
+      wal.read(reinterpret_cast<char*>(page_no), 4);
+      if (page_no[0] == 0 && page_no[1] == 0 && page_no[2] == 0 && page_no[3] == 1) {
+        wal.seekp(32 + i * (24 + 4096) + 24);
+        wal.write(junk.data(), junk.size());
+      }
+    }
+  }
+  ce::RecoveredJournal r = ce::recover_journal(copy, 1);
+  EXPECT_EQ(r.lines, 3) << r.stopped;
+  auto exported = nlohmann::json::parse(std::ifstream(r.exported));
+  for (const auto& line : exported["basket_lines"]) EXPECT_EQ(line["name"], "Pomegranate");
+}
