@@ -560,3 +560,32 @@ TEST(LaneFaults, WhileTheCheckoutIsDownEachItemIsToldToWaitAndNamedAfterwards) {
       << "said whole\n"
       << rt.cli("logs speech --tail 20") << rt.cli("logs checkout --tail 20");
 }
+
+// Speech says a price whole while the checkout is down (its report is lost
+// with the checkout's session), then speech itself is killed: the checkout
+// back sends the line again, and the new speech process knows it was heard.
+TEST(LaneFaults, APriceSaidWholeIsNotSaidAgainBySpeechRestartedBeforeTheCheckoutHeardSo) {
+  LaneSpec spec;
+  spec.name = "heard-kept";
+  spec.speech = true;
+  spec.steps = json::array({{4000, 0}, {600000, 420}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  const std::string price = "Banana, 0.42 kilograms, 1 dollar 26.";
+  int checkout = rt.module("checkout")["pid"], speech = rt.module("speech")["pid"];
+  int runtime = rt.agent()["pid"];
+  ASSERT_TRUE(eventually([&] { return !lines_of(rt).empty(); }, 40s)) << rt.cli("logs checkout");
+  // The runtime held still, so that neither is restarted until both are down.
+  kill(runtime, SIGSTOP);
+  kill(checkout, SIGKILL);
+  std::this_thread::sleep_for(7s);  // the price takes about 3.5 s
+  kill(speech, SIGKILL);
+  kill(runtime, SIGCONT);
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).at(0).announced; }, 30s))
+      << rt.cli("logs checkout --tail 10") << rt.cli("logs speech --tail 10");
+  std::string said;
+  EXPECT_TRUE(rt.logged("speech", "heard before", 10s, &said)) << said;
+  EXPECT_EQ(count(said, price), 1u) << said;
+}

@@ -189,8 +189,12 @@ TEST(DamagedJournal, AHalfTruncatedJournalStillGivesUpEveryLineOnItsPages) {
   {
     ce::Journal j(path);
     for (int i = 0; i < 5; ++i) {
-      ce::BasketLine line{0,   "scan-" + std::to_string(i), 1000 + i, "4011", "Banana", 420 + i,
-                          1,   299,  true, 126 + i, "USD", 0.9};
+      ce::BasketLine line{0,        "scan-" + std::to_string(i),
+                          1000 + i, "4011",
+                          "Banana", 420 + i,
+                          1,        299,
+                          true,     126 + i,
+                          "USD",    0.9};
       j.add(line);
     }
   }
@@ -221,8 +225,18 @@ TEST(DamagedJournal, LinesOnlyInTheLogWithTheSchemaPageLostAreStillExported) {
   {
     ce::Journal j(path);
     for (int i = 0; i < 3; ++i) {
-      ce::BasketLine line{0,   "scan-" + std::to_string(i), 1000 + i, "3127", "Pomegranate", 310,
-                          1,   199,  false, 199, "USD", 0.8};
+      ce::BasketLine line{0,
+                          "scan-" + std::to_string(i),
+                          1000 + i,
+                          "3127",
+                          "Pomegranate",
+                          310,
+                          1,
+                          199,
+                          false,
+                          199,
+                          "USD",
+                          0.8};
       j.add(line);
     }
     // As a kill -9 leaves it: the lines in the log, not yet in the file.

@@ -8,7 +8,7 @@ namespace ce {
 namespace {
 
 constexpr unsigned char kTableLeaf = 0x0D, kTableInterior = 0x05;
-constexpr int kDeepestTree = 32;         // SQLite's trees are a handful of levels deep
+constexpr int kDeepestTree = 32;           // SQLite's trees are a handful of levels deep
 constexpr size_t kLongestChain = 1 << 16;  // overflow and freelist pages followed at most
 
 uint64_t big_endian(std::string_view b, size_t at, size_t n) {
@@ -246,7 +246,8 @@ PagedFile read_sqlite_pages(std::string_view file, std::string_view wal) {
   // Index roots, so that their pages are not taken for lost tables' pages.
   for (auto& [rowid, row] : schema) {
     const auto& v = row.values;
-    if (v.size() >= 4 && v[0] == "index" && v[3].is_number_integer()) reader.reached.insert(v[3].get<long long>());
+    if (v.size() >= 4 && v[0] == "index" && v[3].is_number_integer())
+      reader.reached.insert(v[3].get<long long>());
   }
   for (uint32_t n = 2; n <= pages.count(); ++n) {
     if (reader.reached.count(n) || reader.free.count(n)) continue;

@@ -265,9 +265,8 @@ RecoveredJournal recover_journal(const std::string& path, long long basket_mark)
   out.events = exported["events"].size();
   if (!out.stopped.empty()) exported["stopped"] = out.stopped;
   // Text off a damaged page may not be UTF-8: replaced, not refused.
-  write_file_atomically(out.exported,
-                        exported.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                            "\n");
+  write_file_atomically(
+      out.exported, exported.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return out;
 }
 

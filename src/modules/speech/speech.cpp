@@ -20,6 +20,7 @@
 #include "modules/modules.h"
 #include "modules/speech/audio_cache.h"
 #include "modules/speech/audio_out.h"
+#include "modules/speech/heard_sentences.h"
 #include "modules/speech/lane_notices.h"
 #include "modules/speech/sentence_message.h"
 #include "modules/speech/speech_queue.h"
@@ -144,24 +145,13 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
   AudioOut audio(device);
   SpeechQueue queue;
 
-  // The sentences said to their end lately: one sent again (by a checkout
-  // that restarted before it heard so) is reported heard, not said twice.
-  std::mutex heard_mutex;
-  std::deque<std::string> heard_ids;
-  auto heard_before = [&](const std::string& id) {
-    std::lock_guard lock(heard_mutex);
-    return !id.empty() && std::find(heard_ids.begin(), heard_ids.end(), id) != heard_ids.end();
-  };
-  auto remember_heard = [&](const std::string& id) {
-    if (id.empty()) return;
-    std::lock_guard lock(heard_mutex);
-    heard_ids.push_back(id);
-    if (heard_ids.size() > 256) heard_ids.pop_front();
-  };
+  HeardSentences heard_before(data_dir ? std::filesystem::path(data_dir) / "heard.json"
+                                       : std::filesystem::path());
   client.on_input("say", [&](const Message& m) {
     try {
       SpeechRequest request = read_sentence(m.json(), lane_locale);
-      if (heard_before(request.id)) {
+      if (heard_before.contains(request.id)) {
+        std::cerr << "speech: \"" << request.text << "\" was heard before; not said again\n";
         client.send_output("spoken", Message::with_json({{"text", request.text},
                                                          {"kind", request.kind},
                                                          {"sentenceId", request.id},
@@ -331,7 +321,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       }
       spoken["complete"] = heard;
       last_heard_id = heard ? request->id : std::string();
-      if (heard) remember_heard(request->id);
+      if (heard) heard_before.add(request->id);
       queue.done_playing();
       // A price cut by an alarm is said again, whole, before anything else.
       if (request->whole && spoken.value("interrupted", false)) queue.push_again(*request);
