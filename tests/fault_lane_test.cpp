@@ -145,6 +145,25 @@ TEST(LaneFaults, AClassifierRestartedWhileTheItemSettlesStillRingsItUp) {
   EXPECT_EQ(lines_of(rt).size(), 1u) << "rung up once";
 }
 
+// The frames of the item's scene went out before its weight settled, and
+// the camera sends no more of it (no repeats): as when the classifier or
+// the hub lost them, or the gate missed the change. The checkout asks for a
+// frame and rings the item up from it, well before the faster shopper
+// (2 s) lifts it.
+TEST(LaneFaults, AnItemWithNoFrameSinceItsWeightSettledIsDecidedFromAFrameTheCheckoutAsksFor) {
+  LaneSpec spec;
+  spec.name = "frame-wanted";
+  spec.steps = json::array({{5000, 0}, {2300, 420}, {600000, 0}});
+  spec.camera = {{"gate", {{"repeatMs", 0}}}};
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  // Lifted undecided, it would have been "not added": no line at all.
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 20s))
+      << rt.cli("logs checkout") << rt.cli("logs camera");
+}
+
 TEST(LaneFaults, ACameraRestartedWithTheItemOnTheScaleDoesNotTakeItForTheEmptyScale) {
   LaneSpec spec;
   spec.name = "camera-restart";

@@ -56,7 +56,8 @@ inline fs::path write_lane(const LaneSpec& spec) {
   routes = {{"frames", route("camera/outputs/frames", "classifier/inputs/frames")},
             {"predictions", route("classifier/outputs/predictions", "checkout/inputs/predictions")},
             {"weight", route("scale/outputs/weight", "checkout/inputs/weight")},
-            {"examples", route("checkout/outputs/examples", "classifier/inputs/examples")}};
+            {"examples", route("checkout/outputs/examples", "classifier/inputs/examples")},
+            {"frameWanted", route("checkout/outputs/frameWanted", "camera/inputs/frameWanted")}};
   json camera = {{"source", (dir / "camera.jpg").string()},
                  {"emptyScene", (dir / "empty.png").string()},
                  {"fps", 10}};

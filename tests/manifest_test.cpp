@@ -64,7 +64,7 @@ TEST(Manifest, TheShippedDeploymentIsValid) {
   auto d = ce::parse_manifest(json::parse(in),
                               {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"}, {"STATE_DIR", "/st"}});
   EXPECT_EQ(d.modules.size(), 6u);
-  ASSERT_EQ(d.routes.size(), 19u);
+  ASSERT_EQ(d.routes.size(), 20u);
   // What the checkout decides teaches the classifier.
   EXPECT_TRUE(std::any_of(d.routes.begin(), d.routes.end(), [](const ce::Route& r) {
     return r.from_module == "checkout" && r.from_output == "examples" &&

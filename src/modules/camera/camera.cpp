@@ -120,6 +120,11 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
+  // The checkout waits on a settled item with no frame since: the next
+  // frame is classified whatever the gate says.
+  std::atomic<bool> frame_wanted = false;
+  client.on_input("frameWanted", [&](const Message&) { frame_wanted = true; });
+
   std::unique_ptr<FrameSource> source;
   int retry_ms = settings.retry_min_ms;
   std::string last_error;
@@ -178,6 +183,7 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
     retry_ms = s.retry_min_ms;  // frames again: the next loss starts the backoff afresh
     long long now = now_ms();
     bool classify = true;
+    bool wanted = frame_wanted.exchange(false);
     if (s.gating) {
       auto event = gate.look(*frame, now);
       if (event == SceneGate::Event::ItemPresent)
@@ -185,7 +191,7 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
       if (event == SceneGate::Event::ItemRemoved) send_event(client, "item-removed");
       if (event != SceneGate::Event::None)
         client.report({{"scene", event == SceneGate::Event::ItemPresent ? "item" : "empty"}});
-      classify = gate.take_frame_for_classification(now);
+      classify = gate.take_frame_for_classification(now) || wanted;
       if (gate.take_empty_learned() && !learnt.empty()) {
         cv::Mat grey;
         gate.empty_thumbnail().convertTo(grey, CV_8U);
@@ -208,7 +214,7 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
       m.properties["captureTime"] = std::to_string(now);
       m.properties["width"] = std::to_string(frame->cols);
       m.properties["height"] = std::to_string(frame->rows);
-      if (s.gating) {
+      if (s.gating && gate.holds_still_item()) {
         m.properties["sceneId"] = gate.scene_id();
         m.properties["stillSince"] = std::to_string(gate.still_since_ms());
       }

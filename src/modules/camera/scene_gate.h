@@ -46,6 +46,8 @@ class SceneGate {
   // True once after the gate learnt a new empty scene.
   bool take_empty_learned() { return std::exchange(empty_learned_, false); }
   const std::string& scene_id() const { return scene_id_; }
+  // A still scene with an item: a frame of it belongs to its scene's votes.
+  bool holds_still_item() const { return state_ == State::Item; }
   long long still_since_ms() const { return last_motion_ms_; }
   double last_motion() const { return motion_; }
 

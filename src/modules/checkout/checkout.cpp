@@ -41,6 +41,11 @@ struct CheckoutSettings {
   // An item settled this long ago and nothing decided it (the camera or the
   // classifier away): the shopper is told to leave it there. 0: never.
   long long still_looking_ms = 4000;
+  // An item settled this long ago with no frame taken since (the classifier
+  // or the hub lost it, or the camera's scene did not change): the camera
+  // is asked for one now, and again each second, instead of waiting for its
+  // next repeat. 0: never.
+  long long frame_wanted_ms = 600;
 
   static CheckoutSettings from(const nlohmann::json& desired) {
     CheckoutSettings s;
@@ -68,6 +73,7 @@ struct CheckoutSettings {
     s.till.candidates_spoken =
         setting_in<int>(desired, "candidatesSpoken", 3, 1, 9, "(keypad digits)");
     s.still_looking_ms = setting_in<long long>(desired, "stillLookingMs", 4000, 0, 600000, "ms");
+    s.frame_wanted_ms = setting_in<long long>(desired, "frameWantedMs", 600, 0, 600000, "ms");
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
@@ -80,7 +86,8 @@ struct CheckoutSettings {
         {"rounding", rounding_name},
         {"locale", till.locale},
         {"candidatesSpoken", till.candidates_spoken},
-        {"stillLookingMs", still_looking_ms}};
+        {"stillLookingMs", still_looking_ms},
+        {"frameWantedMs", frame_wanted_ms}};
   }
 };
 
@@ -669,11 +676,19 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // A settled item nothing has decided: said once for each placement, so a
   // shopper who cannot see the screen knows the lane has not forgotten it.
   std::string still_looking_said;
+  long long frame_wanted_at = 0;
   while (!wait_for_stop(std::chrono::milliseconds(250))) {
     std::lock_guard lock(mutex);
     auto waiting = session.waiting();
+    long long now = now_ms();
+    if (waiting && settings.frame_wanted_ms > 0 &&
+        now - waiting->stable_ms >= settings.frame_wanted_ms && now - frame_wanted_at >= 1000) {
+      frame_wanted_at = now;
+      client.send_output("frameWanted", Message::with_json({{"scanId", waiting->scan_id},
+                                                            {"stableMs", waiting->stable_ms}}));
+    }
     if (!waiting || settings.still_looking_ms <= 0 || waiting->scan_id == still_looking_said ||
-        now_ms() - waiting->stable_ms < settings.still_looking_ms)
+        now - waiting->stable_ms < settings.still_looking_ms)
       continue;
     still_looking_said = waiting->scan_id;
     try {
