@@ -206,7 +206,8 @@ def listen_to_speech():
                     j = json.loads(msg.payload)
                 except ValueError:
                     return
-                if isinstance(j, dict) and "text" in j:
+                # A sentence reported heard before was not said again.
+                if isinstance(j, dict) and "text" in j and not j.get("heardBefore"):
                     heard_on_hub.append((now_ms(), j["text"], bool(j.get("complete"))))
 
             c.on_message = on_message

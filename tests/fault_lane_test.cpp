@@ -608,3 +608,27 @@ TEST(LaneFaults, APriceSaidWholeIsNotSaidAgainBySpeechRestartedBeforeTheCheckout
   EXPECT_TRUE(rt.logged("speech", "heard before", 10s, &said)) << said;
   EXPECT_EQ(count(said, price), 1u) << said;
 }
+
+// Two items placed and lifted while the checkout is down, then the scale
+// restarted before the checkout is back: the scale's count goes on across
+// its restart, so the checkout still knows what it never heard of.
+TEST(LaneFaults, ItemsTheCheckoutMissedAreNamedEvenAfterTheScaleRestarted) {
+  LaneSpec spec;
+  spec.name = "count-kept";
+  spec.steps = json::array(
+      {{5000, 0}, {2000, 420}, {2000, 0}, {2000, 420}, {2000, 0}, {2000, 420}, {600000, 0}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s)) << rt.cli("logs checkout");
+  std::this_thread::sleep_for(2s);  // the first item is lifted at 7 s
+  int runtime = rt.agent()["pid"];
+  kill(runtime, SIGSTOP);  // nothing restarted until both are down
+  kill(rt.module("checkout")["pid"].get<int>(), SIGKILL);
+  std::this_thread::sleep_for(8s);  // items 2 and 3 come and go
+  kill(rt.module("scale")["pid"].get<int>(), SIGKILL);
+  kill(runtime, SIGCONT);
+  std::string log;
+  EXPECT_TRUE(rt.logged("checkout", "The last 2 items were not added.", 30s, &log)) << log;
+}

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -236,4 +238,32 @@ TEST(PlacementCount, CountsEachItemPlacedOnAnEmptyScaleOnceItIsStill) {
   EXPECT_FALSE(count.holding());
   EXPECT_EQ(count.after({420000, ScaleStatus::Ok, true}), 2);
   EXPECT_EQ(count.run(), "run");
+}
+
+TEST(PlacementCount, GoesOnFromTheCountKeptBeforeARestart) {
+  using ce::ScaleStatus;
+  namespace fs = std::filesystem;
+  fs::path file = fs::path(testing::TempDir()) / "placements-kept.json";
+  fs::remove(file);
+  {
+    ce::PlacementCount first("first");
+    first.keep_in(file);
+    first.after({420000, ScaleStatus::Ok, true});
+    first.after({0, ScaleStatus::Ok, true});
+    EXPECT_EQ(first.after({420000, ScaleStatus::Ok, true}), 2);
+  }
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::others_read, fs::perms::none);
+  ce::PlacementCount again("second");
+  again.keep_in(file);
+  EXPECT_EQ(again.run(), "first") << "the same run goes on";
+  EXPECT_TRUE(again.holding());
+  EXPECT_EQ(again.after({420000, ScaleStatus::Ok, true}), 2) << "the item still there";
+  again.after({0, ScaleStatus::Ok, true});
+  EXPECT_EQ(again.after({300000, ScaleStatus::Ok, true}), 3);
+
+  std::ofstream(file) << "{not json";
+  ce::PlacementCount damaged("third");
+  damaged.keep_in(file);
+  EXPECT_EQ(damaged.run(), "third") << "a count it cannot read is a new run";
+  EXPECT_EQ(damaged.after({420000, ScaleStatus::Ok, true}), 1);
 }

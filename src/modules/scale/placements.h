@@ -5,6 +5,7 @@
 // the shopper to place them again instead of losing them in silence.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "modules/scale/weight.h"
@@ -18,6 +19,11 @@ class PlacementCount {
   PlacementCount(std::string run, long long empty_below_mg = 5000)
       : run_(std::move(run)), empty_below_mg_(empty_below_mg) {}
 
+  // Carries the count across this module's restarts: if `file` holds a
+  // count, it goes on from it (the same run, and whether an item was still
+  // there), and each change is kept in it. Else a scale restarted while the
+  // checkout could not hear would hide the items placed before.
+  void keep_in(std::filesystem::path file);
   // The count including `reading`.
   long long after(const WeightReading& reading);
   const std::string& run() const { return run_; }
@@ -29,6 +35,8 @@ class PlacementCount {
   long long empty_below_mg_;
   long long count_ = 0;
   bool empty_ = true;
+  std::filesystem::path file_;
+  void keep();
 };
 
 }  // namespace ce

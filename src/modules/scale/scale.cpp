@@ -7,6 +7,7 @@
 // module never exits for it. Direct methods "zero" and "tare".
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 
@@ -80,6 +81,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired) {
 
   bool answered = false;
   PlacementCount placements(std::to_string(now_ms()) + "-" + std::to_string(getpid()));
+  if (const char* data = std::getenv("CE_DATA_DIR"))
+    placements.keep_in(std::filesystem::path(data) / "placements.json");
   std::optional<StabilityFilter> filter;
   if (settings.stable_ms > 0)
     filter.emplace(settings.division_mg, std::chrono::milliseconds(settings.stable_ms));
