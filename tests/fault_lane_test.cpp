@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "checkout-edge/module.h"
+#include "hub/hub_client.h"
 #include "journal_reader.h"
 #include "lane_support.h"
 
@@ -631,4 +632,33 @@ TEST(LaneFaults, ItemsTheCheckoutMissedAreNamedEvenAfterTheScaleRestarted) {
   kill(runtime, SIGCONT);
   std::string log;
   EXPECT_TRUE(rt.logged("checkout", "The last 2 items were not added.", 30s, &log)) << log;
+}
+
+// A hub that restarted has forgotten the retained settings until the
+// runtime publishes them again; a checkout started meanwhile starts with
+// the settings of its last start instead of waiting and exiting.
+TEST(LaneFaults, ACheckoutStartedWhileTheHubHasNoSettingsForItStartsWithItsLastOnes) {
+  LaneSpec spec;
+  spec.name = "settings-kept";
+  spec.steps = json::array({{4000, 0}, {2000, 420}, {8000, 0}, {600000, 420}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 30s)) << rt.cli("logs checkout");
+  // As the restarted broker has it: no retained desired properties.
+  std::ifstream key_file(rt.state() / "admin.key");
+  std::string key;
+  key_file >> key;
+  ce::HubClient admin("test-forget", "127.0.0.1", rt.agent()["hubPort"].get<int>(),
+                      ce::HubLogin{"_admin", key});
+  admin.connect(5s);
+  admin.publish("$ce/twins/checkout/desired", ce::Message{}, 1, true);
+  std::this_thread::sleep_for(500ms);
+  kill(rt.module("checkout")["pid"].get<int>(), SIGKILL);
+  std::string log;
+  EXPECT_TRUE(rt.logged("checkout", "starting with those of its last start", 15s, &log)) << log;
+  // The second item, placed at 14 s, is rung up by the checkout started so.
+  EXPECT_TRUE(eventually([&] { return lines_of(rt).size() == 2; }, 30s))
+      << rt.cli("logs checkout --tail 20");
 }

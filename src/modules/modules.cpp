@@ -1,9 +1,55 @@
 #include "modules/modules.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
+#include "common/files.h"
+#include "common/json_file.h"
+
 namespace ce {
+namespace {
+
+// A hub that restarted forgets the retained settings until the runtime,
+// reconnecting, publishes them again; a module started meanwhile (the hub
+// restarted again and again) would wait 10 s and exit, and a lane without
+// its checkout or speech tells no one anything. So a module keeps the
+// settings it last started with and, given none within 3 s, starts with
+// those; the hub's, when they come, reach its on_desired_change as usual.
+nlohmann::json settings_to_start_with(ModuleClient& client, const std::string& name) {
+  using namespace std::chrono_literals;
+  const char* data = std::getenv("CE_DATA_DIR");
+  std::filesystem::path kept =
+      data ? std::filesystem::path(data) / "desired-at-start.json" : std::filesystem::path();
+  std::error_code ec;
+  if (!kept.empty() && std::filesystem::exists(kept, ec)) {
+    try {
+      return client.wait_for_desired(3s);
+    } catch (const std::runtime_error&) {
+    }
+    try {
+      auto desired = read_json_file(kept.string(), "the settings of the last start");
+      std::cerr << name << ": the hub has not given this module's settings in 3 s; starting "
+                << "with those of its last start until it does\n";
+      return desired;
+    } catch (const std::exception& e) {
+      std::cerr << name << ": " << e.what() << "\n";
+    }
+  }
+  auto desired = client.wait_for_desired(10s);
+  if (!kept.empty()) {
+    try {
+      write_file_atomically(kept, desired.dump() + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << name << ": cannot keep its settings for a start without the hub: " << e.what()
+                << "\n";
+    }
+  }
+  return desired;
+}
+
+}  // namespace
 
 void check_builtin_settings(const std::string& name, const nlohmann::json& desired) {
   using Check = void (*)(const nlohmann::json&);
@@ -31,7 +77,7 @@ int run_builtin_module(const std::string& name) {
   }
   try {
     auto client = ModuleClient::from_environment();
-    auto desired = client->wait_for_desired(std::chrono::seconds(10));
+    auto desired = settings_to_start_with(*client, name);
     return it->second(*client, desired);
   } catch (const std::exception& e) {
     std::cerr << name << ": " << e.what() << "\n";
