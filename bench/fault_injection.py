@@ -29,8 +29,9 @@ off the scale again:
 Placements the simulator itself took away (the runtime was killed while
 the item was on the scale: a new runtime restarts the scale's scenario,
 where a real scale would still hold the item) are counted apart.
-Spoken: lines never heard (journal `announced` = 0 at the end) and price
-sentences said more often than there are lines.
+Spoken: lines never heard (journal `announced` = 0 at the end), price
+sentences said more often than there are lines, and lines whose sentence
+(by its id, from speech's log and the hub) was said whole more than once.
 
 The state folder (journal, logs, the runtime's own state) is on a 64 MB
 tmpfs that the disk-full phase fills for 40 s (needs root; otherwise the
@@ -208,7 +209,8 @@ def listen_to_speech():
                     return
                 # A sentence reported heard before was not said again.
                 if isinstance(j, dict) and "text" in j and not j.get("heardBefore"):
-                    heard_on_hub.append((now_ms(), j["text"], bool(j.get("complete"))))
+                    heard_on_hub.append((now_ms(), j["text"], bool(j.get("complete")),
+                                         j.get("sentenceId", "")))
 
             c.on_message = on_message
             c.on_connect = lambda c, *_: c.subscribe("modules/speech/outputs/spoken")
@@ -308,15 +310,28 @@ db = sqlite3.connect(journal)
 rows = db.execute("SELECT created_ms, announced FROM basket_lines WHERE voided = 0").fetchall()
 # What speech said whole, from its log and from the hub: one sentence seen
 # by both (within 1.5 s) counts once.
-from_log = [(int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
-                 .replace(tzinfo=timezone.utc).timestamp() * 1000), text)
-            for stamp, text, cut in re.findall(r'^(\S+Z) speech: "([^"]*)"( \(interrupted\))?',
-                                                speech_log, re.M) if not cut]
-spoken = sorted(from_log + [(t, text) for t, text, complete in heard_on_hub if complete])
+from_log = []  # (ms, text, sentence id) of what the log says was said whole
+for stamp, text, rest in re.findall(r'^(\S+Z) speech: "([^"]*)"(.*)$', speech_log, re.M):
+    if "(interrupted)" in rest:
+        continue
+    sid = re.search(r'\[sentence (\S+)\]', rest)
+    from_log.append((int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+                         .replace(tzinfo=timezone.utc).timestamp() * 1000), text,
+                     sid.group(1) if sid else ""))
+from_hub = [(t, text, sid) for t, text, complete, sid in heard_on_hub if complete]
+spoken = sorted(from_log + from_hub)
 merged = []
-for t, text in spoken:
+for t, text, sid in spoken:
     if not any(text == u and abs(t - s) < 1500 for s, u in merged[-8:]):
         merged.append((t, text))
+# A line's sentence said whole, counted by its id: the log and the hub each
+# saw some of the times it was said (the log keeps nothing while the disk
+# is full, the hub heard nothing while it restarted, and a report queued
+# while it was away arrives late), so the larger count of the two.
+line_ids = {sid for _, _, sid in spoken if sid.startswith("line-")}
+said_by_id = {sid: max(sum(1 for e in from_log if e[2] == sid),
+                       sum(1 for e in from_hub if e[2] == sid)) for sid in line_ids}
+lines_said_twice = sorted(sid for sid, n in said_by_id.items() if n > 1)
 # Every whole price sentence, replays (said again after a restart) included;
 # the price alone when the name went ahead.
 price = re.compile(r'^(?:Banana, )?0\.42 kilograms, 1 dollar 26\.$')
@@ -369,7 +384,8 @@ for target, (n, once, told_n, lost_n, doubled_n) in by_target.items():
 if disk_full:
     print(f"disk full: {during_full} placements, {full_told} told the lane cannot save")
 print(f"lines {len(rows)}, price sentences said {len(said)}: spoken never {never_heard}, "
-      f"spoken twice {said_twice}")
+      f"price sentences beyond the lines {said_twice}; lines said whole twice (by sentence "
+      f"id) {len(lines_said_twice)} {lines_said_twice[:10]}")
 if os.environ.get("KEEP"):
     shutil.copytree(state, os.path.join(work, "state-kept"), symlinks=True)
     json.dump({"merged": merged, "lines": rows, "epochs": epochs, "kills": kill_log},

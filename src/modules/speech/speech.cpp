@@ -331,6 +331,7 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
                   << " ms after the "
                   << (request->kind == "name" ? "item was placed" : "weight settled") << ")";
       if (spoken.value("interrupted", false)) std::cerr << " (interrupted)";
+      if (!request->id.empty()) std::cerr << " [sentence " << request->id << "]";
       std::cerr << "\n";
       client.send_output("spoken", Message::with_json(spoken));
     }
