@@ -662,3 +662,28 @@ TEST(LaneFaults, ACheckoutStartedWhileTheHubHasNoSettingsForItStartsWithItsLastO
   EXPECT_TRUE(eventually([&] { return lines_of(rt).size() == 2; }, 30s))
       << rt.cli("logs checkout --tail 20");
 }
+
+// Speech's reports never reach the checkout (here: no route carries them;
+// on a lane, a hub restarted between the two): a line unheard 10 s on is
+// sent again, and speech, which said it whole, answers so instead of
+// saying it twice.
+TEST(LaneFaults, ALineWhoseReportIsLostIsSentAgainAndNotSaidTwice) {
+  LaneSpec spec;
+  spec.name = "report-lost";
+  spec.speech = true;
+  // Placed once speech listens: without the route, its "started" (which
+  // has the checkout send again what it missed) is lost too.
+  spec.steps = json::array({{8000, 0}, {600000, 420}});
+  fs::path dir = write_lane(spec);
+  json m = json::parse(std::ifstream(dir / "deployment.json"));
+  ASSERT_EQ(m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"].erase("spoken"), 1u);
+  std::ofstream(dir / "deployment.json") << m.dump(2);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  const std::string price = "Banana, 0.42 kilograms, 1 dollar 26.";
+  std::string said;
+  ASSERT_TRUE(rt.logged("speech", price, 60s, &said)) << said;
+  EXPECT_TRUE(rt.logged("speech", "was heard before; not said again", 40s, &said)) << said;
+  EXPECT_EQ(count(said, price), 1u) << said;
+}

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
 
 #include "common/files.h"
@@ -316,6 +317,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   struct Pending {
     std::string id;
     Saying saying;
+    long long sent_ms = 0;
   };
   std::deque<Pending> pending;
   auto line_sentence_id = [&](long long line_no) {
@@ -340,7 +342,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     publish_sentence(id, s);
     // A name is stale once the item is rung up: not said again.
     if (!s.line_no && s.kind != "name") {
-      pending.push_back({id, s});
+      pending.push_back({id, s, now_ms()});
       if (pending.size() > 3) pending.pop_front();
     }
     till.said(s);
@@ -677,10 +679,36 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // shopper who cannot see the screen knows the lane has not forgotten it.
   std::string still_looking_said;
   long long frame_wanted_at = 0;
+  // What speech was given can be lost without a word: its report that it
+  // said a sentence (the hub restarted between them), or its "started"
+  // (then nothing is sent again). A line, or "not added", still unheard
+  // 10 s on is sent again every 10 s for a minute; speech says it unless
+  // it said it whole already.
+  std::map<long long, long long> unheard_since;  // line -> when first found unheard
+  long long resent_at = now_ms();
   while (!wait_for_stop(std::chrono::milliseconds(250))) {
     std::lock_guard lock(mutex);
     auto waiting = session.waiting();
     long long now = now_ms();
+    if (now - resent_at >= 10000) {
+      resent_at = now;
+      try {
+        std::map<long long, long long> still;
+        for (const Saying& s : till.unsaid()) {
+          auto seen = unheard_since.find(s.line_no);
+          long long since = seen == unheard_since.end() ? now : seen->second;
+          still[s.line_no] = since;
+          if (now - since >= 10000 && now - since < 60000)
+            publish_sentence(line_sentence_id(s.line_no), s);
+        }
+        unheard_since = std::move(still);
+        for (const Pending& p : pending)
+          if (p.saying.kind == "not-added" && now - p.sent_ms >= 10000 && now - p.sent_ms < 60000)
+            publish_sentence(p.id, p.saying);
+      } catch (const std::exception& e) {
+        std::cerr << "checkout: cannot send unheard sentences again: " << e.what() << "\n";
+      }
+    }
     if (waiting && settings.frame_wanted_ms > 0 &&
         now - waiting->stable_ms >= settings.frame_wanted_ms && now - frame_wanted_at >= 1000) {
       frame_wanted_at = now;

@@ -151,7 +151,8 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     try {
       SpeechRequest request = read_sentence(m.json(), lane_locale);
       if (heard_before.contains(request.id)) {
-        std::cerr << "speech: \"" << request.text << "\" was heard before; not said again\n";
+        // Named by its id: the log's quoted sentences are what was said.
+        std::cerr << "speech: sentence " << request.id << " was heard before; not said again\n";
         client.send_output("spoken", Message::with_json({{"text", request.text},
                                                          {"kind", request.kind},
                                                          {"sentenceId", request.id},
