@@ -9,7 +9,10 @@ namespace ce {
 // Writes `content` to a temporary file beside `path` (0600), flushes it to
 // disk and renames it over `path`: a reader, or a crash, never sees half a
 // file, and a full disk leaves the old one in place. Throws naming the file.
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+// `sync` false: whole or not at all after a kill, not after a power cut
+// (no fsync), for small guards written on a latency path.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content,
+                           bool sync = true);
 
 std::string read_file(const std::filesystem::path& path);  // throws naming the file
 

@@ -29,8 +29,10 @@ void PlacementCount::keep_in(std::filesystem::path file) {
 void PlacementCount::keep() {
   if (file_.empty()) return;
   try {
+    // No fsync: it guards against a kill, and the stable weight waits for it.
     write_file_atomically(
-        file_, nlohmann::json{{"run", run_}, {"count", count_}, {"empty", empty_}}.dump() + "\n");
+        file_, nlohmann::json{{"run", run_}, {"count", count_}, {"empty", empty_}}.dump() + "\n",
+        false);
   } catch (const std::exception& e) {
     // An old count must not come back after a restart: gone, the next
     // start is a new run (removing a file works on a full disk).

@@ -34,7 +34,8 @@ void HeardSentences::add(const std::string& id) {
   if (ids_.size() > kKept) ids_.pop_front();
   if (file_.empty()) return;
   try {
-    write_file_atomically(file_, nlohmann::json(ids_).dump() + "\n");
+    // No fsync: it guards against a kill, and the next sentence waits for it.
+    write_file_atomically(file_, nlohmann::json(ids_).dump() + "\n", false);
     write_failed_ = false;
   } catch (const std::exception& e) {
     if (!write_failed_)
