@@ -199,6 +199,33 @@ TEST(SpeechQueue, TheMostUrgentGoesFirstAndEqualsInOrder) {
             (std::vector<std::string>{"scale overloaded", "a line", "another line", "prepare"}));
 }
 
+TEST(SpeechQueue, NotAddedGoesBeforeThePricesWaitingAndCutsNone) {
+  ce::SpeechQueue q;
+  q.push({"Banana, 1 dollar 26.", "line", "en-US", 1, 0, true, "line-1-1", true});
+  ASSERT_TRUE(q.next(std::chrono::milliseconds(10)));
+  q.push({"Lemon, 48 cents.", "line", "en-US", 1, 0, true, "line-1-2", true});
+  q.push({"Apple, 30 cents.", "line", "en-US", 1, 0, true, "line-1-3", true});
+  ce::SpeechRequest not_added{
+      "The last item was not added.", "not-added", "en-US", 1, 0, true, "n-1", true};
+  not_added.first = true;
+  q.push(not_added);
+  EXPECT_FALSE(q.interrupt()) << "the price being said is heard to its end";
+  ce::SpeechRequest two = not_added;
+  two.id = "n-2";
+  two.text = "The last 2 items were not added.";
+  q.push(two);
+  q.push({"Pear, 60 cents.", "line", "en-US", 1, 0, true, "line-1-4", true});
+  q.done_playing();
+  std::vector<std::string> order;
+  while (auto r = q.next(std::chrono::milliseconds(10))) {
+    order.push_back(r->text);
+    q.done_playing();
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"The last item was not added.",
+                                             "The last 2 items were not added.", "Lemon, 48 cents.",
+                                             "Apple, 30 cents.", "Pear, 60 cents."}));
+}
+
 TEST(SpeechQueue, ANewItemInterruptsALongQuestionButPreparationDoesNot) {
   ce::SpeechQueue q;
   ce::AudioOut out("clock");  // paced like a sound card

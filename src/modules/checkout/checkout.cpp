@@ -327,10 +327,14 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // without the name if speech said this one to its end.
   std::string name_sentence_id;
   auto publish_sentence = [&](const std::string& id, const Saying& s) {
-    nlohmann::json j{
-        {"text", s.text},         {"kind", s.kind},          {"locale", till.settings().locale},
-        {"priority", s.priority}, {"originMs", s.origin_ms}, {"sentenceId", id},
-        {"whole", s.whole()}};
+    nlohmann::json j{{"text", s.text},
+                     {"kind", s.kind},
+                     {"locale", till.settings().locale},
+                     {"priority", s.priority},
+                     {"originMs", s.origin_ms},
+                     {"sentenceId", id},
+                     {"whole", s.whole()},
+                     {"first", s.kind == "not-added"}};
     if (!s.after_name.empty() && !name_sentence_id.empty())
       j["after"] = {{"sentenceId", name_sentence_id}, {"text", s.after_name}};
     client.send_output("sentence", Message::with_json(j));
@@ -681,16 +685,19 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   long long frame_wanted_at = 0;
   // What speech was given can be lost without a word: its report that it
   // said a sentence (the hub restarted between them), or its "started"
-  // (then nothing is sent again). A line, or "not added", still unheard
-  // 10 s on is sent again every 10 s for a minute; speech says it unless
-  // it said it whole already.
+  // (then nothing is sent again), or the sentence itself, published while
+  // the hub's router had not yet subscribed again. A line, or "not added",
+  // still unheard 3 s on is sent again every 3 s for a minute: speech says
+  // it unless it has it waiting or said it whole already, so the shopper
+  // is told while the item is still in hand.
+  constexpr long long kSendAgainMs = 3000;
   std::map<long long, long long> unheard_since;  // line -> when first found unheard
   long long resent_at = now_ms();
   while (!wait_for_stop(std::chrono::milliseconds(250))) {
     std::lock_guard lock(mutex);
     auto waiting = session.waiting();
     long long now = now_ms();
-    if (now - resent_at >= 10000) {
+    if (now - resent_at >= kSendAgainMs) {
       resent_at = now;
       try {
         std::map<long long, long long> still;
@@ -698,12 +705,13 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
           auto seen = unheard_since.find(s.line_no);
           long long since = seen == unheard_since.end() ? now : seen->second;
           still[s.line_no] = since;
-          if (now - since >= 10000 && now - since < 60000)
+          if (now - since >= kSendAgainMs && now - since < 60000)
             publish_sentence(line_sentence_id(s.line_no), s);
         }
         unheard_since = std::move(still);
         for (const Pending& p : pending)
-          if (p.saying.kind == "not-added" && now - p.sent_ms >= 10000 && now - p.sent_ms < 60000)
+          if (p.saying.kind == "not-added" && now - p.sent_ms >= kSendAgainMs &&
+              now - p.sent_ms < 60000)
             publish_sentence(p.id, p.saying);
       } catch (const std::exception& e) {
         std::cerr << "checkout: cannot send unheard sentences again: " << e.what() << "\n";

@@ -17,6 +17,7 @@ SpeechRequest read_sentence(const nlohmann::json& j, const std::string& lane_loc
   r.origin_ms = setting<long long>(j, "originMs", 0);
   r.id = setting<std::string>(j, "sentenceId", "");
   r.whole = setting<bool>(j, "whole", false);
+  r.first = setting<bool>(j, "first", false);
   if (auto after = j.find("after"); after != j.end()) {
     if (!after->is_object())
       throw std::runtime_error("\"after\" is {\"sentenceId\": \"...\", \"text\": \"...\"}");

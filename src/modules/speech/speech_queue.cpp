@@ -22,8 +22,10 @@ bool SpeechQueue::push(SpeechRequest request) {
       return r.play && !r.whole && r.priority <= request.priority;
     });
   // Stable: among equals the older goes first.
-  auto at = std::find_if(waiting_.begin(), waiting_.end(),
-                         [&](const SpeechRequest& r) { return r.priority < request.priority; });
+  auto at = std::find_if(waiting_.begin(), waiting_.end(), [&](const SpeechRequest& r) {
+    return r.priority < request.priority ||
+           (request.first && r.priority == request.priority && !r.first);
+  });
   waiting_.insert(at, std::move(request));
   cv_.notify_one();
   return true;

@@ -25,6 +25,10 @@ struct SpeechRequest {
   bool play = true;         // false: only make and cache the sound
   std::string id;           // the checkout's sentenceId; the same one queued twice is said once
   bool whole = false;       // may not be cut by a sentence as urgent
+  // Goes before the waiting sentences as urgent, cutting none: "the last
+  // item was not added" is about the item just lifted, and a shopper told
+  // only after the prices queued ahead of it has walked on.
+  bool first = false;
   // Follows the sentence `after_id` (the item's name said ahead of its
   // price): does not cut it, and says `after_text` instead of `text` if
   // that sentence was heard to its end.

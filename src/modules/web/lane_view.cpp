@@ -72,11 +72,19 @@ void LaneView::on_sentence(const Message& m) {
                    {"spoken", false}};
   std::lock_guard lock(mutex_);
   if (auto locale = field<std::string>(j, "locale", ""); !locale.empty()) locale_ = locale;
-  // A line said again (after a restart) replaces its earlier showing.
-  std::erase_if(sentences_,
-                [&](const nlohmann::json& x) { return x["sentenceId"] == s["sentenceId"]; });
-  sentences_.push_back(s);
-  if (sentences_.size() > kSentencesKept) sentences_.pop_front();
+  // A sentence sent again (speech restarted, or its report was lost) keeps
+  // its place: the kiosk's newest stays the newest thing said.
+  auto shown = std::find_if(sentences_.begin(), sentences_.end(), [&](const nlohmann::json& x) {
+    return x["sentenceId"] == s["sentenceId"];
+  });
+  if (shown != sentences_.end()) {
+    if ((*shown)["text"] == s["text"]) return;
+    s["atMs"] = (*shown)["atMs"];
+    *shown = s;
+  } else {
+    sentences_.push_back(s);
+    if (sentences_.size() > kSentencesKept) sentences_.pop_front();
+  }
   publish("sentence", s);
 }
 
