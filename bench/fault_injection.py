@@ -339,7 +339,7 @@ said = [t for t, text in merged if price.match(text)]
 told_at = [t for t, text in merged if re.match(
     r'Please wait|This lane cannot save|The last (?:item was|\d+ items were) not added', text)]
 
-placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = 0
+placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = lost_then_told = 0
 by_target = {}  # isolated: target -> [placements, once, told, lost, doubled]
 for started, ended in epochs:
     j = 0
@@ -365,6 +365,9 @@ for started, ended in epochs:
             full_told += bool(in_full)
         else:
             lost += 1
+            # A notice 6 to 30 s after the lift: told late, or the next
+            # placement's own notice (the bench cannot tell which).
+            lost_then_told += any(off + 6000 <= t < off + 30000 for t in told_at)
         hit = [t for k, t in kill_log if on + args.kill_from_ms - 1000 <= k < off]
         if hit:
             tally = by_target.setdefault(hit[0], [0, 0, 0, 0, 0])
@@ -377,6 +380,8 @@ print(f"kills: {sum(kills.values())} ({', '.join(f'{k} {v}' for k, v in kills.it
 print(f"restart settings: {restart_settings}")
 print(f"placed {placed}: rung up once {ok}, lost {lost}, told to wait, that it was not added "
       f"or that the lane cannot save {told}, doubled {doubled}")
+print(f"lost placements followed by a notice 6 to 30 s after the lift (late, or the next "
+      f"item's): {lost_then_told}")
 print(f"placements the simulator took away with a killed runtime: {cut_by_runtime}")
 for target, (n, once, told_n, lost_n, doubled_n) in by_target.items():
     print(f"  killed {target}: {n} placements, rung up once {once}, told {told_n}, "

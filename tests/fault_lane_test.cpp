@@ -619,6 +619,48 @@ TEST(LaneFaults, APriceSaidWholeIsNotSaidAgainBySpeechRestartedBeforeTheCheckout
   EXPECT_EQ(count(said, price), 1u) << said;
 }
 
+// "Not added" handed to a speech module that could not say it, then both
+// killed: the checkout kept the sentence until it is heard, and says it
+// when it is back (it had only kept it in memory, and the shopper was never
+// told).
+TEST(LaneFaults, ANotAddedUnheardWhenTheCheckoutDiesIsSaidWhenItIsBack) {
+  LaneSpec spec;
+  spec.name = "notice-kept";
+  spec.speech = true;
+  spec.steps = json::array({{12000, 0}, {4000, 420}, {600000, 0}});
+  fs::path dir = write_lane(spec);
+  Runtime rt(dir / "state", dir / "deployment.json");
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  long long t0 = rt.agent()["startedMs"];
+  ASSERT_TRUE(eventually([&] {
+    for (const char* m : {"camera", "classifier", "checkout", "speech"})
+      if (rt.module(m).value("health", "") != "healthy") return false;
+    return true;
+  }));
+  ASSERT_LT(ce::now_ms(), t0 + 11000) << "the lane took too long to start for this test";
+  int classifier = rt.module("classifier")["pid"], camera = rt.module("camera")["pid"];
+  int speech = rt.module("speech")["pid"], checkout = rt.module("checkout")["pid"];
+  int runtime = rt.agent()["pid"];
+  // Nothing can decide the item, and nothing can be said.
+  kill(classifier, SIGSTOP);
+  kill(camera, SIGSTOP);
+  kill(speech, SIGSTOP);
+  const std::string not_added = "The last item was not added. Please place it on the scale again.";
+  std::string log;
+  bool sent = rt.logged("checkout", not_added, 40s, &log);
+  kill(runtime, SIGSTOP);  // nothing restarted until both are down
+  kill(speech, SIGKILL);   // what it was sent goes with it
+  kill(checkout, SIGKILL);
+  kill(classifier, SIGCONT);
+  kill(camera, SIGCONT);
+  kill(runtime, SIGCONT);
+  ASSERT_TRUE(sent) << log;
+  EXPECT_TRUE(rt.logged("speech", not_added, 40s, &log))
+      << log << rt.cli("logs checkout --tail 20");
+  EXPECT_TRUE(lines_of(rt).empty());
+}
+
 // Two items placed and lifted while the checkout is down, then the scale
 // restarted before the checkout is back: the scale's count goes on across
 // its restart, so the checkout still knows what it never heard of.

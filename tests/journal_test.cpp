@@ -1,6 +1,7 @@
 #include "modules/checkout/journal.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -175,6 +176,26 @@ TEST(DamagedJournal, IsFoundWhateverTheDamageAndRecoveredWithWhatCanBeRead) {
   ce::RecoveredJournal folder = ce::recover_journal(dir + "/folder.db", 0);
   EXPECT_TRUE(fs::is_directory(folder.kept_as));
   EXPECT_EQ(ce::journal_damage(dir + "/folder.db"), "");
+}
+
+// A journal another connection holds locked (a checkout still closing it,
+// a reader at the moment it was made) is busy, not damaged: taking it for
+// damaged stopped a healthy lane until staff recovered it.
+TEST(DamagedJournal, ALockedJournalIsNotDamaged) {
+  namespace fs = std::filesystem;
+  std::string dir = testing::TempDir() + "/locked-journal";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string path = dir + "/journal.db";
+  { ce::Journal j(path); }
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(ce::journal_damage(path), "");
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
 }
 
 // A journal cut short (a disk that lost its tail) can lose the table's root

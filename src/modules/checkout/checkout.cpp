@@ -349,6 +349,16 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       pending.push_back({id, s, now_ms()});
       if (pending.size() > 3) pending.pop_front();
     }
+    if (s.kind == "not-added") {
+      try {
+        till.keep_unheard_notice(id, s, now_ms());
+      } catch (const std::exception& e) {
+        // Said all the same; only a kill of this module before speech
+        // says it could lose it now.
+        std::cerr << "checkout: cannot keep \"" << s.text << "\" until it is heard: " << e.what()
+                  << "\n";
+      }
+    }
     till.said(s);
   };
   auto say_again = [&] {
@@ -439,8 +449,14 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   client.report(settings.reported(catalogue));
   client.report({{"journal", journal_path}, {"basketLines", journal.lines().size()}});
   publish_vocabulary();
-  // Lines journalled before the module died, but never heard whole.
+  // Lines journalled before the module died, but never heard whole, and
+  // "not added" said to no one.
   handle(till.unsaid());
+  for (const auto& [id, s] : till.unheard_notices(now_ms())) {
+    std::cout << "checkout: " << s.text << " (not yet heard)" << std::endl;
+    pending.push_back({id, s, now_ms()});
+    publish_sentence(id, s);
+  }
 
   nlohmann::json applied = desired;
   client.on_desired_change([&](const nlohmann::json& d) {
@@ -549,7 +565,10 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       std::string sentence = id->get<std::string>();
       std::erase_if(pending, [&](const Pending& p) { return p.id == sentence; });
       std::string prefix = "line-" + std::to_string(journal.basket_id()) + "-";
-      if (sentence.rfind(prefix, 0) == 0) till.heard(std::atoll(sentence.c_str() + prefix.size()));
+      if (sentence.rfind(prefix, 0) == 0)
+        till.heard(std::atoll(sentence.c_str() + prefix.size()));
+      else
+        till.notice_heard(sentence);
     } catch (const SqliteError& e) {
       cannot_save(e);
     } catch (const std::exception& e) {

@@ -21,6 +21,8 @@ struct ReadOnly {
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
       sqlite3_close(db);
       db = nullptr;
+    } else {
+      sqlite3_busy_timeout(db, 2000);
     }
   }
   ~ReadOnly() { sqlite3_close(db); }
@@ -207,6 +209,10 @@ std::string journal_damage(const std::string& path) {
     if (answer != "ok") result = answer;
   }
   sqlite3_finalize(s);
+  // Locked (a previous checkout still closing it, a reader) is not damage:
+  // opening the journal waits for it, or fails and the module starts again.
+  int code = sqlite3_errcode(r.db) & 0xff;
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return "";
   if (result.empty() && lines > 0) {
     long long held = 0;
     if (sqlite3_prepare_v2(r.db, "SELECT count(*) FROM basket_lines WHERE basket_id = ?", -1, &s,

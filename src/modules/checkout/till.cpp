@@ -24,6 +24,10 @@ constexpr const char* kPlacement = "placement";
 constexpr const char* kLastSaid = "lastSaid";
 // The scale's placement count this module has seen, with the scale's run.
 constexpr const char* kScalePlacements = "scalePlacements";
+// "Not added" not yet heard: [{"id", "text", "originMs", "keptMs"}], the last few.
+constexpr const char* kUnheardNotices = "unheardNotices";
+// Past this, "the last item was not added" no longer says which item.
+constexpr long long kNoticeLifeMs = 60000;
 
 }  // namespace
 
@@ -458,6 +462,38 @@ std::vector<Saying> Till::unsaid() const {
     out.push_back({say_line(l.name, l.by_weight ? l.grams : -1, l.price_minor, l.currency,
                             catalogue_->minor_units, settings_.locale),
                    "line", 1, 0, l.line_no});
+  return out;
+}
+
+void Till::keep_unheard_notice(const std::string& id, const Saying& saying, long long now_ms) {
+  auto kept = journal_.state(kUnheardNotices).value_or(nlohmann::json::array());
+  if (!kept.is_array()) kept = nlohmann::json::array();
+  kept.push_back(
+      {{"id", id}, {"text", saying.text}, {"originMs", saying.origin_ms}, {"keptMs", now_ms}});
+  while (kept.size() > 3) kept.erase(kept.begin());
+  journal_.set_state(kUnheardNotices, kept);
+}
+
+void Till::notice_heard(const std::string& id) {
+  auto kept = journal_.state(kUnheardNotices);
+  if (!kept || !kept->is_array()) return;
+  auto before = kept->size();
+  kept->erase(std::remove_if(kept->begin(), kept->end(),
+                             [&](const nlohmann::json& n) { return n.value("id", "") == id; }),
+              kept->end());
+  if (kept->size() == before) return;
+  journal_.set_state(kUnheardNotices, kept->empty() ? std::nullopt : std::optional(*kept));
+}
+
+std::vector<Till::UnheardNotice> Till::unheard_notices(long long now_ms) const {
+  std::vector<UnheardNotice> out;
+  auto kept = journal_.state(kUnheardNotices);
+  if (!kept || !kept->is_array()) return out;
+  for (const auto& n : *kept) {
+    if (!n.is_object() || now_ms - n.value("keptMs", 0LL) >= kNoticeLifeMs) continue;
+    Saying s{n.value("text", ""), "not-added", 1, n.value("originMs", 0LL)};
+    if (!s.text.empty()) out.push_back({n.value("id", ""), s});
+  }
   return out;
 }
 

@@ -88,6 +88,16 @@ class Till {
   // Lines journalled but not yet heard whole (the checkout or speech died,
   // or the sentence was lost): said again.
   std::vector<Saying> unsaid() const;
+  // "Not added" handed to speech under sentence `id` and not yet heard
+  // whole: kept in the journal, so that the checkout's own kill does not
+  // swallow it, until speech reports it heard or a minute has passed.
+  void keep_unheard_notice(const std::string& id, const Saying& saying, long long now_ms);
+  void notice_heard(const std::string& id);
+  struct UnheardNotice {
+    std::string id;
+    Saying saying;
+  };
+  std::vector<UnheardNotice> unheard_notices(long long now_ms) const;
 
   nlohmann::json basket() const;
   // The receipt of the basket paid last, once, for the module to publish.
