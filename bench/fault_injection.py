@@ -40,7 +40,7 @@ What speech said is read from its log and from its "spoken" messages,
 heard on the hub by the bench itself: the log keeps nothing while the disk
 is full, the hub nothing while it restarts.
 """
-import argparse, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time
+import argparse, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, threading, time
 from datetime import datetime, timezone
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -146,7 +146,16 @@ def start_runtime():
     before = agent().get("startedMs", 0)
     runtime = subprocess.Popen([binary, "--state-dir", state, "run", "--manifest",
                                 os.path.join(work, "deployment.json"), "--shared", shared],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               errors="replace")
+    # The runtime's own log (restarts, backoff), stamped, beside the state
+    # folder: kept with KEEP=1, and never on the disk the bench fills.
+    def keep_log(stream):
+        with open(os.path.join(work, "runtime.log"), "a") as log:
+            for line in stream:
+                log.write(f"{now_ms()} {line}")
+                log.flush()
+    threading.Thread(target=keep_log, args=(runtime.stderr,), daemon=True).start()
     for _ in range(600):
         a = agent()
         if a.get("startedMs", 0) != before and a.get("running"):
@@ -186,7 +195,6 @@ heard_on_hub = []
 
 
 def listen_to_speech():
-    import threading
     import paho.mqtt.client as mqtt
 
     def run():

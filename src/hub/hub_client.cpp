@@ -49,7 +49,11 @@ HubClient::HubClient(const std::string& client_id, std::string host, int port,
       mosq_, reinterpret_cast<void (*)(mosquitto*, void*, const mosquitto_message*,
                                        const mosquitto_property*)>(&HubClient::on_message));
   mosquitto_disconnect_callback_set(mosq_, &HubClient::on_disconnect);
-  mosquitto_reconnect_delay_set(mosq_, 1, 5, false);
+  // Every second, not backing off: the hub is on this machine (or beside
+  // it, edgeHub), a restart takes it about a second, and a module waiting
+  // 2, 3, then 5 s between tries could be away for most of the time while
+  // the hub restarts again and again.
+  mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
 }
 
 HubClient::~HubClient() {
