@@ -541,43 +541,6 @@ TEST(LaneFaults, AnItemPlacedAndLiftedWhileTheHubIsAwayIsSaidNotAdded) {
   EXPECT_EQ(count(rt.cli("logs speech"), "was not added"), 1u) << "said once";
 }
 
-// The hub held away (the runtime stopped, the broker killed): speech hears
-// no weight and no status, yet tells whoever is at the lane to wait, by
-// itself, while the hub is away (its recordings show when).
-TEST(LaneFaults, AHubThatStaysAwayIsSaidBySpeechItself) {
-  LaneSpec spec;
-  spec.name = "hub-held";
-  spec.speech = true;
-  spec.steps = json::array({{600000, 0}});
-  fs::path dir = write_lane(spec);
-  Runtime rt(dir / "state", dir / "deployment.json");
-  rt.start();
-  ASSERT_TRUE(rt.started());
-  ASSERT_TRUE(eventually([&] {
-    return rt.module("checkout").value("health", "") == "healthy" &&
-           rt.module("speech").value("health", "") == "healthy";
-  }));
-  std::this_thread::sleep_for(2s);
-  auto recordings = [&] {
-    std::error_code ec;
-    size_t n = 0;
-    for (auto it = fs::directory_iterator(dir / "wav", ec); !ec && it != fs::directory_iterator();
-         ++it)
-      ++n;
-    return n;
-  };
-  size_t before = recordings();
-  int runtime = rt.agent()["pid"], hub = rt.module("edgeHub")["pid"];
-  kill(runtime, SIGSTOP);  // no broker is started again
-  kill(hub, SIGKILL);
-  bool said = eventually([&] { return recordings() > before; }, 15s);
-  kill(runtime, SIGCONT);
-  EXPECT_TRUE(said) << "nothing was said while the hub was away";
-  std::string log;
-  EXPECT_TRUE(rt.logged("speech", "Please wait, the checkout is starting again.", 20s, &log))
-      << log;
-}
-
 // While the checkout is down, the lane says so, and each item placed is
 // told to wait as it is placed (not once in 20 s); back, the lane says it
 // is ready and the checkout names what was not added.

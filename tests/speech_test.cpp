@@ -167,29 +167,6 @@ TEST(LaneNotices, SaysToWaitOnlyWhenTheCheckoutStaysDownAndThatItIsBack) {
   EXPECT_FALSE(restarted.due(10000));
 }
 
-// Away from the hub, speech hears no weight and no status: the shopper is
-// told to wait, and told again every 8 s while it lasts, whatever the
-// checkout's last status said.
-TEST(LaneNotices, AHubAwayIsSaidToWaitOftenAndItsReturnIsSaid) {
-  using namespace std::chrono_literals;
-  ce::LaneNotices notices(2000ms, 20000ms);
-  notices.on_status(
-      nlohmann::json{{"modules", {{"checkout", {{"status", "running"}, {"health", "healthy"}}}}}},
-      0);
-  notices.on_hub(true, 0);
-  EXPECT_FALSE(notices.due(5000));
-  notices.on_hub(false, 10000);
-  EXPECT_FALSE(notices.due(11000)) << "a blip is not worth a word";
-  std::string wait = ce::LaneNoticeTexts{}.down;
-  EXPECT_EQ(notices.due(12100).value_or(""), wait);
-  EXPECT_FALSE(notices.due(15000));
-  EXPECT_EQ(notices.due(20200).value_or(""), wait) << "again 8 s on, not 20";
-  notices.on_hub(true, 21000);
-  EXPECT_FALSE(notices.due(21500));
-  EXPECT_EQ(notices.due(22600).value_or(""), ce::LaneNoticeTexts{}.back);
-  EXPECT_FALSE(notices.due(40000));
-}
-
 TEST(Utterance, IsMadeOfCachedPartsJoinedWithACommasPause) {
   EXPECT_EQ(ce::sentence_parts("Banana, 0.42 kilograms, 1 dollar 26."),
             (std::vector<std::string>{"Banana", "0.42 kilograms", "1 dollar 26."}));

@@ -91,8 +91,6 @@ class ModuleClient {
   // After this returns no handler runs again: call it before the state the
   // handlers use goes away.
   void stop_receiving();
-  // Whether the hub is connected now (it restarts, or is away).
-  bool hub_connected();
 
  private:
   struct IotEdge;  // the connection to edgeHub, when under IoT Edge

@@ -438,8 +438,6 @@ void ModuleClient::restart_to_apply(const std::string& why) {
 
 void ModuleClient::stop_receiving() { hub_->stop_dispatch(); }
 
-bool ModuleClient::hub_connected() { return hub_->connected(); }
-
 void ModuleClient::report(const nlohmann::json& reported) {
   nlohmann::json all;
   {

@@ -1,6 +1,5 @@
 #include "modules/speech/lane_notices.h"
 
-#include <algorithm>
 #include <iostream>
 
 #include "common/files.h"
@@ -9,8 +8,6 @@ namespace ce {
 
 // Up this long after being down is back (ms).
 constexpr long long kUpFor = 1500;
-// While the hub is away: about once per item a shopper may have placed.
-constexpr long long kHubAwayRepeat = 8000;
 
 LaneNotices::LaneNotices(std::chrono::milliseconds down_after, std::chrono::milliseconds repeat,
                          std::filesystem::path kept)
@@ -54,8 +51,7 @@ void LaneNotices::on_status(const nlohmann::json& status, long long now) {
   if (!status.is_object() || modules == status.end() || !modules->is_object()) return;
   auto m = modules->find(texts_.module);
   if (m == modules->end() || !m->is_object()) {  // not deployed: nobody waits for it
-    module_down_ = false;
-    if (!hub_away_) down_since_ = up_since_ = last_said_ = 0;
+    down_since_ = up_since_ = last_said_ = 0;
     return;
   }
   // A field of the wrong type is as good as absent: the module is not up.
@@ -63,19 +59,8 @@ void LaneNotices::on_status(const nlohmann::json& status, long long now) {
     auto it = m->find(key);
     return it != m->end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  module_down_ = !(text("status") == "running" && text("health") == "healthy");
-  update(now);
-}
-
-void LaneNotices::on_hub(bool connected, long long now) {
-  std::lock_guard lock(mutex_);
-  if (hub_away_ == !connected) return;
-  hub_away_ = !connected;
-  update(now);
-}
-
-void LaneNotices::update(long long now) {
-  if (module_down_ || hub_away_) {
+  bool up = text("status") == "running" && text("health") == "healthy";
+  if (!up) {
     if (!down_since_) down_since_ = now;
     up_since_ = 0;
   } else if (down_since_ && !up_since_) {
@@ -108,9 +93,7 @@ std::optional<std::string> LaneNotices::due(long long now) {
     return std::nullopt;
   }
   if (now - down_since_ < down_after_.count()) return std::nullopt;
-  long long repeat =
-      hub_away_ ? std::min<long long>(repeat_.count(), kHubAwayRepeat) : repeat_.count();
-  if (!placed_ && last_said_ && now - last_said_ < repeat) return std::nullopt;
+  if (!placed_ && last_said_ && now - last_said_ < repeat_.count()) return std::nullopt;
   placed_ = false;
   last_said_ = now;
   return texts_.down;

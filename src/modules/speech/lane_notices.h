@@ -40,10 +40,6 @@ class LaneNotices {
   // The scale's weight message: an item placed while the module is down is
   // told to wait at once, whenever the notice was last said.
   void on_weight(const nlohmann::json& weight);
-  // Whether speech reaches the hub. Away, nothing reaches the module either
-  // and no weight reaches speech: it is down, and the notice is said every
-  // few seconds, as an item placed now cannot be seen.
-  void on_hub(bool connected, long long now_ms);
   // What to say now: the notice, if the module has been down long enough,
   // or that it is back, once it has been up a while after a notice.
   std::optional<std::string> due(long long now_ms);
@@ -58,8 +54,6 @@ class LaneNotices {
   long long last_said_ = 0;    // 0: nothing said since it went down
   long long placements_ = -1;  // the scale's count, as last seen
   bool placed_ = false;        // an item was placed and not yet told
-  bool module_down_ = false, hub_away_ = false;
-  void update(long long now_ms);
 };
 
 }  // namespace ce

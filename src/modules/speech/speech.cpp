@@ -204,10 +204,8 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
   std::thread notice_clock([&] {
-    while (!wait_for_stop(std::chrono::milliseconds(200))) {
-      notices.on_hub(client.hub_connected(), now_ms());
+    while (!wait_for_stop(std::chrono::milliseconds(200)))
       if (auto notice = notices.due(now_ms())) say_notice(*notice);
-    }
   });
   // For staff testing a lane's speaker: `checkout-edge call speech say '{"text": "hello"}'`.
   client.on_method("say", [&](const nlohmann::json& request) {
