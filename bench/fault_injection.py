@@ -21,10 +21,12 @@ camera on one photo, the simulated scale putting 420 g on for 4 s in every
 8 s, speech on the "clock" device). A placement is judged once the item is
 off the scale again:
   lines      the basket lines made in its 8 s (journal created_ms)
-  lost       no line, and the shopper was not told to wait or that the lane
-             cannot save (a silent drop)
+  lost       no line, and the shopper was never told (a silent drop)
   told       no line, but speech said "please wait", "not added" or "cannot
-             save" then
+             save" for it: each notice tells as many placements as it names
+             ("The last 2 items were not added": two), the earliest untold
+             ones before it, lifted at most 90 s before; those told 6 s or
+             more after the lift (once the lane could) are counted apart
   doubled    more than one line
 Placements the simulator itself took away (the runtime was killed while
 the item was on the scale: a new runtime restarts the scale's scenario,
@@ -344,10 +346,45 @@ lines_said_twice = sorted(sid for sid, n in said_by_id.items() if n > 1)
 # the price alone when the name went ahead.
 price = re.compile(r'^(?:Banana, )?0\.42 kilograms, 1 dollar 26\.$')
 said = [t for t, text in merged if price.match(text)]
-told_at = [t for t, text in merged if re.match(
-    r'Please wait|This lane cannot save|The last (?:item was|\d+ items were) not added', text)]
+NOTICE = re.compile(
+    r'Please wait|This lane cannot save|The last (?:item was|(\d+) items were) not added')
+# Each notice said whole, once however often it was said again (by its
+# sentence id; by text and time for speech's own), with the number of items
+# it speaks for: "The last 2 items were not added" tells two.
+notices = {}
+for t, text, sid in spoken:
+    m = NOTICE.match(text)
+    if not m:
+        continue
+    key = sid or next((k for k, (s, u, _) in notices.items() if u == text and abs(t - s) < 1500),
+                      (text, t))
+    if key not in notices or t < notices[key][0]:
+        notices[key] = (t, text, int(m.group(1) or 1))
 
-placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = lost_then_told = 0
+# Which placements, not rung up, each notice speaks for: in the order they
+# were said, a notice tells the earliest placements still untold that
+# began before it and were lifted at most LATE_MS before it. The spec asks
+# the lane to say so "once it can"; how late is reported apart.
+LATE_MS = 90000
+untold = []  # (on, off) of placements with no line, in order
+for started, ended in epochs:
+    j = 0
+    while started + SLOT * j + ON_AT < ended:
+        on, off = started + SLOT * j + ON_AT, started + SLOT * (j + 1)
+        j += 1
+        if off <= ended and not any(on <= created < off + 1000 for created, _ in rows):
+            untold.append((on, off))
+told_after = {}  # (on, off) -> ms from the lift to the notice that told it
+for t, _, n in sorted(notices.values()):
+    for p in untold:
+        if n == 0:
+            break
+        if p not in told_after and p[0] - 2000 <= t < p[1] + LATE_MS:
+            told_after[p] = t - p[1]
+            n -= 1
+told_late = sorted(d for d in told_after.values() if d >= 6000)
+
+placed = ok = lost = told = doubled = cut_by_runtime = during_full = full_told = 0
 by_target = {}  # isolated: target -> [placements, once, told, lost, doubled]
 for started, ended in epochs:
     j = 0
@@ -359,8 +396,7 @@ for started, ended in epochs:
             continue
         placed += 1
         n = sum(1 for created, _ in rows if on <= created < off + 1000)
-        # A sentence about it is logged when it ends, up to ~5 s after it began.
-        warned = any(on - 2000 <= t < off + 6000 for t in told_at)
+        warned = (on, off) in told_after
         in_full = full_from and full_from <= off and on <= full_to
         during_full += bool(in_full)
         outcome = 1 if n == 1 else 4 if n > 1 else 2 if warned else 3
@@ -373,30 +409,31 @@ for started, ended in epochs:
             full_told += bool(in_full)
         else:
             lost += 1
-            # A notice 6 to 30 s after the lift: told late, or the next
-            # placement's own notice (the bench cannot tell which).
-            lost_then_told += any(off + 6000 <= t < off + 30000 for t in told_at)
         hit = [t for k, t in kill_log if on + args.kill_from_ms - 1000 <= k < off]
         if hit:
             tally = by_target.setdefault(hit[0], [0, 0, 0, 0, 0])
             tally[0] += 1
             tally[outcome] += 1
-never_heard = sum(1 for _, announced in rows if not announced)
+# A line made in the run's last 6 s may still be being said when it stops.
+never_heard = sum(1 for created, announced in rows if not announced and created < end - 6000)
+still_saying = sum(1 for created, announced in rows if not announced and created >= end - 6000)
 said_twice = max(0, len(said) - len(rows))
 print(f"kills: {sum(kills.values())} ({', '.join(f'{k} {v}' for k, v in kills.items())}); "
       f"{missed} tries found the target restarting")
 print(f"restart settings: {restart_settings}")
 print(f"placed {placed}: rung up once {ok}, lost {lost}, told to wait, that it was not added "
       f"or that the lane cannot save {told}, doubled {doubled}")
-print(f"lost placements followed by a notice 6 to 30 s after the lift (late, or the next "
-      f"item's): {lost_then_told}")
+print(f"  of the told, told 6 s or more after the lift (a sentence ends up to ~5 s after it "
+      f"begins): {len(told_late)}"
+      + (f", {told_late[0] / 1000:.1f} to {told_late[-1] / 1000:.1f} s after" if told_late else ""))
 print(f"placements the simulator took away with a killed runtime: {cut_by_runtime}")
 for target, (n, once, told_n, lost_n, doubled_n) in by_target.items():
     print(f"  killed {target}: {n} placements, rung up once {once}, told {told_n}, "
           f"lost {lost_n}, doubled {doubled_n}")
 if disk_full:
     print(f"disk full: {during_full} placements, {full_told} told the lane cannot save")
-print(f"lines {len(rows)}, price sentences said {len(said)}: spoken never {never_heard}, "
+print(f"lines {len(rows)}, price sentences said {len(said)}: spoken never {never_heard} "
+      f"(and {still_saying} made in the last 6 s, when the run stopped), "
       f"price sentences beyond the lines {said_twice}; lines said whole twice (by sentence "
       f"id) {len(lines_said_twice)} {lines_said_twice[:10]}")
 if os.environ.get("KEEP"):

@@ -2,8 +2,8 @@
 // is positive, and no read outside them (AddressSanitizer).
 #include <cstdlib>
 
+#include "common/image_header.h"
 #include "fuzz_input.h"
-#include "modules/classifier/image_header.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes = ce::fuzz::text(data, size);

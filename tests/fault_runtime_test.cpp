@@ -163,6 +163,48 @@ TEST_F(Fault, TwinChangesAreCheckedAgainstTheModulesSettingsBeforeTheyAreKept) {
   EXPECT_NE(out.find("driver"), std::string::npos) << out;
 }
 
+TEST_F(Fault, AModulesEnvSecretIsReadAtStartAndNeverWrittenOutAndNothingElseIsPassed) {
+  json m = checkout_only();
+  m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["checkout"]["env"] = {
+      {"SHOP_DB_PASSWORD", {{"value", "${SHOP_SECRET}"}}},
+      {"SHOP_DATA", {{"value", "${STATE_DIR}/shop"}}},
+      {"SHOP_MISSING", {{"value", "${SHOP_NOT_SET}"}}}};
+  fs::path manifest = write("m.json", m);
+  Runtime rt(dir_ / "state", manifest,
+             {{"SHOP_SECRET", "hunter2-pw"}, {"UNNAMED_RUNTIME_VAR", "not-for-modules"}});
+  rt.start();
+  ASSERT_TRUE(rt.started()) << ce::read_file(dir_ / "state-runtime.log");
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
+
+  // The module has what its manifest names, read as it started...
+  int pid = rt.module("checkout")["pid"];
+  std::string environ = ce::read_file("/proc/" + std::to_string(pid) + "/environ");
+  EXPECT_NE(environ.find("SHOP_DB_PASSWORD=hunter2-pw"), std::string::npos);
+  EXPECT_NE(environ.find("SHOP_DATA=" + fs::absolute(rt.state()).string() + "/shop"),
+            std::string::npos)
+      << environ;
+  EXPECT_NE(environ.find("PATH="), std::string::npos);
+  // ...and nothing else of the runtime's.
+  EXPECT_EQ(environ.find("UNNAMED_RUNTIME_VAR"), std::string::npos);
+  EXPECT_EQ(environ.find("SHOP_SECRET"), std::string::npos);
+  EXPECT_NE(rt.cli("logs checkout").find("${SHOP_NOT_SET}, which is not set"), std::string::npos)
+      << rt.cli("logs checkout");
+
+  // The secret is nowhere a person or the cloud reads: the kept deployment,
+  // the runtime's twin, the IoT Edge export.
+  std::string kept = ce::read_file(rt.state() / "deployment.json");
+  EXPECT_EQ(kept.find("hunter2"), std::string::npos);
+  EXPECT_NE(kept.find("${SHOP_SECRET}"), std::string::npos);
+  std::string twin = rt.cli("twin '$edgeAgent'");
+  EXPECT_EQ(twin.find("hunter2"), std::string::npos) << twin;
+  int status = -1;
+  std::string exported =
+      rt.cli("export iotedge --registry shop.azurecr.io -m " + manifest.string(), &status);
+  ASSERT_EQ(status, 0) << exported;
+  EXPECT_EQ(exported.find("hunter2"), std::string::npos);
+  EXPECT_NE(exported.find("${SHOP_SECRET}"), std::string::npos) << exported;
+}
+
 TEST_F(Fault, SecretsStayOutOfTwinsAndModulesAndOnlyTheAdministratorDeploys) {
   json m = checkout_only();
   m["modulesContent"]["$edgeHub"]["properties.desired"]["upstream"] = {
@@ -475,7 +517,8 @@ TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
   // With the checkout's own login, only the checkout's own topics.
   ce::HubLogin checkout = login_of(rt, "checkout");
   ASSERT_EQ(checkout.username, "checkout");
-  ce::HubClient as_checkout("as-checkout", "127.0.0.1", port, checkout);
+  ce::HubClient as_checkout("as-checkout", "127.0.0.1", rt.agent().value("moduleHubPort", 0),
+                            checkout);
   as_checkout.connect();
   auto staff = hub_of(rt);
   std::atomic<int> own = 0, forged = 0, foreign_twins = 0;
@@ -501,6 +544,46 @@ TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
   EXPECT_EQ(rt.module("checkout")["restarts"], 0);
   // Staff's commands still work: they log in with the admin key.
   EXPECT_NE(rt.cli("twin checkout").find("\"threshold\": 0.5"), std::string::npos);
+}
+
+TEST_F(Fault, AModulesLoginCannotTakeOverAnotherClientsConnection) {
+  Runtime rt(dir_ / "state", write("m.json", checkout_only()));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
+  ce::HubLogin checkout = login_of(rt, "checkout");
+  int staff_port = rt.agent().value("hubPort", 0),
+      module_port = rt.agent().value("moduleHubPort", 0);
+  ASSERT_GT(module_port, 0);
+  ASSERT_NE(module_port, staff_port);
+  // A module's login is no login where the runtime and staff connect.
+  ce::HubClient on_staff_port("as-checkout", "127.0.0.1", staff_port, checkout);
+  try {
+    on_staff_port.connect(4s);
+    ADD_FAILURE() << "the staff listener let a module in";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("refused this client's login"), std::string::npos)
+        << e.what();
+  }
+  // On its own listener, a module that names the runtime's or staff's client
+  // id is itself: the connection it names stays up.
+  auto staff = hub_of(rt);
+  std::string staff_id = "test-" + std::to_string(getpid());
+  int drops = 0;
+  for (const std::string& id : {std::string("$edgeAgent"), staff_id}) {
+    ce::HubClient impostor(id, "127.0.0.1", module_port, checkout);
+    impostor.connect();
+    for (int i = 0; i < 100; ++i) {
+      drops += !staff->connected();
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  EXPECT_EQ(drops, 0) << "staff's connection was dropped by a module naming its id";
+  // Only its own: the hub says it closed the checkout's old connection, no other.
+  std::string hub_log = ce::read_file(rt.state() / "logs/edgeHub.log");
+  EXPECT_EQ(hub_log.find("Client $edgeAgent already connected"), std::string::npos) << hub_log;
+  EXPECT_EQ(hub_log.find("Client " + staff_id + " already connected"), std::string::npos)
+      << hub_log;
 }
 
 namespace {

@@ -11,10 +11,13 @@
 #include <set>
 #include <thread>
 
+#include "image_bombs.h"
+#include "modules/classifier/preprocess.h"
 #include "vision_support.h"
 
 using namespace ce::vision_testing;
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -26,7 +29,12 @@ class RestApi : public testing::Test {
   }
   void SetUp() override {
     served_ = std::make_unique<ce::ServedModel>(model_);
-    ce::add_prediction_routes(server_, *served_, max_predictions_);
+    // The shared photos may be fetched by file://, and the test's own image
+    // server on loopback by http://.
+    ce::RestLimits limits;
+    limits.url_folders = {fs::path(photos("/Banana/", 1).at(0)).parent_path().string()};
+    limits.url_loopback = true;
+    ce::add_prediction_routes(server_, *served_, max_predictions_, limits);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([&] { server_.listen_after_bind(); });
     banana_ = read_bytes(photos("/Banana/", 1).at(0));
@@ -122,7 +130,8 @@ TEST_F(RestApi, BadRequestsGetAStatusAndAMessage) {
   expect_error(c.Post("/image", wrong_field), 400, "imageData");
   expect_error(c.Post("/url", "{\"link\": 1}", "application/json"), 400, "{\"url\"");
   expect_error(c.Post("/url", json{{"url", "ftp://example.com/a.jpg"}}.dump(), "application/json"),
-               400, "only http://, https:// and file://");
+               400, "only http:// and https://");
+  expect_error(c.Post("/url", std::string(70 * 1024, ' '), "application/json"), 413, "64 kB");
   expect_error(c.Post("/url", json{{"url", "file:///no/such/file.jpg"}}.dump(), "application/json"),
                400, "cannot read");
   std::string big(5 * 1024 * 1024, 'x');
@@ -382,3 +391,93 @@ TEST_F(RestApi, AModelSwapDropsNoRequestInFlight) {
 }
 
 }  // namespace
+
+TEST_F(RestApi, FileAndLoopbackUrlsAreRefusedUnlessTheSettingsAllowThem) {
+  // The API as a lane serves it by default.
+  httplib::Server strict;
+  ce::add_prediction_routes(strict, *served_, max_predictions_);
+  int port = strict.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { strict.listen_after_bind(); });
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(20, 0);
+  auto refused = [&](const std::string& url) {
+    auto r = c.Post("/url", json{{"url", url}}.dump(), "application/json");
+    if (!r) return std::string("no answer");
+    EXPECT_EQ(r->status, 400) << url << " " << r->body;
+    return json::parse(r->body, nullptr, false).value("message", "");
+  };
+  // No file:// at all, and the same answer whether the file exists or not.
+  std::string shadow = refused("file:///etc/shadow"), none = refused("file:///etc/no-such-file");
+  EXPECT_NE(shadow.find("urlFolders"), std::string::npos) << shadow;
+  EXPECT_EQ(shadow, none);
+  std::string photo = refused("file://" + photos("/Banana/", 1).at(0));
+  EXPECT_NE(photo.find("urlFolders"), std::string::npos) << photo;
+  // Nothing on this machine: the lane's own ports and other local services.
+  std::string own = std::to_string(port_);
+  for (std::string url : {"http://127.0.0.1:" + own + "/health", "http://localhost:" + own,
+                          "http://127.1.2.3:" + own, "http://0.0.0.0:" + own, "http://[::1]:" + own,
+                          "http://[::ffff:127.0.0.1]:" + own, "https://LOCALHOST:" + own})
+    EXPECT_NE(refused(url).find("urlLoopback"), std::string::npos) << url;
+  EXPECT_NE(refused("http://user@example.com/a.jpg").find("only http:// and https://"),
+            std::string::npos);
+  strict.stop();
+  serving.join();
+
+  // With a folder named, only what is in it: a link out of it is outside.
+  fs::path folder = fs::path(testing::TempDir()) / ("url-folder-" + std::to_string(getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder / "photos");
+  fs::copy_file(photos("/Banana/", 1).at(0), folder / "photos/banana.jpg");
+  fs::create_symlink("/etc/passwd", folder / "photos/passwd.jpg");
+  httplib::Server named;
+  ce::RestLimits limits;
+  limits.url_folders = {(folder / "photos").string()};
+  ce::add_prediction_routes(named, *served_, max_predictions_, limits);
+  port = named.bind_to_any_port("127.0.0.1");
+  std::thread serving_named([&] { named.listen_after_bind(); });
+  httplib::Client n("127.0.0.1", port);
+  n.set_read_timeout(20, 0);
+  auto r = n.Post("/url", json{{"url", "file://" + (folder / "photos/banana.jpg").string()}}.dump(),
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  for (std::string path :
+       {(folder / "photos/passwd.jpg").string(), (folder / "photos/../../../etc/passwd").string(),
+        std::string("/etc/passwd")}) {
+    r = n.Post("/url", json{{"url", "file://" + path}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << path;
+    EXPECT_NE(r->body.find("only files under"), std::string::npos) << path << r->body;
+  }
+  named.stop();
+  serving_named.join();
+  fs::remove_all(folder);
+}
+
+TEST_F(RestApi, DecompressionBombsAreRefusedFromTheirHeadersWhereverTheyEnter) {
+  using ce::testing_support::gif_with_frame;
+  using ce::testing_support::png_saying;
+  auto c = client();
+  // A 1 x 1 screen holding one 32000 x 32000 frame (a gigabyte to giflib).
+  std::string gif = gif_with_frame(32000, 32000);
+  ASSERT_LT(gif.size(), 100u);
+  auto r = c.Post("/image", gif, "image/gif");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413) << r->body;
+  EXPECT_NE(r->body.find("megapixels"), std::string::npos) << r->body;
+  r = c.Post("/image", png_saying(20000, 20000), "image/png");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413) << r->body;
+
+  // The decoder behind the hub's frames, replays and what the lane learns:
+  // the same limit, before any pixel is allocated.
+  for (const std::string& bomb : {gif, png_saying(10000, 10000)}) {
+    try {
+      ce::decode_image(bomb, true);
+      ADD_FAILURE() << "decoded a bomb";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("megapixels"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(ce::decode_image(banana_, true).empty());
+}

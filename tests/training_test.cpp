@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "image_bombs.h"
 #include "modules/classifier/model.h"
 #include "test_support.h"
 
@@ -224,6 +225,15 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   ASSERT_TRUE(few);
   EXPECT_EQ(few->status, 400);
   EXPECT_NE(few->body.find("5 to 50 photos"), std::string::npos) << few->body;
+  // Photos whose few hundred bytes say 144 megapixels each: refused unread.
+  httplib::MultipartFormDataItems bombs(form.begin(), form.begin() + 5);
+  for (int i = 0; i < 5; ++i)
+    bombs.push_back(
+        {"photos", ce::testing_support::png_saying(12000, 12000), "bomb.png", "image/png"});
+  auto bombed = http.Post("/console/api/enroll", session, bombs);
+  ASSERT_TRUE(bombed);
+  EXPECT_EQ(bombed->status, 400);
+  EXPECT_NE(bombed->body.find("megapixels"), std::string::npos) << bombed->body;
   auto started = http.Post("/console/api/enroll", session, form);
   ASSERT_TRUE(started);
   ASSERT_EQ(started->status, 202) << started->body;

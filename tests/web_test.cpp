@@ -29,6 +29,43 @@ json script_output(const std::string& out) {
   return json::parse(body.substr(0, end == std::string::npos ? 0 : end + 1), nullptr, false);
 }
 
+// A lane of the web module alone, with these desired properties besides
+// any free port and the state folder.
+void write_web_only_lane(const fs::path& dir, const json& web) {
+  json m;
+  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
+      {"schemaVersion", "1.1"},
+      {"runtime", {{"type", "process"}, {"settings", json::object()}}},
+      {"modules", {{"web", builtin_module("web", 1)}}}};
+  m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
+  json desired = {{"port", 0}, {"stateDir", "${STATE_DIR}"}};
+  desired.update(web);
+  m["modulesContent"]["web"]["properties.desired"] = desired;
+  std::ofstream(dir / "deployment.json") << m.dump(2);
+}
+
+// The kiosk's address once the web module reports it; empty after 30 s.
+std::string kiosk_url(Runtime& runtime) {
+  std::string kiosk;
+  eventually(
+      [&] {
+        json t = json::parse(runtime.cli("twin web"), nullptr, false);
+        if (t.is_discarded() || !t["reported"].is_object()) return false;
+        kiosk = t["reported"].value("kioskUrl", "");
+        return !kiosk.empty();
+      },
+      30s);
+  return kiosk;
+}
+
+// `staff add`, the password on standard input; what it printed.
+std::string add_staff(Runtime& runtime, const std::string& name, const std::string& password,
+                      int* status) {
+  return run("echo '" + password + "' | " + std::string(CE_BINARY) + " --state-dir " +
+                 runtime.state().string() + " staff add " + name + " --password-stdin 2>&1",
+             status);
+}
+
 }  // namespace
 
 TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsole) {
@@ -47,10 +84,7 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
 
   // Staff's account, its password only on standard input, kept as a hash.
   int status = -1;
-  std::string out =
-      run("echo 'correct horse battery' | " + std::string(CE_BINARY) + " --state-dir " +
-              runtime.state().string() + " staff add alice --password-stdin 2>&1",
-          &status);
+  std::string out = add_staff(runtime, "alice", "correct horse battery", &status);
   ASSERT_EQ(status, 0) << out;
   fs::path accounts = runtime.state() / "data/web/staff.json";
   struct stat st {};
@@ -229,30 +263,14 @@ TEST(Screens, TheScreensServeTlsWhenGivenACertificateAndTheKioskCannotActAsStaff
                             "-out web.pem 2>&1",
                         &status);
   ASSERT_EQ(status, 0) << out;
-  json m;
-  m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
-      {"schemaVersion", "1.1"},
-      {"runtime", {{"type", "process"}, {"settings", json::object()}}},
-      {"modules", {{"web", builtin_module("web", 1)}}}};
-  m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"] = json::object();
-  m["modulesContent"]["web"]["properties.desired"] = {
-      {"port", 0},
-      {"stateDir", "${STATE_DIR}"},
-      {"tls", {{"certFile", (dir / "web.pem").string()}, {"keyFile", (dir / "web.key").string()}}}};
-  std::ofstream(dir / "deployment.json") << m.dump(2);
+  write_web_only_lane(
+      dir, {{"tls",
+             {{"certFile", (dir / "web.pem").string()}, {"keyFile", (dir / "web.key").string()}}}});
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
-  std::string kiosk;
-  ASSERT_TRUE(eventually(
-      [&] {
-        json t = json::parse(runtime.cli("twin web"), nullptr, false);
-        if (t.is_discarded() || !t["reported"].is_object()) return false;
-        kiosk = t["reported"].value("kioskUrl", "");
-        return !kiosk.empty();
-      },
-      30s))
-      << runtime.cli("logs web");
+  std::string kiosk = kiosk_url(runtime);
+  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
   ASSERT_EQ(kiosk.rfind("https://127.0.0.1:", 0), 0u) << kiosk;
   std::string origin = kiosk.substr(0, kiosk.find('/', std::string("https://").size()));
 
@@ -326,8 +344,119 @@ TEST(Screens, TheScreensServeTlsWhenGivenACertificateAndTheKioskCannotActAsStaff
       << runtime.cli("logs web --tail 20");
   out = run(cli + " staff remove carol 2>&1", &status);
   ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("sessions in the console have ended"), std::string::npos) << out;
   r = https.Get("/console/api/session", with_cookie);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401) << r->body;
   EXPECT_EQ(runtime.stop(), 0);
+}
+
+TEST(Screens, ARequestForAnotherNameOrFromAnotherSiteIsRefusedBeforeAnyRoute) {
+  fs::path dir = fs::path(testing::TempDir()) / ("web-hosts-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_web_only_lane(dir, {{"hostNames", {"Lane3.Shop.Example"}}});
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string kiosk = kiosk_url(runtime);
+  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
+  std::string port = kiosk.substr(kiosk.rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
+  httplib::Client http("127.0.0.1", std::stoi(port));
+
+  // Its own names: the page and its token.
+  auto r = http.Get("/kiosk");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::smatch token;
+  ASSERT_TRUE(std::regex_search(r->body, token,
+                                std::regex(R"re(name="kiosk-token" content="([0-9a-f]{64})")re")));
+  const std::string kiosk_token = token[1].str();  // token points into r, which changes
+  for (std::string name : {"localhost", "lane3.shop.example"}) {
+    r = http.Get("/kiosk", {{"Host", name + ":" + port}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << name;
+  }
+
+  // DNS rebinding: evil.example now resolves to 127.0.0.1, so the page's
+  // requests reach the lane with its own name in Host and Origin.
+  std::string evil = "evil.example:" + port;
+  httplib::Headers rebound{{"Host", evil}, {"Origin", "http://" + evil}};
+  r = http.Get("/kiosk", {{"Host", evil}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 421);
+  EXPECT_EQ(r->body.find(kiosk_token), std::string::npos);
+  EXPECT_NE(r->body.find("hostNames"), std::string::npos) << r->body;
+  httplib::Headers with_token = rebound;
+  with_token.emplace("X-Kiosk-Token", kiosk_token);
+  for (const char* command : {"pay", "cancel", "void-last"}) {
+    r = http.Post("/kiosk/command", with_token, json{{"command", command}}.dump(),
+                  "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 421) << command;
+  }
+  r = http.Get("/kiosk/events", {{"Host", evil}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 421);
+  // The lane's own name, but a request from another site's page; and from its own.
+  auto total_from = [&](const std::string& origin) {
+    auto sent = http.Post("/kiosk/command", {{"Origin", origin}, {"X-Kiosk-Token", kiosk_token}},
+                          R"({"command": "total"})", "application/json");
+    return sent ? sent->status : -1;
+  };
+  EXPECT_EQ(total_from("http://evil.example:" + port), 403);
+  EXPECT_EQ(total_from("null"), 403);
+  EXPECT_EQ(total_from("http://127.0.0.1:" + port), 202);
+
+  // A login that is not text is told so; a name with a newline forges no log line.
+  int status = -1;
+  std::string out = add_staff(runtime, "alice", "correct horse battery", &status);
+  ASSERT_EQ(status, 0) << out;
+  for (const char* body : {R"({"user": 7, "password": "x"})", R"({"user": "alice"})",
+                           R"({"user": "alice", "password": ["x"]})"}) {
+    r = http.Post("/console/api/login", body, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_NE(r->body.find("both text"), std::string::npos) << r->body;
+  }
+  r = http.Post("/console/api/login",
+                json{{"user", "bob\nweb: alice logged in from 10.9.8.7"}, {"password", "x"}}.dump(),
+                "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  std::string log;
+  ASSERT_TRUE(eventually(
+      [&] {
+        log = runtime.cli("logs web");
+        return log.find("failed staff login") != std::string::npos;
+      },
+      5s));
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("alice logged in from 10.9.8.7") != std::string::npos)
+      EXPECT_NE(line.find("failed staff login as \"bob\\nweb:"), std::string::npos) << line;
+
+  // Wrong passwords slow the address that guessed, not alice everywhere.
+  int last = 0;
+  for (int i = 0; i < 6; ++i) {
+    r = http.Post("/console/api/login", R"({"user": "alice", "password": "guess"})",
+                  "application/json");
+    ASSERT_TRUE(r);
+    last = r->status;
+  }
+  EXPECT_EQ(last, 429);
+  out =
+      run("curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H 'Content-Type: "
+          "application/json' -d '{\"user\": \"alice\", \"password\": \"correct horse "
+          "battery\"}' http://127.0.0.1:" +
+              port + "/console/api/login",
+          &status);
+  EXPECT_EQ(out, "200") << "alice, from another address, is let in";
+  // A name longer than any staff name is refused before it is kept anywhere.
+  r = http.Post("/console/api/login",
+                json{{"user", std::string(100000, 'a')}, {"password", "x"}}.dump(),
+                "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
 }

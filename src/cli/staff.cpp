@@ -52,8 +52,7 @@ int staff_command(const StateDir& state, const StaffOptions& options) {
                 << accounts.file().string() << "\n";
       return 1;
     }
-    std::cout << "Removed " << options.name << "; their open sessions end when the web module "
-              << "restarts (checkout-edge restart " << options.module << ")\n";
+    std::cout << "Removed " << options.name << "; their open sessions in the console have ended\n";
     return 0;
   }
   std::string password = read_line_quietly("Password for " + options.name + ": ");

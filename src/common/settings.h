@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace ce {
 
@@ -90,6 +91,23 @@ T setting_in(const nlohmann::json& desired, const std::string& key, T fallback, 
                        (*unit ? std::string(" ") + unit : "") + ", found " + text(v));
   }
   return v;
+}
+
+// A list of strings, each one `valid`; `what` says what they are and shows
+// one, for the message: "absolute folder paths, such as [\"/srv/photos\"]".
+template <typename Valid>
+std::vector<std::string> setting_strings(const nlohmann::json& desired, const std::string& key,
+                                         const char* what, Valid valid) {
+  std::vector<std::string> out;
+  auto it = desired.find(key);
+  if (it == desired.end() || it->is_null()) return out;
+  if (!it->is_array()) detail::wrong_setting(key, (std::string("a list of ") + what).c_str(), *it);
+  for (const auto& v : *it) {
+    if (!v.is_string() || !valid(v.get<std::string>()))
+      detail::wrong_setting(key, (std::string("a list of ") + what).c_str(), v);
+    out.push_back(v.get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace ce

@@ -101,7 +101,8 @@ class Agent {
   const StateDir& state_;
   nlohmann::json manifest_;  // what runs now, expanded
   Deployment deployment_;
-  int port_ = 0;
+  int port_ = 0;         // the hub's listener for the runtime and staff
+  int module_port_ = 0;  // and for modules
   long long started_ms_ = now_ms();
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<HubClient> hub_;
@@ -149,6 +150,7 @@ void Agent::write_state(bool running) {
                    {"startedMs", started_ms_},
                    {"updatedMs", now_ms()},
                    {"hubPort", port_},
+                   {"moduleHubPort", module_port_},
                    {"hubCaFile", deployment_.runtime.hub_ca_file},
                    {"manifest", options_.manifest_source},
                    {"modules", supervisor_->snapshot()}};
@@ -416,8 +418,13 @@ int Agent::run() {
     throw std::runtime_error("hub port " + std::to_string(port_) +
                              " is already in use; choose another runtime.settings.hubPort or 0");
 
+  do module_port_ = find_free_loopback_port();
+  while (module_port_ == port_);
+  // The staff port too, for the web module's console (staff's actions log
+  // in there with the admin key, which a module cannot read).
   std::map<std::string, std::string> env{{"CE_HUB_HOST", "127.0.0.1"},
-                                         {"CE_HUB_PORT", std::to_string(port_)},
+                                         {"CE_HUB_PORT", std::to_string(module_port_)},
+                                         {"CE_HUB_STAFF_PORT", std::to_string(port_)},
                                          {"CE_RUNTIME_STARTED_MS", std::to_string(started_ms_)}};
   supervisor_ = std::make_unique<Supervisor>(state_, rt, env);
 
@@ -449,14 +456,19 @@ int Agent::run() {
   hub_spec.version = "mosquitto";
   hub_spec.restart_policy = RestartPolicy::Always;
   hub_spec.startup_order = -1;  // first up, last down
-  supervisor_->add(hub_spec, prepare_broker(state_, port_, *identities_, deployment_.runtime));
-  for (int i = 0; i < 100 && !port_accepts_connections(port_); ++i) {
+  supervisor_->add(hub_spec,
+                   prepare_broker(state_, port_, module_port_, *identities_, deployment_.runtime));
+  auto listening = [&] {
+    return port_accepts_connections(port_) && port_accepts_connections(module_port_);
+  };
+  for (int i = 0; i < 100 && !listening(); ++i) {
     supervisor_->tick();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (!port_accepts_connections(port_))
-    throw std::runtime_error("the broker did not start on port " + std::to_string(port_) +
-                             "; see " + state_.log_file("edgeHub").string());
+  if (!listening())
+    throw std::runtime_error("the broker did not start on ports " + std::to_string(port_) +
+                             " and " + std::to_string(module_port_) + "; see " +
+                             state_.log_file("edgeHub").string());
 
   HubLogin runtime_login = identities_->runtime();
   runtime_login.ca_file = deployment_.runtime.hub_ca_file;

@@ -50,7 +50,7 @@ std::string find_mosquitto() {
       "or: apt-get install mosquitto");
 }
 
-std::vector<std::string> prepare_broker(const StateDir& state, int port,
+std::vector<std::string> prepare_broker(const StateDir& state, int staff_port, int module_port,
                                         const HubIdentities& identities,
                                         const RuntimeSettings& settings) {
   std::string exe = find_mosquitto();
@@ -75,26 +75,34 @@ std::vector<std::string> prepare_broker(const StateDir& state, int port,
     if (passwd* pw = getpwuid(0)) user = std::string("user ") + pw->pw_name + "\n";
   // Loopback only: modules are local processes, and nothing on the network
   // may publish into a checkout lane.
-  write_file_atomically(conf,
-                        "# Written by checkout-edge; edits are overwritten at start.\n"
-                        "listener " +
-                            std::to_string(port) + " 127.0.0.1\n" + tls +
-                            "allow_anonymous false\n"
-                            "password_file " +
-                            identities.password_file().string() + "\nacl_file " +
-                            identities.acl_file().string() + "\n" + user +
-                            "persistence false\n"
-                            "log_dest stdout\n"
-                            "log_type error\nlog_type warning\nlog_type notice\n"
-                            // A client that falls behind loses its oldest
-                            // messages, not the broker its memory (frames go
-                            // at QoS 0 and are never queued).
-                            "max_queued_messages 1000\n"
-                            "max_queued_bytes 67108864\n"
-                            "max_packet_size 16777216\n"
-                            // Small messages at once: Nagle held a stable weight
-                            // back by up to 40 ms on its way to the checkout.
-                            "set_tcp_nodelay true\n");
+  auto listener = [&](int port, const std::filesystem::path& passwd,
+                      const std::filesystem::path& acl) {
+    return "\nlistener " + std::to_string(port) + " 127.0.0.1\n" + tls +
+           "allow_anonymous false\npassword_file " + passwd.string() + "\nacl_file " +
+           acl.string() + "\n";
+  };
+  write_file_atomically(
+      conf,
+      "# Written by checkout-edge; edits are overwritten at start.\n"
+      "per_listener_settings true\n" +
+          user +
+          "persistence false\n"
+          "log_dest stdout\n"
+          "log_type error\nlog_type warning\nlog_type notice\n"
+          // A client that falls behind loses its oldest
+          // messages, not the broker its memory (frames go
+          // at QoS 0 and are never queued).
+          "max_queued_messages 1000\n"
+          "max_queued_bytes 67108864\n"
+          "max_packet_size 16777216\n"
+          // Small messages at once: Nagle held a stable weight
+          // back by up to 40 ms on its way to the checkout.
+          "set_tcp_nodelay true\n" +
+          listener(staff_port, identities.staff_password_file(), identities.staff_acl_file()) +
+          listener(module_port, identities.password_file(), identities.acl_file()) +
+          // Without it, a module connecting with another
+          // client's id would drop that client.
+          "use_username_as_clientid true\n");
   return {exe, "-c", conf.string()};
 }
 

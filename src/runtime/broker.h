@@ -18,9 +18,11 @@ bool port_accepts_connections(int port);
 // Throws with install instructions when mosquitto is missing.
 // The mosquitto program; throws saying how to install it when it is missing.
 std::string find_mosquitto();
+// Two loopback listeners: `staff_port` for the runtime and staff (the admin
+// key), `module_port` for modules, where a client's id is its login.
 // Anonymous clients are refused; `identities` are the logins and what each
-// may do; with `settings.hub_*_file`, the listener speaks TLS only.
-std::vector<std::string> prepare_broker(const StateDir& state, int port,
+// may do; with `settings.hub_*_file`, both listeners speak TLS only.
+std::vector<std::string> prepare_broker(const StateDir& state, int staff_port, int module_port,
                                         const HubIdentities& identities,
                                         const RuntimeSettings& settings);
 

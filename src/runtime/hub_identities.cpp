@@ -69,18 +69,20 @@ HubLogin HubIdentities::module(const std::string& name, bool* made) {
 }
 
 void HubIdentities::write_files() const {
+  const std::string written = "# Written by checkout-edge at every start; edits are lost.\n";
+  std::string staff_passwd, staff_acl = written;
+  for (const HubLogin* login : {&runtime_, &admin_}) {
+    staff_passwd += login->username + ":" + mosquitto_password_hash(login->password) + "\n";
+    staff_acl += "\nuser " + login->username + "\ntopic readwrite #\ntopic readwrite $ce/#\n";
+  }
   std::string passwd;
-  for (const HubLogin* login : {&runtime_, &admin_})
-    passwd += login->username + ":" + mosquitto_password_hash(login->password) + "\n";
   for (auto& [name, login] : modules_)
     passwd += name + ":" + mosquitto_password_hash(login.password) + "\n";
-  std::string acl =
-      std::string("# Written by checkout-edge at every start; edits are lost.\n") + kModulePatterns;
-  for (const char* everything : {kRuntime, kAdmin})
-    acl += std::string("\nuser ") + everything + "\ntopic readwrite #\ntopic readwrite $ce/#\n";
   std::filesystem::create_directories(state_.hub_dir());
   write_file_atomically(password_file(), passwd);
-  write_file_atomically(acl_file(), acl);
+  write_file_atomically(acl_file(), written + kModulePatterns);
+  write_file_atomically(staff_password_file(), staff_passwd);
+  write_file_atomically(staff_acl_file(), staff_acl);
 }
 
 HubLogin admin_login(const StateDir& state) {

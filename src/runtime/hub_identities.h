@@ -6,6 +6,9 @@
 // each may publish and read (acl_file): a module publishes only its own
 // outputs, reported twin, heartbeat and method replies, and reads only its
 // own inputs, desired twin and methods. Anonymous clients are refused.
+// Modules and staff log in on separate listeners, each with its own files:
+// a module's connection carries its login as its client id, so it cannot
+// take over (and so drop) another client's connection by naming its id.
 #pragma once
 
 #include <map>
@@ -28,10 +31,14 @@ class HubIdentities {
   // The module's login, made on first asking. `made` says it is new: the
   // broker must re-read its files (write_files(), then SIGHUP).
   HubLogin module(const std::string& name, bool* made = nullptr);
-  // hub/passwd and hub/acl, 0600, written whole then renamed into place.
+  // hub/passwd and hub/acl (the modules' listener), hub/staff-passwd and
+  // hub/staff-acl (the runtime and staff), 0600, written whole then renamed
+  // into place.
   void write_files() const;
   std::filesystem::path password_file() const { return state_.hub_dir() / "passwd"; }
   std::filesystem::path acl_file() const { return state_.hub_dir() / "acl"; }
+  std::filesystem::path staff_password_file() const { return state_.hub_dir() / "staff-passwd"; }
+  std::filesystem::path staff_acl_file() const { return state_.hub_dir() / "staff-acl"; }
 
  private:
   StateDir state_;

@@ -58,6 +58,10 @@ bool variable_char(char c, bool first) {
 struct Expansion {
   const std::map<std::string, std::string>& variables;
   const std::set<std::string>& twin_variables;
+  // In a module's env: a variable from the environment stays ${NAME}, and
+  // the runtime reads it as it starts the module, so that the secret is
+  // never written into the kept deployment, the console or an export.
+  bool keep_environment = false;
 };
 
 // ${NAME} in a string, scanned by hand: a regex over a long value recursed
@@ -74,6 +78,8 @@ std::string expand_string(const std::string& s, const std::string& path, const E
     out.append(s, last, at - last);
     if (auto f = x.variables.find(name); f != x.variables.end()) {
       out += f->second;
+    } else if (x.keep_environment) {
+      out += "${" + name + "}";
     } else if (const char* e = std::getenv(name.c_str())) {
       if (in_twin && !x.twin_variables.count(name))
         throw ManifestError(path + ": ${" + name +
@@ -94,7 +100,19 @@ std::string expand_string(const std::string& s, const std::string& path, const E
 
 void expand(nlohmann::json& v, const std::string& path, const Expansion& x, bool in_twin) {
   if (v.is_object()) {
-    for (auto& [k, child] : v.items()) expand(child, path.empty() ? k : path + "." + k, x, in_twin);
+    for (auto& [k, child] : v.items()) {
+      std::string at = path.empty() ? k : path + "." + k;
+      const std::string modules = "modulesContent.$edgeAgent.properties.desired.modules.";
+      bool module_env = k == "env" && path.rfind(modules, 0) == 0 &&
+                        path.find('.', modules.size()) == std::string::npos;
+      if (module_env && !x.keep_environment) {
+        Expansion kept = x;
+        kept.keep_environment = true;
+        expand(child, at, kept, in_twin);
+      } else {
+        expand(child, at, x, in_twin);
+      }
+    }
   } else if (v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i)
       expand(v[i], path + "[" + std::to_string(i) + "]", x, in_twin);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "checkout-edge/module.h"
+#include "runtime/module_env.h"
 
 namespace ce {
 
@@ -114,12 +115,16 @@ void Supervisor::start(ModuleProcess& m) {
 
   // Everything the child needs is built before fork(): after it only
   // async-signal-safe calls are allowed.
+  // A process module gets the system's basics of the runtime's environment;
+  // a container engine all of it (the module inside gets only `own`).
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
     auto eq = kv.find('=');
-    if (eq != std::string::npos && !private_env_.count(kv.substr(0, eq)))
-      env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq == std::string::npos) continue;
+    std::string name = kv.substr(0, eq);
+    if (!private_env_.count(name) && (m.spec.container || passed_to_modules(name)))
+      env[name] = kv.substr(eq + 1);
   }
   std::map<std::string, std::string> own;  // what the runtime gives this module
   for (auto& [k, v] : env_) own[k] = v;
@@ -127,7 +132,13 @@ void Supervisor::start(ModuleProcess& m) {
   own["CE_MODULE_VERSION"] = m.spec.version;
   own["CE_DATA_DIR"] = state_.data_dir(m.spec.name).string();
   own["CE_HEARTBEAT_MS"] = std::to_string(settings_.heartbeat_interval.count());
-  for (auto& [k, v] : m.spec.env) own[k] = v;
+  std::vector<std::string> unset;
+  for (auto& [k, v] : m.spec.env) own[k] = with_environment(v, &unset);
+  std::string unset_note;
+  for (const std::string& name : unset)
+    unset_note += "checkout-edge: the module's env names ${" + name +
+                  "}, which is not set in the runtime's environment (set it where the runtime "
+                  "starts, e.g. the service's EnvironmentFile); it reads as empty\n";
   if (module_env_)
     for (auto& [k, v] : module_env_(m.spec.name)) own[k] = v;
   for (auto& [k, v] : own) env[k] = v;
@@ -165,6 +176,7 @@ void Supervisor::start(ModuleProcess& m) {
       dup2(log_fd, STDOUT_FILENO);
       dup2(log_fd, STDERR_FILENO);
     }
+    if (!unset_note.empty()) (void)!write(STDERR_FILENO, unset_note.data(), unset_note.size());
     int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     execve(argv[0], argv.data(), envp.data());

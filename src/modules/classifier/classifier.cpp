@@ -40,6 +40,8 @@ struct ClassifierSettings {
   long long max_frame_age_ms = 2000;  // an older frame no longer shows what is on the scale
   int rest_port = 0;
   std::string rest_host = "127.0.0.1";
+  std::vector<std::string> url_folders;  // what /url's file:// may read
+  bool url_loopback = false;             // /url to this machine's own services
   // Learning from the lane's answers: on by default for a model with an
   // embedding; `"learning": false` turns it off.
   bool learning = true;
@@ -58,6 +60,11 @@ struct ClassifierSettings {
     s.threads = setting_in<int>(d, "threads", s.threads, 0, 64);
     s.rest_port = setting_in<int>(d, "restPort", s.rest_port, 0, 65535, "(0: no REST API)");
     s.rest_host = setting<std::string>(d, "restHost", s.rest_host);
+    s.url_folders = setting_strings(
+        d, "urlFolders",
+        "the absolute folders /url's file:// URLs may read, such as [\"/srv/photos\"]",
+        [](const std::string& f) { return std::filesystem::path(f).is_absolute(); });
+    s.url_loopback = setting<bool>(d, "urlLoopback", s.url_loopback);
     s.frames_kept = setting_in<size_t>(d, "framesKept", s.frames_kept, 1, 100);
     s.max_frame_age_ms =
         setting_in<long long>(d, "maxFrameAgeMs", s.max_frame_age_ms, 100, 600000, "ms");
@@ -211,6 +218,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
       auto at_start = [](const ClassifierSettings& c) {
         return nlohmann::json{c.rest_port,
                               c.rest_host,
+                              c.url_folders,
+                              c.url_loopback,
                               c.instances,
                               c.threads,
                               c.frames_kept,
@@ -227,7 +236,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
       };
       if (at_start(s) != at_start(settings)) {
         client.restart_to_apply(
-            "settings read at start changed (restPort, restHost, instances, "
+            "settings read at start changed (restPort, restHost, urlFolders, urlLoopback, "
+            "instances, "
             "threads, framesKept, maxFrameAgeMs or learning)");
         return;
       }
@@ -416,6 +426,8 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
   std::thread rest;
   if (port > 0) {
     RestLimits limits;
+    limits.url_folders = settings.url_folders;
+    limits.url_loopback = settings.url_loopback;
     std::string key_note;
     if (!is_loopback(host)) {
       // Beyond this machine, only who was given the key may classify.

@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/image_header.h"
 #include "modules/classifier/gif_image.h"
 
 namespace ce {
@@ -30,7 +31,11 @@ cv::Mat grow_to_cover(const cv::Mat& img, int width, int height) {
 }  // namespace
 
 cv::Mat decode_image(std::string_view bytes, bool exif_orientation) {
-  if (bytes.empty()) return {};
+  // The one way into pixels: what the header says decoding allocates is
+  // checked before any decoder runs, whoever sent the bytes.
+  auto header = read_image_header(bytes);
+  if (!header) return {};
+  if (std::string why = too_many_pixels(*header); !why.empty()) throw std::invalid_argument(why);
   if (bytes.substr(0, 3) == "GIF") return decode_gif(bytes);
   cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
               const_cast<char*>(bytes.data()));  // read only: imdecode does not write

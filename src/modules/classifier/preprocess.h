@@ -9,7 +9,9 @@
 namespace ce {
 
 // Decodes JPEG/PNG/BMP/GIF bytes to BGR, turned upright by the EXIF orientation
-// when asked. An empty Mat when the bytes are not a readable image.
+// when asked. An empty Mat when the bytes are not a readable image; throws
+// std::invalid_argument, saying so, when they would take more than
+// kMaxImagePixels (common/image_header.h) to decode.
 cv::Mat decode_image(std::string_view bytes, bool exif_orientation);
 
 // The centre region the network sees, exactly width x height.

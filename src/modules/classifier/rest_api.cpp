@@ -5,8 +5,9 @@
 #include <memory>
 #include <regex>
 
-#include "modules/classifier/image_header.h"
+#include "common/image_header.h"
 #include "modules/classifier/prediction_json.h"
+#include "modules/classifier/url_fetch.h"
 
 namespace ce {
 namespace {
@@ -42,7 +43,10 @@ void reply_error(httplib::Response& res, int status, const std::string& message)
   reply(res, status, {{"code", code_of(status)}, {"message", message}});
 }
 
-std::string megabytes(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MB"; }
+std::string megabytes(size_t bytes) {
+  return bytes >= 1024 * 1024 ? std::to_string(bytes / (1024 * 1024)) + " MB"
+                              : std::to_string(bytes / 1024) + " kB";
+}
 
 // The body as it arrives, whatever its Content-Type: httplib would parse
 // curl's default (a form) itself and refuse one over 8 kB.
@@ -80,67 +84,6 @@ std::string read_body(const httplib::Request& req, const httplib::Response& res,
   return body;
 }
 
-std::string read_file_url(const std::string& url, const RestLimits& limits) {
-  std::string path = url.substr(7);
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw ApiError(400, "cannot read " + url + ": " + ec.message());
-  if (size > limits.max_image_bytes)
-    throw ApiError(413,
-                   url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string why_not_fetched(httplib::Error e, const RestLimits& limits) {
-  using httplib::Error;
-  switch (e) {
-    case Error::Connection:
-      return "nothing answered at that address";
-    case Error::ConnectionTimeout:
-    case Error::Read:
-      return "no answer within " + std::to_string(limits.url_timeout_s) + " s";
-    case Error::ExceedRedirectCount:
-      return "too many redirects (over 20)";
-    case Error::SSLConnection:
-      return "the TLS handshake failed";
-    case Error::SSLServerVerification:
-      return "the server's certificate is not trusted here";
-    default:
-      return httplib::to_string(e);
-  }
-}
-
-std::string fetch_url(const std::string& url, const RestLimits& limits) {
-  if (url.rfind("file://", 0) == 0) return read_file_url(url, limits);
-  static const std::regex web(R"(^(https?://[^/?#]+)([/?].*)?$)", std::regex::icase);
-  std::smatch m;
-  if (url.size() > 4096 || !std::regex_match(url, m, web))
-    throw ApiError(400, "only http://, https:// and file:// URLs are fetched, not '" +
-                            url.substr(0, 200) + "'");
-  httplib::Client client(m[1].str());
-  if (!client.is_valid()) throw ApiError(400, "cannot fetch " + url + ": not a valid address");
-  client.set_connection_timeout(limits.url_timeout_s);
-  client.set_read_timeout(limits.url_timeout_s);
-  client.set_follow_location(true);  // as the container does, at most 20 times
-  client.enable_server_certificate_verification(true);
-  std::string path = m[2].matched ? m[2].str() : "/";
-  if (path[0] == '?') path = "/" + path;
-  std::string body;
-  auto res = client.Get(path, [&](const char* data, size_t len) {
-    body.append(data, len);
-    return body.size() <= limits.max_image_bytes;
-  });
-  if (body.size() > limits.max_image_bytes)
-    throw ApiError(413,
-                   url + " is larger than the " + megabytes(limits.max_image_bytes) + " limit");
-  if (!res)
-    throw ApiError(400, "cannot fetch " + url + ": " + why_not_fetched(res.error(), limits));
-  if (res->status != 200)
-    throw ApiError(400, "fetching " + url + " answered HTTP " + std::to_string(res->status));
-  return body;
-}
-
 std::string url_of_body(const std::string& text) {
   nlohmann::json body = nlohmann::json::parse(text, nullptr, false);
   if (!body.is_object() || !body.contains("url") || !body["url"].is_string())
@@ -156,12 +99,8 @@ void check_image(const std::string& bytes, const RestLimits& limits) {
   auto header = read_image_header(bytes);
   if (!header)
     throw ApiError(400, "the body is not a readable image: send JPEG, PNG, BMP or GIF bytes");
-  if (header->width <= 0 || header->height <= 0 ||
-      header->width > limits.max_pixels / std::max(1LL, header->height))
-    throw ApiError(413, "the image is " + std::to_string(header->width) + " x " +
-                            std::to_string(header->height) + " pixels, over the limit of " +
-                            std::to_string(limits.max_pixels / 1'000'000) +
-                            " megapixels; send it smaller");
+  if (std::string why = too_many_pixels(*header, limits.max_pixels); !why.empty())
+    throw ApiError(413, why);
   if (!header->complete)
     throw ApiError(400, "the " + header->format +
                             " image is cut short (its end is missing); send the whole file");
@@ -216,7 +155,8 @@ void add_prediction_routes(httplib::Server& server, const ServedModel& served,
       if (by_url) {
         std::string url = url_of_body(read_body(req, res, reader, 64 * 1024, false));
         FetchSlot slot(*fetching, limits.url_fetches);
-        bytes = fetch_url(url, limits);
+        bytes = fetch_image_url(url, {limits.max_image_bytes, limits.url_timeout_s,
+                                      limits.url_folders, limits.url_loopback});
       } else {
         bytes = read_body(req, res, reader, limits.max_image_bytes, true);
       }
@@ -233,6 +173,8 @@ void add_prediction_routes(httplib::Server& server, const ServedModel& served,
       reply(res, 200, body);
     } catch (const ApiError& e) {
       if (e.status == 503) res.set_header("Retry-After", "1");
+      reply_error(res, e.status, e.what());
+    } catch (const FetchError& e) {
       reply_error(res, e.status, e.what());
     } catch (const std::exception& e) {
       reply_error(res, 500, e.what());

@@ -10,15 +10,22 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <string>
+#include <vector>
 
+#include "common/image_header.h"
 #include "modules/classifier/served_model.h"
 
 namespace ce {
 
 struct RestLimits {
   size_t max_image_bytes = 4 * 1024 * 1024;  // the container's own limit
-  long long max_pixels = 40'000'000;         // a 400 kB PNG can say 20000 x 20000
+  long long max_pixels = kMaxImagePixels;
   int url_timeout_s = 10;
+  // /url: file:// only under these folders (none: no file://), and
+  // http(s) to this machine's own addresses only when allowed.
+  std::vector<std::string> url_folders;
+  bool url_loopback = false;
   int url_fetches = 16;  // at once; more get 503, so /image always has threads
   int threads = 32;
   // When set, every request must carry it in the Prediction-Key header (as

@@ -86,7 +86,17 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
       return send_json(res, 403, {{"error", "log in from the console page this lane serves"}});
     auto body = json_body(req, res);
     if (!body) return;
-    std::string user = body->value("user", ""), password = body->value("password", "");
+    auto user_field = body->find("user"), password_field = body->find("password");
+    if (user_field == body->end() || !user_field->is_string() || password_field == body->end() ||
+        !password_field->is_string())
+      return send_json(res, 400,
+                       {{"error", "send {\"user\": \"name\", \"password\": \"...\"}, both text"}});
+    std::string user = *user_field, password = *password_field;
+    if (user.size() > 64 || password.size() > 1024)
+      return send_json(res, 400,
+                       {{"error",
+                         "a staff name is at most 64 characters and a password at most "
+                         "1024: check what was typed"}});
     std::string address = req.remote_addr;
     if (long long wait = ctx.throttle.wait_s(user, address)) {
       res.set_header("Retry-After", std::to_string(wait));
@@ -108,8 +118,11 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
                          "`checkout-edge staff add NAME`"}});
     if (!ctx.accounts.verify(user, password)) {
       ctx.throttle.failed(user, address);
-      std::cerr << "web: a failed staff login as '" << user.substr(0, 64) << "' from " << address
-                << "\n";
+      // Quoted and escaped: a name with a newline must not forge a log line.
+      std::cerr << "web: a failed staff login as "
+                << nlohmann::json(user).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+                << " from " << address << "\n";
       return send_json(res, 401, {{"error", "wrong name or password"}});
     }
     ctx.throttle.succeeded(user, address);

@@ -5,16 +5,21 @@
 
 #include "checkout-edge/module.h"
 #include "common/files.h"
+#include "common/image_header.h"
 #include "modules/web/self_command.h"
 
 namespace ce {
 
 namespace {
 
-bool is_photo(const std::string& bytes) {
-  return (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
-          static_cast<unsigned char>(bytes[1]) == 0xD8) ||
-         bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0;
+// A JPEG or PNG the trainer can decode without a decompression bomb's
+// gigabytes; empty when it is, else why not.
+std::string why_not_a_photo(const std::string& bytes) {
+  auto header = read_image_header(bytes);
+  if (!header || (header->format != "jpeg" && header->format != "png"))
+    return "is not a JPEG or PNG";
+  if (std::string why = too_many_pixels(*header); !why.empty()) return "is too large: " + why;
+  return {};
 }
 
 }  // namespace
@@ -39,8 +44,8 @@ void Enrollment::start(const std::filesystem::path& package, const std::string& 
     throw std::invalid_argument("enrolling takes 5 to 50 photos of the product; got " +
                                 std::to_string(photos.size()));
   for (size_t i = 0; i < photos.size(); ++i)
-    if (!is_photo(photos[i]))
-      throw std::invalid_argument("photo " + std::to_string(i + 1) + " is not a JPEG or PNG");
+    if (std::string why = why_not_a_photo(photos[i]); !why.empty())
+      throw std::invalid_argument("photo " + std::to_string(i + 1) + " " + why);
   if (!std::filesystem::exists(package / "package.json"))
     throw std::invalid_argument("the classifier serves " + package.string() +
                                 ", which is not a package made by `checkout-edge train`: only "

@@ -225,29 +225,42 @@ void StaffSessions::close_all_of(const std::string& user) {
   if (std::erase_if(sessions_, [&](auto& s) { return s.second.user == user; })) save();
 }
 
-long long LoginThrottle::wait_for(const Failures& f, long long now) const {
-  if (f.count < kFreeFailures || now - f.last_ms > kForgetFailuresMs) return 0;
-  long long delay_s = 30LL << std::min(f.count - kFreeFailures, 5);
+long long LoginThrottle::wait_for(const Failures& f, long long now, int free) const {
+  if (f.count < free || now - f.last_ms > kForgetFailuresMs) return 0;
+  long long delay_s = 30LL << std::min(f.count - free, 5);
   delay_s = std::min(delay_s, 15LL * 60);
   long long left_ms = f.last_ms + delay_s * 1000 - now;
   return left_ms > 0 ? (left_ms + 999) / 1000 : 0;
 }
 
+// Who is slowed: the address that guessed (for that name, and for any
+// name), never the account for everyone. An account guessed at from many
+// addresses (password spraying) slows only the addresses it has not been
+// logged in from. Names are at most 64 bytes (the login route refuses
+// longer ones), so each entry is small, and there are at most kMaxEntries.
 long long LoginThrottle::wait_s(const std::string& user, const std::string& address) {
   std::lock_guard lock(mutex_);
   long long now = now_ms();
   long long wait = 0;
-  for (const std::string& key : {"user:" + user, "addr:" + address})
+  auto check = [&](const std::string& key, int free) {
     if (auto it = by_key_.find(key); it != by_key_.end())
-      wait = std::max(wait, wait_for(it->second, now));
+      wait = std::max(wait, wait_for(it->second, now, free));
+  };
+  check("pair:" + address + '\n' + user, kFreeFailures);
+  check("addr:" + address, 2 * kFreeFailures);  // several names mistyped
+  if (!trusted_.count(address + '\n' + user)) check("user:" + user, 4 * kFreeFailures);
   return wait;
 }
 
 void LoginThrottle::failed(const std::string& user, const std::string& address) {
   std::lock_guard lock(mutex_);
   long long now = now_ms();
-  if (by_key_.size() > 10000) by_key_.clear();  // a flood of made-up names
-  for (const std::string& key : {"user:" + user, "addr:" + address}) {
+  if (by_key_.size() > kMaxEntries)  // forget what is old, else start again
+    std::erase_if(by_key_,
+                  [&](const auto& e) { return now - e.second.last_ms > kForgetFailuresMs; });
+  if (by_key_.size() > kMaxEntries) by_key_.clear();
+  for (const std::string& key :
+       {"pair:" + address + '\n' + user, "addr:" + address, "user:" + user}) {
     Failures& f = by_key_[key];
     if (now - f.last_ms > kForgetFailuresMs) f.count = 0;
     ++f.count;
@@ -257,8 +270,10 @@ void LoginThrottle::failed(const std::string& user, const std::string& address) 
 
 void LoginThrottle::succeeded(const std::string& user, const std::string& address) {
   std::lock_guard lock(mutex_);
-  by_key_.erase("user:" + user);
+  by_key_.erase("pair:" + address + '\n' + user);
   by_key_.erase("addr:" + address);
+  if (trusted_.size() > kMaxEntries) trusted_.clear();
+  trusted_.insert(address + '\n' + user);
 }
 
 }  // namespace ce

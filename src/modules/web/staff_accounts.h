@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,9 +86,11 @@ class LoginThrottle {
     int count = 0;
     long long last_ms = 0;
   };
-  long long wait_for(const Failures& f, long long now) const;
+  static constexpr size_t kMaxEntries = 10000;
+  long long wait_for(const Failures& f, long long now, int free) const;
   std::mutex mutex_;
   std::map<std::string, Failures> by_key_;
+  std::set<std::string> trusted_;  // address and name that logged in
 };
 
 }  // namespace ce

@@ -15,6 +15,7 @@
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/modules.h"
+#include "modules/web/host_names.h"
 #include "modules/web/web_assets.h"
 #include "modules/web/web_routes.h"
 
@@ -26,12 +27,20 @@ struct WebSettings {
   std::string host = "127.0.0.1";
   int port = 8090;  // 0: any free port (reported as kioskUrl)
   std::string cert_file, key_file;
+  // Names besides loopback that the screens are reached by (a kiosk on
+  // another machine): a request for any other name is refused.
+  std::vector<std::string> host_names;
   std::string state_dir;  // the runtime's: its admin.key, logs and receipts
 
   static WebSettings from(const nlohmann::json& d) {
     WebSettings s;
     s.host = setting<std::string>(d, "host", s.host);
     s.port = setting_in<int>(d, "port", s.port, 0, 65535);
+    s.host_names = setting_strings(
+        d, "hostNames",
+        "the names the screens are reached by, without a scheme or port, such as "
+        "[\"lane3.shop.example\"]",
+        [](const std::string& n) { return !n.empty() && n.find_first_of(" /:") == n.npos; });
     if (auto tls = d.find("tls"); tls != d.end() && !tls->is_null()) {
       if (!tls->is_object())
         throw SettingError("desired property 'tls' must be {\"certFile\": ..., \"keyFile\": ...}");
@@ -212,7 +221,8 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
   StaffSessions sessions(std::filesystem::path(data_dir ? data_dir : ".") / "sessions.json");
   LoginThrottle throttle;
   const char* hub_host = std::getenv("CE_HUB_HOST");
-  const char* hub_port = std::getenv("CE_HUB_PORT");
+  const char* hub_port = std::getenv("CE_HUB_STAFF_PORT");
+  if (!hub_port) hub_port = std::getenv("CE_HUB_PORT");
   const char* hub_ca = std::getenv("CE_HUB_CA_FILE");
   StaffActions staff(settings.state_dir.empty() ? "" : settings.state_dir + "/admin.key",
                      hub_host ? hub_host : "127.0.0.1", hub_port ? std::atoi(hub_port) : 1883,
@@ -253,6 +263,23 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
                    "base-uri 'none'; form-action 'self'");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
+  });
+  // Before any route: a rebinding page must not even get the kiosk's token.
+  HostNames names(settings.host_names, settings.host);
+  server->set_pre_routing_handler([&names](const httplib::Request& req, httplib::Response& res) {
+    std::string host = req.get_header_value("Host");
+    if (!names.allows_host(host)) {
+      send_json(
+          res, 421,
+          {{"error", "this lane's screens answer only to " + names.listed() + ", not '" +
+                         host.substr(0, 100) + "'; add the name to the web module's hostNames"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!names.allows_origin(req.get_header_value("Origin"))) {
+      send_json(res, 403, {{"error", "a page from another site may not use this lane"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   add_asset_routes(*server, ctx);
   add_kiosk_routes(*server, ctx);

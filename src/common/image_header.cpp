@@ -1,4 +1,4 @@
-#include "modules/classifier/image_header.h"
+#include "common/image_header.h"
 
 #include <cstdint>
 
@@ -66,10 +66,48 @@ std::optional<ImageHeader> bmp(std::string_view b) {
   return h;
 }
 
+// Past a run of data sub-blocks (each a length byte, then that many bytes,
+// ending with a zero length); npos when the bytes end first.
+size_t after_sub_blocks(std::string_view b, size_t at) {
+  while (at < b.size()) {
+    size_t n = byte_at(b, at);
+    if (n == 0) return at + 1;
+    at += 1 + n;
+  }
+  return std::string_view::npos;
+}
+
+// The size is the screen's, but giflib allocates every frame as its own
+// descriptor says: a 1 x 1 screen may hold a 32000 x 32000 frame. So every
+// block is walked and each frame's pixels counted.
 std::optional<ImageHeader> gif(std::string_view b) {
-  if (b.size() < 10) return std::nullopt;
-  // giflib refuses a GIF without its trailer; the size is the screen's.
-  return ImageHeader{"gif", little16(b, 6), little16(b, 8), true};
+  if (b.size() < 13) return std::nullopt;
+  ImageHeader h{"gif", little16(b, 6), little16(b, 8)};
+  h.pixels = h.width * h.height;
+  unsigned packed = byte_at(b, 10);
+  size_t at = 13 + ((packed & 0x80) ? 3 * (2u << (packed & 7)) : 0);
+  while (at < b.size()) {
+    unsigned block = byte_at(b, at);
+    if (block == 0x3B) {  // the trailer, which giflib needs
+      h.complete = true;
+      return h;
+    }
+    if (block == 0x21) {  // an extension: its label, then sub-blocks
+      if (at + 2 > b.size()) break;
+      at = after_sub_blocks(b, at + 2);
+    } else if (block == 0x2C) {  // a frame: its descriptor, colours, data
+      if (at + 10 > b.size()) break;
+      h.pixels += little16(b, at + 5) * little16(b, at + 7);
+      unsigned local = byte_at(b, at + 9);
+      at += 10 + ((local & 0x80) ? 3 * (2u << (local & 7)) : 0);
+      if (at + 1 > b.size()) break;
+      at = after_sub_blocks(b, at + 1);  // past the LZW code size
+    } else {
+      break;  // not a GIF block: giflib stops here too
+    }
+    if (at == std::string_view::npos) break;
+  }
+  return h;  // cut short: no trailer
 }
 
 }  // namespace
@@ -86,7 +124,20 @@ std::optional<ImageHeader> read_image_header(std::string_view b) {
     h = gif(b);
   // No picture is 0 pixels wide (a JPEG's DNL height is not read here).
   if (h && (h->width <= 0 || h->height <= 0)) return std::nullopt;
+  if (h && h->pixels == 0) h->pixels = h->width * h->height;
   return h;
+}
+
+std::string too_many_pixels(const ImageHeader& h, long long max_pixels) {
+  if (h.width <= 0 || h.height <= 0 || h.width > max_pixels / h.height)
+    return "the image is " + std::to_string(h.width) + " x " + std::to_string(h.height) +
+           " pixels, over the limit of " + std::to_string(max_pixels / 1'000'000) +
+           " megapixels; send it smaller";
+  if (h.pixels > max_pixels)
+    return "the " + h.format + " holds frames of " + std::to_string(h.pixels / 1'000'000) +
+           " megapixels in all, over the limit of " + std::to_string(max_pixels / 1'000'000) +
+           "; send one picture, smaller";
+  return {};
 }
 
 }  // namespace ce
