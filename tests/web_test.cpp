@@ -5,9 +5,13 @@
 // module restarts under the open page; staff log in (a wrong password and a
 // missing CSRF token refused), change a twin and deploy; axe-core finds no
 // WCAG 2.2 AA violation on any page or state. Screenshots: build/screenshots.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <regex>
 
@@ -56,6 +60,27 @@ std::string kiosk_url(Runtime& runtime) {
       },
       30s);
   return kiosk;
+}
+
+// The status line the server answers `head` with, sent alone (a body it
+// announces is never sent), or "" when nothing comes within 3 s.
+std::string answer_to_headers(int port, const std::string& head) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval three{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &three, sizeof three);
+  std::string got;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size())) {
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) got.assign(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return got.substr(0, got.find("\r\n"));
 }
 
 // `staff add`, the password on standard input; what it printed.
@@ -459,4 +484,17 @@ TEST(Screens, ARequestForAnotherNameOrFromAnotherSiteIsRefusedBeforeAnyRoute) {
                 "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
+
+  // A large body is refused from its headers, before it is read, unless
+  // staff send an enrollment's photos.
+  for (const char* path : {"/kiosk/command", "/console/api/login", "/console/api/enroll"})
+    EXPECT_EQ(answer_to_headers(std::stoi(port), std::string("POST ") + path +
+                                                     " HTTP/1.1\r\nHost: 127.0.0.1:" + port +
+                                                     "\r\nContent-Type: application/json\r\n"
+                                                     "Content-Length: 60000000\r\n\r\n"),
+              "HTTP/1.1 413 Payload Too Large")
+        << path;
+  EXPECT_EQ(answer_to_headers(std::stoi(port), "POST /kiosk/command HTTP/1.1\r\nHost: 127.0.0.1:" +
+                                                   port + "\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            "HTTP/1.1 411 Length Required");
 }

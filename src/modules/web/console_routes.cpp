@@ -75,6 +75,13 @@ std::filesystem::path served_model_folder(WebContext& ctx, nlohmann::json* repor
 
 }  // namespace
 
+bool may_send_photos(WebContext& ctx, const httplib::Request& req) {
+  if (req.path != "/console/api/enroll") return false;
+  auto session = ctx.sessions.find(cookie_token(req));
+  return session && ctx.accounts.has(session->user) && same_origin(req) &&
+         tokens_equal(req.get_header_value("X-CSRF-Token"), session->csrf);
+}
+
 void add_console_routes(httplib::Server& server, WebContext& ctx) {
   server.Get("/console", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");

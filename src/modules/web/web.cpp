@@ -266,7 +266,8 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
   });
   // Before any route: a rebinding page must not even get the kiosk's token.
   HostNames names(settings.host_names, settings.host);
-  server->set_pre_routing_handler([&names](const httplib::Request& req, httplib::Response& res) {
+  server->set_pre_routing_handler([&names, &ctx](const httplib::Request& req,
+                                                 httplib::Response& res) {
     std::string host = req.get_header_value("Host");
     if (!names.allows_host(host)) {
       send_json(
@@ -277,6 +278,23 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
     }
     if (!names.allows_origin(req.get_header_value("Origin"))) {
       send_json(res, 403, {{"error", "a page from another site may not use this lane"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // The body is not read yet: a flood of large bodies costs nothing
+    // unless it comes from staff, logged in, enrolling a product.
+    bool chunked = req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    unsigned long long length = 0;
+    try {
+      length = std::stoull("0" + req.get_header_value("Content-Length"));
+    } catch (const std::exception&) {
+      length = ~0ULL;
+    }
+    if ((chunked || length > (1 << 20)) && !may_send_photos(ctx, req)) {
+      send_json(res, chunked ? 411 : 413,
+                {{"error", chunked ? "send the request with its Content-Length"
+                                   : "the request is over 1 MB; only a logged-in member of staff "
+                                     "enrolling a product sends more"}});
+      res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;

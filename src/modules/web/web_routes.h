@@ -40,6 +40,10 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 std::optional<nlohmann::json> json_body(const httplib::Request& req, httplib::Response& res);
 // A page's own origin only: a request another site's page makes is refused.
 bool same_origin(const httplib::Request& req);
+// A request that may carry an enrollment's photos (up to 64 MB): the
+// enrollment route, from a logged-in member of staff with the CSRF token.
+// Every other body is refused over 1 MB before it is read.
+bool may_send_photos(WebContext& ctx, const httplib::Request& req);
 // Server-sent events: a snapshot first, then each change as it happens.
 void stream_lane(httplib::Response& res, WebContext& ctx, bool staff);
 
