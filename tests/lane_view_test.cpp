@@ -25,4 +25,13 @@ TEST(LaneView, ASentenceSentAgainKeepsItsPlaceAndIsNotShownTwice) {
   EXPECT_EQ(shown[1]["sentenceId"], "n-1") << "what was said last is still the newest";
 }
 
+TEST(LaneView, TheLastReceiptIsShownToThePageOfTheShopperWhoPaidNotToOnesOpenedLater) {
+  ce::LaneView view;
+  view.on_receipt(ce::Message::with_json({{"text", "Banana 1.26\nTOTAL 1.26"}, {"basket", 7}}));
+  EXPECT_EQ(view.kiosk_snapshot().at("receipt").value("basket", 0), 7);
+  EXPECT_TRUE(view.kiosk_snapshot(ce::now_ms() + 121000).at("receipt").is_null())
+      << "a page opened minutes later reads no one's receipt";
+  EXPECT_EQ(view.staff_snapshot().at("receipt").value("basket", 0), 7);
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 #include "common/image_header.h"
 
 #include <cstdint>
+#include <limits>
 
 namespace ce {
 namespace {
@@ -124,7 +125,11 @@ std::optional<ImageHeader> read_image_header(std::string_view b) {
     h = gif(b);
   // No picture is 0 pixels wide (a JPEG's DNL height is not read here).
   if (h && (h->width <= 0 || h->height <= 0)) return std::nullopt;
-  if (h && h->pixels == 0) h->pixels = h->width * h->height;
+  // A PNG may say 4294967295 x 4294967295: more than a long long holds.
+  if (h && h->pixels == 0)
+    h->pixels = h->width > std::numeric_limits<long long>::max() / h->height
+                    ? std::numeric_limits<long long>::max()
+                    : h->width * h->height;
   return h;
 }
 

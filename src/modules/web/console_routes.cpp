@@ -123,7 +123,13 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
                        {{"error",
                          "there are no staff accounts yet: add one on the lane with "
                          "`checkout-edge staff add NAME`"}});
-    if (!ctx.accounts.verify(user, password)) {
+    std::optional<bool> right = ctx.accounts.verify_if_free(user, password);
+    if (!right) {
+      res.set_header("Retry-After", "1");
+      return send_json(res, 503,
+                       {{"error", "another login is being checked; try again in a second"}});
+    }
+    if (!*right) {
       ctx.throttle.failed(user, address);
       // Quoted and escaped: a name with a newline must not forge a log line.
       std::cerr << "web: a failed staff login as "

@@ -121,6 +121,7 @@ void LaneView::on_receipt(const Message& m) {
   nlohmann::json j = object_body(m);
   std::lock_guard lock(mutex_);
   receipt_ = j;
+  receipt_at_ms_ = now_ms();
   publish("receipt", receipt_);
 }
 
@@ -206,13 +207,15 @@ void LaneView::on_predictions(const Message& m) {
   publish("photo", prediction_);
 }
 
-nlohmann::json LaneView::kiosk_snapshot() const {
+nlohmann::json LaneView::kiosk_snapshot(long long now) const {
+  constexpr long long kReceiptShownMs = 120000;
   std::lock_guard lock(mutex_);
+  nlohmann::json receipt = now - receipt_at_ms_ < kReceiptShownMs ? receipt_ : nlohmann::json();
   bool checkout_up = true;
   if (auto c = modules_.find("checkout"); c != modules_.end())
     checkout_up = c->value("status", "") == "running" && c->value("health", "") != "unhealthy";
   return {{"seq", seq_},       {"locale", locale_},       {"notices", notices_},
-          {"basket", basket_}, {"sentences", sentences_}, {"receipt", receipt_},
+          {"basket", basket_}, {"sentences", sentences_}, {"receipt", receipt},
           {"weight", weight_}, {"photo", prediction_},    {"checkoutUp", checkout_up}};
 }
 
@@ -220,6 +223,7 @@ nlohmann::json LaneView::staff_snapshot() const {
   nlohmann::json s = kiosk_snapshot();
   std::lock_guard lock(mutex_);
   s["modules"] = modules_;
+  s["receipt"] = receipt_;
   s["latencies"] = latencies_;
   s["predictionLags"] = lags_;
   return s;

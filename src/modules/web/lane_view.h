@@ -41,8 +41,10 @@ class LaneView {
   void on_frame(const Message& m);
   void on_predictions(const Message& m);
 
-  // For the kiosk: no module internals; for staff: everything.
-  nlohmann::json kiosk_snapshot() const;
+  // For the kiosk: no module internals, and the last receipt only for the
+  // two minutes after it was printed (the shopper who paid, not whoever
+  // opens the page later); for staff: everything.
+  nlohmann::json kiosk_snapshot(long long now = now_ms()) const;
   nlohmann::json staff_snapshot() const;
   // The JPEG the last prediction was made on, and its number.
   std::optional<std::pair<long long, std::string>> photo() const;
@@ -73,6 +75,7 @@ class LaneView {
   std::deque<nlohmann::json> latencies_;  // speech's: stable weight to first sound
   std::deque<nlohmann::json> lags_;       // the camera's frame to its prediction
   nlohmann::json receipt_;
+  long long receipt_at_ms_ = 0;
   nlohmann::json weight_;
   nlohmann::json modules_ = nlohmann::json::object();
   nlohmann::json prediction_;

@@ -123,17 +123,24 @@ bool StaffAccounts::has(const std::string& name) const {
   }
 }
 
-bool StaffAccounts::verify(const std::string& name, const std::string& password) {
-  std::lock_guard lock(mutex_);
-  auto accounts = read();
-  auto it = accounts.find(name);
-  if (it == accounts.end()) {
+std::optional<bool> StaffAccounts::verify_if_free(const std::string& name,
+                                                  const std::string& password) {
+  std::unique_lock hashing(hashing_, std::try_to_lock);
+  if (!hashing.owns_lock()) return std::nullopt;
+  std::optional<std::string> hash;
+  {
+    // Not held while hashing: every console request asks has().
+    std::lock_guard lock(mutex_);
+    auto accounts = read();
+    if (auto it = accounts.find(name); it != accounts.end()) hash = it->second;
+  }
+  if (!hash) {
     // As slow as a real check, so that a wrong name is not told apart by time.
     static const std::string dummy = hash_password(random_token());
     password_matches(dummy, password);
     return false;
   }
-  return password_matches(it->second, password);
+  return password_matches(*hash, password);
 }
 
 StaffSessions::StaffSessions(std::filesystem::path file) : file_(std::move(file)) {

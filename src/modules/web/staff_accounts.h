@@ -33,8 +33,12 @@ class StaffAccounts {
   void add(const std::string& name, const std::string& password);
   bool remove(const std::string& name);
   std::vector<std::string> names() const;
-  // Re-reads the file when it changed, so `checkout-edge staff add` needs no restart.
-  bool verify(const std::string& name, const std::string& password);
+  // Whether the password is the name's, re-reading the file when it changed
+  // (so `checkout-edge staff add` needs no restart); nullopt at once when
+  // another check is running: Argon2 takes a core for 0.1 s, and a flood
+  // of logins queued behind it would hold every server thread the kiosk
+  // needs.
+  std::optional<bool> verify_if_free(const std::string& name, const std::string& password);
   bool has(const std::string& name) const;
   const std::filesystem::path& file() const { return file_; }
 
@@ -44,6 +48,7 @@ class StaffAccounts {
 
   std::filesystem::path file_;
   std::mutex mutex_;
+  std::mutex hashing_;  // one password check at a time
 };
 
 struct StaffSession {
