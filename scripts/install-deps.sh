@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config          # build
   libopencv-dev                             # camera, classifier (DNN, codecs, V4L2)
   libprotobuf-dev protobuf-compiler libonnx-dev  # classifier: read and fix model graphs
-  mosquitto libmosquitto-dev                # the hub: MQTT broker and client
+  mosquitto libmosquitto-dev mosquitto-dev  # the hub: MQTT broker, client, plugin API
   openssl ca-certificates                   # TLS to the upstream broker (and its test)
   libssl-dev                                # model package checksums (SHA-256)
   libtorch-dev libopenblas0-pthread         # training: fine-tuning on the CPU (OpenBLAS: 7x faster)

@@ -21,11 +21,14 @@ class Camera : public testing::Test {
   void SetUp() override {
     dir_ = fs::path(testing::TempDir()) / ("camera-" + std::to_string(getpid()));
     fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    // The camera in a folder of its own: the lane's state folder is beside it,
+    // and a confined module sees a file made there later only inside a
+    // folder it was given (runtime/module_sandbox.h).
+    fs::create_directories(dir_ / "device");
     // The empty scale, as a photo; the "camera" is one image file.
     cv::imwrite((dir_ / "empty.png").string(),
                 cv::Mat(240, 320, CV_8UC3, cv::Scalar(205, 210, 210)));
-    fs::copy_file(photo("val/Fruit/Banana/Banana_001.jpg"), dir_ / "camera.jpg");
+    fs::copy_file(photo("val/Fruit/Banana/Banana_001.jpg"), dir_ / "device/camera.jpg");
 
     json m;
     m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
@@ -39,7 +42,7 @@ class Camera : public testing::Test {
          "FROM /messages/modules/camera/outputs/frames INTO "
          "BrokeredEndpoint(\"/modules/classifier/inputs/frames\")"}};
     m["modulesContent"]["camera"]["properties.desired"] = {
-        {"source", (dir_ / "camera.jpg").string()},
+        {"source", (dir_ / "device/camera.jpg").string()},
         {"emptyScene", (dir_ / "empty.png").string()},
         {"fps", 10},
         {"retryMinMs", 100},
@@ -92,7 +95,7 @@ TEST_F(Camera, ACameraThatDisappearsIsReportedAndResumesWithoutExiting) {
   ASSERT_TRUE(eventually([&] { return reported("camera").value("framesSent", 0) == 3; }, 30s));
   int pid = runtime_->module("camera")["pid"];
 
-  fs::remove(dir_ / "camera.jpg");  // unplugged
+  fs::remove(dir_ / "device/camera.jpg");  // unplugged
   ASSERT_TRUE(eventually([&] { return reported("camera")["camera"] == "missing"; }, 10s))
       << reported("camera").dump(2);
   std::this_thread::sleep_for(1s);  // several retries, with backoff
@@ -100,8 +103,9 @@ TEST_F(Camera, ACameraThatDisappearsIsReportedAndResumesWithoutExiting) {
   EXPECT_EQ(runtime_->module("camera")["restarts"], 0);
 
   // Back, now seeing an apple: a new scene, classified again.
-  fs::copy_file(photo("val/Fruit/Apple/Granny-Smith/Granny-Smith_003.jpg"), dir_ / "tmp.jpg");
-  fs::rename(dir_ / "tmp.jpg", dir_ / "camera.jpg");
+  fs::copy_file(photo("val/Fruit/Apple/Granny-Smith/Granny-Smith_003.jpg"),
+                dir_ / "device/tmp.jpg");
+  fs::rename(dir_ / "device/tmp.jpg", dir_ / "device/camera.jpg");
   ASSERT_TRUE(eventually([&] { return reported("camera")["camera"] == "connected"; }, 10s));
   ASSERT_TRUE(eventually([&] { return reported("camera").value("framesSent", 0) == 6; }, 20s))
       << reported("camera").dump(2);

@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <mutex>
 
 #include "hub/hub_client.h"
 #include "hub/method_call.h"
 #include "journal_reader.h"
 #include "runtime/hub_identities.h"
+#include "runtime/module_sandbox.h"
 #include "test_support.h"
 
 using namespace ce::testing_support;
@@ -59,6 +61,46 @@ class Fault : public testing::Test {
     json d = {{"catalogue", (dir_ / "catalogue.json").string()}, {"threshold", 0.5}};
     d.update(extra);
     return lane_manifest({{"checkout", builtin("checkout")}}, {{"checkout", d}});
+  }
+  // The checkout and, as "camera", a module whose code is hostile: it keeps
+  // its hub password where the test finds it (its data folder), then tries
+  // what a compromised module did before modules were confined, and writes
+  // down what the kernel let it do (data/camera/report).
+  json checkout_and_intruder() {
+    json m = checkout_only();
+    m["modulesContent"]["checkout"]["properties.desired"]["locale"] = "en-US";
+    m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["checkout"]["env"] = {
+        {"SHOP_DB_PASSWORD", {{"value", "hunter2-pw"}}}};
+    const char* script = R"SH(cd "$CE_DATA_DIR" || exit 1
+cat <&3 > pw; exec 3<&-
+state=${CE_DATA_DIR%/data/*}
+try() { if sh -c "$2" >/dev/null 2>&1; then echo "$1: done"; else echo "$1: refused"; fi; }
+until [ -s "$state/data/checkout/journal.db" ]; do sleep 0.1; done
+{
+try admin.key "cat '$state/admin.key'"
+try console.key "cat '$state/console.key'"
+try hub-logins "cat '$state/hub/staff-passwd'"
+try journal "cat '$state/data/checkout/journal.db'"
+try state-write "echo x > '$state/planted'"
+for p in /proc/[0-9]*; do
+  if [ "$(cat $p/comm 2>/dev/null)" = checkout-edge ] &&
+     tr '\0' '\n' < $p/cmdline | tail -n 1 | grep -qx checkout; then
+    try checkout-environ "grep -q SHOP_DB_PASSWORD $p/environ"
+    try checkout-memory "cat $p/maps"
+    try checkout-signal "kill -0 ${p#/proc/}"
+  fi
+done
+try own-folder "echo x > '$CE_DATA_DIR/own'"
+try readable-system "cat /etc/hostname"
+} > report.tmp
+mv report.tmp report
+exec sleep 600)SH";
+    m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["camera"] = {
+        {"type", "process"},
+        {"status", "running"},
+        {"restartPolicy", "never"},
+        {"settings", {{"command", {"/bin/sh", "-c", script}}}}};
+    return m;
   }
   // Staff's login (the admin key): a party that may reach every topic.
   std::unique_ptr<ce::HubClient> hub_of(const Runtime& rt) {
@@ -469,25 +511,17 @@ TEST_F(Fault, TheWholeStateFolderOnAFullDiskKeepsTheLaneUpAndItRecoversByItself)
 
 namespace {
 
-// What the runtime gave a running module's process: its hub login.
-ce::HubLogin login_of(const Runtime& rt, const std::string& module) {
-  int pid = rt.module(module)["pid"];
-  std::string environ = ce::read_file("/proc/" + std::to_string(pid) + "/environ");
-  ce::HubLogin login;
-  for (size_t at = 0; at < environ.size();) {
-    size_t end = environ.find('\0', at);
-    std::string kv = environ.substr(at, end - at);
-    if (kv.rfind("CE_HUB_USERNAME=", 0) == 0) login.username = kv.substr(16);
-    if (kv.rfind("CE_HUB_PASSWORD=", 0) == 0) login.password = kv.substr(16);
-    at = end == std::string::npos ? environ.size() : end + 1;
-  }
-  return login;
+// The hostile camera's hub login, as it read it from the runtime's pipe.
+ce::HubLogin camera_login(const Runtime& rt) {
+  fs::path pw = rt.state() / "data/camera/pw";
+  eventually([&] { return fs::exists(pw) && fs::file_size(pw) > 0; }, 10s);
+  return {"camera", ce::read_file(pw)};
 }
 
 }  // namespace
 
 TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
-  Runtime rt(dir_ / "state", write("m.json", checkout_only()));
+  Runtime rt(dir_ / "state", write("m.json", checkout_and_intruder()));
   rt.start();
   ASSERT_TRUE(rt.started());
   ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
@@ -510,32 +544,30 @@ TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
     ASSERT_EQ(stat((rt.state() / f).c_str(), &st), 0) << f;
     EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
   }
-  EXPECT_EQ(ce::read_file(rt.state() / "hub/passwd").find(login_of(rt, "checkout").password),
+  EXPECT_EQ(ce::read_file(rt.state() / "hub/passwd").find(camera_login(rt).password),
             std::string::npos)
       << "the broker keeps hashes, not passwords";
 
-  // With the checkout's own login, only the checkout's own topics.
-  ce::HubLogin checkout = login_of(rt, "checkout");
-  ASSERT_EQ(checkout.username, "checkout");
-  ce::HubClient as_checkout("as-checkout", "127.0.0.1", rt.agent().value("moduleHubPort", 0),
-                            checkout);
-  as_checkout.connect();
+  // With the camera's own login, only the camera's own topics.
+  ce::HubLogin camera = camera_login(rt);
+  ce::HubClient as_camera("as-camera", "127.0.0.1", rt.agent().value("moduleHubPort", 0), camera);
+  as_camera.connect();
   auto staff = hub_of(rt);
   std::atomic<int> own = 0, forged = 0, foreign_twins = 0;
-  staff->subscribe("modules/checkout/outputs/test", [&](auto&, auto&) { ++own; });
+  staff->subscribe("modules/camera/outputs/test", [&](auto&, auto&) { ++own; });
   staff->subscribe("modules/scale/outputs/#", [&](auto&, auto&) { ++forged; });
   staff->subscribe("modules/checkout/inputs/#", [&](auto&, auto&) { ++forged; });
   staff->subscribe("$ce/methods/#", [&](auto&, auto&) { ++forged; });
-  as_checkout.subscribe("$ce/twins/+/reported", [&](const std::string& topic, auto&) {
-    if (topic != "$ce/twins/checkout/reported") ++foreign_twins;
+  as_camera.subscribe("$ce/twins/+/reported", [&](const std::string& topic, auto&) {
+    if (topic != "$ce/twins/camera/reported") ++foreign_twins;
   });
-  as_checkout.subscribe("modules/+/inputs/#", [&](auto&, auto&) { ++foreign_twins; });
+  as_camera.subscribe("modules/+/inputs/#", [&](auto&, auto&) { ++foreign_twins; });
   std::this_thread::sleep_for(300ms);
-  publish_json(as_checkout, "modules/checkout/outputs/test", {{"ok", true}});
+  publish_json(as_camera, "modules/camera/outputs/test", {{"ok", true}});
   json weight{{"grams", 420}, {"stable", true}, {"status", "ok"}};
-  publish_json(as_checkout, "modules/scale/outputs/weight", weight);
-  publish_json(as_checkout, "modules/checkout/inputs/weight", weight);
-  publish_json(as_checkout, "$ce/methods/$edgeAgent/restartModule", {{"id", "checkout"}});
+  publish_json(as_camera, "modules/scale/outputs/weight", weight);
+  publish_json(as_camera, "modules/checkout/inputs/weight", weight);
+  publish_json(as_camera, "$ce/methods/$edgeAgent/restartModule", {{"id", "checkout"}});
   EXPECT_TRUE(eventually([&] { return own == 1; }, 5s)) << "its own output is delivered";
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(forged, 0) << "another module's output, its own inputs, the runtime's methods";
@@ -547,17 +579,17 @@ TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
 }
 
 TEST_F(Fault, AModulesLoginCannotTakeOverAnotherClientsConnection) {
-  Runtime rt(dir_ / "state", write("m.json", checkout_only()));
+  Runtime rt(dir_ / "state", write("m.json", checkout_and_intruder()));
   rt.start();
   ASSERT_TRUE(rt.started());
   ASSERT_TRUE(rt.logged("checkout", "products, journal", 10s));
-  ce::HubLogin checkout = login_of(rt, "checkout");
+  ce::HubLogin camera = camera_login(rt);
   int staff_port = rt.agent().value("hubPort", 0),
       module_port = rt.agent().value("moduleHubPort", 0);
   ASSERT_GT(module_port, 0);
   ASSERT_NE(module_port, staff_port);
   // A module's login is no login where the runtime and staff connect.
-  ce::HubClient on_staff_port("as-checkout", "127.0.0.1", staff_port, checkout);
+  ce::HubClient on_staff_port("as-camera", "127.0.0.1", staff_port, camera);
   try {
     on_staff_port.connect(4s);
     ADD_FAILURE() << "the staff listener let a module in";
@@ -571,7 +603,7 @@ TEST_F(Fault, AModulesLoginCannotTakeOverAnotherClientsConnection) {
   std::string staff_id = "test-" + std::to_string(getpid());
   int drops = 0;
   for (const std::string& id : {std::string("$edgeAgent"), staff_id}) {
-    ce::HubClient impostor(id, "127.0.0.1", module_port, checkout);
+    ce::HubClient impostor(id, "127.0.0.1", module_port, camera);
     impostor.connect();
     for (int i = 0; i < 100; ++i) {
       drops += !staff->connected();
@@ -584,6 +616,114 @@ TEST_F(Fault, AModulesLoginCannotTakeOverAnotherClientsConnection) {
   EXPECT_EQ(hub_log.find("Client $edgeAgent already connected"), std::string::npos) << hub_log;
   EXPECT_EQ(hub_log.find("Client " + staff_id + " already connected"), std::string::npos)
       << hub_log;
+}
+
+namespace {
+
+long long resident_kb(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  return -1;
+}
+
+}  // namespace
+
+TEST_F(Fault, AModuleRetainsOnlyItsTwinAndWhatItSendsHasItsSize) {
+  Runtime rt(dir_ / "state", write("m.json", checkout_and_intruder()));
+  rt.start();
+  ASSERT_TRUE(rt.started()) << ce::read_file(dir_ / "state-runtime.log");
+  ce::HubClient camera("camera", "127.0.0.1", rt.agent().value("moduleHubPort", 0),
+                       camera_login(rt));
+  camera.connect();
+  auto staff = hub_of(rt);
+  std::mutex mutex;
+  std::map<std::string, size_t> seen;  // topic -> the largest staff received
+  staff->subscribe("modules/camera/outputs/#", [&](const std::string& topic, const auto& m) {
+    std::lock_guard lock(mutex);
+    seen[topic] = std::max(seen[topic], m.body.size());
+  });
+  std::this_thread::sleep_for(300ms);
+  auto sized = [](size_t bytes) {
+    ce::Message m;
+    m.body.assign(bytes, 'x');
+    return m;
+  };
+  int broker = rt.module("edgeHub")["pid"];
+  long long before = resident_kb(broker);
+  // Twenty 8 MB messages, each retained on a topic of its own: none kept.
+  for (int i = 0; i < 20; ++i)
+    camera.publish("modules/camera/outputs/hoard" + std::to_string(i), sized(8 << 20), 1, true);
+  // Frames of a few MB pass; a frame over 8 MB and a 2 MB message do not.
+  camera.publish("modules/camera/outputs/frames", sized(3 << 20), 1);
+  camera.publish("modules/camera/outputs/frames", sized(9 << 20), 1);
+  camera.publish("modules/camera/outputs/weight", sized(2 << 20), 1);
+  camera.publish("modules/camera/outputs/weight", sized(100), 1);
+  camera.publish("$ce/twins/camera/reported", ce::Message::with_json({{"ok", true}}), 1, true);
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return seen.count("modules/camera/outputs/weight") > 0;
+      },
+      10s));
+  std::this_thread::sleep_for(500ms);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(seen["modules/camera/outputs/frames"], size_t{3} << 20);
+    EXPECT_EQ(seen["modules/camera/outputs/weight"], 100u) << "the 2 MB message went through";
+    for (auto& [topic, bytes] : seen) EXPECT_EQ(topic.find("hoard"), std::string::npos) << topic;
+  }
+  EXPECT_LT(resident_kb(broker) - before, 40 * 1024) << "the broker kept what it refused";
+  // A client that comes later finds the twin retained, and no hoard.
+  staff.reset();
+  ce::HubClient later("later-" + std::to_string(getpid()), "127.0.0.1",
+                      rt.agent().value("hubPort", 0), ce::admin_login(ce::StateDir{rt.state()}));
+  later.connect();
+  std::atomic<int> retained = 0, twins = 0;
+  later.subscribe("modules/camera/outputs/#", [&](auto&, auto&) { ++retained; });
+  later.subscribe("$ce/twins/camera/reported", [&](auto&, auto&) { ++twins; });
+  EXPECT_TRUE(eventually([&] { return twins == 1; }, 5s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(retained, 0);
+  EXPECT_NE(
+      ce::read_file(rt.state() / "logs/edgeHub.log").find("refused modules/camera/outputs/hoard0"),
+      std::string::npos);
+}
+
+TEST_F(Fault, AModuleWhoseCodeIsHostileCannotReadStaffsKeysOrAnotherModulesSecretsOrData) {
+  if (ce::landlock_abi() == 0)
+    GTEST_SKIP() << "this kernel cannot confine modules: " << ce::why_modules_are_not_confined();
+  Runtime rt(dir_ / "state", write("m.json", checkout_and_intruder()));
+  rt.start();
+  ASSERT_TRUE(rt.started()) << ce::read_file(dir_ / "state-runtime.log");
+  fs::path report_file = rt.state() / "data/camera/report";
+  ASSERT_TRUE(eventually([&] { return fs::exists(report_file); }, 20s)) << rt.cli("logs camera");
+  std::string report = ce::read_file(report_file);
+  // What the hostile camera was refused, and what it still may do.
+  for (const char* refused : {"admin.key", "console.key", "hub-logins", "journal", "state-write",
+                              "checkout-environ", "checkout-memory"})
+    EXPECT_NE(report.find(std::string(refused) + ": refused"), std::string::npos) << refused << "\n"
+                                                                                  << report;
+  if (ce::landlock_abi() >= 6)
+    EXPECT_NE(report.find("checkout-signal: refused"), std::string::npos) << report;
+  EXPECT_NE(report.find("own-folder: done"), std::string::npos) << report;
+  EXPECT_NE(report.find("readable-system: done"), std::string::npos) << report;
+  EXPECT_FALSE(fs::exists(rt.state() / "planted"));
+  // The secret it was after was there: in the checkout's environment, which
+  // only the lane's own unconfined processes (here, the test) may read.
+  int checkout = rt.module("checkout")["pid"];
+  EXPECT_NE(ce::read_file("/proc/" + std::to_string(checkout) + "/environ").find("hunter2-pw"),
+            std::string::npos);
+  // Its hub password came on a pipe: in no process's environment, and it works.
+  int camera = rt.module("camera")["pid"];
+  std::string environ = ce::read_file("/proc/" + std::to_string(camera) + "/environ");
+  EXPECT_EQ(environ.find("CE_HUB_PASSWORD="), std::string::npos) << environ;
+  EXPECT_NE(environ.find("CE_HUB_PASSWORD_FD=3"), std::string::npos) << environ;
+  ce::HubClient as_camera("camera", "127.0.0.1", rt.agent().value("moduleHubPort", 0),
+                          camera_login(rt));
+  EXPECT_NO_THROW(as_camera.connect(5s));
+  // And `check` says the lane's modules are confined.
+  EXPECT_NE(rt.cli("check").find("Landlock ABI"), std::string::npos) << rt.cli("check");
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "image_bombs.h"
 #include "modules/classifier/preprocess.h"
+#include "slow_clients.h"
 #include "vision_support.h"
 
 using namespace ce::vision_testing;
@@ -480,4 +481,17 @@ TEST_F(RestApi, DecompressionBombsAreRefusedFromTheirHeadersWhereverTheyEnter) {
     }
   }
   EXPECT_FALSE(ce::decode_image(banana_, true).empty());
+}
+
+// Two hundred clients that never finish their headers hold a thread each,
+// not the API: a real request is answered at once.
+TEST_F(RestApi, SlowClientsLeaveImagesServed) {
+  ce::testing_support::SlowClients slow(port_, 200);
+  ASSERT_EQ(slow.connected(), 200u);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // each has sent a line more
+  // (How fast: bench/slow_clients.py. Held, it would wait as long as they do.)
+  auto c = client();
+  auto r = c.Post("/image", banana_, "application/octet-stream");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
 }

@@ -175,7 +175,9 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
       {"model", {{"package", (dir / "shop").string()}}}};
   m["modulesContent"]["web"]["properties.desired"] = {{"port", 0}, {"stateDir", "${STATE_DIR}"}};
   std::ofstream(dir / "deployment.json") << m.dump();
-  Runtime runtime(dir / "state", dir / "deployment.json");
+  // The lane's state apart from the packages: the console writes a new
+  // iteration beside the served one, in a folder its sandbox is given whole.
+  Runtime runtime(fs::path(dir.string() + "-state"), dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
   auto reported = [&] {
@@ -535,7 +537,9 @@ TEST(Training, RetrainProposesAMeasuredIterationAndServesNothingByItself) {
   m["modulesContent"]["classifier"]["properties.desired"] = {
       {"model", {{"package", (dir / "shop").string()}}}};
   std::ofstream(dir / "deployment.json") << m.dump();
-  Runtime runtime(dir / "state", dir / "deployment.json");
+  // The lane's state apart from the packages: the console writes a new
+  // iteration beside the served one, in a folder its sandbox is given whole.
+  Runtime runtime(fs::path(dir.string() + "-state"), dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
   auto reported = [&] {

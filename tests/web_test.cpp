@@ -19,6 +19,7 @@
 
 #include "journal_reader.h"
 #include "lane_support.h"
+#include "slow_clients.h"
 
 using namespace ce::testing_support;
 using namespace std::chrono_literals;
@@ -513,4 +514,104 @@ TEST(Screens, ARequestForAnotherNameOrFromAnotherSiteIsRefusedBeforeAnyRoute) {
   EXPECT_EQ(answer_to_headers(std::stoi(port), "POST /kiosk/command HTTP/1.1\r\nHost: 127.0.0.1:" +
                                                    port + "\r\nTransfer-Encoding: chunked\r\n\r\n"),
             "HTTP/1.1 411 Length Required");
+}
+
+// A console session (a browser, or a cookie stolen from one) changes twins
+// and deploys built-in modules, but a deployment that would run a program
+// takes the administrator's key, which only the lane's user reads.
+TEST(Screens, AConsoleSessionChangesTwinsButNeverTheProgramsALaneRuns) {
+  fs::path dir = fs::path(testing::TempDir()) / ("web-code-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_web_only_lane(dir, json::object());
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string kiosk = kiosk_url(runtime);
+  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
+  std::string port = kiosk.substr(kiosk.rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
+  int status = -1;
+  std::string out = add_staff(runtime, "dana", "dana password 1", &status);
+  ASSERT_EQ(status, 0) << out;
+  httplib::Client http("127.0.0.1", std::stoi(port));
+  auto r = http.Post("/console/api/login", R"({"user": "dana", "password": "dana password 1"})",
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::string cookie = r->get_header_value("Set-Cookie");
+  httplib::Headers staff{{"Cookie", cookie.substr(0, cookie.find(';'))},
+                         {"X-CSRF-Token", json::parse(r->body)["csrf"].get<std::string>()},
+                         {"Origin", "http://127.0.0.1:" + port}};
+
+  r = http.Get("/console/api/deployment", staff);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  int web_pid = runtime.module("web").value("pid", 0);
+  json manifest = json::parse(r->body)["manifest"];
+  // A twin change deploys...
+  json twin_change = manifest;
+  twin_change["modulesContent"]["web"]["properties.desired"]["hostNames"] = {"lane7.local"};
+  r = http.Post("/console/api/deploy", staff, json{{"manifest", twin_change}}.dump(),
+                "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  // (A new hostNames restarts the web module; the session outlives it.)
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (runtime.module("web").value("pid", 0) == web_pid) return false;
+        auto again = http.Get("/console/api/session", staff);
+        return again && again->status == 200;
+      },
+      30s));
+  // ...a program, a module's environment or the runtime's engine does not.
+  fs::create_directories(dir / "out");
+  fs::path ran = dir / "out/ran";
+  json program = twin_change, env = twin_change, engine = twin_change;
+  auto& modules = program["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"];
+  modules["helper"] = {{"type", "process"},
+                       {"status", "running"},
+                       {"restartPolicy", "never"},
+                       {"env", {{"OUT", {{"value", (dir / "out").string()}}}}},
+                       {"settings", {{"command", {"/bin/sh", "-c", "touch \"$OUT/ran\""}}}}};
+  env["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["web"]["env"] = {
+      {"LD_PRELOAD", {{"value", "/tmp/evil.so"}}}};
+  engine["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"]
+        ["containerEngine"] = ran.string();
+  for (const json& m : {program, env, engine}) {
+    r = http.Post("/console/api/deploy", staff, json{{"manifest", m}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << r->body;
+    EXPECT_NE(r->body.find("only the lane's administrator may deploy that"), std::string::npos)
+        << r->body;
+  }
+  std::this_thread::sleep_for(1s);
+  EXPECT_FALSE(fs::exists(ran));
+  EXPECT_EQ(runtime.cli("list").find("helper"), std::string::npos);
+  // (The administrator's `checkout-edge deploy` of programs: runtime_test.)
+}
+
+// Two hundred clients that never finish their headers (slowloris) hold a
+// thread each, not the screens: the kiosk page still comes.
+TEST(Screens, SlowClientsLeaveTheKioskAnswering) {
+  fs::path dir = fs::path(testing::TempDir()) / ("web-slow-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_web_only_lane(dir, json::object());
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string kiosk = kiosk_url(runtime);
+  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
+  std::string port = kiosk.substr(kiosk.rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
+  SlowClients slow(std::stoi(port), 200);
+  ASSERT_EQ(slow.connected(), 200u);
+  std::this_thread::sleep_for(3s);  // each has sent a line more
+  // (How fast: bench/slow_clients.py. Held, it would wait as long as they do.)
+  httplib::Client http("127.0.0.1", std::stoi(port));
+  http.set_read_timeout(10, 0);
+  auto r = http.Get("/kiosk");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
 }

@@ -25,6 +25,7 @@
 #include "runtime/broker.h"
 #include "runtime/container.h"
 #include "runtime/manifest.h"
+#include "runtime/module_sandbox.h"
 
 namespace ce {
 
@@ -306,6 +307,36 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
 
 // A journal SQLite cannot trust stops the lane taking baskets; the fix is
 // a staff command, not a new file made behind their back.
+// Whether a module the runtime starts is kept from the others' files and
+// secrets, and from staff's key.
+void check_isolation(Checks& c, const Deployment& d) {
+  std::string containers;
+  for (auto& m : d.modules)
+    if (m.container) containers += (containers.empty() ? "" : ", ") + m.name;
+  if (!containers.empty())
+    c.ok("module isolation (containers)",
+         containers + " run in the container engine's isolation, not the runtime's");
+  if (!d.runtime.isolate_modules) {
+    c.warn("module isolation",
+           "runtime.settings.isolateModules is false: every module runs "
+           "as the lane's user with all its rights",
+           "a module whose code is compromised can read admin.key and the other modules' "
+           "secrets and data, and move money; set isolateModules to true (the default)");
+    return;
+  }
+  if (std::string why = why_modules_are_not_confined(); !why.empty()) {
+    c.warn("module isolation", "modules run unconfined: " + why,
+           "a module whose code is compromised can read admin.key and the other modules' "
+           "secrets and data, and move money; run the lane on Linux 5.13 or later with "
+           "Landlock enabled, or run each module in a container");
+    return;
+  }
+  c.ok("module isolation",
+       "Landlock ABI " + std::to_string(landlock_abi()) +
+           ": each module reads no other module's data or secrets and not admin.key, and "
+           "writes only its own folder and what its settings name");
+}
+
 void check_journals(Checks& c, const Deployment& d, const StateDir& state) {
   for (const auto& m : d.modules) {
     if (m.builtin != "checkout") continue;
@@ -356,6 +387,7 @@ int check_command(const StateDir& state, const CheckOptions& options) {
   if (have_manifest) {
     check_modules(c, d, self_executable());
     check_journals(c, d, state);
+    check_isolation(c, d);
     if (!d.runtime.hub_ca_file.empty()) {
       std::string unreadable;
       for (const std::string* f :

@@ -10,6 +10,7 @@
 #include "hub/method_call.h"
 #include "hub/topics.h"
 #include "runtime/agent.h"
+#include "runtime/hub_identities.h"
 #include "runtime/manifest.h"
 
 namespace ce {
@@ -43,7 +44,7 @@ int deploy_command(const StateDir& state, const std::string& file,
             << " s for changed modules to become healthy...\n";
   MethodResult r = call_method(*hub, caller_id(), kAgentId, "deploy", {{"manifest", manifest}},
                                d.runtime.deploy_timeout + std::chrono::seconds(60),
-                               read_admin_key(state.admin_key_file()));
+                               staff_signing_key(state));
   const auto& p = r.payload;
   if (r.status == 200) {
     std::cout << "Deployed.\n";
@@ -105,7 +106,7 @@ int twin_command(const StateDir& state, const std::string& module,
     for (auto& a : assignments) add_to_patch(patch, parse_assignment(a));
     MethodResult r = call_method(*hub, caller_id(), kAgentId, "updateDesired",
                                  {{"id", module}, {"patch", patch}}, std::chrono::seconds(15),
-                                 read_admin_key(state.admin_key_file()));
+                                 staff_signing_key(state));
     if (r.status != 200) {
       std::cerr << "checkout-edge: " << r.payload.value("error", r.payload.dump()) << "\n";
       return 1;
@@ -153,7 +154,7 @@ int call_command(const StateDir& state, const std::string& module, const std::st
   // can read the key; the runtime says which ones need it.
   std::string key;
   if (target == kAgentId) try {
-      key = read_admin_key(state.admin_key_file());
+      key = staff_signing_key(state);
     } catch (const std::exception&) {
     }
   return call_and_print(state, target, method, payload,

@@ -72,14 +72,20 @@ void sign_admin_request(Message& request, const std::string& method, const std::
   request.properties["adminAuth"] = signature(key, method, request);
 }
 
-std::string AdminVerifier::refuse(const std::string& method, const Message& request) {
+std::string AdminVerifier::refuse(const std::string& method, const Message& request,
+                                  Signer* signer) {
   std::string given = request.property("adminAuth");
   if (given.empty())
     return "only the lane's administrator may call '" + method +
            "': the request is not signed (use checkout-edge as the lane's user)";
-  std::string expected = signature(key_, method, request);
-  if (given.size() != expected.size() ||
-      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0)
+  auto signed_with = [&](const std::string& key) {
+    std::string expected = signature(key, method, request);
+    return !key.empty() && given.size() == expected.size() &&
+           CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+  };
+  bool by_admin = signed_with(key_);
+  if (signer) *signer = by_admin ? Signer::Administrator : Signer::Console;
+  if (!by_admin && !signed_with(console_key_))
     return "the request for '" + method +
            "' is not signed with this runtime's admin key (STATE/admin.key is new at every "
            "start)";

@@ -23,15 +23,21 @@ std::string read_admin_key(const std::filesystem::path& path);
 // Adds the "adminAuth" property to a request for `method`.
 void sign_admin_request(Message& request, const std::string& method, const std::string& key);
 
+// Who signed a request the verifier let through.
+enum class Signer { Administrator, Console };
+
 class AdminVerifier {
  public:
-  explicit AdminVerifier(std::string key) : key_(std::move(key)) {}
-  // Empty when `request` is signed with the key, fresh (within a minute of
-  // now) and not seen before; else why it is refused.
-  std::string refuse(const std::string& method, const Message& request);
+  // `console_key`: the staff console's (STATE/console.key), which signs what
+  // staff change from the web; empty: only the administrator's is taken.
+  explicit AdminVerifier(std::string key, std::string console_key = "")
+      : key_(std::move(key)), console_key_(std::move(console_key)) {}
+  // Empty when `request` is signed with a key, fresh (within a minute of
+  // now) and not seen before; else why it is refused. `signer` says whose.
+  std::string refuse(const std::string& method, const Message& request, Signer* signer = nullptr);
 
  private:
-  std::string key_;
+  std::string key_, console_key_;
   std::mutex mutex_;
   std::map<std::string, long long> seen_;  // request id -> its timestamp
 };

@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -24,6 +25,32 @@ static std::string required_env(const char* name) {
                              "(checkout-edge run), which sets it, or by Azure IoT Edge, which "
                              "sets IOTEDGE_MODULEID and the rest of a module's connection");
   return v;
+}
+
+// The runtime hands a process module its hub password on a pipe (fd N in
+// CE_HUB_PASSWORD_FD), so that it is in no environment; a container's
+// engine passes CE_HUB_PASSWORD.
+static std::string hub_password() {
+  if (const char* fd_text = std::getenv("CE_HUB_PASSWORD_FD")) {
+    int fd = std::atoi(fd_text);
+    std::string password;
+    char buf[256];
+    ssize_t n;
+    while (fd > 2 && (n = read(fd, buf, sizeof buf)) > 0) password.append(buf, n);
+    if (fd > 2) close(fd);
+    unsetenv("CE_HUB_PASSWORD_FD");
+    if (password.empty())
+      throw std::runtime_error(
+          "the module's hub password was not on its pipe (fd " + std::string(fd_text) +
+          "): a module reads it once, when the runtime starts it; restart it with "
+          "`checkout-edge restart MODULE`");
+    return password;
+  }
+  const char* password = std::getenv("CE_HUB_PASSWORD");
+  std::string out = password ? password : "";
+  // Not for the module's own children (a voice engine, a helper script).
+  unsetenv("CE_HUB_PASSWORD");
+  return out;
 }
 
 // Under IoT Edge: who the module is, what it has heard of its twin, and
@@ -112,14 +139,12 @@ std::unique_ptr<ModuleClient> ModuleClient::from_environment() {
   std::string port = required_env("CE_HUB_PORT");
   const char* host = std::getenv("CE_HUB_HOST");
   const char* user = std::getenv("CE_HUB_USERNAME");
-  const char* password = std::getenv("CE_HUB_PASSWORD");
   const char* ca = std::getenv("CE_HUB_CA_FILE");
-  auto client = std::make_unique<ModuleClient>(
-      required_env("CE_MODULE_ID"), host && *host ? host : "127.0.0.1", std::stoi(port),
-      user ? user : "", password ? password : "", ca ? ca : "");
-  // Not for the module's own children (a voice engine, a helper script).
-  unsetenv("CE_HUB_PASSWORD");
-  return client;
+  // Nor in its memory for another process of the lane's user to read.
+  prctl(PR_SET_DUMPABLE, 0);
+  return std::make_unique<ModuleClient>(required_env("CE_MODULE_ID"),
+                                        host && *host ? host : "127.0.0.1", std::stoi(port),
+                                        user ? user : "", hub_password(), ca ? ca : "");
 }
 
 ModuleClient::ModuleClient(std::string module_id, std::string host, int port, std::string username,

@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/self_command.h"
 #include "common/stop_signal.h"
 #include "hub/admin_auth.h"
 #include "hub/hub_client.h"
@@ -91,7 +92,7 @@ class Agent {
   void handle(const std::string& method, const Message& request);
   // nullopt: the answer comes later (a deployment being checked).
   std::optional<MethodResult> answer(const std::string& method, const Message& request);
-  void begin_deploy(const Message& request, const nlohmann::json& payload);
+  void begin_deploy(const Message& request, const nlohmann::json& payload, Signer signer);
   void validate_desired(const Deployment& d) const;
   void check_pending_deploy();
   void save_manifest(const nlohmann::json& manifest, bool keep_previous);
@@ -121,6 +122,10 @@ class Agent {
 
   std::mutex requests_mutex_;
   std::deque<std::pair<std::string, Message>> requests_;  // from the hub's thread
+  // `check`, run for the staff console: the web module's sandbox keeps it
+  // from the journals and files check reads, the runtime's does not.
+  std::thread check_;
+  std::atomic<bool> checking_{false};
 };
 
 void Agent::publish_module_status() {
@@ -163,7 +168,7 @@ void Agent::write_state(bool running) {
   }
   if (router_) j["hub"] = {{"routed", router_->routed()}, {"unrouted", router_->unrouted()}};
   if (upstream_) j["upstream"] = upstream_->status();
-  write_file_atomically(state_.agent_file(), j.dump(2));
+  write_file_atomically(state_.status_dir() / "agent.json", j.dump(2));
 }
 
 void Agent::try_write_state(bool running) {
@@ -260,19 +265,48 @@ std::optional<MethodResult> Agent::answer(const std::string& method, const Messa
     supervisor_->restart(id);
     return MethodResult{200, {{"restarted", id}}};
   }
+  if (method == "check") {
+    if (checking_.exchange(true))
+      return MethodResult{409, {{"error", "a check is running already; ask again when it ends"}}};
+    if (check_.joinable()) check_.join();
+    check_ = std::thread([this, request] {
+      MethodResult r{500, {{"error", "`checkout-edge check` could not be run"}}};
+      try {
+        CommandResult out =
+            run_self({"--state-dir", state_.root.string(), "check", "--output", "json"}, false, 60);
+        auto checks = nlohmann::json::parse(out.output, nullptr, false);
+        if (!checks.is_discarded())
+          r = {200, {{"checks", checks}}};
+        else
+          r = {500,
+               {{"error", "`checkout-edge check` printed no JSON: " + out.output.substr(0, 200)}}};
+      } catch (const std::exception& e) {
+        r = {500, {{"error", e.what()}}};
+      }
+      try {
+        reply_to_method(*hub_, request, r);
+      } catch (const std::exception& e) {
+        std::cerr << "runtime: cannot answer check: " << e.what() << "\n";
+      }
+      checking_ = false;
+    });
+    return std::nullopt;
+  }
   if (method == "updateDesired" || method == "deploy" || method == "getDeployment") {
-    if (std::string why = admin_->refuse(method, request); !why.empty())
+    Signer signer = Signer::Administrator;
+    if (std::string why = admin_->refuse(method, request, &signer); !why.empty())
       return MethodResult{403, {{"error", why}}};
     if (method == "updateDesired") return update_desired(payload);
     // What runs now, expanded: the staff console edits it into the next deployment.
     if (method == "getDeployment") return MethodResult{200, {{"manifest", manifest_}}};
-    begin_deploy(request, payload);
+    begin_deploy(request, payload, signer);
     return std::nullopt;  // answered once the deployment is proven or rolled back
   }
   return MethodResult{
       404,
       {{"error", "the runtime has no method '" + method.substr(0, 60) +
-                     "'; it has: deploy, getDeployment, ping, restartModule, updateDesired"}}};
+                     "'; it has: check, deploy, getDeployment, ping, restartModule, "
+                     "updateDesired"}}};
 }
 
 MethodResult Agent::update_desired(const nlohmann::json& request) {
@@ -326,7 +360,7 @@ void Agent::validate_desired(const Deployment& d) const {
   }
 }
 
-void Agent::begin_deploy(const Message& request, const nlohmann::json& payload) {
+void Agent::begin_deploy(const Message& request, const nlohmann::json& payload, Signer signer) {
   auto reply = [&](MethodResult r) { reply_to_method(*hub_, request, r); };
   if (pending_)
     return reply(
@@ -343,6 +377,14 @@ void Agent::begin_deploy(const Message& request, const nlohmann::json& payload) 
     return reply(
         {400, {{"error", std::string("the manifest is not valid, nothing changed: ") + e.what()}}});
   }
+  // A console session (a browser, a stolen cookie) may not make the lane
+  // run a program: that takes the key only the lane's user reads.
+  if (std::string what = new_code_in(deployment_, next); signer == Signer::Console && !what.empty())
+    return reply(
+        {403,
+         {{"error", "this deployment changes " + what +
+                        ", which runs code: only the lane's administrator may deploy "
+                        "that, with `checkout-edge deploy` on the lane; nothing changed"}}});
   std::cerr << "runtime: applying a new deployment\n";
   PendingDeploy p;
   p.request = request;
@@ -411,6 +453,12 @@ int Agent::run() {
   std::filesystem::create_directories(state_.root);
   make_private(state_.root);
   int lock_fd = take_lock(state_);
+  // agent.json links into status/ (an earlier version kept the file itself).
+  std::filesystem::create_directories(state_.status_dir());
+  if (!std::filesystem::is_symlink(state_.agent_file())) {
+    std::filesystem::remove(state_.agent_file());
+    std::filesystem::create_symlink("status/agent.json", state_.agent_file());
+  }
   const RuntimeSettings& rt = deployment_.runtime;
 
   port_ = rt.hub_port ? rt.hub_port : find_free_loopback_port();
@@ -430,8 +478,9 @@ int Agent::run() {
 
   // The hub's logins exist before the hub: it reads them at start.
   std::string admin_key = create_admin_key(state_.admin_key_file());
-  admin_ = std::make_unique<AdminVerifier>(admin_key);
-  identities_ = std::make_unique<HubIdentities>(state_, admin_key);
+  std::string console_key = create_admin_key(state_.console_key_file());
+  admin_ = std::make_unique<AdminVerifier>(admin_key, console_key);
+  identities_ = std::make_unique<HubIdentities>(state_, admin_key, console_key);
   for (const auto& m : deployment_.modules) identities_->module(m.name);
   supervisor_->set_module_env([this](const std::string& name) {
     std::map<std::string, std::string> env;
@@ -456,6 +505,7 @@ int Agent::run() {
   hub_spec.version = "mosquitto";
   hub_spec.restart_policy = RestartPolicy::Always;
   hub_spec.startup_order = -1;  // first up, last down
+  hub_spec.lane_service = true;
   supervisor_->add(hub_spec,
                    prepare_broker(state_, port_, module_port_, *identities_, deployment_.runtime));
   auto listening = [&] {
@@ -559,6 +609,7 @@ int Agent::run() {
   if (pending_)
     reply_to_method(*hub_, pending_->request,
                     {503, {{"error", "the runtime stopped before the deployment was checked"}}});
+  if (check_.joinable()) check_.join();
   hub_->stop_dispatch();
   supervisor_->stop_all();
   router_.reset();

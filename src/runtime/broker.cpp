@@ -50,10 +50,23 @@ std::string find_mosquitto() {
       "or: apt-get install mosquitto");
 }
 
+std::string find_broker_limits_plugin() {
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  const char* name = "checkout-edge-broker-limits.so";
+  for (const auto& candidate : {self / name, self.parent_path() / "lib/checkout-edge" / name})
+    if (access(candidate.c_str(), R_OK) == 0) return candidate.string();
+  throw std::runtime_error(
+      std::string("the hub's limits for modules (") + name + ") are missing beside " +
+      self.string() +
+      ": without them a module could fill the broker's memory; rebuild (scripts/build.sh) or "
+      "reinstall the package");
+}
+
 std::vector<std::string> prepare_broker(const StateDir& state, int staff_port, int module_port,
                                         const HubIdentities& identities,
                                         const RuntimeSettings& settings) {
   std::string exe = find_mosquitto();
+  std::string limits = find_broker_limits_plugin();
   std::filesystem::create_directories(state.hub_dir());
   identities.write_files();
   auto conf = state.hub_dir() / "mosquitto.conf";
@@ -100,6 +113,10 @@ std::vector<std::string> prepare_broker(const StateDir& state, int staff_port, i
           "set_tcp_nodelay true\n" +
           listener(staff_port, identities.staff_password_file(), identities.staff_acl_file()) +
           listener(module_port, identities.password_file(), identities.acl_file()) +
+          // What the ACL cannot say: a module retains only its reported
+          // twin, and frames and other messages have their sizes.
+          "plugin " + limits +
+          "\nplugin_opt_frame_bytes 8388608\nplugin_opt_message_bytes 1048576\n" +
           // Without it, a module connecting with another
           // client's id would drop that client.
           "use_username_as_clientid true\n");

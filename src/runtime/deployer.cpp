@@ -4,6 +4,7 @@
 #include <set>
 
 #include "hub/topics.h"
+#include "runtime/module_sandbox.h"
 
 namespace ce {
 
@@ -32,6 +33,15 @@ std::vector<std::string> Deployer::command_of(const ModuleSpec& m) const {
 
 void Deployer::publish_desired(const ModuleSpec& m) {
   hub_.publish(topics::desired(m.name), Message::with_json(m.desired), 1, true);
+}
+
+// A confined module may open only the paths its settings named when it
+// started: settings that name a new one take a restart.
+static bool needs_new_sandbox(const ModuleSpec& old, const ModuleSpec& now,
+                              const RuntimeSettings& runtime) {
+  if (!runtime.isolate_modules || now.container || old.desired == now.desired) return false;
+  auto before = paths_named_by(old), after = paths_named_by(now);
+  return !std::includes(before.begin(), before.end(), after.begin(), after.end());
 }
 
 DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) {
@@ -65,7 +75,7 @@ DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) 
       publish_desired(m);
       supervisor_.add(m, command_of(m));
       changes.added.push_back(m.name);
-    } else if (!same_process(*old, m)) {
+    } else if (!same_process(*old, m) || needs_new_sandbox(*old, m, to.runtime)) {
       publish_desired(m);
       supervisor_.replace(m, command_of(m));
       changes.restarted.push_back(m.name);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "common/files.h"
@@ -56,10 +57,11 @@ std::string mosquitto_password_hash(const std::string& password) {
          base64(hash, sizeof hash);
 }
 
-HubIdentities::HubIdentities(StateDir state, std::string admin_key)
+HubIdentities::HubIdentities(StateDir state, std::string admin_key, std::string console_key)
     : state_(std::move(state)),
       runtime_{kRuntime, random_password()},
-      admin_{kAdmin, std::move(admin_key)} {}
+      admin_{kAdmin, std::move(admin_key)},
+      console_{kConsole, std::move(console_key)} {}
 
 HubLogin HubIdentities::module(const std::string& name, bool* made) {
   auto [it, fresh] = modules_.try_emplace(name, HubLogin{name, ""});
@@ -71,7 +73,7 @@ HubLogin HubIdentities::module(const std::string& name, bool* made) {
 void HubIdentities::write_files() const {
   const std::string written = "# Written by checkout-edge at every start; edits are lost.\n";
   std::string staff_passwd, staff_acl = written;
-  for (const HubLogin* login : {&runtime_, &admin_}) {
+  for (const HubLogin* login : {&runtime_, &admin_, &console_}) {
     staff_passwd += login->username + ":" + mosquitto_password_hash(login->password) + "\n";
     staff_acl += "\nuser " + login->username + "\ntopic readwrite #\ntopic readwrite $ce/#\n";
   }
@@ -85,8 +87,22 @@ void HubIdentities::write_files() const {
   write_file_atomically(staff_acl_file(), staff_acl);
 }
 
+namespace {
+
+// Opened, not access()ed: the kernel's sandbox refuses at open.
+bool console_only(const StateDir& state) {
+  return !std::ifstream(state.admin_key_file()) && std::ifstream(state.console_key_file());
+}
+
+}  // namespace
+
+std::string staff_signing_key(const StateDir& state) {
+  return read_admin_key(console_only(state) ? state.console_key_file() : state.admin_key_file());
+}
+
 HubLogin admin_login(const StateDir& state) {
-  HubLogin login{HubIdentities::kAdmin, read_admin_key(state.admin_key_file())};
+  HubLogin login{console_only(state) ? HubIdentities::kConsole : HubIdentities::kAdmin,
+                 staff_signing_key(state)};
   // The running runtime says whether its hub speaks TLS, and with which CA.
   try {
     auto agent = nlohmann::json::parse(read_file(state.agent_file()));

@@ -25,8 +25,9 @@ class HubIdentities {
   // Not module names (those cannot start with '_').
   static constexpr const char* kRuntime = "_runtime";
   static constexpr const char* kAdmin = "_admin";
+  static constexpr const char* kConsole = "_console";
 
-  HubIdentities(StateDir state, std::string admin_key);
+  HubIdentities(StateDir state, std::string admin_key, std::string console_key);
   const HubLogin& runtime() const { return runtime_; }
   // The module's login, made on first asking. `made` says it is new: the
   // broker must re-read its files (write_files(), then SIGHUP).
@@ -42,13 +43,16 @@ class HubIdentities {
 
  private:
   StateDir state_;
-  HubLogin runtime_, admin_;
+  HubLogin runtime_, admin_, console_;
   std::map<std::string, HubLogin> modules_;
 };
 
 // The login staff's commands use: the admin key of the runtime running on
-// `state`. Throws saying who may read it when the caller may not.
+// `state`, else (inside the web module's sandbox) the console's. Throws
+// saying who may read it when the caller may read neither.
 HubLogin admin_login(const StateDir& state);
+// The key that signs staff's requests, chosen as admin_login() chooses.
+std::string staff_signing_key(const StateDir& state);
 
 // "$7$101$salt$hash", as mosquitto_passwd writes a password (for tests).
 std::string mosquitto_password_hash(const std::string& password);

@@ -193,6 +193,10 @@ RuntimeSettings parse_runtime(const nlohmann::json& agent, const std::string& pa
   rt.container_engine = string_field(*s, "containerEngine", sp, rt.container_engine);
   if (rt.container_engine.empty())
     fail(sp + ".containerEngine", "podman, docker or the engine's path", &(*s)["containerEngine"]);
+  if (auto i = s->find("isolateModules"); i != s->end()) {
+    if (!i->is_boolean()) fail(sp + ".isolateModules", "true or false", &*i);
+    rt.isolate_modules = i->get<bool>();
+  }
   if (auto t = s->find("hubTls"); t != s->end()) {
     std::string tp = sp + ".hubTls";
     if (!t->is_object()) fail(tp, "an object {\"caFile\", \"certFile\", \"keyFile\"}", &*t);
@@ -401,6 +405,25 @@ nlohmann::json expand_manifest(const nlohmann::json& manifest,
 }
 
 bool same_process(const ModuleSpec& a, const ModuleSpec& b) { return a.definition == b.definition; }
+
+std::string new_code_in(const Deployment& from, const Deployment& to) {
+  const RuntimeSettings &a = from.runtime, &b = to.runtime;
+  if (a.container_engine != b.container_engine) return "runtime.settings.containerEngine";
+  if (a.isolate_modules != b.isolate_modules) return "runtime.settings.isolateModules";
+  if (a.hub_ca_file != b.hub_ca_file || a.hub_cert_file != b.hub_cert_file ||
+      a.hub_key_file != b.hub_key_file)
+    return "runtime.settings.hubTls";
+  for (const ModuleSpec& m : to.modules) {
+    const ModuleSpec* old = nullptr;
+    for (const ModuleSpec& o : from.modules)
+      if (o.name == m.name) old = &o;
+    if (old && same_process(*old, m)) continue;
+    if (m.builtin.empty() || !m.command.empty()) return "modules." + m.name + ".settings.command";
+    if (m.container) return "modules." + m.name + ".settings.image";
+    if (!m.env.empty() && (!old || old->env != m.env)) return "modules." + m.name + ".env";
+  }
+  return "";
+}
 
 Deployment parse_manifest(const nlohmann::json& original,
                           const std::map<std::string, std::string>& variables) {

@@ -39,6 +39,9 @@ struct ModuleSpec {
   std::optional<ContainerSpec> container;  // "type": "docker"
   nlohmann::json desired = nlohmann::json::object();
   nlohmann::json definition;  // the manifest's entry, to tell what changed
+  // The lane's own broker, started as a module is but not a module: it is
+  // not confined (runtime/module_sandbox.h).
+  bool lane_service = false;
 };
 
 struct RuntimeSettings {
@@ -56,6 +59,9 @@ struct RuntimeSettings {
   long long log_max_bytes = 10 * 1024 * 1024;
   int log_files = 3;
   std::string container_engine = "podman";  // for "type": "docker" modules
+  // Each process module confined by the kernel (runtime/module_sandbox.h);
+  // off only for a machine where Landlock breaks a module.
+  bool isolate_modules = true;
   // TLS on the hub's listener (hubTls: {caFile, certFile, keyFile}): every
   // module, the runtime and the CLI then verify the broker with caFile.
   std::string hub_ca_file, hub_cert_file, hub_key_file;
@@ -96,6 +102,12 @@ nlohmann::json read_manifest_file(const std::string& path,
 // Do two specs start the same process? (Desired properties aside: those
 // change without a restart.)
 bool same_process(const ModuleSpec& a, const ModuleSpec& b);
+
+// What in `to` would run code that `from` does not: a program, an image or
+// its options, a module's environment, or the runtime's engine, TLS or
+// isolation settings. "" when `to` only changes twins, routes, upstream or
+// which built-in modules run. Only the administrator's key deploys those.
+std::string new_code_in(const Deployment& from, const Deployment& to);
 
 // An expanded manifest, as the runtime keeps it: nothing in it is expanded
 // again (a ${NAME} that arrives in a twin change stays as written).

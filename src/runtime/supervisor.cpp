@@ -15,6 +15,7 @@
 
 #include "checkout-edge/module.h"
 #include "runtime/module_env.h"
+#include "runtime/module_sandbox.h"
 
 namespace ce {
 
@@ -142,6 +143,56 @@ void Supervisor::start(ModuleProcess& m) {
   if (module_env_)
     for (auto& [k, v] : module_env_(m.spec.name)) own[k] = v;
   for (auto& [k, v] : own) env[k] = v;
+
+  // A process module is confined by the kernel, and reads its hub password
+  // from a pipe (fd 3), not its environment: /proc/PID/environ keeps what a
+  // process started with for as long as it runs.
+  std::unique_ptr<ModuleSandbox> sandbox;
+  std::string password;
+  if (!m.spec.container && !m.spec.lane_service) {
+    if (auto pw = env.find("CE_HUB_PASSWORD"); pw != env.end()) {
+      password = pw->second;
+      env.erase(pw);
+      env["CE_HUB_PASSWORD_FD"] = "3";
+    }
+    if (settings_.isolate_modules) {
+      try {
+        auto tmp = state_.data_dir(m.spec.name) / "tmp";
+        std::filesystem::create_directories(tmp);
+        env["TMPDIR"] = tmp.string();
+        std::vector<const ModuleSpec*> lane;
+        for (const ModuleProcess& other : modules_) lane.push_back(&other.spec);
+        sandbox = std::make_unique<ModuleSandbox>(m.spec, state_, lane);
+      } catch (const std::exception& e) {
+        if (landlock_abi() > 0) {
+          // The kernel can confine it but refused: never run it loose.
+          std::cerr << "runtime: cannot start " << m.spec.name << ": " << e.what() << "\n";
+          m.status = ModuleStatus::Failed;
+          m.exited_ms = now_ms();
+          return;
+        }
+        if (!warned_unconfined_)
+          std::cerr << "runtime: modules run unconfined: " << e.what()
+                    << " (`checkout-edge check` says what that means)\n";
+        warned_unconfined_ = true;
+      }
+    }
+  }
+  int secret[2] = {-1, -1};
+  if (!password.empty()) {
+    // The pipe holds the few bytes until the module reads them.
+    if (pipe2(secret, O_CLOEXEC) != 0 || write(secret[1], password.data(), password.size()) !=
+                                             static_cast<ssize_t>(password.size())) {
+      std::cerr << "runtime: cannot start " << m.spec.name
+                << ": no pipe for its hub password: " << strerror(errno) << "\n";
+      for (int fd : secret)
+        if (fd >= 0) close(fd);
+      m.status = ModuleStatus::Failed;
+      m.exited_ms = now_ms();
+      return;
+    }
+    close(secret[1]);
+  }
   std::vector<std::string> env_strings;
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, argv;
@@ -179,12 +230,24 @@ void Supervisor::start(ModuleProcess& m) {
     if (!unset_note.empty()) (void)!write(STDERR_FILENO, unset_note.data(), unset_note.size());
     int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    if (secret[0] >= 0) {
+      if (secret[0] == 3)
+        fcntl(3, F_SETFD, 0);
+      else
+        dup2(secret[0], 3);
+    }
+    if (sandbox && !sandbox->enter()) {
+      const char msg[] = "checkout-edge: the kernel would not confine the module; not started\n";
+      (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+      _exit(127);
+    }
     execve(argv[0], argv.data(), envp.data());
     const char msg[] = "checkout-edge: cannot execute the module's program\n";
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     _exit(127);
   }
   if (log_fd >= 0) close(log_fd);
+  if (secret[0] >= 0) close(secret[0]);
   if (out[0] >= 0) {
     if (pid > 0)
       logs_->add(m.spec.name, out[0]);

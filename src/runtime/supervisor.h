@@ -89,6 +89,7 @@ class Supervisor {
   std::unique_ptr<LogCollector> logs_;
   mutable std::mutex heartbeat_mutex_;
   std::map<std::string, long long> heartbeats_;  // arrived since the last tick
+  bool warned_unconfined_ = false;
 };
 
 // "Up 2 minutes", "Failed (exit 1) 5 seconds ago", "Backoff, restart 3 in 40 s".

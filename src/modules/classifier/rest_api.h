@@ -27,7 +27,9 @@ struct RestLimits {
   std::vector<std::string> url_folders;
   bool url_loopback = false;
   int url_fetches = 16;  // at once; more get 503, so /image always has threads
-  int threads = 32;
+  // Connections served at once, each on its own thread (slow clients hold
+  // only theirs); each may carry an image of max_image_bytes.
+  size_t connections = 128;
   // When set, every request must carry it in the Prediction-Key header (as
   // Custom Vision's cloud API asks): the API is served beyond loopback.
   std::string key;

@@ -6,7 +6,7 @@
 #include "checkout-edge/module.h"
 #include "common/files.h"
 #include "common/image_header.h"
-#include "modules/web/self_command.h"
+#include "common/self_command.h"
 
 namespace ce {
 

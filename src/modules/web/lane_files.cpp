@@ -4,8 +4,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "modules/web/self_command.h"
-
 namespace ce {
 
 namespace {
@@ -58,15 +56,6 @@ nlohmann::json LaneFiles::runtime_status() const {
   return {{"upstream", agent.value("upstream", nlohmann::json())},
           {"hub", agent.value("hub", nlohmann::json())},
           {"problems", problems}};
-}
-
-nlohmann::json LaneFiles::check() const {
-  CommandResult r =
-      run_self({"--state-dir", root_.string(), "check", "--output", "json"}, false, 60);
-  auto j = nlohmann::json::parse(r.output, nullptr, false);
-  if (j.is_discarded())
-    throw std::runtime_error("`checkout-edge check` printed no JSON: " + r.output.substr(0, 200));
-  return j;
 }
 
 }  // namespace ce

@@ -1,5 +1,6 @@
 // What the console reads from the runtime's state folder, as staff at the
-// lane's shell would: a module's log, `checkout-edge check`.
+// lane's shell would: a module's log, what `list` shows (the module's
+// sandbox gives it logs/ and status/, nothing else of the folder).
 // Read-only; module names are checked, so no request reaches another file.
 #pragma once
 
@@ -20,9 +21,6 @@ class LaneFiles {
   // From agent.json (what `list` reads): {"upstream": queued, delivered,
   // expired...; "hub": routed, unrouted; "problems": {module: {what, fix}}}.
   nlohmann::json runtime_status() const;
-  // `checkout-edge check --output json` on this state folder: each check
-  // with its status, detail and fix.
-  nlohmann::json check() const;
 
  private:
   std::filesystem::path root_;

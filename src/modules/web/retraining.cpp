@@ -4,7 +4,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "modules/web/self_command.h"
+#include "common/self_command.h"
 
 namespace ce {
 

@@ -13,7 +13,7 @@ namespace ce {
 namespace {
 
 constexpr const char* kAgent = "$edgeAgent";
-constexpr const char* kAdmin = "_admin";  // runtime/hub_identities.h
+constexpr const char* kConsole = "_console";  // runtime/hub_identities.h
 
 std::string caller_id() { return "web-staff-" + std::to_string(getpid()); }
 
@@ -45,7 +45,7 @@ HubClient& StaffActions::hub() {
         "this console can change nothing: its desired property stateDir (the runtime's state "
         "folder, ${STATE_DIR}) is not set");
   auto hub =
-      std::make_unique<HubClient>(caller_id(), host_, port_, HubLogin{kAdmin, key(), ca_file_});
+      std::make_unique<HubClient>(caller_id(), host_, port_, HubLogin{kConsole, key(), ca_file_});
   hub->connect(std::chrono::seconds(5));
   auto keep = [this](std::map<std::string, nlohmann::json>& into) {
     return [this, &into](const std::string& topic, const Message& m) {
@@ -113,6 +113,15 @@ MethodResult StaffActions::running_deployment() {
   try {
     return call_method(hub(), caller_id(), kAgent, "getDeployment", nlohmann::json::object(),
                        std::chrono::seconds(10), key());
+  } catch (const std::exception& e) {
+    return {503, {{"error", e.what()}}};
+  }
+}
+
+MethodResult StaffActions::check() {
+  try {
+    return call_method(hub(), caller_id(), kAgent, "check", nlohmann::json::object(),
+                       std::chrono::seconds(90), key());
   } catch (const std::exception& e) {
     return {503, {{"error", e.what()}}};
   }

@@ -1,7 +1,9 @@
 // What the staff console changes, it changes as `checkout-edge` does: over
-// the hub, logged in and signing as the lane's administrator with the key
-// the runtime wrote (stateDir/admin.key). The key stays in this process; only a
-// logged-in member of staff can make it sign anything.
+// the hub, logged in and signing as the staff console with the key the
+// runtime wrote for it (stateDir/console.key; the module's sandbox keeps
+// admin.key from it). The key stays in this process; only a logged-in member
+// of staff can make it sign anything, and the runtime refuses a deployment
+// it signs that would run new code.
 #pragma once
 
 #include <map>
@@ -29,6 +31,8 @@ class StaffActions {
   MethodResult update_desired(const std::string& module, const nlohmann::json& patch);
   MethodResult deploy(const nlohmann::json& manifest);
   MethodResult running_deployment();
+  // `checkout-edge check`, run by the runtime on the lane.
+  MethodResult check();
   // A module's direct method, as `checkout-edge call` makes it.
   MethodResult call(const std::string& module, const std::string& method,
                     const nlohmann::json& payload);

@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/settings.h"
 #include "common/stop_signal.h"
+#include "modules/http_connections.h"
 #include "modules/modules.h"
 #include "modules/web/host_names.h"
 #include "modules/web/web_assets.h"
@@ -30,7 +31,7 @@ struct WebSettings {
   // Names besides loopback that the screens are reached by (a kiosk on
   // another machine): a request for any other name is refused.
   std::vector<std::string> host_names;
-  std::string state_dir;  // the runtime's: its admin.key, logs and receipts
+  std::string state_dir;  // the runtime's: its console.key, logs and receipts
 
   static WebSettings from(const nlohmann::json& d) {
     WebSettings s;
@@ -224,7 +225,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
   const char* hub_port = std::getenv("CE_HUB_STAFF_PORT");
   if (!hub_port) hub_port = std::getenv("CE_HUB_PORT");
   const char* hub_ca = std::getenv("CE_HUB_CA_FILE");
-  StaffActions staff(settings.state_dir.empty() ? "" : settings.state_dir + "/admin.key",
+  StaffActions staff(settings.state_dir.empty() ? "" : settings.state_dir + "/console.key",
                      hub_host ? hub_host : "127.0.0.1", hub_port ? std::atoi(hub_port) : 1883,
                      hub_ca ? hub_ca : "");
   LaneFiles files(settings.state_dir);
@@ -253,7 +254,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
     server = std::make_unique<httplib::Server>();
   if (!server->is_valid())
     throw std::runtime_error("cannot start the web server: is tls.certFile/keyFile a PEM pair?");
-  server->new_task_queue = [] { return new httplib::ThreadPool(24); };
+  server->new_task_queue = [] { return new ConnectionThreads(256); };
   server->set_payload_max_length(64 << 20);  // an enrollment's photos
   server->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     // Nothing but this module's own files runs in its pages, and no other

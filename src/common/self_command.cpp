@@ -1,4 +1,4 @@
-#include "modules/web/self_command.h"
+#include "common/self_command.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // Running this program's own subcommands (`check`, `enroll`) for the
-// console, as staff would at the lane's shell.
+// console and the runtime, as staff would at the lane's shell.
 #pragma once
 
 #include <string>

@@ -1,0 +1,58 @@
+// Slowloris: connections that send a request's headers a line every 2 s and
+// never finish them, as a flood of slow clients would. Closed when the
+// object goes.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ce::testing_support {
+
+class SlowClients {
+ public:
+  SlowClients(int port, int count) {
+    for (int i = 0; i < count; ++i) {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        continue;
+      }
+      std::string start = "GET /kiosk HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+      (void)!send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+      fds_.push_back(fd);
+    }
+    drip_ = std::thread([this] {
+      for (int n = 0; !stop_; ++n) {
+        for (int i = 0; i < 20 && !stop_; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::string line = "X-Slow-" + std::to_string(n) + ": 1\r\n";
+        for (int fd : fds_) (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+      }
+    });
+  }
+  ~SlowClients() {
+    stop_ = true;
+    drip_.join();
+    for (int fd : fds_) close(fd);
+  }
+  size_t connected() const { return fds_.size(); }
+
+ private:
+  std::vector<int> fds_;
+  std::atomic<bool> stop_ = false;
+  std::thread drip_;
+};
+
+}  // namespace ce::testing_support
