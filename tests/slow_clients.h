@@ -5,10 +5,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -19,20 +21,42 @@ namespace ce::testing_support {
 class SlowClients {
  public:
   SlowClients(int port, int count) {
+    // All at once, as a flood comes: one by one, each connect would wait out
+    // the retries of a SYN the server's short backlog dropped.
+    std::vector<pollfd> pending;
     for (int i = 0; i < count; ++i) {
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
       addr.sin_port = htons(static_cast<uint16_t>(port));
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 || errno == EINPROGRESS)
+        pending.push_back({fd, POLLOUT, 0});
+      else
         close(fd);
-        continue;
-      }
-      std::string start = "GET /kiosk HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-      (void)!send(fd, start.data(), start.size(), MSG_NOSIGNAL);
-      fds_.push_back(fd);
     }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!pending.empty() && std::chrono::steady_clock::now() < deadline) {
+      if (poll(pending.data(), pending.size(), 200) <= 0) continue;
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (!it->revents) {
+          ++it;
+          continue;
+        }
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(it->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == 0) {
+          std::string start = "GET /kiosk HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+          (void)!send(it->fd, start.data(), start.size(), MSG_NOSIGNAL);
+          fds_.push_back(it->fd);
+        } else {
+          close(it->fd);
+        }
+        it = pending.erase(it);
+      }
+    }
+    for (auto& p : pending) close(p.fd);
     drip_ = std::thread([this] {
       for (int n = 0; !stop_; ++n) {
         for (int i = 0; i < 20 && !stop_; ++i)

@@ -86,6 +86,20 @@ std::string answer_to_headers(int port, const std::string& head) {
   return got.substr(0, got.find("\r\n"));
 }
 
+// A web-only lane in `dir`, started; its kiosk's port once it reports it.
+void start_web_only_lane(const fs::path& dir, std::unique_ptr<Runtime>& lane, std::string& port) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_web_only_lane(dir, json::object());
+  lane = std::make_unique<Runtime>(dir / "state", dir / "deployment.json");
+  lane->start();
+  ASSERT_TRUE(lane->started());
+  std::string kiosk = kiosk_url(*lane);
+  ASSERT_FALSE(kiosk.empty()) << lane->cli("logs web");
+  port = kiosk.substr(kiosk.rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
+}
+
 // `staff add`, the password on standard input; what it printed.
 std::string add_staff(Runtime& runtime, const std::string& name, const std::string& password,
                       int* status) {
@@ -521,16 +535,10 @@ TEST(Screens, ARequestForAnotherNameOrFromAnotherSiteIsRefusedBeforeAnyRoute) {
 // takes the administrator's key, which only the lane's user reads.
 TEST(Screens, AConsoleSessionChangesTwinsButNeverTheProgramsALaneRuns) {
   fs::path dir = fs::path(testing::TempDir()) / ("web-code-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  write_web_only_lane(dir, json::object());
-  Runtime runtime(dir / "state", dir / "deployment.json");
-  runtime.start();
-  ASSERT_TRUE(runtime.started());
-  std::string kiosk = kiosk_url(runtime);
-  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
-  std::string port = kiosk.substr(kiosk.rfind(':') + 1);
-  port = port.substr(0, port.find('/'));
+  std::unique_ptr<Runtime> lane;
+  std::string port;
+  ASSERT_NO_FATAL_FAILURE(start_web_only_lane(dir, lane, port));
+  Runtime& runtime = *lane;
   int status = -1;
   std::string out = add_staff(runtime, "dana", "dana password 1", &status);
   ASSERT_EQ(status, 0) << out;
@@ -595,16 +603,9 @@ TEST(Screens, AConsoleSessionChangesTwinsButNeverTheProgramsALaneRuns) {
 // thread each, not the screens: the kiosk page still comes.
 TEST(Screens, SlowClientsLeaveTheKioskAnswering) {
   fs::path dir = fs::path(testing::TempDir()) / ("web-slow-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  write_web_only_lane(dir, json::object());
-  Runtime runtime(dir / "state", dir / "deployment.json");
-  runtime.start();
-  ASSERT_TRUE(runtime.started());
-  std::string kiosk = kiosk_url(runtime);
-  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
-  std::string port = kiosk.substr(kiosk.rfind(':') + 1);
-  port = port.substr(0, port.find('/'));
+  std::unique_ptr<Runtime> lane;
+  std::string port;
+  ASSERT_NO_FATAL_FAILURE(start_web_only_lane(dir, lane, port));
   SlowClients slow(std::stoi(port), 200);
   ASSERT_EQ(slow.connected(), 200u);
   std::this_thread::sleep_for(3s);  // each has sent a line more
