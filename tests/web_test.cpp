@@ -19,6 +19,7 @@
 
 #include "journal_reader.h"
 #include "lane_support.h"
+#include "modules/web/stream_slots.h"
 #include "slow_clients.h"
 
 using namespace ce::testing_support;
@@ -615,4 +616,64 @@ TEST(Screens, SlowClientsLeaveTheKioskAnswering) {
   auto r = http.Get("/kiosk");
   ASSERT_TRUE(r) << httplib::to_string(r.error());
   EXPECT_EQ(r->status, 200);
+}
+
+namespace {
+
+// An event stream opened from `from` and kept open (the socket goes to
+// `open`); its status line, or "" when none came within 3 s.
+std::string open_stream(int port, const std::string& path, const char* from,
+                        const std::string& cookie, std::vector<int>& open) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{}, addr{};
+  local.sin_family = addr.sin_family = AF_INET;
+  inet_pton(AF_INET, from, &local.sin_addr);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval three{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &three, sizeof three);
+  std::string head = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                     "\r\n" + (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") + "\r\n";
+  std::string got;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0 &&
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size())) {
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) got.assign(buf, static_cast<size_t>(n));
+  }
+  open.push_back(fd);
+  return got.substr(0, got.find("\r\n"));
+}
+
+}  // namespace
+
+// Pages one client opens hold a few event streams, not the lane's: another
+// address still gets its kiosk, and staff's console its own stream.
+TEST(Screens, EventStreamsAreBoundedPerClientAndStaffKeepTheirs) {
+  fs::path dir = fs::path(testing::TempDir()) / ("web-streams-" + std::to_string(getpid()));
+  std::unique_ptr<Runtime> lane;
+  std::string port_text;
+  ASSERT_NO_FATAL_FAILURE(start_web_only_lane(dir, lane, port_text));
+  int port = std::stoi(port_text);
+  int status = -1;
+  std::string out = add_staff(*lane, "erin", "erin password 1", &status);
+  ASSERT_EQ(status, 0) << out;
+  httplib::Client http("127.0.0.1", port);
+  auto r = http.Post("/console/api/login", R"({"user": "erin", "password": "erin password 1"})",
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::string cookie = r->get_header_value("Set-Cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+
+  std::vector<int> open;
+  int refused = 0;
+  for (int i = 0; i < 20; ++i)
+    refused += open_stream(port, "/kiosk/events", "127.0.0.1", "", open) ==
+               "HTTP/1.1 503 Service Unavailable";
+  EXPECT_EQ(refused, 20 - ce::StreamSlots::kKioskPerClient);
+  EXPECT_EQ(open_stream(port, "/kiosk/events", "127.0.0.2", "", open), "HTTP/1.1 200 OK");
+  EXPECT_EQ(open_stream(port, "/console/api/events", "127.0.0.1", cookie, open), "HTTP/1.1 200 OK");
+  for (int fd : open) close(fd);
 }

@@ -1,6 +1,7 @@
 #include "runtime/deployer.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "hub/topics.h"
@@ -35,13 +36,25 @@ void Deployer::publish_desired(const ModuleSpec& m) {
   hub_.publish(topics::desired(m.name), Message::with_json(m.desired), 1, true);
 }
 
-// A confined module may open only the paths its settings named when it
-// started: settings that name a new one take a restart.
+// A confined module may write only the paths its settings named when it
+// started: settings that name a new one take a restart, unless it lies in a
+// folder it was given or beside one (a package's next iteration, which the
+// module reads).
 static bool needs_new_sandbox(const ModuleSpec& old, const ModuleSpec& now,
                               const RuntimeSettings& runtime) {
   if (!runtime.isolate_modules || now.container || old.desired == now.desired) return false;
-  auto before = paths_named_by(old), after = paths_named_by(now);
-  return !std::includes(before.begin(), before.end(), after.begin(), after.end());
+  auto before = paths_named_by(old);
+  auto covered = [&](const std::filesystem::path& p) {
+    for (const auto& given : before)
+      for (const auto& folder : {given, given.parent_path()}) {
+        auto [f, q] = std::mismatch(folder.begin(), folder.end(), p.begin(), p.end());
+        if (f == folder.end() && folder != "/") return true;
+      }
+    return false;
+  };
+  for (const auto& p : paths_named_by(now))
+    if (!covered(p)) return true;
+  return false;
 }
 
 DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) {

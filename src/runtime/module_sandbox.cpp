@@ -231,14 +231,19 @@ void ModuleSandbox::allow(const fs::path& path, unsigned long long access) {
 
 void ModuleSandbox::allow_except_state(const fs::path& path, unsigned long long access) {
   fs::path p = canonical_or_empty(path);
+  if (!p.empty()) allow_beneath(p, access);
+}
+
+void ModuleSandbox::allow_beneath(const fs::path& p, unsigned long long access) {
   // The devices are allowed one class at a time (a disk holds the state).
-  if (p.empty() || p == state_ || p == "/dev") return;
-  if (!within(state_, p) && !within("/dev", p)) return allow(p, access);
+  if (p == state_ || p == "/dev") return;
+  // Only a folder on the way to those is walked, and only its entries get
+  // rules: a shared /tmp may hold thousands.
+  bool on_the_way = within(state_, p) || p == "/";
+  if (!on_the_way) return allow(p, access);
   std::error_code ec;
-  for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_symlink(ec)) continue;
-    allow_except_state(it->path(), access);
-  }
+  for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec))
+    if (!it->is_symlink(ec)) allow_beneath(it->path(), access);  // canonical: no link walked
 }
 
 bool ModuleSandbox::enter() const {

@@ -56,6 +56,7 @@ class ModuleSandbox {
   // `path` and beneath, except the branches that lead to the state folder
   // and to /dev.
   void allow_except_state(const std::filesystem::path& path, unsigned long long access);
+  void allow_beneath(const std::filesystem::path& canonical, unsigned long long access);
 
   std::filesystem::path state_;
   unsigned long long handled_ = 0;

@@ -77,6 +77,7 @@ bool Supervisor::restart(const std::string& name) {
   if (!m) return false;
   stop(*m, std::chrono::seconds(5));
   m->restarts = 0;
+  m->sandbox.reset();  // staff's restart sees the folders as they are now
   start(*m);
   return true;
 }
@@ -147,7 +148,7 @@ void Supervisor::start(ModuleProcess& m) {
   // A process module is confined by the kernel, and reads its hub password
   // from a pipe (fd 3), not its environment: /proc/PID/environ keeps what a
   // process started with for as long as it runs.
-  std::unique_ptr<ModuleSandbox> sandbox;
+  std::shared_ptr<ModuleSandbox> sandbox;
   std::string password;
   if (!m.spec.container && !m.spec.lane_service) {
     if (auto pw = env.find("CE_HUB_PASSWORD"); pw != env.end()) {
@@ -160,9 +161,12 @@ void Supervisor::start(ModuleProcess& m) {
         auto tmp = state_.data_dir(m.spec.name) / "tmp";
         std::filesystem::create_directories(tmp);
         env["TMPDIR"] = tmp.string();
-        std::vector<const ModuleSpec*> lane;
-        for (const ModuleProcess& other : modules_) lane.push_back(&other.spec);
-        sandbox = std::make_unique<ModuleSandbox>(m.spec, state_, lane);
+        if (!m.sandbox) {
+          std::vector<const ModuleSpec*> lane;
+          for (const ModuleProcess& other : modules_) lane.push_back(&other.spec);
+          m.sandbox = std::make_shared<ModuleSandbox>(m.spec, state_, lane);
+        }
+        sandbox = m.sandbox;
       } catch (const std::exception& e) {
         if (landlock_abi() > 0) {
           // The kernel can confine it but refused: never run it loose.

@@ -16,6 +16,7 @@
 
 #include "runtime/log_collector.h"
 #include "runtime/manifest.h"
+#include "runtime/module_sandbox.h"
 #include "runtime/state_dir.h"
 
 namespace ce {
@@ -36,6 +37,9 @@ struct ModuleProcess {
   int restarts = 0;               // since the module was last healthy long enough
   long long next_start_ms = 0;
   long long last_heartbeat_ms = 0;  // 0: none since the last start
+  // Made at the first start and kept for restarts: a module that crashed
+  // comes back at once (the rules take a walk of the folders to make).
+  std::shared_ptr<ModuleSandbox> sandbox;
 
   // Heartbeats came in time since the start (or the start is recent).
   bool heartbeating(long long now, std::chrono::milliseconds timeout) const;

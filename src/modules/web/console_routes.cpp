@@ -164,7 +164,7 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
   });
 
   server.Get("/console/api/events", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (staff_session(ctx, req, res, false)) stream_lane(res, ctx, true);
+    if (staff_session(ctx, req, res, false)) stream_lane(req, res, ctx, true);
   });
 
   server.Get("/console/api/live.jpg", [&ctx](const httplib::Request& req, httplib::Response& res) {

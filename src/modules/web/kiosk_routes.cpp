@@ -42,8 +42,8 @@ void add_kiosk_routes(httplib::Server& server, WebContext& ctx) {
     res.set_header("Cache-Control", "no-store");
     res.set_content(page, "text/html; charset=utf-8");
   });
-  server.Get("/kiosk/events", [&ctx](const httplib::Request&, httplib::Response& res) {
-    stream_lane(res, ctx, false);
+  server.Get("/kiosk/events", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    stream_lane(req, res, ctx, false);
   });
   server.Get("/kiosk/photo.jpg", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto photo = ctx.lane.photo();

@@ -135,11 +135,11 @@ bool same_origin(const httplib::Request& req) {
   return origin == "http://" + host || origin == "https://" + host;
 }
 
-void stream_lane(httplib::Response& res, WebContext& ctx, bool staff) {
-  if (++ctx.streams > ctx.max_streams) {
-    --ctx.streams;
+void stream_lane(const httplib::Request& req, httplib::Response& res, WebContext& ctx, bool staff) {
+  std::string client = req.remote_addr;
+  if (!ctx.streams.take(staff, client)) {
     res.set_header("Retry-After", "5");
-    return send_json(res, 503, {{"error", "too many open pages on this lane; close one"}});
+    return send_json(res, 503, {{"error", "too many open pages from this address; close one"}});
   }
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Accel-Buffering", "no");
@@ -173,7 +173,7 @@ void stream_lane(httplib::Response& res, WebContext& ctx, bool staff) {
         if (out.empty()) out = ": still here\n\n";  // keeps proxies and the page's timer calm
         return sink.write(out.data(), out.size());
       },
-      [&ctx](bool) { --ctx.streams; });
+      [&ctx, staff, client](bool) { ctx.streams.release(staff, client); });
 }
 
 void add_asset_routes(httplib::Server& server, WebContext&) {

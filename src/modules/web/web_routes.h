@@ -15,6 +15,7 @@
 #include "modules/web/retraining.h"
 #include "modules/web/staff_accounts.h"
 #include "modules/web/staff_actions.h"
+#include "modules/web/stream_slots.h"
 
 namespace ce {
 
@@ -30,8 +31,7 @@ struct WebContext {
   Retraining& retraining;
   std::string kiosk_token;  // in the kiosk page; its commands must carry it
   bool tls = false;         // cookies are then Secure
-  int max_streams = 12;     // each open page holds one server thread
-  std::atomic<int> streams{0};
+  StreamSlots streams;      // each open page holds one
 };
 
 // A JSON answer, errors as {"error": "what is wrong and what to do"}.
@@ -45,7 +45,7 @@ bool same_origin(const httplib::Request& req);
 // Every other body is refused over 1 MB before it is read.
 bool may_send_photos(WebContext& ctx, const httplib::Request& req);
 // Server-sent events: a snapshot first, then each change as it happens.
-void stream_lane(httplib::Response& res, WebContext& ctx, bool staff);
+void stream_lane(const httplib::Request& req, httplib::Response& res, WebContext& ctx, bool staff);
 
 void add_asset_routes(httplib::Server& server, WebContext& ctx);
 void add_kiosk_routes(httplib::Server& server, WebContext& ctx);
