@@ -175,9 +175,13 @@ TEST(LaneFaults, ACameraRestartedWithTheItemOnTheScaleDoesNotTakeItForTheEmptySc
   spec.camera = {{"emptyScene", nullptr}};  // it learns the empty scale itself
   fs::path dir = write_lane(spec);
   fs::copy_file(dir / "camera.jpg", dir / "banana.jpg");
-  fs::copy_file(dir / "empty.png", dir / "camera.png");
+  // The camera's image in a folder of its own: it is replaced while the lane
+  // runs, and the state folder is beside it (runtime/module_sandbox.h).
+  fs::create_directories(dir / "device");
+  fs::copy_file(dir / "empty.png", dir / "device/camera.png");
   json m = json::parse(ce::read_file(dir / "deployment.json"));
-  m["modulesContent"]["camera"]["properties.desired"]["source"] = (dir / "camera.png").string();
+  m["modulesContent"]["camera"]["properties.desired"]["source"] =
+      (dir / "device/camera.png").string();
   std::ofstream(dir / "deployment.json") << m.dump(2);
   Runtime rt(dir / "state", dir / "deployment.json");
   rt.start();
@@ -186,8 +190,8 @@ TEST(LaneFaults, ACameraRestartedWithTheItemOnTheScaleDoesNotTakeItForTheEmptySc
   ASSERT_TRUE(eventually([&] { return fs::exists(learnt); }, 20s)) << rt.cli("logs camera");
   // The banana goes under the camera, and the camera is killed: it comes
   // back with the item already there.
-  cv::imwrite((dir / "next.png").string(), cv::imread((dir / "banana.jpg").string()));
-  fs::rename(dir / "next.png", dir / "camera.png");
+  cv::imwrite((dir / "device/next.png").string(), cv::imread((dir / "banana.jpg").string()));
+  fs::rename(dir / "device/next.png", dir / "device/camera.png");
   kill(rt.module("camera")["pid"].get<int>(), SIGKILL);
   ASSERT_TRUE(eventually([&] { return lines_of(rt).size() == 1; }, 40s))
       << rt.cli("logs checkout") << rt.cli("logs camera");

@@ -716,7 +716,13 @@ TEST_F(Fault, AModuleWhoseCodeIsHostileCannotReadStaffsKeysOrAnotherModulesSecre
             std::string::npos);
   // Its hub password came on a pipe: in no process's environment, and it works.
   int camera = rt.module("camera")["pid"];
-  std::string environ = ce::read_file("/proc/" + std::to_string(camera) + "/environ");
+  std::string environ;
+  eventually(  // (read while the script execs its last command, it is empty)
+      [&] {
+        environ = ce::read_file("/proc/" + std::to_string(camera) + "/environ");
+        return environ.find("CE_MODULE_ID=camera") != std::string::npos;
+      },
+      5s);
   EXPECT_EQ(environ.find("CE_HUB_PASSWORD="), std::string::npos) << environ;
   EXPECT_NE(environ.find("CE_HUB_PASSWORD_FD=3"), std::string::npos) << environ;
   ce::HubClient as_camera("camera", "127.0.0.1", rt.agent().value("moduleHubPort", 0),
