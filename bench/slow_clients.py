@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """The screens and the REST API under slow clients (slowloris): N
-connections to each that send a request's headers a line every 2 s and
-never finish them. Prints how long the kiosk page (GET /kiosk) and a
-classification (POST /image, a banana photo) take with 0 and with N of them.
+connections to each (25 from each of 127.0.1.1, 127.0.1.2, ...) that send
+a request's headers a line every 2 s and never finish them. Prints how long
+the kiosk page (GET /kiosk) and a classification (POST /image, a banana
+photo) take with 0 and with N of them, then how long the lane waits for
+them before it lets them go.
 
     /usr/bin/python3 bench/slow_clients.py [--connections 200] [--build build]
 
@@ -93,9 +95,11 @@ def measure(kiosk):
 class Slow:
     def __init__(self, ports, n):
         self.socks, self.stop = [], False
+        self.start = time.monotonic()
         for port in ports:
-            for _ in range(n):
-                s = socket.create_connection(("127.0.0.1", port))
+            for i in range(n):
+                s = socket.create_connection(("127.0.0.1", port),
+                                             source_address=("127.0.1.%d" % (1 + i // 25), 0))
                 s.sendall(b"GET /kiosk HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 self.socks.append(s)
         self.thread = threading.Thread(target=self.drip, daemon=True)
@@ -112,6 +116,24 @@ class Slow:
                 except OSError:
                     pass
 
+    def let_go_after(self, limit_s=60):
+        """Seconds from the first connection until the lane had answered or
+        closed every one of them (None: not within limit_s)."""
+        while time.monotonic() - self.start < limit_s:
+            waiting = 0
+            for s in self.socks:
+                try:
+                    if not s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                        continue
+                except BlockingIOError:
+                    waiting += 1
+                except OSError:
+                    pass
+            if not waiting:
+                return time.monotonic() - self.start
+            time.sleep(0.2)
+        return None
+
     def close(self):
         self.stop = True
         for s in self.socks:
@@ -122,16 +144,25 @@ try:
     kiosk = kiosk_url()
     web_port = int(kiosk.split(":")[2].split("/")[0])
     timed(urllib.request.Request(kiosk))  # warm
+    for _ in range(240):  # the classifier loads its model before it listens
+        if timed(urllib.request.Request("http://127.0.0.1:%d/health" % rest_port))[1]:
+            break
+        time.sleep(0.5)
+    else:
+        sys.exit("the REST API did not come up; see " + log.name)
     quiet = measure(kiosk)
     slow = Slow([web_port, rest_port], args.connections)
     time.sleep(5)  # every slow client has sent lines since
     loaded = measure(kiosk)
+    let_go = slow.let_go_after()
     slow.close()
     print("| | slow clients on each port | p50 ms | max ms | failed of %d |" % args.requests)
     print("|---|---:|---:|---:|---:|")
     for label, rows, n in (("quiet", quiet, 0), ("slowloris", loaded, args.connections)):
         for name, (p50, worst, failed) in rows.items():
             print("| %s %s | %d | %.1f | %.1f | %d |" % (name, label, n, p50, worst, failed))
+    print("\nAll %d slow clients answered or closed %s." % (
+        2 * args.connections, "after %.1f s" % let_go if let_go else "NOT within 60 s"))
 finally:
     lane.terminate()
     lane.wait()

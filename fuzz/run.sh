@@ -12,6 +12,7 @@ trap 'rm -rf "$work"' EXIT
 seeds="$root/fuzz/corpus/$target"
 case "$target" in
   manifest | catalogue | scenario) seeds="$seeds $root/config" ;;
+  decode_image) seeds="$seeds $root/fuzz/corpus/image_header" ;;
 esac
 mkdir -p "$work/new" "$build/crashes"
 # shellcheck disable=SC2086  # $seeds is a list of folders

@@ -56,11 +56,18 @@ class Fault : public testing::Test {
     return dir_ / name;
   }
   // The checkout alone, its inputs fed by the test as the scale and the
-  // classifier would (or as anyone on the hub can).
+  // classifier would (or as anyone on the hub can). Its sentences are routed
+  // to an input it never reads: a module publishes only the outputs a route
+  // takes.
   json checkout_only(json extra = json::object()) {
     json d = {{"catalogue", (dir_ / "catalogue.json").string()}, {"threshold", 0.5}};
     d.update(extra);
-    return lane_manifest({{"checkout", builtin("checkout")}}, {{"checkout", d}});
+    return lane_manifest({{"checkout", builtin("checkout")}}, {{"checkout", d}},
+                         {{"routes", {{"sentences", to_nowhere("checkout/outputs/sentence")}}}});
+  }
+  static std::string to_nowhere(const std::string& output) {
+    return "FROM /messages/modules/" + output +
+           " INTO BrokeredEndpoint(\"/modules/checkout/inputs/test\")";
   }
   // The checkout and, as "camera", a module whose code is hostile: it keeps
   // its hub password where the test finds it (its data folder), then tries
@@ -68,6 +75,9 @@ class Fault : public testing::Test {
   // down what the kernel let it do (data/camera/report).
   json checkout_and_intruder() {
     json m = checkout_only();
+    auto& routes = m["modulesContent"]["$edgeHub"]["properties.desired"]["routes"];
+    for (const char* output : {"frames", "weight", "test"})
+      routes[std::string("camera-") + output] = to_nowhere(std::string("camera/outputs/") + output);
     m["modulesContent"]["checkout"]["properties.desired"]["locale"] = "en-US";
     m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["checkout"]["env"] = {
         {"SHOP_DB_PASSWORD", {{"value", "hunter2-pw"}}}};
@@ -556,7 +566,8 @@ TEST_F(Fault, TheHubRefusesStrangersAndKeepsEachModuleToItsOwnTopics) {
   std::atomic<int> own = 0, forged = 0, foreign_twins = 0;
   staff->subscribe("modules/camera/outputs/test", [&](auto&, auto&) { ++own; });
   staff->subscribe("modules/scale/outputs/#", [&](auto&, auto&) { ++forged; });
-  staff->subscribe("modules/checkout/inputs/#", [&](auto&, auto&) { ++forged; });
+  // (Its own output "test" is routed to the checkout's input "test".)
+  staff->subscribe("modules/checkout/inputs/weight", [&](auto&, auto&) { ++forged; });
   staff->subscribe("$ce/methods/#", [&](auto&, auto&) { ++forged; });
   as_camera.subscribe("$ce/twins/+/reported", [&](const std::string& topic, auto&) {
     if (topic != "$ce/twins/camera/reported") ++foreign_twins;
@@ -629,7 +640,7 @@ long long resident_kb(int pid) {
 
 }  // namespace
 
-TEST_F(Fault, AModuleRetainsOnlyItsTwinAndWhatItSendsHasItsSize) {
+TEST_F(Fault, AModuleSendsOnlyWhatARouteTakesRetainsOnlyItsTwinAndKeepsToSizes) {
   Runtime rt(dir_ / "state", write("m.json", checkout_and_intruder()));
   rt.start();
   ASSERT_TRUE(rt.started()) << ce::read_file(dir_ / "state-runtime.log");
@@ -659,6 +670,7 @@ TEST_F(Fault, AModuleRetainsOnlyItsTwinAndWhatItSendsHasItsSize) {
   camera.publish("modules/camera/outputs/frames", sized(9 << 20), 1);
   camera.publish("modules/camera/outputs/weight", sized(2 << 20), 1);
   camera.publish("modules/camera/outputs/weight", sized(100), 1);
+  camera.publish("modules/camera/outputs/madeUp", sized(100), 1);  // no route takes it
   camera.publish("$ce/twins/camera/reported", ce::Message::with_json({{"ok", true}}), 1, true);
   ASSERT_TRUE(eventually(
       [&] {
@@ -671,6 +683,7 @@ TEST_F(Fault, AModuleRetainsOnlyItsTwinAndWhatItSendsHasItsSize) {
     std::lock_guard lock(mutex);
     EXPECT_EQ(seen["modules/camera/outputs/frames"], size_t{3} << 20);
     EXPECT_EQ(seen["modules/camera/outputs/weight"], 100u) << "the 2 MB message went through";
+    EXPECT_EQ(seen.count("modules/camera/outputs/madeUp"), 0u) << "an output no route takes";
     for (auto& [topic, bytes] : seen) EXPECT_EQ(topic.find("hoard"), std::string::npos) << topic;
   }
   EXPECT_LT(resident_kb(broker) - before, 40 * 1024) << "the broker kept what it refused";
@@ -688,6 +701,22 @@ TEST_F(Fault, AModuleRetainsOnlyItsTwinAndWhatItSendsHasItsSize) {
   EXPECT_NE(
       ce::read_file(rt.state() / "logs/edgeHub.log").find("refused modules/camera/outputs/hoard0"),
       std::string::npos);
+
+  // A deployment that routes it lets it through: the broker is told at once.
+  json routed = checkout_and_intruder();
+  routed["modulesContent"]["$edgeHub"]["properties.desired"]["routes"]["camera-madeUp"] =
+      to_nowhere("camera/outputs/madeUp");
+  int status = -1;
+  std::string out = rt.cli("deploy " + write("routed.json", routed).string(), &status);
+  ASSERT_EQ(status, 0) << out;
+  std::atomic<int> made_up = 0;
+  later.subscribe("modules/camera/outputs/madeUp", [&](auto&, auto&) { ++made_up; });
+  EXPECT_TRUE(eventually(
+      [&] {
+        camera.publish("modules/camera/outputs/madeUp", sized(100), 1);
+        return made_up > 0;
+      },
+      10s));
 }
 
 TEST_F(Fault, AModuleWhoseCodeIsHostileCannotReadStaffsKeysOrAnotherModulesSecretsOrData) {

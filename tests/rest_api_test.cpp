@@ -37,6 +37,7 @@ class RestApi : public testing::Test {
     limits.url_loopback = true;
     ce::add_prediction_routes(server_, *served_, max_predictions_, limits);
     port_ = server_.bind_to_any_port("127.0.0.1");
+    ce::deepen_backlog(server_);
     thread_ = std::thread([&] { server_.listen_after_bind(); });
     banana_ = read_bytes(photos("/Banana/", 1).at(0));
   }
@@ -54,7 +55,7 @@ class RestApi : public testing::Test {
   static std::shared_ptr<ce::Model> model_;
   std::unique_ptr<ce::ServedModel> served_;
   std::atomic<size_t> max_predictions_ = 10;
-  httplib::Server server_;
+  ce::GuardedServer server_{ce::kRestConnections};
   std::thread thread_;
   int port_ = 0;
   std::string banana_;
@@ -485,8 +486,8 @@ TEST_F(RestApi, DecompressionBombsAreRefusedFromTheirHeadersWhereverTheyEnter) {
 
 // Two hundred clients that never finish their headers hold a thread each,
 // not the API: a real request is answered at once.
-TEST_F(RestApi, SlowClientsLeaveImagesServed) {
-  ce::testing_support::SlowClients slow(port_, 200);
+TEST_F(RestApi, SlowClientsLeaveImagesServedAndAreCutOff) {
+  ce::testing_support::SlowClients slow(port_, 200, 25);
   ASSERT_EQ(slow.connected(), 200u);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // each has sent a line more
   // (How fast: bench/slow_clients.py. Held, it would wait as long as they do.)
@@ -494,4 +495,10 @@ TEST_F(RestApi, SlowClientsLeaveImagesServed) {
   auto r = c.Post("/image", banana_, "application/octet-stream");
   ASSERT_TRUE(r) << httplib::to_string(r.error());
   EXPECT_EQ(r->status, 200);
+  // Their requests' deadline (10 s) passed, none is still waited for.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (slow.let_go() < slow.connected() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(slow.let_go(), slow.connected())
+      << slow.let_go() << " of " << slow.connected() << " slow clients let go";
 }

@@ -1,6 +1,6 @@
 // Slowloris: connections that send a request's headers a line every 2 s and
-// never finish them, as a flood of slow clients would. Closed when the
-// object goes.
+// never finish them, as a flood of slow clients would, `per_address` from
+// each of 127.0.1.1, 127.0.1.2, ... Closed when the object goes.
 #pragma once
 
 #include <arpa/inet.h>
@@ -12,28 +12,38 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace ce::testing_support {
 
+// A socket bound to `from` (a loopback address), connecting to `port`
+// without waiting; -1 when it cannot.
+inline int connect_from(const std::string& from, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in local{}, addr{};
+  local.sin_family = addr.sin_family = AF_INET;
+  inet_pton(AF_INET, from.c_str(), &local.sin_addr);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0 &&
+      (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 || errno == EINPROGRESS))
+    return fd;
+  close(fd);
+  return -1;
+}
+
 class SlowClients {
  public:
-  SlowClients(int port, int count) {
+  SlowClients(int port, int count, int per_address = 50) {
     // All at once, as a flood comes: one by one, each connect would wait out
     // the retries of a SYN the server's short backlog dropped.
     std::vector<pollfd> pending;
     for (int i = 0; i < count; ++i) {
-      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<uint16_t>(port));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 || errno == EINPROGRESS)
-        pending.push_back({fd, POLLOUT, 0});
-      else
-        close(fd);
+      int fd = connect_from("127.0.1." + std::to_string(1 + i / per_address), port);
+      if (fd >= 0) pending.push_back({fd, POLLOUT, 0});
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!pending.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -62,6 +72,7 @@ class SlowClients {
         for (int i = 0; i < 20 && !stop_; ++i)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
         std::string line = "X-Slow-" + std::to_string(n) + ": 1\r\n";
+        std::lock_guard lock(mutex_);
         for (int fd : fds_) (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL);
       }
     });
@@ -73,8 +84,22 @@ class SlowClients {
   }
   size_t connected() const { return fds_.size(); }
 
+  // How many the server has closed, or answered (a 503 or a 400): those it
+  // no longer waits for.
+  size_t let_go() {
+    std::lock_guard lock(mutex_);
+    size_t n = 0;
+    for (int fd : fds_) {
+      char byte;
+      ssize_t got = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (got > 0 || got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) ++n;
+    }
+    return n;
+  }
+
  private:
   std::vector<int> fds_;
+  std::mutex mutex_;
   std::atomic<bool> stop_ = false;
   std::thread drip_;
 };

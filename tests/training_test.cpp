@@ -209,10 +209,9 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
       http.Post("/console/api/login", R"({"user": "alice", "password": "correct horse battery"})",
                 "application/json");
   ASSERT_TRUE(login && login->status == 200) << (login ? login->body : "no answer");
-  std::string cookie = login->get_header_value("Set-Cookie");
-  cookie = cookie.substr(0, cookie.find(';'));
-  httplib::Headers session{{"Cookie", cookie},
-                           {"X-CSRF-Token", json::parse(login->body)["csrf"].get<std::string>()}};
+  httplib::Headers session{
+      {"Authorization", "Bearer " + json::parse(login->body)["token"].get<std::string>()},
+      {"X-CSRF-Token", json::parse(login->body)["csrf"].get<std::string>()}};
   httplib::MultipartFormDataItems form{{"tag", "Mango", "", ""},
                                        {"productId", "4959", "", ""},
                                        {"productName", "Mango", "", ""},

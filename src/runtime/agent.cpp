@@ -95,6 +95,12 @@ class Agent {
   void begin_deploy(const Message& request, const nlohmann::json& payload, Signer signer);
   void validate_desired(const Deployment& d) const;
   void check_pending_deploy();
+  // The broker re-reads the logins and what each may publish.
+  void reload_hub_files() {
+    identities_->write_files();
+    if (const ModuleProcess* broker = supervisor_->find("edgeHub"); broker && broker->pid > 0)
+      kill(broker->pid, SIGHUP);
+  }
   void save_manifest(const nlohmann::json& manifest, bool keep_previous);
   MethodResult update_desired(const nlohmann::json& request);
 
@@ -482,17 +488,13 @@ int Agent::run() {
   admin_ = std::make_unique<AdminVerifier>(admin_key, console_key);
   identities_ = std::make_unique<HubIdentities>(state_, admin_key, console_key);
   for (const auto& m : deployment_.modules) identities_->module(m.name);
+  identities_->set_routes(deployment_.routes);
   supervisor_->set_module_env([this](const std::string& name) {
     std::map<std::string, std::string> env;
     if (name == "edgeHub") return env;
     bool made = false;
     HubLogin login = identities_->module(name, &made);
-    if (made) {
-      // A module a deployment added: the running broker re-reads its files.
-      identities_->write_files();
-      if (const ModuleProcess* broker = supervisor_->find("edgeHub"); broker && broker->pid > 0)
-        kill(broker->pid, SIGHUP);
-    }
+    if (made) reload_hub_files();  // a module a deployment added
     env["CE_HUB_USERNAME"] = login.username;
     env["CE_HUB_PASSWORD"] = login.password;
     if (!deployment_.runtime.hub_ca_file.empty())
@@ -532,6 +534,9 @@ int Agent::run() {
                                      [this](const Message& m) { upstream_->send(m); });
   deployer_ =
       std::make_unique<Deployer>(*supervisor_, *hub_, *router_, *upstream_, options_.self_exe);
+  deployer_->on_routes = [this](const std::vector<Route>& routes) {
+    if (identities_->set_routes(routes)) reload_hub_files();
+  };
   hub_->subscribe(topics::reported("+"), [this](const std::string& topic, const Message& m) {
     // $ce/twins/<module>/reported
     auto end = topic.rfind('/'), start = topic.rfind('/', end - 1);

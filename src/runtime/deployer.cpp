@@ -78,6 +78,7 @@ DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) 
   if (!to.upstream.password_env.empty()) secrets.insert(to.upstream.password_env);
   supervisor_.keep_private(std::move(secrets));
   router_.set_routes(to.routes);
+  if (on_routes) on_routes(to.routes);
   upstream_.configure(to.upstream);
   if (to.runtime.hub_port != from.runtime.hub_port)
     changes.warnings.push_back(

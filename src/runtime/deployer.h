@@ -4,6 +4,7 @@
 // live, without a restart (as IoT Edge's module twins do).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ class Deployer {
   // Retained, so the module gets them whenever it (re)connects.
   void publish_desired(const ModuleSpec& module);
   std::vector<std::string> command_of(const ModuleSpec& module) const;
+  // Told each deployment's routes, before any module starts.
+  std::function<void(const std::vector<Route>&)> on_routes;
 
  private:
   Supervisor& supervisor_;

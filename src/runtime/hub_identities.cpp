@@ -31,8 +31,8 @@ std::string base64(const unsigned char* data, int size) {
 }
 
 // What a module may do, by its user name (%u): Mosquitto's own patterns.
+// Which outputs it may publish follows, per module, from the routes.
 constexpr const char* kModulePatterns =
-    "pattern write modules/%u/outputs/#\n"
     "pattern read modules/%u/inputs/#\n"
     "pattern read $ce/twins/%u/desired\n"
     "pattern write $ce/twins/%u/reported\n"
@@ -70,6 +70,15 @@ HubLogin HubIdentities::module(const std::string& name, bool* made) {
   return it->second;
 }
 
+bool HubIdentities::set_routes(const std::vector<Route>& routes) {
+  std::map<std::string, std::set<std::string>> outputs;
+  for (const auto& r : routes)
+    outputs[r.from_module].insert(r.from_output == "*" ? "#" : r.from_output);
+  if (outputs == outputs_) return false;
+  outputs_ = std::move(outputs);
+  return true;
+}
+
 void HubIdentities::write_files() const {
   const std::string written = "# Written by checkout-edge at every start; edits are lost.\n";
   std::string staff_passwd, staff_acl = written;
@@ -82,7 +91,18 @@ void HubIdentities::write_files() const {
     passwd += name + ":" + mosquitto_password_hash(login.password) + "\n";
   std::filesystem::create_directories(state_.hub_dir());
   write_file_atomically(password_file(), passwd);
-  write_file_atomically(acl_file(), written + kModulePatterns);
+  std::string acl = written + kModulePatterns;
+  if (outputs_.count("*")) {
+    acl += "pattern write modules/%u/outputs/#\n";
+  } else {
+    // A module no route takes from publishes no outputs: it has no block.
+    for (const auto& [module, outputs] : outputs_) {
+      acl += "\nuser " + module + "\n";
+      for (const auto& output : outputs)
+        acl += "topic write modules/" + module + "/outputs/" + output + "\n";
+    }
+  }
+  write_file_atomically(acl_file(), acl);
   write_file_atomically(staff_password_file(), staff_passwd);
   write_file_atomically(staff_acl_file(), staff_acl);
 }

@@ -3,19 +3,23 @@
 // module and for itself; staff's CLI logs in with the admin key (admin.key,
 // readable only by the lane's user). Mosquitto checks the passwords
 // (password_file, PBKDF2-SHA512 as mosquitto_passwd writes them) and what
-// each may publish and read (acl_file): a module publishes only its own
-// outputs, reported twin, heartbeat and method replies, and reads only its
-// own inputs, desired twin and methods. Anonymous clients are refused.
+// each may publish and read (acl_file): a module publishes only the outputs
+// the manifest's routes take from it (all of its own when a route's FROM
+// names any output of it), its reported twin, heartbeat and method replies,
+// and reads only its own inputs, desired twin and methods. Anonymous clients
+// are refused.
 // Modules and staff log in on separate listeners, each with its own files:
 // a module's connection carries its login as its client id, so it cannot
 // take over (and so drop) another client's connection by naming its id.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "hub/hub_client.h"
+#include "runtime/routes.h"
 #include "runtime/state_dir.h"
 
 namespace ce {
@@ -32,6 +36,9 @@ class HubIdentities {
   // The module's login, made on first asking. `made` says it is new: the
   // broker must re-read its files (write_files(), then SIGHUP).
   HubLogin module(const std::string& name, bool* made = nullptr);
+  // What each module may publish, from the routes; true when that changed
+  // (write_files(), then SIGHUP).
+  bool set_routes(const std::vector<Route>& routes);
   // hub/passwd and hub/acl (the modules' listener), hub/staff-passwd and
   // hub/staff-acl (the runtime and staff), 0600, written whole then renamed
   // into place.
@@ -45,6 +52,8 @@ class HubIdentities {
   StateDir state_;
   HubLogin runtime_, admin_, console_;
   std::map<std::string, HubLogin> modules_;
+  // module -> outputs ("#": any of its own); "*" -> any module, any output.
+  std::map<std::string, std::set<std::string>> outputs_;
 };
 
 // The login staff's commands use: the admin key of the runtime running on

@@ -7,6 +7,7 @@
 //   env CE_CLI: the command that reaches the lane (restarts the web module)
 //   env CE_CHECKOUT_PID: the checkout's process, stopped for a while
 import { execSync } from "node:child_process";
+import http from "node:http";
 import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -171,6 +172,21 @@ try {
   await staff.click("#login-form button[type=submit]");
   await staff.waitForSelector("#health:not([hidden]) #modules tbody tr[data-module='checkout']", { timeout: 20000 });
   seen.cookie = (await staff.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+  // A link to another port of this host (a server any local user may run)
+  // must carry no staff session: cookies are per host, not per port.
+  const heard = [];
+  const other = http.createServer((req, res) => {
+    heard.push({ cookie: req.headers.cookie || "", authorization: req.headers.authorization || "" });
+    res.end("elsewhere");
+  });
+  await new Promise((resolve) => other.listen(0, "127.0.0.1", resolve));
+  const elsewhere = `http://127.0.0.1:${other.address().port}/console/api/session`;
+  const followed = await browser.newPage();
+  await followed.goto(elsewhere);
+  await followed.close();
+  await staff.evaluate((url) => fetch(url, { mode: "no-cors", credentials: "include" }), elsewhere);
+  other.close();
+  seen.otherPortHeard = heard;
   seen.modules = await staff.$$eval("#modules tbody tr", (rows) =>
     Object.fromEntries(rows.map((r) => [r.dataset.module, r.cells[1].textContent.trim()])));
   await staff.waitForFunction(() => document.querySelectorAll("#twin-module option").length > 3, { timeout: 20000 });
@@ -179,9 +195,10 @@ try {
   await axe(staff, "console-lane");
   step("staff logged in");
 
-  // A change without the CSRF token is refused, with the session's cookie.
+  // A change without the CSRF token is refused, with the session's token.
   seen.twinWithoutCsrf = await staff.evaluate(async () => {
-    const r = await fetch("/console/api/twin", { method: "POST", headers: { "Content-Type": "application/json" },
+    const r = await fetch("/console/api/twin", { method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem("ce_staff")}` },
       body: JSON.stringify({ module: "checkout", patch: { threshold: 0.1 } }) });
     return { status: r.status, body: await r.json() };
   });

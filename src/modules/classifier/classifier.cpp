@@ -422,7 +422,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
 
   int port = settings.rest_port;
   const std::string& host = settings.rest_host;
-  httplib::Server server;
+  GuardedServer server(kRestConnections);
   std::thread rest;
   if (port > 0) {
     RestLimits limits;
@@ -441,6 +441,7 @@ int run_classifier(ModuleClient& client, const nlohmann::json& desired) {
     if (!server.bind_to_port(host.c_str(), port))
       throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                                " for the REST API; is another program using it?");
+    deepen_backlog(server);
     rest = std::thread([&] { server.listen_after_bind(); });
     std::cerr << "classifier: REST API on http://" << host << ":" << port << "/image" << key_note
               << "\n";

@@ -8,7 +8,6 @@
 #include "common/image_header.h"
 #include "modules/classifier/prediction_json.h"
 #include "modules/classifier/url_fetch.h"
-#include "modules/http_connections.h"
 
 namespace ce {
 namespace {
@@ -138,7 +137,6 @@ void add_prediction_routes(httplib::Server& server, const ServedModel& served,
   // A multipart form wraps the image in a little more than the image.
   server.set_payload_max_length(limits.max_image_bytes + 64 * 1024);
   server.set_tcp_nodelay(true);  // small replies go out now, not after a delayed ACK
-  server.new_task_queue = [n = limits.connections] { return new ConnectionThreads(n); };
   auto fetching = std::make_shared<std::atomic<int>>(0);
   server.set_pre_routing_handler([limits](const httplib::Request& req, httplib::Response& res) {
     if (limits.key.empty() || same_key(req.get_header_value("Prediction-Key"), limits.key))

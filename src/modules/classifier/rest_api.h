@@ -15,6 +15,7 @@
 
 #include "common/image_header.h"
 #include "modules/classifier/served_model.h"
+#include "modules/http_connections.h"
 
 namespace ce {
 
@@ -27,13 +28,14 @@ struct RestLimits {
   std::vector<std::string> url_folders;
   bool url_loopback = false;
   int url_fetches = 16;  // at once; more get 503, so /image always has threads
-  // Connections served at once, each on its own thread (slow clients hold
-  // only theirs); each may carry an image of max_image_bytes.
-  size_t connections = 128;
   // When set, every request must carry it in the Prediction-Key header (as
   // Custom Vision's cloud API asks): the API is served beyond loopback.
   std::string key;
 };
+
+// Serve the API on a GuardedServer(kRestConnections). A client that sends
+// images needs few connections, each of which may carry max_image_bytes.
+inline constexpr ConnectionLimits kRestConnections{.connections = 256, .per_address = 32};
 
 void add_prediction_routes(httplib::Server& server, const ServedModel& served,
                            const std::atomic<size_t>& max_predictions, RestLimits limits = {});

@@ -1,7 +1,10 @@
 // The staff console: a login, then the lane's health, what the camera
 // sees, each module's twin (changed as `twin --set` does) and deployments.
-// Every change needs the session's cookie (HttpOnly, SameSite=Strict) and
-// its CSRF token in X-CSRF-Token; logins are slowed after failures.
+// A session is a token the console's page keeps in its tab and sends as
+// `Authorization: Bearer`, never a cookie: cookies are per host, not per
+// port, so any server a local user runs on another port of 127.0.0.1 would
+// get a staff cookie from a link. Every change also needs the session's CSRF
+// token in X-CSRF-Token; logins are slowed after failures.
 #include <sodium.h>
 
 #include <algorithm>
@@ -17,29 +20,21 @@ namespace ce {
 
 namespace {
 
-constexpr const char* kCookie = "ce_staff";
 constexpr const char* kClassifier = "classifier";
 // What `checkout-edge train` and `evaluate` draw (PLplot) beside metrics.json.
 constexpr const char* kModelPlots[] = {"confusion.png", "risk-coverage.png", "reliability.png"};
 
-std::string cookie_token(const httplib::Request& req) {
-  std::string cookies = req.get_header_value("Cookie");
-  std::string prefix = std::string(kCookie) + "=";
-  for (size_t at = 0; at < cookies.size();) {
-    size_t end = cookies.find(';', at);
-    if (end == std::string::npos) end = cookies.size();
-    std::string part = cookies.substr(at, end - at);
-    part.erase(0, part.find_first_not_of(' '));
-    if (part.rfind(prefix, 0) == 0) return part.substr(prefix.size());
-    at = end + 1;
-  }
-  return {};
+std::string session_token(const httplib::Request& req) {
+  std::string authorization = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.rfind(kBearer, 0) != 0) return {};
+  return authorization.substr(kBearer.size());
 }
 
 // The session, or 401 answered. `change`: the CSRF token must match too.
 std::optional<StaffSession> staff_session(WebContext& ctx, const httplib::Request& req,
                                           httplib::Response& res, bool change) {
-  auto session = ctx.sessions.find(cookie_token(req));
+  auto session = ctx.sessions.find(session_token(req));
   if (session && !ctx.accounts.has(session->user)) {  // `checkout-edge staff remove`
     ctx.sessions.close_all_of(session->user);
     session.reset();
@@ -77,7 +72,7 @@ std::filesystem::path served_model_folder(WebContext& ctx, nlohmann::json* repor
 
 bool may_send_photos(WebContext& ctx, const httplib::Request& req) {
   if (req.path != "/console/api/enroll") return false;
-  auto session = ctx.sessions.find(cookie_token(req));
+  auto session = ctx.sessions.find(session_token(req));
   return session && ctx.accounts.has(session->user) && same_origin(req) &&
          tokens_equal(req.get_header_value("X-CSRF-Token"), session->csrf);
 }
@@ -141,11 +136,13 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     ctx.throttle.succeeded(user, address);
     StaffSession s;
     std::string token = ctx.sessions.open(user, &s);
-    res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
-                                     "; Path=/console; HttpOnly; SameSite=Strict" +
-                                     (ctx.tls ? "; Secure" : ""));
     std::cerr << "web: " << user << " logged in from " << address << "\n";
-    send_json(res, 200, {{"user", user}, {"csrf", s.csrf}, {"canChange", ctx.staff.can_change()}});
+    res.set_header("Cache-Control", "no-store");
+    send_json(res, 200,
+              {{"user", user},
+               {"token", token},
+               {"csrf", s.csrf},
+               {"canChange", ctx.staff.can_change()}});
   });
 
   server.Get("/console/api/session", [&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -156,10 +153,7 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
 
   server.Post("/console/api/logout", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!staff_session(ctx, req, res, true)) return;
-    ctx.sessions.close(cookie_token(req));
-    res.set_header("Set-Cookie", std::string(kCookie) +
-                                     "=; Path=/console; HttpOnly; "
-                                     "SameSite=Strict; Max-Age=0");
+    ctx.sessions.close(session_token(req));
     send_json(res, 200, {{"loggedOut", true}});
   });
 

@@ -251,16 +251,17 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
     server =
         std::make_unique<httplib::SSLServer>(settings.cert_file.c_str(), settings.key_file.c_str());
   else
-    server = std::make_unique<httplib::Server>();
+    server = std::make_unique<GuardedServer>();
   if (!server->is_valid())
     throw std::runtime_error("cannot start the web server: is tls.certFile/keyFile a PEM pair?");
-  server->new_task_queue = [] { return new ConnectionThreads(256); };
+  if (ctx.tls)  // (httplib's TLS stream is its own: no request deadlines)
+    server->new_task_queue = [] { return new ConnectionThreads(ConnectionLimits{}.connections); };
   server->set_payload_max_length(64 << 20);  // an enrollment's photos
   server->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     // Nothing but this module's own files runs in its pages, and no other
     // site may frame them.
     res.set_header("Content-Security-Policy",
-                   "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                   "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
                    "base-uri 'none'; form-action 'self'");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
@@ -330,6 +331,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
     throw std::runtime_error("cannot listen on " + settings.host + ":" +
                              std::to_string(settings.port) +
                              " for the screens; is another program using it? (set 'port')");
+  deepen_backlog(*server);
   std::thread serving([&] { server->listen_after_bind(); });
   std::string base =
       std::string(ctx.tls ? "https" : "http") + "://" +

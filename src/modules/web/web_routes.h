@@ -30,7 +30,7 @@ struct WebContext {
   Enrollment& enrollment;
   Retraining& retraining;
   std::string kiosk_token;  // in the kiosk page; its commands must carry it
-  bool tls = false;         // cookies are then Secure
+  bool tls = false;
   StreamSlots streams;      // each open page holds one
 };
 

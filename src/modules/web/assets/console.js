@@ -1,21 +1,72 @@
 // The staff console: logs in, then follows the lane pushed from the web
 // module and changes it through the runtime (CSRF token on every change).
+// The session is a token kept in this tab (sessionStorage belongs to this
+// origin, port included) and sent as a header, never a cookie: a cookie
+// would go to every other port of the same host.
 import { money, kilograms } from "/assets/strings.js";
 
 const $ = (id) => document.getElementById(id);
+const kSession = "ce_staff";
 let csrf = "";
 let twins = {};
 let basket = null;
 
+function authorized(headers = {}) {
+  const token = sessionStorage.getItem(kSession);
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
 async function api(path, body) {
-  const options = body === undefined ? {} : {
+  const options = body === undefined ? { headers: authorized() } : {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    headers: authorized({ "Content-Type": "application/json", "X-CSRF-Token": csrf }),
     body: JSON.stringify(body),
   };
   const res = await fetch(path, options);
   const data = await res.json().catch(() => ({}));
   return { status: res.status, ok: res.ok, data };
+}
+
+// An image the session may see, shown from a blob: an <img src> would
+// carry no session.
+async function showImage(img, path) {
+  const res = await fetch(path, { headers: authorized(), cache: "no-store" });
+  if (!res.ok) return;
+  const url = URL.createObjectURL(await res.blob());
+  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  img.src = url;
+}
+
+// Server-sent events read from fetch, which can send the session (an
+// EventSource cannot); reconnects as an EventSource would.
+async function followEvents(path, on) {
+  for (;;) {
+    try {
+      const res = await fetch(path, { headers: authorized(), cache: "no-store" });
+      if (res.status === 401) return show(false);
+      if (res.ok) {
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let pending = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          pending += value;
+          let end;
+          while ((end = pending.indexOf("\n\n")) >= 0) {
+            const block = pending.slice(0, end);
+            pending = pending.slice(end + 2);
+            let type = "message", data = "";
+            for (const line of block.split("\n")) {
+              if (line.startsWith("event:")) type = line.slice(6).trim();
+              else if (line.startsWith("data:")) data += (data ? "\n" : "") + line.slice(5).replace(/^ /, "");
+            }
+            if (data) on(type, data);
+          }
+        }
+      }
+    } catch { /* the web module restarted: try again */ }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 function show(loggedIn, user) {
@@ -126,7 +177,7 @@ function patchOf(key, text) {
 }
 
 function refreshLive() {
-  $("live").src = `/console/api/live.jpg?t=${Date.now()}`;
+  showImage($("live"), "/console/api/live.jpg");
 }
 
 // Charts drawn by uPlot (vendored from npm), not by hand.
@@ -185,8 +236,9 @@ function drawPrecision(tags) {
 }
 
 function follow() {
-  const events = new EventSource("/console/api/events");
-  const on = (type, fn) => events.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+  const handlers = {};
+  const on = (type, fn) => (handlers[type] = fn);
+  followEvents("/console/api/events", (type, data) => handlers[type]?.(JSON.parse(data)));
   on("snapshot", (s) => {
     renderModules(s.modules);
     renderPrediction(s.photo);
@@ -277,7 +329,8 @@ async function showModel() {
   }
   $("model-plots").replaceChildren(...r.data.plots.map((p) => {
     const figure = document.createElement("figure");
-    const img = Object.assign(document.createElement("img"), { src: `/console/api/model/${p}?t=${Date.now()}`, alt: plotNames[p] || p });
+    const img = Object.assign(document.createElement("img"), { alt: plotNames[p] || p });
+    showImage(img, `/console/api/model/${p}`);
     img.style.maxWidth = "100%";
     figure.append(img, Object.assign(document.createElement("figcaption"), { textContent: plotNames[p] || p }));
     return figure;
@@ -292,7 +345,7 @@ $("enroll-form").addEventListener("submit", async (e) => {
   for (const [field, id] of [["productId", "enroll-id"], ["productName", "enroll-name"], ["price", "enroll-price"], ["soldBy", "enroll-sold-by"]])
     if ($(id).value) form.append(field, $(id).value);
   $("enroll-result").textContent = "Uploading the photos…";
-  const res = await fetch("/console/api/enroll", { method: "POST", headers: { "X-CSRF-Token": csrf }, body: form });
+  const res = await fetch("/console/api/enroll", { method: "POST", headers: authorized({ "X-CSRF-Token": csrf }), body: form });
   let status = await res.json().catch(() => ({}));
   if (!res.ok) {
     $("enroll-result").textContent = `Refused: ${status.error || res.status}`;
@@ -380,10 +433,12 @@ async function showLearning() {
     for (const e of t.newest) {
       const figure = document.createElement("figure");
       figure.className = "learnt";
-      if (e.photo)
-        figure.append(Object.assign(document.createElement("img"), {
-          src: `/console/api/learning/photo/${e.id}`, width: 96, height: 72,
-          alt: `${e.against ? "Not " : ""}${t.tag}, ${sources[e.source] || e.source}, ${new Date(e.timeMs).toLocaleString()}` }));
+      if (e.photo) {
+        const img = Object.assign(document.createElement("img"), { width: 96, height: 72,
+          alt: `${e.against ? "Not " : ""}${t.tag}, ${sources[e.source] || e.source}, ${new Date(e.timeMs).toLocaleString()}` });
+        showImage(img, `/console/api/learning/photo/${e.id}`);
+        figure.append(img);
+      }
       const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "Remove" });
       remove.setAttribute("aria-label", `Remove example ${e.id} of ${t.tag} (${new Date(e.timeMs).toLocaleString()})`);
       remove.addEventListener("click", () => forget({ id: e.id }, `example ${e.id} of ${t.tag}`));
@@ -520,12 +575,14 @@ $("login-form").addEventListener("submit", async (e) => {
     $("login-error").textContent = r.data.error || `Refused (${r.status})`;
     return;
   }
+  sessionStorage.setItem(kSession, r.data.token);
   csrf = r.data.csrf;
   await started(r.data.user);
 });
 
 $("logout").addEventListener("click", async () => {
   await api("/console/api/logout", {});
+  sessionStorage.removeItem(kSession);
   location.reload();
 });
 
@@ -612,7 +669,7 @@ $("deploy-form").addEventListener("submit", async (e) => {
   await loadTwins();
 });
 
-// A reload keeps the session (the cookie) and asks for its CSRF token again.
+// A reload keeps the session (the tab's) and asks for its CSRF token again.
 api("/console/api/session").then((r) => {
   if (r.ok) {
     csrf = r.data.csrf;
