@@ -12,6 +12,8 @@ packages=(
   libssl-dev                                # model package checksums (SHA-256)
   libtorch-dev libopenblas0-pthread         # training: fine-tuning on the CPU (OpenBLAS: 7x faster)
   libflatbuffers-dev flatbuffers-compiler   # classifier: TensorFlow Lite files (our schema, flatc)
+  libxnnpack-dev libpthreadpool-dev         # classifier: TensorFlow Lite files run as quantized
+  libdnnl-dev                               # bench: oneDNN, measured against XNNPACK
   libplplot-dev plplot-driver-cairo         # evaluation reports: plots (PNG through Cairo)
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22  # tests: an independent TFLite engine
   nlohmann-json3-dev libcli11-dev           # JSON, command line

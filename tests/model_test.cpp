@@ -177,6 +177,11 @@ TEST(ModelPackage, ErrorsSayWhatIsWrong) {
                          {"resize", "squash"}})
                 .find("'resize'"),
             std::string::npos);
+  EXPECT_NE(message(json{{"file", squeezenet("SqueezeNet_fp32.onnx")},
+                         {"labels", squeezenet("Labels.txt")},
+                         {"engine", "fast"}})
+                .find("engine must be \"integer\""),
+            std::string::npos);
 }
 
 TEST(Preprocessing, CustomVisionCropIsTheCentreOfA256Square) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <opencv2/imgproc.hpp>
 #include <regex>
 
 #include "modules/classifier/network_file.h"
@@ -57,7 +59,10 @@ Model Model::load(const nlohmann::json& description, int instances) {
       throw std::runtime_error("model package " + m.package_.dir + ": calibration: " + e.what());
     }
   }
-  NetworkFile network = prepare_network(m.package_.model_file);
+  m.integer_ = m.package_.engine == "integer" &&
+               std::filesystem::path(m.package_.model_file).extension() == ".tflite";
+  NetworkFile network =
+      m.integer_ ? tflite_input(m.package_.model_file) : prepare_network(m.package_.model_file);
   m.fixes_ = network.fixes;
   const auto& pre = m.package_.preprocessing;
   m.width_ = pre.input_width ? pre.input_width : network.input_width;
@@ -66,11 +71,20 @@ Model Model::load(const nlohmann::json& description, int instances) {
     throw std::runtime_error(m.package_.model_file +
                              ": the network does not say its input size; set inputWidth and "
                              "inputHeight in the model description");
+  PixelMapping pixels{{static_cast<float>(pre.mean[0]), static_cast<float>(pre.mean[1]),
+                       static_cast<float>(pre.mean[2])},
+                      static_cast<float>(pre.scale)};
   for (int i = 0; i < std::max(1, instances); ++i) {
     m.instances_.push_back(std::make_unique<Instance>());
-    m.instances_.back()->net = read_network(network);
+    if (m.integer_)
+      m.instances_.back()->integer = std::make_unique<IntegerNetwork>(
+          m.package_.model_file, std::max(1, cv::getNumThreads()), pixels);
+    else
+      m.instances_.back()->net = read_network(network);
   }
-  if (!m.package_.embedding_output.empty()) {
+  if (m.integer_) {
+    m.embedding_layer_ = m.package_.embedding_output;  // a tensor of the file
+  } else if (!m.package_.embedding_output.empty()) {
     cv::dnn::Net& net = m.instances_.front()->net;
     m.embedding_layer_ = opencv_layer_of(net, m.package_.embedding_output);
     m.output_layer_ = net.getUnconnectedOutLayersNames().front();
@@ -95,7 +109,13 @@ std::string Model::embedding_identity() const {
 
 std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* embedding) const {
   const auto& pre = package_.preprocessing;
-  cv::Mat blob = blob_for_network(crop_for_network(bgr, pre, width_, height_), pre);
+  cv::Mat crop = crop_for_network(bgr, pre, width_, height_), blob, pixels;
+  if (!integer_)
+    blob = blob_for_network(crop, pre);
+  else if (pre.rgb)
+    cv::cvtColor(crop, pixels, cv::COLOR_BGR2RGB);  // a new, contiguous picture
+  else
+    pixels = crop.clone();  // the crop is a view of the photo: its rows are not contiguous
   // A free copy of the network if there is one, else wait for the next in turn.
   Instance* instance = nullptr;
   std::unique_lock<std::mutex> lock;
@@ -110,15 +130,23 @@ std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* 
     instance = instances_[(*next_)++ % instances_.size()].get();
     lock = std::unique_lock(instance->mutex);
   }
-  instance->net.setInput(blob);
   cv::Mat out;
-  if (embedding && !embedding_layer_.empty()) {
+  if (integer_) {
+    std::vector<float> values = instance->integer->run(pixels.data);
+    out = cv::Mat(values, true);
+    if (embedding && !embedding_layer_.empty())
+      *embedding = instance->integer->values_of(embedding_layer_);
+    else if (embedding)
+      embedding->clear();
+  } else if (embedding && !embedding_layer_.empty()) {
+    instance->net.setInput(blob);
     std::vector<cv::Mat> outs;
     instance->net.forward(outs, std::vector<std::string>{output_layer_, embedding_layer_});
     out = outs[0].clone();
     cv::Mat e = outs[1].reshape(1, 1);
     embedding->assign(e.begin<float>(), e.end<float>());
   } else {
+    instance->net.setInput(blob);
     out = instance->net.forward().clone();
     if (embedding) embedding->clear();
   }
@@ -154,6 +182,7 @@ nlohmann::json Model::describe() const {
           {"inputWidth", width_},
           {"inputHeight", height_},
           {"preprocessing", package_.preprocessing.to_json()},
+          {"engine", integer_ ? "integer (XNNPACK)" : "float (OpenCV DNN)"},
           {"loadFixes", fixes_}};
 }
 

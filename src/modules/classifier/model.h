@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "modules/classifier/model_package.h"
+#include "modules/classifier/network_xnnpack.h"
 #include "modules/classifier/risk_curve.h"
 
 namespace ce {
@@ -60,6 +61,7 @@ class Model {
  private:
   struct Instance {
     cv::dnn::Net net;
+    std::unique_ptr<IntegerNetwork> integer;  // a TensorFlow Lite file, run as quantized
     std::mutex mutex;
   };
   ModelPackage package_;
@@ -68,6 +70,7 @@ class Model {
   std::vector<RiskPoint> risk_curve_;
   int width_ = 0, height_ = 0;
   std::string embedding_layer_, output_layer_;
+  bool integer_ = false;
   size_t embedding_size_ = 0;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::unique_ptr<std::atomic<size_t>> next_ = std::make_unique<std::atomic<size_t>>(0);

@@ -169,6 +169,12 @@ ModelPackage ModelPackage::resolve(const nlohmann::json& description) {
   p.preprocessing = Preprocessing::from_json(d, p.preprocessing);
   p.embedding_output =
       setting<std::string>(d, "embeddingOutput", p.info.value("embeddingOutput", std::string()));
+  p.engine = setting<std::string>(d, "engine", p.info.value("engine", p.engine));
+  if (p.engine != "integer" && p.engine != "float")
+    throw SettingError(
+        "engine must be \"integer\" (TensorFlow Lite files as quantized) or "
+        "\"float\" (the dequantized reference), not \"" +
+        p.engine + "\"");
   p.version = setting<std::string>(
       d, "version",
       p.iteration > 0 ? p.name + " iteration " + std::to_string(p.iteration) : p.name);

@@ -42,6 +42,10 @@ struct ModelPackage {
   // "features"; `embeddingOutput` in a description names another model's):
   // the lane's memory compares photos by it. Empty: the model has none.
   std::string embedding_output;
+  // TensorFlow Lite files: "integer" runs them as quantized (XNNPACK),
+  // "float" as the dequantized reference graph (OpenCV). Other formats
+  // always run on OpenCV.
+  std::string engine = "integer";
   nlohmann::json info = nlohmann::json::object();  // package.json as read
 
   // `description` is a path (package folder, package.json, or model file) or

@@ -143,6 +143,7 @@ class Converter {
     describe_input(input, file);
 
     int quantized = 0;
+    infer_shapes();
     for (size_t i = 0; i < g_->operators()->size(); ++i) convert(i);
     for (size_t i = 0; i < g_->tensors()->size(); ++i)
       if (constant(static_cast<int>(i)) && tensor(static_cast<int>(i))->type() != kFloat32)
@@ -174,12 +175,96 @@ class Converter {
     auto* t = tensor(i);
     return t->name() ? t->name()->str() : "#" + std::to_string(i);
   }
+  // The stored shape, or for an operator's output stored with none (all of
+  // MobileNet-EdgeTPU 1.0's are), the one infer_shapes() worked out.
   std::vector<int64_t> shape(int i) const {
     auto* t = tensor(i);
     std::vector<int64_t> s;
     if (t->shape())
       for (int d : *t->shape()) s.push_back(d);
+    if (auto it = inferred_.find(i); s.empty() && it != inferred_.end()) return it->second;
     return s;
+  }
+
+  int code_of(const tflite::Operator& op, size_t index) const {
+    if (!model_->operator_codes() || op.opcode_index() >= model_->operator_codes()->size())
+      throw std::runtime_error(path_ + ": operator " + std::to_string(index) +
+                               " has no operator code");
+    auto* code = model_->operator_codes()->Get(op.opcode_index());
+    return std::max<int>(code->builtin_code(), code->deprecated_builtin_code());
+  }
+
+  void infer_shapes() {
+    for (size_t k = 0; k < g_->operators()->size(); ++k) {
+      const tflite::Operator& op = *g_->operators()->Get(k);
+      if (!op.outputs() || op.outputs()->size() == 0 || !op.inputs() || op.inputs()->size() == 0)
+        continue;
+      int out = op.outputs()->Get(0);
+      if (auto* t = tensor(out); t->shape() && t->shape()->size() > 0) continue;
+      std::vector<int64_t> in = shape(input_index(op, 0)), s = in;
+      auto spatial = [&](int64_t kh, int64_t kw, int sh, int sw, int dh, int dw, int pad,
+                         int64_t channels) {
+        auto size = [&](int64_t n, int64_t k, int st, int d) {
+          int64_t effective = (k - 1) * d + 1;
+          return pad == kSame ? (n + st - 1) / st : (n - effective) / st + 1;
+        };
+        return std::vector<int64_t>{in[0], size(in[1], kh, sh, dh), size(in[2], kw, sw, dw),
+                                    channels};
+      };
+      switch (code_of(op, k)) {
+        case kConv2d:
+        case kDepthwiseConv2d: {
+          auto ws = shape(input_index(op, 1));
+          if (in.size() != 4 || ws.size() != 4) break;
+          if (auto* o = op.builtin_options_as_Conv2DOptions())
+            s = spatial(ws[1], ws[2], o->stride_h(), o->stride_w(), o->dilation_h_factor(),
+                        o->dilation_w_factor(), o->padding(), ws[0]);
+          else if (auto* d = op.builtin_options_as_DepthwiseConv2DOptions())
+            s = spatial(ws[1], ws[2], d->stride_h(), d->stride_w(), d->dilation_h_factor(),
+                        d->dilation_w_factor(), d->padding(), ws[3]);
+          break;
+        }
+        case kAveragePool2d:
+        case kMaxPool2d:
+          if (auto* o = op.builtin_options_as_Pool2DOptions(); o && in.size() == 4)
+            s = spatial(o->filter_height(), o->filter_width(), o->stride_h(), o->stride_w(), 1, 1,
+                        o->padding(), in[3]);
+          break;
+        case kMean: {
+          auto* o = op.builtin_options_as_ReducerOptions();
+          if (in.size() == 4)
+            s = o && o->keep_dims() ? std::vector<int64_t>{in[0], 1, 1, in[3]}
+                                    : std::vector<int64_t>{in[0], in[3]};
+          break;
+        }
+        case kSqueeze:  // (our schema keeps no squeeze_dims: every 1 but the batch goes)
+          s = {in.empty() ? 1 : in[0]};
+          for (size_t d = 1; d < in.size(); ++d)
+            if (in[d] != 1) s.push_back(in[d]);
+          break;
+        case kReshape: {
+          std::vector<int64_t> target;
+          if (int si = input_index(op, 1); si >= 0 && constant(si))
+            target = ints(si);
+          else if (auto* o = op.builtin_options_as_ReshapeOptions(); o && o->new_shape())
+            for (int d : *o->new_shape()) target.push_back(d);
+          int64_t known = 1, unknown = -1;
+          for (size_t d = 0; d < target.size(); ++d)
+            target[d] < 0 ? unknown = static_cast<int64_t>(d) : known *= target[d];
+          if (unknown >= 0 && known > 0) target[unknown] = count(in) / known;
+          if (!target.empty()) s = target;
+          break;
+        }
+        case kFullyConnected: {
+          auto ws = shape(input_index(op, 1));
+          if (ws.size() == 2 && ws[1] > 0) s = {count(in) / ws[1], ws[0]};
+          break;
+        }
+        default:  // element-wise: the first input's shape
+          break;
+      }
+      inferred_[out] = s;
+    }
   }
   static int64_t count(const std::vector<int64_t>& s) {
     int64_t n = 1;
@@ -450,8 +535,20 @@ class Converter {
   // The fused activation as its own node; returns the name of the result.
   std::string activate(int activation, const std::string& x, int out, const std::string& what) {
     switch (activation) {
-      case kNone:
-        return x;
+      case kNone: {
+        // Older uint8 files write a ReLU only as the output's range (zero
+        // point at the type's lowest value): the integer model clamps there,
+        // and so must the float one (else the object labeler says nothing).
+        auto* t = tensor(out);
+        auto* q = t->quantization();
+        if (!q || !q->scale() || q->scale()->size() != 1 || !q->zero_point() ||
+            q->zero_point()->size() != 1 || (t->type() != kUint8 && t->type() != kInt8))
+          return x;
+        int64_t zero = q->zero_point()->Get(0), lowest = t->type() == kUint8 ? 0 : -128;
+        if (zero != lowest) return x;
+        clip(x, fresh(out, "_range"), 0.f, q->scale()->Get(0) * 255.f);
+        break;
+      }
       case kActRelu:
         node("Relu", {x}, fresh(out, "_relu"));
         break;
@@ -490,11 +587,7 @@ class Converter {
 
   void convert(size_t index) {
     const tflite::Operator& op = *g_->operators()->Get(index);
-    if (!model_->operator_codes() || op.opcode_index() >= model_->operator_codes()->size())
-      throw std::runtime_error(path_ + ": operator " + std::to_string(index) +
-                               " has no operator code");
-    auto* code = model_->operator_codes()->Get(op.opcode_index());
-    int c = std::max<int>(code->builtin_code(), code->deprecated_builtin_code());
+    int c = code_of(op, index);
     if (!op.outputs() || op.outputs()->size() == 0)
       throw std::runtime_error(path_ + ": operator " + std::to_string(index) + " has no output");
     int out = op.outputs()->Get(0);
@@ -753,7 +846,8 @@ class Converter {
   const tflite::Model* model_ = nullptr;
   const tflite::SubGraph* g_ = nullptr;
   onnx::GraphProto* graph_ = nullptr;
-  std::vector<std::string> names_;  // ONNX value of each TFLite tensor
+  std::vector<std::string> names_;                // ONNX value of each TFLite tensor
+  std::map<int, std::vector<int64_t>> inferred_;  // shapes of outputs stored with none
   std::set<std::string> used_{"input"};
 };
 
