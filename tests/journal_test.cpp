@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "checkout-edge/module.h"
 #include "modules/checkout/damaged_journal.h"
@@ -31,6 +35,38 @@ TEST(Journal, KeepsLinesAcrossReopeningAndAddsAScanOnce) {
   EXPECT_EQ(lines[0].price_minor, 126);
   EXPECT_FALSE(lines[1].by_weight);
   EXPECT_EQ(lines[0].price_minor + lines[1].price_minor, 325);
+}
+
+// A checkout and its restart (or check) may open a new journal at the same
+// moment: both must find it whole, neither fail on its upgrade.
+TEST(Journal, TwoOpeningANewJournalAtOnceBothGetIt) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(testing::TempDir()) / ("journal-race-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::atomic<int> failed = 0;
+  std::mutex mutex;
+  std::string why;
+  for (int round = 0; round < 40; ++round) {
+    std::string path = (dir / ("j" + std::to_string(round) + ".db")).string();
+    std::atomic<int> ready = 0;
+    auto open = [&] {
+      ++ready;
+      while (ready < 2) {
+      }
+      try {
+        ce::Journal journal(path);
+      } catch (const std::exception& e) {
+        ++failed;
+        std::lock_guard lock(mutex);
+        why = e.what();
+      }
+    };
+    std::thread other(open);
+    open();
+    other.join();
+  }
+  EXPECT_EQ(failed, 0) << why;
+  fs::remove_all(dir);
 }
 
 TEST(Journal, SaysWhichFileCannotBeOpened) {

@@ -1,6 +1,8 @@
 #include "modules/checkout/journal.h"
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "checkout-edge/module.h"
 
@@ -44,9 +46,22 @@ BasketLine read_line(sqlite3_stmt* s) {
 }  // namespace
 
 Journal::Journal(const std::string& path) : db_(path, "basket journal") {
-  // FULL: a line the shopper heard announced is on disk before we say it.
-  db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-  upgrade();
+  // Another process setting up the same new journal (a checkout and its
+  // restart) holds it for a moment, and switching to WAL does not wait as
+  // writes do: wait for it here.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      // FULL: a line the shopper heard announced is on disk before we say it.
+      db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+      upgrade();
+      return;
+    } catch (const std::runtime_error& e) {
+      if (std::string(e.what()).find(sqlite3_errstr(SQLITE_BUSY)) == std::string::npos ||
+          attempt >= 100)
+        throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 }
 
 // user_version 1: lines and the scale's item (the first release's journal).
@@ -70,22 +85,25 @@ void Journal::upgrade() {
             grams INTEGER);)");
   // A decision asks what each candidate weighed before: by product, newest first.
   db_.exec("CREATE INDEX IF NOT EXISTS lines_by_product ON basket_lines (product_id, line_no)");
-  SqlStatement version(db_, "PRAGMA user_version");
-  sqlite3_step(version.s);
-  int at = sqlite3_column_int(version.s, 0);
-  sqlite3_reset(version.s);
-  if (at < 2) upgrade_to_2();
-  if (at < 3)
-    in_transaction([&] {
+  // The version is read inside the write transaction: two processes opening
+  // a new journal at once (a checkout and its restart) both read version 0
+  // outside it, and the second then failed on "duplicate column name".
+  in_transaction([&] {
+    SqlStatement version(db_, "PRAGMA user_version");
+    sqlite3_step(version.s);
+    int at = sqlite3_column_int(version.s, 0);
+    sqlite3_reset(version.s);
+    if (at < 2) upgrade_to_2();
+    if (at < 3)
       db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN scene TEXT NOT NULL DEFAULT '';
                 ALTER TABLE basket_lines ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
                 PRAGMA user_version = 3;)");
-    });
+  });
 }
 
+// Inside upgrade()'s transaction.
 void Journal::upgrade_to_2() {
-  in_transaction([&] {
-    db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN basket_id INTEGER NOT NULL DEFAULT 1;
+  db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN basket_id INTEGER NOT NULL DEFAULT 1;
               ALTER TABLE basket_lines ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;
               ALTER TABLE basket_lines ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;
               CREATE TABLE baskets (basket_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -96,7 +114,6 @@ void Journal::upgrade_to_2() {
                 basket_id INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
               CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
               PRAGMA user_version = 2;)");
-  });
 }
 
 template <typename F>
