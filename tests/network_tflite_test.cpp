@@ -304,6 +304,27 @@ std::string pooled_tensor(const std::string& file) {
   return {};
 }
 
+// A package's front: the engine stops at the tensor it is asked for, runs
+// only what that tensor needs, and returns it as the whole run computed it.
+TEST(TfLite, TheIntegerEngineStopsAtTheTensorAFrontEndsWith) {
+  cv::Mat photo = cv::imread(photos("Fruit/Banana/Banana_001", 1).at(0), cv::IMREAD_COLOR);
+  ce::Preprocessing pre;
+  pre.resize = "shorter-side";
+  cv::Mat rgb = ce::crop_for_network(photo, pre, 224, 224).clone();
+  cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
+  const std::string file = mobilenets() + "/mobilenet_edgetpu_0.75_224_post_training_quant.tflite";
+  ce::IntegerNetwork whole(file);
+  whole.run(rgb.data);
+  // The maps before the last block: what fine-tuning two layers cuts at.
+  const std::string cut = "MobilenetEdgeTPU/expanded_conv_21/depthwise/Relu";
+  ce::IntegerNetwork front(file, 1, {}, cut);
+  EXPECT_EQ(front.output_shape(), (std::vector<int>{1, 7, 7, 960}));
+  std::vector<float> values = front.run(rgb.data);
+  EXPECT_EQ(values, whole.values_of(cut));
+  EXPECT_LT(front.plan().size(), whole.plan().size());
+  EXPECT_THROW(ce::IntegerNetwork(file, 1, {}, "no/such/tensor"), std::runtime_error);
+}
+
 // The float reference (the dequantized graph on OpenCV) and the integer
 // engine compute the same features: the pooled features of every shared
 // file, the two newer ones too, whose quirks the float converter must

@@ -414,12 +414,44 @@ TEST(Training, TensorFlowLiteBackbonesTrainAloneAndSideBySide) {
                         &status);
   ASSERT_EQ(status, 0) << out;
   json package = json::parse(ce::read_file(dir / "v2/package.json"));
-  // The input's quantization says how pixels are fed: RGB, x / 128 - 1.
+  // Its front runs on the integer engine, in training as on the lane: the
+  // file travels in the package, and its input's quantization says how
+  // pixels are fed to it: RGB, x / 128 - 1.
+  ASSERT_EQ(package["fronts"].size(), 1u) << package.dump(2);
+  EXPECT_TRUE(package["checksums"].contains(package["fronts"][0]["file"].get<std::string>()));
+  EXPECT_NEAR(package["fronts"][0]["scale"].get<double>(), 1 / 128.0, 1e-6);
+  EXPECT_EQ(package["fronts"][0]["mean"], json({128.0, 128.0, 128.0}));
   EXPECT_EQ(package["preprocessing"]["channelOrder"], "RGB");
-  EXPECT_NEAR(package["preprocessing"]["scale"].get<double>(), 1 / 128.0, 1e-6);
   EXPECT_EQ(package["preprocessing"]["inputWidth"], 224);
+  EXPECT_EQ(package["training"]["engine"], "integer");
+  ce::Model served = ce::Model::load(json{{"package", (dir / "v2").string()}});
+  EXPECT_NE(served.describe()["engine"].get<std::string>().find("integer fronts"),
+            std::string::npos);
+  EXPECT_THROW(ce::Model::load(json{{"package", (dir / "v2").string()}, {"engine", "float"}}),
+               std::runtime_error)
+      << "its tails were trained on the integer fronts' maps";
   int n = 0;
   EXPECT_GE(accuracy((dir / "v2").string(), kTags, &n), 0.75) << "on " << n << " photos";
+
+  // The float reference (OpenCV runs the dequantized copy whole) learns the
+  // same: the two packages name the same product for nearly every photo.
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+                (dir / "v2-float").string() + " --backbone " + v2 +
+                " --fine-tune 4 --epochs 3 --views 2 --engine float 2>&1",
+            &status);
+  ASSERT_EQ(status, 0) << out;
+  json reference = json::parse(ce::read_file(dir / "v2-float/package.json"));
+  EXPECT_FALSE(reference.contains("fronts"));
+  EXPECT_NEAR(reference["preprocessing"]["scale"].get<double>(), 1 / 128.0, 1e-6);
+  ce::Model floats = ce::Model::load(json{{"package", (dir / "v2-float").string()}});
+  int same = 0, photos = 0;
+  for (auto& t : kTags)
+    for (auto& p : photos_in(t.val)) {
+      cv::Mat photo = cv::imread(p.string());
+      same += served.classify(photo)[0].tag_name == floats.classify(photo)[0].tag_name;
+      ++photos;
+    }
+  EXPECT_GE(same, photos * 9 / 10) << same << " of " << photos << " photos";
 
   out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
                 (dir / "both").string() + " --backbone " + v1 + "," + v2 +
@@ -428,6 +460,7 @@ TEST(Training, TensorFlowLiteBackbonesTrainAloneAndSideBySide) {
   ASSERT_EQ(status, 0) << out;
   package = json::parse(ce::read_file(dir / "both/package.json"));
   EXPECT_EQ(package["training"]["backbone"].size(), 2u);
+  EXPECT_EQ(package["fronts"].size(), 2u);
   EXPECT_EQ(package["exemplars"]["dimension"], 1024 + 1280) << "both embeddings, side by side";
   // One network file, fed the pixels as they are; each backbone feeds itself.
   EXPECT_EQ(package["preprocessing"]["scale"], 1.0);

@@ -154,7 +154,9 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
   copy_setting("seed", "--seed");
   copy_setting("inputSize", "--input-size");
   if (o.epochs > 0) args.insert(args.end(), {"--epochs", std::to_string(o.epochs)});
-  if (training.contains("pooling")) args.insert(args.end(), {"--pooling", training["pooling"]});
+  for (const char* key : {"pooling", "engine"})
+    if (training.contains(key) && training[key].is_string())
+      args.insert(args.end(), {std::string("--") + key, training[key].get<std::string>()});
   if (training.contains("backbone"))
     for (const auto& b : training["backbone"])
       args.insert(args.end(), {"--backbone", b.get<std::string>()});

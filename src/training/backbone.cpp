@@ -141,6 +141,9 @@ Backbone::Backbone(const std::string& onnx_file, int tail_convs) : file_(onnx_fi
               : tail_convs == static_cast<int>(convs.size()) ? 0
                                                              : convs[convs.size() - tail_convs];
   front_output_ = tail_convs == 0 ? embedding_ : g.node(first).input(0);
+  if (auto t = net.tflite_tensors.find(front_output_);
+      t != net.tflite_tensors.end() && front_output_ != g.input(0).name())
+    front_tensor_ = t->second;
 
   std::map<std::string, const onnx::TensorProto*> initializers;
   for (const auto& t : g.initializer()) initializers[t.name()] = &t;
@@ -254,6 +257,28 @@ std::map<std::string, torch::Tensor> Backbone::tail_weights() const {
 void Backbone::load_tail_weights(const std::map<std::string, torch::Tensor>& weights) {
   torch::NoGradGuard no_grad;
   for (auto& [name, t] : weights) params_.at(name).copy_(t);
+}
+
+onnx::ModelProto Backbone::graph_from_front() const {
+  onnx::ModelProto m = graph_to_embedding();
+  auto& g = *m.mutable_graph();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> tail;
+  for (const auto& n : tail_nodes_) *tail.Add() = n;
+  g.mutable_node()->Swap(&tail);
+  std::set<std::string> used;
+  for (const auto& n : g.node())
+    for (const auto& in : n.input()) used.insert(in);
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> inits;
+  for (const auto& t : g.initializer())
+    if (used.count(t.name())) *inits.Add() = t;
+  g.mutable_initializer()->Swap(&inits);
+  g.clear_input();
+  auto* in = g.add_input();
+  in->set_name(front_output_);
+  auto* type = in->mutable_type()->mutable_tensor_type();
+  type->set_elem_type(onnx::TensorProto::FLOAT);
+  for (const char* d : {"N", "C", "H", "W"}) type->mutable_shape()->add_dim()->set_dim_param(d);
+  return m;
 }
 
 onnx::ModelProto Backbone::graph_to_embedding() const {

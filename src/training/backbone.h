@@ -24,6 +24,9 @@ class Backbone {
 
   const std::string& file() const { return file_; }
   const std::string& front_output() const { return front_output_; }  // cached features
+  // A TensorFlow Lite file's tensor at the cut: its front can run on the
+  // integer engine. Empty for ONNX, or when the whole network trains.
+  const std::string& front_tensor() const { return front_tensor_; }
   const std::string& input_name() const { return input_name_; }
   const std::string& embedding() const { return embedding_; }
   int input_width() const { return input_width_; }
@@ -42,9 +45,12 @@ class Backbone {
 
   // The graph up to the embedding, with the tail's weights, for the export.
   onnx::ModelProto graph_to_embedding() const;
+  // Only the tail, front output -> embedding, with its weights: what a
+  // package runs after a front run elsewhere (the integer engine).
+  onnx::ModelProto graph_from_front() const;
 
  private:
-  std::string file_, bytes_, input_name_, front_output_, embedding_;
+  std::string file_, bytes_, input_name_, front_output_, front_tensor_, embedding_;
   int input_width_ = 0, input_height_ = 0;
   std::map<std::string, std::string> metadata_;
   onnx::ModelProto model_;

@@ -47,24 +47,25 @@ int enroll_command(const EnrollOptions& o) {
     std::ifstream in(old.model_file, std::ios::binary);
     if (!model.ParseFromIstream(&in)) throw std::runtime_error(old.model_file + ": not ONNX");
   }
-  std::string bytes = model.SerializeAsString();
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-  std::string layer = opencv_layer_of(net, kEmbeddingOutput);
   const auto& pre = old.preprocessing;
-  int w = pre.input_width, h = pre.input_height;
-
-  // Each photo, as the lane will see it and in eight varied views.
+  // The embeddings come from the package as the lane runs it (its integer
+  // fronts too): each photo as the lane will see it, and eight varied views,
+  // made at the size the lane's crop is taken from.
+  Model embedder = Model::load(nlohmann::json{{"package", old.dir}});
   std::vector<torch::Tensor> views;
   std::mt19937 rng(o.seed);
   for (const auto& path : o.images) {
     cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
     if (img.empty()) throw std::runtime_error(path + ": not a readable image");
-    std::vector<cv::Mat> crops{crop_for_network(img, pre, w, h).clone()};
-    for (int v = 0; v < 8; ++v) crops.push_back(random_view(img, w, h, rng));
-    net.setInput(
-        cv::dnn::blobFromImages(crops, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false));
-    cv::Mat out = net.forward(layer);
-    views.push_back(torch::from_blob(out.ptr<float>(), {out.size[0], out.size[1]}).clone());
+    std::vector<cv::Mat> photos{img};
+    for (int v = 0; v < 8; ++v)
+      photos.push_back(random_view(img, pre.resize_to, pre.resize_to, rng));
+    for (const auto& photo : photos) {
+      std::vector<float> e;
+      embedder.classify(photo, &e);
+      if (e.empty()) throw std::runtime_error(o.model + ": the package gives no embedding");
+      views.push_back(torch::tensor(e).unsqueeze(0));
+    }
   }
   torch::Tensor fresh = torch::cat(views);
   Exemplars ex = read_exemplars(old.dir);
@@ -107,7 +108,9 @@ int enroll_command(const EnrollOptions& o) {
   c.exemplar_tags = torch::cat(
       {ex.tags, torch::full({std::min<int64_t>(20, fresh.size(0))}, new_tag, torch::kInt64)});
   c.info = old.info;
-  for (const char* k : {"checksums", "metrics", "created"}) c.info.erase(k);
+  for (const char* k : {"checksums", "metrics", "created", "fronts"}) c.info.erase(k);
+  c.fronts = old.info.value("fronts", nlohmann::json::array());
+  for (auto& f : c.fronts) f["file"] = (fs::path(old.dir) / f["file"].get<std::string>()).string();
   // The head was retrained: the parent's risk curve no longer describes it,
   // and the lane decides by its plain threshold until it is measured again.
   if (c.info.contains("calibration") && c.info["calibration"].value("method", "") != "none")

@@ -23,19 +23,46 @@ cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng
   return view;
 }
 
+void append_as_nchw(const std::vector<float>& nhwc, const std::vector<int>& shape,
+                    std::vector<float>& out) {
+  // A pooled front may be [1, C] (SQUEEZE): one pixel.
+  const size_t h = shape.size() == 4 ? shape[1] : 1, w = shape.size() == 4 ? shape[2] : 1;
+  const size_t c = shape.back(), at = out.size();
+  out.resize(at + h * w * c);
+  for (size_t y = 0; y < h; ++y)
+    for (size_t x = 0; x < w; ++x)
+      for (size_t k = 0; k < c; ++k) out[at + (k * h + y) * w + x] = nhwc[(y * w + x) * c + k];
+}
+
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
                               int views, uint32_t seed,
-                              const std::function<void(size_t, size_t)>& progress) {
-  cv::dnn::Net net =
-      cv::dnn::readNetFromONNX(backbone.model_bytes().data(), backbone.model_bytes().size());
-  // A front that is the input itself (the whole network trains): the
-  // preprocessed image is the feature.
-  const bool whole = backbone.front_output() == backbone.input_name();
-  const std::string layer = whole ? "" : opencv_layer_of(net, backbone.front_output());
+                              const std::function<void(size_t, size_t)>& progress, bool integer) {
   // The network is fully convolutional up to its pooling: it takes other
   // sizes than the one it was trained at, which the preprocessing may ask for.
   const int w = pre.input_width ? pre.input_width : backbone.input_width();
   const int h = pre.input_height ? pre.input_height : backbone.input_height();
+  std::unique_ptr<IntegerNetwork> front;
+  if (integer) {
+    if (backbone.front_tensor().empty())
+      throw std::runtime_error(backbone.file() +
+                               ": its front cannot run on the integer engine (not a TensorFlow "
+                               "Lite file, or the whole network trains); give --engine float");
+    front = std::make_unique<IntegerNetwork>(backbone.file(), std::max(1, cv::getNumThreads()),
+                                             pixel_mapping(pre.mean, pre.scale),
+                                             backbone.front_tensor());
+    if (front->input_width() != w || front->input_height() != h)
+      throw std::runtime_error(backbone.file() + ": the integer engine runs it at its own " +
+                               std::to_string(front->input_width()) + "x" +
+                               std::to_string(front->input_height()) +
+                               " input; leave out --input-size, or give --engine float");
+  }
+  cv::dnn::Net net;
+  if (!integer)
+    net = cv::dnn::readNetFromONNX(backbone.model_bytes().data(), backbone.model_bytes().size());
+  // A front that is the input itself (the whole network trains): the
+  // preprocessed image is the feature.
+  const bool whole = backbone.front_output() == backbone.input_name();
+  const std::string layer = whole || integer ? "" : opencv_layer_of(net, backbone.front_output());
   FeatureCache cache;
   cache.views = views;
   std::vector<float> storage;
@@ -45,6 +72,24 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
   std::vector<cv::Mat> pending;
   auto flush = [&] {
     if (pending.empty()) return;
+    if (front) {
+      const auto out_shape = front->output_shape();
+      if (shape.empty()) {
+        shape = {out_shape.back(), out_shape.size() == 4 ? out_shape[1] : 1,
+                 out_shape.size() == 4 ? out_shape[2] : 1};
+        storage.reserve(data.samples.size() * views * shape[0] * shape[1] * shape[2]);
+      }
+      cv::Mat pixels;
+      for (const cv::Mat& view : pending) {
+        if (pre.rgb)
+          cv::cvtColor(view, pixels, cv::COLOR_BGR2RGB);
+        else
+          pixels = view.clone();  // contiguous
+        append_as_nchw(front->run(pixels.data), out_shape, storage);
+      }
+      pending.clear();
+      return;
+    }
     cv::Mat out =
         cv::dnn::blobFromImages(pending, pre.scale, cv::Size(w, h), pre.mean, pre.rgb, false);
     if (!whole) {

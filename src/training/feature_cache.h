@@ -1,5 +1,5 @@
-// The frozen front of the backbone, run once per image view with OpenCV,
-// its outputs kept in memory: each epoch then costs only the tail. Views
+// The frozen front of the backbone, run once per image view, its outputs
+// kept in memory: each epoch then costs only the tail. Views
 // are the clean crop the classifier will see plus random ones (crop, flip,
 // brightness and contrast) for augmentation.
 #pragma once
@@ -31,9 +31,17 @@ cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng
 
 // Reads every image of `data` (an unreadable one goes to data.skipped),
 // `views` views each (the first clean). `progress(done, total)` is called
-// as it goes. Deterministic for a given `seed`.
+// as it goes. Deterministic for a given `seed`. `integer`: the front runs
+// on the integer engine, as the lane will run it (the backbone needs a
+// front_tensor() and its own input size); else on OpenCV, in float.
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
                               int views, uint32_t seed,
-                              const std::function<void(size_t, size_t)>& progress);
+                              const std::function<void(size_t, size_t)>& progress,
+                              bool integer = false);
+
+// An integer front's output (NHWC, one image) appended to `out` as NCHW:
+// the layout the float tail takes.
+void append_as_nchw(const std::vector<float>& nhwc, const std::vector<int>& shape,
+                    std::vector<float>& out);
 
 }  // namespace ce

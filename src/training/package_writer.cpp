@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/checksum.h"
+#include "modules/classifier/network_xnnpack.h"
 
 namespace fs = std::filesystem;
 
@@ -123,6 +124,57 @@ onnx::ModelProto side_by_side(const std::vector<Backbone>& backbones,
   return merged;
 }
 
+onnx::ModelProto tails_side_by_side(const std::vector<Backbone>& backbones,
+                                    const std::vector<Preprocessing>& pres, std::string& embedding,
+                                    nlohmann::json& fronts) {
+  onnx::ModelProto merged = backbones.at(0).graph_from_front();
+  auto& g = *merged.mutable_graph();
+  g.clear_node();
+  g.clear_initializer();
+  g.clear_input();
+  fronts = nlohmann::json::array();
+  std::vector<std::string> pooled;
+  for (size_t k = 0; k < backbones.size(); ++k) {
+    const std::string prefix = "b" + std::to_string(k) + "/";
+    onnx::ModelProto branch = backbones[k].graph_from_front();
+    prefix_names(*branch.mutable_graph(), prefix, backbones[k].front_output(), prefix + "front");
+    // OpenCV sizes a depthwise convolution from its input's channels.
+    auto* in = g.add_input();
+    in->set_name(prefix + "front");
+    auto* type = in->mutable_type()->mutable_tensor_type();
+    type->set_elem_type(onnx::TensorProto::FLOAT);
+    std::vector<int> nhwc =
+        IntegerNetwork(backbones[k].file(), 1, {}, backbones[k].front_tensor()).output_shape();
+    for (int d : {1, nhwc.back(), nhwc.size() == 4 ? nhwc[1] : 1, nhwc.size() == 4 ? nhwc[2] : 1})
+      type->mutable_shape()->add_dim()->set_dim_value(d);
+    for (const auto& n : branch.graph().node()) *g.add_node() = n;
+    for (const auto& t : branch.graph().initializer()) *g.add_initializer() = t;
+    // The tail of a frozen front is nothing: its embedding is the input.
+    std::string branch_embedding = backbones[k].embedding() == backbones[k].front_output()
+                                       ? prefix + "front"
+                                       : prefix + backbones[k].embedding();
+    if (backbones.size() == 1) {
+      embedding = branch_embedding;  // pooled as the package says (avg or avgmax)
+    } else {
+      *g.add_node() = node("GlobalAveragePool", {branch_embedding}, prefix + "pooled");
+      pooled.push_back(prefix + "pooled");
+    }
+    const Preprocessing& p = pres[k];
+    fronts.push_back({{"file", backbones[k].file()},
+                      {"tensor", backbones[k].front_tensor()},
+                      {"input", prefix + "front"},
+                      {"mean", {p.mean[0], p.mean[1], p.mean[2]}},
+                      {"scale", p.scale}});
+  }
+  if (backbones.size() > 1) {
+    auto concat = node("Concat", pooled, "branches");
+    set_int(concat, "axis", 1);
+    *g.add_node() = concat;
+    embedding = "branches";
+  }
+  return merged;
+}
+
 nlohmann::json write_package(const std::string& dir, onnx::ModelProto model,
                              const std::string& embedding, const PackageContents& c) {
   fs::create_directories(dir);
@@ -200,7 +252,21 @@ nlohmann::json write_package(const std::string& dir, onnx::ModelProto model,
     f.write(reinterpret_cast<const char*>(both.data_ptr<float>()),
             static_cast<std::streamsize>(both.numel() * sizeof(float)));
   }
+  // The fronts' files travel in the package, so it is whole as deployed.
+  nlohmann::json fronts = c.fronts;
+  for (size_t k = 0; k < fronts.size(); ++k) {
+    std::string name = "front-" + std::to_string(k) + ".tflite";
+    fs::path from = fronts[k]["file"].get<std::string>(), to = fs::path(dir) / name;
+    if (!fs::exists(to) || !fs::equivalent(from, to)) {
+      fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+      // As the package's other files (the original may be read-only).
+      fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                              fs::perms::others_read);
+    }
+    fronts[k]["file"] = name;
+  }
   nlohmann::json package = c.info;
+  if (!fronts.empty()) package["fronts"] = fronts;
   package.update({{"format", "checkout-edge-model"},
                   {"formatVersion", 1},
                   {"name", c.name},

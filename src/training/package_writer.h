@@ -25,6 +25,9 @@ struct PackageContents {
   torch::Tensor exemplars;                         // [rows, C] pooled embeddings
   torch::Tensor exemplar_tags;                     // [rows] tag ids
   nlohmann::json info = nlohmann::json::object();  // training, metrics, parent...
+  // Fronts run on the integer engine, as package.json lists them, each
+  // "file" the path to copy it from (see tails_side_by_side).
+  nlohmann::json fronts = nlohmann::json::array();
 };
 
 // The name of the tensor holding the pooled embedding in model.onnx.
@@ -43,6 +46,13 @@ nlohmann::json write_package(const std::string& dir, onnx::ModelProto graph_to_e
 onnx::ModelProto side_by_side(const std::vector<Backbone>& backbones,
                               const std::vector<Preprocessing>& preprocessing,
                               std::string& embedding);
+// The graph of a package whose backbones' fronts run on the integer engine:
+// only their fine-tuned tails (one input each, "b<k>/front": the front's
+// dequantized maps, NCHW), pooled and side by side as above. `fronts` gets
+// package.json's list: each backbone's file, tensor and pixel mapping.
+onnx::ModelProto tails_side_by_side(const std::vector<Backbone>& backbones,
+                                    const std::vector<Preprocessing>& preprocessing,
+                                    std::string& embedding, nlohmann::json& fronts);
 // The package's preprocessing for several backbones: `crop`'s crop, RGB,
 // nothing subtracted, nothing scaled.
 Preprocessing pixels_as_they_are(Preprocessing crop);

@@ -151,10 +151,17 @@ int train_command(const TrainOptions& o) {
     pre.input_height = o.input_size ? o.input_size : backbones[0].input_height();
     pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
   }
+  // The fronts run as the lane will run them: on the integer engine when
+  // every backbone is a TensorFlow Lite file it can cut.
+  bool integer = o.engine == "integer";
+  for (const auto& b : backbones) integer &= !b.front_tensor().empty();
+  if (o.engine == "integer" && !integer)
+    std::cerr << "note: a backbone is not a TensorFlow Lite file, or trains whole: all of them "
+                 "run on the float engine (OpenCV)\n";
   std::cerr << "training " << train.tags.size() << " tags on " << train.samples.size()
             << " images (" << held.samples.size() << " to calibrate on, validating on "
             << val.samples.size() << "), fine-tuning " << o.fine_tune << " layers of " << names
-            << "\n";
+            << (integer ? " (fronts on the integer engine)" : " (float engine)") << "\n";
 
   std::signal(SIGINT, on_interrupt);
   ProgressBar reading("reading images");
@@ -169,9 +176,10 @@ int train_command(const TrainOptions& o) {
   for (size_t k = 0; k < backbones.size(); ++k) {
     Dataset t = train, h = held;  // each pass lists what it skipped
     train_caches.push_back(
-        extract_features(backbones[k], pres[k], t, o.views, o.seed, show_reading));
+        extract_features(backbones[k], pres[k], t, o.views, o.seed, show_reading, integer));
     if (!held.samples.empty())
-      held_caches.push_back(extract_features(backbones[k], pres[k], h, 1, o.seed, show_reading));
+      held_caches.push_back(
+          extract_features(backbones[k], pres[k], h, 1, o.seed, show_reading, integer));
     if (k == 0) {
       train.skipped = t.skipped;
       held.skipped = h.skipped;
@@ -267,13 +275,17 @@ int train_command(const TrainOptions& o) {
                      {"views", o.views},
                      {"pooling", o.pooling},
                      {"inputSize", pres[0].input_width},
+                     {"engine", integer ? "integer" : "float"},
                      {"seed", o.seed},
                      {"interrupted", head.interrupted},
                      {"seconds", seconds}}},
                    {"calibration", calibration}};
   std::string embedding_tensor;
-  onnx::ModelProto graph = side_by_side(backbones, pres, embedding_tensor);
-  contents.preprocessing = backbones.size() == 1 ? pres[0] : pixels_as_they_are(pres[0]);
+  onnx::ModelProto graph =
+      integer ? tails_side_by_side(backbones, pres, embedding_tensor, contents.fronts)
+              : side_by_side(backbones, pres, embedding_tensor);
+  contents.preprocessing =
+      backbones.size() == 1 && !integer ? pres[0] : pixels_as_they_are(pres[0]);
   auto package = write_package(o.out, graph, embedding_tensor, contents);
 
   ProgressBar evaluating("checking the package");

@@ -17,6 +17,9 @@ struct TrainOptions {
   int resize_to = 0;         // 0: input size x 256/224, ImageNet's habit
   int input_size = 0;        // 0: the backbone's own; larger sees finer detail
   std::string pooling = "avg";
+  // "integer": TensorFlow Lite backbones' fronts run on the integer engine,
+  // in training as on the lane; "float": OpenCV runs their float copies.
+  std::string engine = "integer";
 };
 
 struct EnrollOptions {

@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
                    "Square input in pixels (0: the backbone's own; larger sees finer detail "
                    "and costs more)")
       ->capture_default_str();
+  train
+      ->add_option("--engine", t.engine,
+                   "integer: TensorFlow Lite backbones run as quantized, in training as on the "
+                   "lane (fast); float: their float copies on OpenCV (the reference)")
+      ->check(CLI::IsMember({"integer", "float"}))
+      ->capture_default_str();
   train->add_option("--pooling", t.pooling, "avg, or avgmax (mean and maximum of the embedding)")
       ->check(CLI::IsMember({"avg", "avgmax"}))
       ->capture_default_str();

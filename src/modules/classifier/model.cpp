@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgproc.hpp>
@@ -46,6 +47,11 @@ std::string opencv_layer_of(cv::dnn::Net& net, const std::string& tensor) {
                            last + ")");
 }
 
+PixelMapping pixel_mapping(const cv::Scalar& mean, double scale) {
+  return {{static_cast<float>(mean[0]), static_cast<float>(mean[1]), static_cast<float>(mean[2])},
+          static_cast<float>(scale)};
+}
+
 Model Model::load(const nlohmann::json& description, int instances) {
   Model m;
   m.package_ = ModelPackage::resolve(description);
@@ -59,6 +65,12 @@ Model Model::load(const nlohmann::json& description, int instances) {
       throw std::runtime_error("model package " + m.package_.dir + ": calibration: " + e.what());
     }
   }
+  const auto& fronts = m.package_.fronts;
+  if (!fronts.empty() && m.package_.engine != "integer")
+    throw std::runtime_error("model package " + m.package_.dir +
+                             ": its backbones run on the integer engine only (it was trained "
+                             "on their integer outputs); leave out engine, or train again with "
+                             "--engine float");
   m.integer_ = m.package_.engine == "integer" &&
                std::filesystem::path(m.package_.model_file).extension() == ".tflite";
   NetworkFile network =
@@ -71,9 +83,7 @@ Model Model::load(const nlohmann::json& description, int instances) {
     throw std::runtime_error(m.package_.model_file +
                              ": the network does not say its input size; set inputWidth and "
                              "inputHeight in the model description");
-  PixelMapping pixels{{static_cast<float>(pre.mean[0]), static_cast<float>(pre.mean[1]),
-                       static_cast<float>(pre.mean[2])},
-                      static_cast<float>(pre.scale)};
+  const PixelMapping pixels = pixel_mapping(pre.mean, pre.scale);
   for (int i = 0; i < std::max(1, instances); ++i) {
     m.instances_.push_back(std::make_unique<Instance>());
     if (m.integer_)
@@ -81,6 +91,18 @@ Model Model::load(const nlohmann::json& description, int instances) {
           m.package_.model_file, std::max(1, cv::getNumThreads()), pixels);
     else
       m.instances_.back()->net = read_network(network);
+    // Several fronts run at once, one thread each, on OpenCV's threads: a
+    // second pool of threads beside OpenCV's would spin against it.
+    const int threads =
+        std::max(1, cv::getNumThreads() / std::max(1, static_cast<int>(fronts.size())));
+    for (const auto& f : fronts) {
+      auto& front = m.instances_.back()->fronts.emplace_back(
+          f.file, threads, pixel_mapping(f.mean, f.scale), f.tensor);
+      if (front.input_width() != m.width_ || front.input_height() != m.height_)
+        throw std::runtime_error(f.file + ": takes " + std::to_string(front.input_width()) + "x" +
+                                 std::to_string(front.input_height()) + " pixels, the package " +
+                                 std::to_string(m.width_) + "x" + std::to_string(m.height_));
+    }
   }
   if (m.integer_) {
     m.embedding_layer_ = m.package_.embedding_output;  // a tensor of the file
@@ -110,7 +132,8 @@ std::string Model::embedding_identity() const {
 std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* embedding) const {
   const auto& pre = package_.preprocessing;
   cv::Mat crop = crop_for_network(bgr, pre, width_, height_), blob, pixels;
-  if (!integer_)
+  const bool fronted = !package_.fronts.empty();
+  if (!integer_ && !fronted)
     blob = blob_for_network(crop, pre);
   else if (pre.rgb)
     cv::cvtColor(crop, pixels, cv::COLOR_BGR2RGB);  // a new, contiguous picture
@@ -130,6 +153,26 @@ std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* 
     instance = instances_[(*next_)++ % instances_.size()].get();
     lock = std::unique_lock(instance->mutex);
   }
+  if (fronted) {
+    auto& fronts = instance->fronts;
+    std::vector<std::vector<float>> values(fronts.size());
+    if (fronts.size() == 1)
+      values[0] = fronts[0].run(pixels.data);
+    else
+      cv::parallel_for_(cv::Range(0, static_cast<int>(fronts.size())), [&](const cv::Range& r) {
+        for (int k = r.start; k < r.end; ++k) values[k] = fronts[k].run(pixels.data);
+      });
+    for (size_t k = 0; k < fronts.size(); ++k) {
+      std::vector<int> shape = fronts[k].output_shape();
+      const int h = shape.size() == 4 ? shape[1] : 1, w = shape.size() == 4 ? shape[2] : 1;
+      cv::Mat nhwc(h * w, shape.back(), CV_32F, values[k].data());
+      cv::Mat chw = nhwc.t();  // channels first, as the tails take them
+      int dims[] = {1, shape.back(), h, w};
+      instance->net.setInput(cv::Mat(4, dims, CV_32F, chw.data).clone(), package_.fronts[k].input);
+    }
+  } else if (!integer_) {
+    instance->net.setInput(blob);
+  }
   cv::Mat out;
   if (integer_) {
     std::vector<float> values = instance->integer->run(pixels.data);
@@ -139,14 +182,12 @@ std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* 
     else if (embedding)
       embedding->clear();
   } else if (embedding && !embedding_layer_.empty()) {
-    instance->net.setInput(blob);
     std::vector<cv::Mat> outs;
     instance->net.forward(outs, std::vector<std::string>{output_layer_, embedding_layer_});
     out = outs[0].clone();
     cv::Mat e = outs[1].reshape(1, 1);
     embedding->assign(e.begin<float>(), e.end<float>());
   } else {
-    instance->net.setInput(blob);
     out = instance->net.forward().clone();
     if (embedding) embedding->clear();
   }
@@ -173,6 +214,7 @@ std::vector<Prediction> Model::classify(const cv::Mat& bgr, std::vector<float>* 
 }
 
 nlohmann::json Model::describe() const {
+  const bool fronted = !package_.fronts.empty();
   return {{"model", file()},
           {"modelVersion", version()},
           {"name", package_.name},
@@ -182,7 +224,9 @@ nlohmann::json Model::describe() const {
           {"inputWidth", width_},
           {"inputHeight", height_},
           {"preprocessing", package_.preprocessing.to_json()},
-          {"engine", integer_ ? "integer (XNNPACK)" : "float (OpenCV DNN)"},
+          {"engine", integer_  ? "integer (XNNPACK)"
+                     : fronted ? "integer fronts (XNNPACK), tails on OpenCV DNN"
+                               : "float (OpenCV DNN)"},
           {"loadFixes", fixes_}};
 }
 

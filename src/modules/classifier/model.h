@@ -62,6 +62,7 @@ class Model {
   struct Instance {
     cv::dnn::Net net;
     std::unique_ptr<IntegerNetwork> integer;  // a TensorFlow Lite file, run as quantized
+    std::vector<IntegerNetwork> fronts;       // a package's, before `net` runs the tails
     std::mutex mutex;
   };
   ModelPackage package_;
@@ -77,6 +78,9 @@ class Model {
 };
 
 std::vector<std::string> read_labels(const std::string& path);
+
+// How the integer engine maps pixels for a network fed (pixel - mean) x scale.
+PixelMapping pixel_mapping(const cv::Scalar& mean, double scale);
 
 // The name OpenCV gave the layer that computes an ONNX tensor (it prefixes
 // node names); throws when there is none.

@@ -71,6 +71,19 @@ void read_package_json(ModelPackage& p) {
   p.created = setting<std::string>(p.info, "created", "");
   p.preprocessing =
       Preprocessing::from_json(p.info.value("preprocessing", nlohmann::json::object()), {});
+  for (const auto& f : p.info.value("fronts", nlohmann::json::array())) {
+    NetworkFront front;
+    front.file = (fs::path(p.dir) / setting<std::string>(f, "file", "")).string();
+    front.tensor = setting<std::string>(f, "tensor", "");
+    front.input = setting<std::string>(f, "input", "");
+    auto mean = setting<std::vector<double>>(f, "mean", {127.5, 127.5, 127.5});
+    if (mean.size() != 3 || front.tensor.empty() || front.input.empty())
+      throw std::runtime_error(file.string() +
+                               ": a front needs its file, tensor, input and 3 means");
+    front.mean = cv::Scalar(mean[0], mean[1], mean[2]);
+    front.scale = setting<double>(f, "scale", front.scale);
+    p.fronts.push_back(front);
+  }
   const nlohmann::json checksums = p.info.value("checksums", nlohmann::json::object());
   for (const auto& [name, expected] : checksums.items()) {
     std::string path = (fs::path(p.dir) / name).string();

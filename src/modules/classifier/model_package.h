@@ -30,6 +30,14 @@ struct Preprocessing {
   nlohmann::json to_json() const;
 };
 
+// A package's backbone front: a TensorFlow Lite file run on the integer
+// engine up to `tensor`, whose maps feed model.onnx's input `input`.
+struct NetworkFront {
+  std::string file, tensor, input;
+  cv::Scalar mean{127.5, 127.5, 127.5};  // the pixel mapping, RGB
+  double scale = 1 / 127.5;
+};
+
 struct ModelPackage {
   std::string dir;  // empty when described by a model file
   std::string name;
@@ -46,6 +54,9 @@ struct ModelPackage {
   // "float" as the dequantized reference graph (OpenCV). Other formats
   // always run on OpenCV.
   std::string engine = "integer";
+  // A package trained on integer fronts: the crop (RGB pixels) goes to each
+  // front, and their outputs to model.onnx, which holds only tails and head.
+  std::vector<NetworkFront> fronts;
   nlohmann::json info = nlohmann::json::object();  // package.json as read
 
   // `description` is a path (package folder, package.json, or model file) or

@@ -17,6 +17,9 @@ struct NetworkFile {
   int input_width = 0, input_height = 0;        // from the graph's input; 0 when it does not say
   std::vector<std::string> fixes;               // what was changed, for the log
   std::map<std::string, std::string> metadata;  // ONNX metadata_props
+  // "tflite": the ONNX value that holds each computed TFLite tensor, so a
+  // cut made in the float graph can be made in the file for the integer engine.
+  std::map<std::string, std::string> tflite_tensors;
 };
 
 // Custom Vision's TensorFlow exports compute part of their input

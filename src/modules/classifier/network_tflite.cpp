@@ -157,6 +157,13 @@ class Converter {
       std::string out_name = names_[out];
       add_value_info(graph_->add_output(), out_name, shape(out));
     }
+    for (size_t i = 0; i < names_.size(); ++i)
+      if (!names_[i].empty() && !constant(static_cast<int>(i)))
+        file.tflite_tensors[names_[i]] = tensor_name(static_cast<int>(i));
+    // A pool whose ReLU is only its range: the integer tensor is the value
+    // before the clamp too, the clamp being where the integers end.
+    for (const auto& [value, tensor] : unclamped_)
+      file.tflite_tensors.emplace(value, tensor_name(tensor));
     file.fixes.push_back(
         "converted from TensorFlow Lite: " + std::to_string(g_->operators()->size()) +
         " operators, " + std::to_string(quantized) + " quantized tensors dequantized to float32");
@@ -546,6 +553,7 @@ class Converter {
           return x;
         int64_t zero = q->zero_point()->Get(0), lowest = t->type() == kUint8 ? 0 : -128;
         if (zero != lowest) return x;
+        unclamped_[x] = out;
         clip(x, fresh(out, "_range"), 0.f, q->scale()->Get(0) * 255.f);
         break;
       }
@@ -846,7 +854,8 @@ class Converter {
   const tflite::Model* model_ = nullptr;
   const tflite::SubGraph* g_ = nullptr;
   onnx::GraphProto* graph_ = nullptr;
-  std::vector<std::string> names_;                // ONNX value of each TFLite tensor
+  std::vector<std::string> names_;        // ONNX value of each TFLite tensor
+  std::map<std::string, int> unclamped_;  // a value before a ReLU-as-range clamp -> its tensor
   std::map<int, std::vector<int64_t>> inferred_;  // shapes of outputs stored with none
   std::set<std::string> used_{"input"};
 };

@@ -133,7 +133,7 @@ struct IntegerNetwork::Graph {
     return t(i).bytes.data();
   }
 
-  void read(int threads, const PixelMapping& pixels) {
+  void read(int threads, const PixelMapping& pixels, const std::string& stop_at) {
     std::ifstream stream(path, std::ios::binary);
     if (!stream) fail("cannot open the network file");
     file.assign(std::istreambuf_iterator<char>(stream), {});
@@ -152,6 +152,7 @@ struct IntegerNetwork::Graph {
       tensors.push_back(describe(static_cast<int>(i)));
     input = g->inputs()->Get(0);
     output = g->outputs()->Get(0);
+    if (!stop_at.empty()) output = index_of(stop_at);
     Tensor& in = t(input);
     if (in.shape.size() != 4 || in.shape[0] != 1 || in.shape[3] != 3)
       fail("the input '" + in.name + "' is not one RGB image (NHWC [1, H, W, 3])");
@@ -165,9 +166,20 @@ struct IntegerNetwork::Graph {
     in.bytes.assign(in.count() + XNN_EXTRA_BYTES, 0);
     if (threads > 1) pool.reset(pthreadpool_create(static_cast<size_t>(threads)));
     init_xnnpack();
-    for (size_t i = 0; i < g->operators()->size(); ++i) prepare(*g->operators()->Get(i));
+    // Operators are stored in an order that runs: what a tensor needs comes before it.
+    for (size_t i = 0; i < g->operators()->size(); ++i) {
+      const tflite::Operator& op = *g->operators()->Get(i);
+      prepare(op);
+      if (!stop_at.empty() && op.outputs() && op.outputs()->Get(0) == output) break;
+    }
     if (t(output).bytes.empty() && t(output).alias < 0)
       fail("the graph's output '" + t(output).name + "' is computed by no operator");
+  }
+
+  int index_of(const std::string& name) const {
+    for (size_t i = 0; i < tensors.size(); ++i)
+      if (tensors[i].name == name) return static_cast<int>(i);
+    fail("the graph has no tensor named '" + name + "'");
   }
 
   Tensor describe(int i) {
@@ -609,10 +621,11 @@ struct IntegerNetwork::Graph {
   }
 };
 
-IntegerNetwork::IntegerNetwork(const std::string& path, int threads, PixelMapping pixels)
+IntegerNetwork::IntegerNetwork(const std::string& path, int threads, PixelMapping pixels,
+                               const std::string& stop_at)
     : graph_(std::make_unique<Graph>()) {
   graph_->path = path;
-  graph_->read(threads, pixels);
+  graph_->read(threads, pixels, stop_at);
 }
 
 IntegerNetwork::~IntegerNetwork() = default;
@@ -621,6 +634,7 @@ IntegerNetwork& IntegerNetwork::operator=(IntegerNetwork&&) noexcept = default;
 
 int IntegerNetwork::input_width() const { return graph_->t(graph_->input).shape[2]; }
 int IntegerNetwork::input_height() const { return graph_->t(graph_->input).shape[1]; }
+std::vector<int> IntegerNetwork::output_shape() const { return graph_->t(graph_->output).shape; }
 
 std::vector<float> IntegerNetwork::run(const uint8_t* pixels) {
   Graph& g = *graph_;
@@ -631,13 +645,10 @@ std::vector<float> IntegerNetwork::run(const uint8_t* pixels) {
 }
 
 std::vector<float> IntegerNetwork::values_of(const std::string& tensor) const {
-  for (size_t i = 0; i < graph_->tensors.size(); ++i)
-    if (graph_->tensors[i].name == tensor) {
-      if (graph_->tensors[i].bytes.empty() && graph_->tensors[i].alias < 0)
-        graph_->fail("tensor '" + tensor + "' is a constant or computed by no operator");
-      return graph_->dequantized(static_cast<int>(i));
-    }
-  graph_->fail("the graph has no tensor named '" + tensor + "'");
+  int i = graph_->index_of(tensor);
+  if (graph_->t(i).bytes.empty() && graph_->t(i).alias < 0)
+    graph_->fail("tensor '" + tensor + "' is a constant or computed by no operator");
+  return graph_->dequantized(i);
 }
 
 std::vector<std::string> IntegerNetwork::plan() const { return graph_->plan; }

@@ -22,14 +22,20 @@ struct PixelMapping {
 class IntegerNetwork {
  public:
   // Reads and prepares `path` for `threads` threads. Throws naming the file
-  // and, for what it cannot run, the operator and its tensor.
-  explicit IntegerNetwork(const std::string& path, int threads = 1, PixelMapping pixels = {});
+  // and, for what it cannot run, the operator and its tensor. With
+  // `stop_at`, a tensor of the file, only the operators up to the one that
+  // computes it run, and run() returns it: the frozen front of a package
+  // whose fine-tuned tail runs elsewhere.
+  explicit IntegerNetwork(const std::string& path, int threads = 1, PixelMapping pixels = {},
+                          const std::string& stop_at = "");
   ~IntegerNetwork();
   IntegerNetwork(IntegerNetwork&&) noexcept;
   IntegerNetwork& operator=(IntegerNetwork&&) noexcept;
 
   int input_width() const;
   int input_height() const;
+  // What run() returns, NHWC as the file stores it.
+  std::vector<int> output_shape() const;
   // Pixels (0-255) in the network's channel order, input_height x
   // input_width x 3, rows first, mapped as `pixels` says. Returns the graph's first output,
   // dequantized. Not thread-safe: one network per thread that runs it.
