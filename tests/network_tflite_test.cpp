@@ -255,16 +255,22 @@ TEST(TfLite, TheTopFiveHoldWhatTheStorePhotoShows) {
     }
 }
 
-// The quirks of the newer files (README of the shared folder): outputs
-// stored with no shape and a SQUEEZE (EdgeTPU 1.0); a LOGISTIC head fed by
-// a 4-D FULLY_CONNECTED, ReLU only as a quantization range and a zip after
-// the flatbuffer (the object labeler); a file cut before its head (V1).
-TEST(TfLite, TheIntegerEngineRunsEverySharedFile) {
+// A val banana as the integer engine takes it: 224 x 224 RGB pixels.
+cv::Mat banana_pixels() {
   cv::Mat photo = cv::imread(photos("Fruit/Banana/Banana_001", 1).at(0), cv::IMREAD_COLOR);
   ce::Preprocessing pre;
   pre.resize = "shorter-side";
   cv::Mat rgb = ce::crop_for_network(photo, pre, 224, 224).clone();
   cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+// The quirks of the newer files (README of the shared folder): outputs
+// stored with no shape and a SQUEEZE (EdgeTPU 1.0); a LOGISTIC head fed by
+// a 4-D FULLY_CONNECTED, ReLU only as a quantization range and a zip after
+// the flatbuffer (the object labeler); a file cut before its head (V1).
+TEST(TfLite, TheIntegerEngineRunsEverySharedFile) {
+  cv::Mat rgb = banana_pixels();
   int files = 0;
   for (const auto& entry : fs::directory_iterator(mobilenets())) {
     if (entry.path().extension() != ".tflite") continue;
@@ -307,11 +313,7 @@ std::string pooled_tensor(const std::string& file) {
 // A package's front: the engine stops at the tensor it is asked for, runs
 // only what that tensor needs, and returns it as the whole run computed it.
 TEST(TfLite, TheIntegerEngineStopsAtTheTensorAFrontEndsWith) {
-  cv::Mat photo = cv::imread(photos("Fruit/Banana/Banana_001", 1).at(0), cv::IMREAD_COLOR);
-  ce::Preprocessing pre;
-  pre.resize = "shorter-side";
-  cv::Mat rgb = ce::crop_for_network(photo, pre, 224, 224).clone();
-  cv::cvtColor(rgb, rgb, cv::COLOR_BGR2RGB);
+  cv::Mat rgb = banana_pixels();
   const std::string file = mobilenets() + "/mobilenet_edgetpu_0.75_224_post_training_quant.tflite";
   ce::IntegerNetwork whole(file);
   whole.run(rgb.data);
