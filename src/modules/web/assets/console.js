@@ -27,9 +27,22 @@ async function api(path, body) {
   return { status: res.status, ok: res.ok, data };
 }
 
+// Images load one after another. A browser keeps at most six connections
+// to the lane; two hold event streams (the kiosk's, this page's), and each
+// plot or learnt photo waits on a method another module answers: loaded at
+// once, they could take the rest, and a click (log out, deploy) would wait
+// behind them.
+let images = Promise.resolve();
+const imagesWaiting = new Set();
+function showImage(img, path) {
+  if (imagesWaiting.has(img)) return;  // the live view asks again before its last one came
+  imagesWaiting.add(img);
+  images = images.then(() => loadImage(img, path)).catch(() => {}).finally(() => imagesWaiting.delete(img));
+}
+
 // An image the session may see, shown from a blob: an <img src> would
 // carry no session.
-async function showImage(img, path) {
+async function loadImage(img, path) {
   const res = await fetch(path, { headers: authorized(), cache: "no-store" });
   if (!res.ok) return;
   const url = URL.createObjectURL(await res.blob());
