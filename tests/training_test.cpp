@@ -453,6 +453,16 @@ TEST(Training, TensorFlowLiteBackbonesTrainAloneAndSideBySide) {
     }
   EXPECT_GE(same, photos * 9 / 10) << same << " of " << photos << " photos";
 
+  // Another input size than the file's own: the integer engine cannot run
+  // it, so the float one trains, and says so.
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+                (dir / "v2-160").string() + " --backbone " + v2 +
+                " --fine-tune 1 --epochs 1 --views 1 --input-size 160 2>&1",
+            &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("float engine"), std::string::npos) << out;
+  EXPECT_FALSE(json::parse(ce::read_file(dir / "v2-160/package.json")).contains("fronts"));
+
   out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
                 (dir / "both").string() + " --backbone " + v1 + "," + v2 +
                 " --fine-tune 2 --epochs 3 --views 2 2>&1",

@@ -152,12 +152,15 @@ int train_command(const TrainOptions& o) {
     pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
   }
   // The fronts run as the lane will run them: on the integer engine when
-  // every backbone is a TensorFlow Lite file it can cut.
+  // every backbone is a TensorFlow Lite file it can cut, at its own size.
   bool integer = o.engine == "integer";
-  for (const auto& b : backbones) integer &= !b.front_tensor().empty();
+  for (size_t k = 0; k < backbones.size(); ++k)
+    integer &= !backbones[k].front_tensor().empty() &&
+               pres[k].input_width == backbones[k].input_width() &&
+               pres[k].input_height == backbones[k].input_height();
   if (o.engine == "integer" && !integer)
-    std::cerr << "note: a backbone is not a TensorFlow Lite file, or trains whole: all of them "
-                 "run on the float engine (OpenCV)\n";
+    std::cerr << "note: a backbone is not a TensorFlow Lite file, trains whole, or is fed another "
+                 "size than its own: all of them run on the float engine (OpenCV)\n";
   std::cerr << "training " << train.tags.size() << " tags on " << train.samples.size()
             << " images (" << held.samples.size() << " to calibrate on, validating on "
             << val.samples.size() << "), fine-tuning " << o.fine_tune << " layers of " << names
