@@ -13,7 +13,8 @@ packages=(
   libtorch-dev libopenblas0-pthread         # training: fine-tuning on the CPU (OpenBLAS: 7x faster)
   libflatbuffers-dev flatbuffers-compiler   # classifier: TensorFlow Lite files (our schema, flatc)
   libxnnpack-dev libpthreadpool-dev         # classifier: TensorFlow Lite files run as quantized
-  libdnnl-dev                               # bench: oneDNN, measured against XNNPACK
+  libdnnl-dev ocl-icd-opencl-dev            # bench: oneDNN, measured against XNNPACK (its CMake
+                                            # config needs OpenCL's, only recommended)
   libplplot-dev plplot-driver-cairo         # evaluation reports: plots (PNG through Cairo)
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22  # tests: an independent TFLite engine
   nlohmann-json3-dev libcli11-dev           # JSON, command line

@@ -330,7 +330,7 @@ TEST(Training, CtrlCStopsAndKeepsTheLastWholeEpoch) {
   if (pid == 0) {
     if (!freopen(log.c_str(), "w", stderr)) _exit(126);
     execl(CE_BINARY, CE_BINARY, "train", "--data", (dir / "data").c_str(), "--out",
-          (dir / "pkg").c_str(), "--epochs", "500", "--views", "2", nullptr);
+          (dir / "pkg").c_str(), "--epochs", "500", "--views", "2", "--budget", "2h", nullptr);
     _exit(127);
   }
   ASSERT_TRUE(eventually(
@@ -475,6 +475,49 @@ TEST(Training, TensorFlowLiteBackbonesTrainAloneAndSideBySide) {
   // One network file, fed the pixels as they are; each backbone feeds itself.
   EXPECT_EQ(package["preprocessing"]["scale"], 1.0);
   EXPECT_GE(accuracy((dir / "both").string(), kTags, &n), 0.75) << "on " << n << " photos";
+}
+
+// `--budget`: the trainer plans within it and stops on time. Asked for far
+// more epochs than fit, it runs those that do, its rates decaying to zero
+// at the new end, and writes a whole package.
+TEST(Training, ABudgetIsPlannedAndKept) {
+  fs::path dir = fresh_dir("budget");
+  link_training_photos(dir / "data", 12);
+  const std::string v1 =
+      shared_dir() +
+      "/models/imagenet-mobilenets-tflite/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite";
+  int status = -1;
+  std::string out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() +
+                            " --out " + (dir / "pkg").string() + " --backbone " + v1 +
+                            " --fine-tune 2 --views 1 --epochs 100000 --budget 40s 2>&1",
+                        &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("plan for 40s: fine-tune 2 layers, 1 views (crop), 100000 epochs"),
+            std::string::npos)
+      << "the plan keeps what was given and fills the rest from the ladder\n"
+      << out;
+  EXPECT_NE(out.find("more than the budget"), std::string::npos) << out;
+  EXPECT_NE(out.find("the budget of 40s allowed"), std::string::npos) << out;
+  json training = json::parse(ce::read_file(dir / "pkg/package.json"))["training"];
+  EXPECT_TRUE(training["cutToTime"].get<bool>());
+  EXPECT_EQ(training["budget"], "40s");
+  EXPECT_GE(training["bestEpoch"].get<int>(), 2);
+  EXPECT_LT(training["bestEpoch"].get<int>(), 100000);
+  // Training ends in time to write and check the package: well within the
+  // budget and its margin, even on a loaded machine.
+  EXPECT_LT(training["seconds"].get<double>(), 40 + 20) << out.substr(0, 3000);
+  int n = 0;
+  EXPECT_GE(accuracy((dir / "pkg").string(), kTags, &n), 0.75) << "on " << n << " photos";
+
+  // What is not a duration says what it takes, before any work.
+  out = run(std::string(CE_BINARY) + " train --data " + (dir / "data").string() + " --out " +
+                (dir / "bad").string() + " --budget 10x 2>&1",
+            &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("--budget 10x: unknown unit 'x'; write it as 10m, 2h, 1h30m, 90s or seconds"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(dir / "bad"));
 }
 
 }  // namespace

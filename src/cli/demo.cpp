@@ -95,11 +95,12 @@ std::string ensure_demo_model(const StateDir& state, const std::string& shared,
             << package.string() << ")\n";
   std::string program =
       (fs::path(self_executable()).parent_path() / "checkout-edge-train").string();
-  std::vector<std::string> args{program,    "train",
-                                "--data",   data.string(),
-                                "--out",    (package.string() + ".partial"),
-                                "--name",   "demo-grocery",
-                                "--epochs", "6"};
+  std::vector<std::string> args{program, "train", "--data", data.string(), "--out",
+                                (package.string() + ".partial"), "--name", "demo-grocery",
+                                "--epochs", "6",
+                                // The demo's six products need no more: the
+                                // budget's plan could take longer ones.
+                                "--views", "2", "--fine-tune", "2", "--augment", "crop"};
   pid_t pid = fork();
   if (pid == 0) {
     sigset_t none;  // Ctrl-C reaches the training too

@@ -154,7 +154,7 @@ int retrain_command(const StateDir& state, const RetrainOptions& o) {
   copy_setting("seed", "--seed");
   copy_setting("inputSize", "--input-size");
   if (o.epochs > 0) args.insert(args.end(), {"--epochs", std::to_string(o.epochs)});
-  for (const char* key : {"pooling", "engine"})
+  for (const char* key : {"pooling", "engine", "augment", "budget"})
     if (training.contains(key) && training[key].is_string())
       args.insert(args.end(), {std::string("--") + key, training[key].get<std::string>()});
   if (training.contains("backbone"))

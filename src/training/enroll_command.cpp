@@ -72,21 +72,29 @@ int enroll_command(const EnrollOptions& o) {
   const int64_t new_tag = static_cast<int64_t>(tags.size());
 
   // Imprint the new tag's weights from its mean embedding, at the scale of
-  // the others, then retrain the head on exemplars plus the new views.
+  // the others, then train that row on exemplars plus the new views. The
+  // old rows stay as trained: retrained on 20 exemplars a tag they drifted
+  // from what the whole training set taught (a calibrated Grocery Store
+  // package fell from 83.4% to 62.2% on val after one enrollment).
   torch::Tensor w0 = initializer(model.graph(), "head_weight");
   torch::Tensor b0 = initializer(model.graph(), "head_bias");
-  torch::Tensor mean = fresh.mean(0);
-  torch::Tensor row = mean / mean.norm() * w0.norm(2, 1).mean();
-  torch::Tensor weight = torch::cat({w0, row.unsqueeze(0)}).set_requires_grad(true);
-  torch::Tensor bias = torch::cat({b0, b0.mean().unsqueeze(0)}).set_requires_grad(true);
+  // Centred on the exemplars' mean: embeddings (pooled after a ReLU) are
+  // all positive, so their plain mean points at every photo, and a row
+  // imprinted from it won 65 of 296 val photos from their own tags.
+  torch::Tensor mean = fresh.mean(0) - ex.rows.mean(0);
+  torch::Tensor row = (mean / mean.norm() * w0.norm(2, 1).mean()).set_requires_grad(true);
+  torch::Tensor row_bias = b0.mean().unsqueeze(0).set_requires_grad(true);
   torch::Tensor x = torch::cat({ex.rows, fresh});
   torch::Tensor y = torch::cat({ex.tags, torch::full({fresh.size(0)}, new_tag, torch::kInt64)});
   // Each tag weighs the same however many rows it has.
   torch::Tensor counts = torch::bincount(y, {}, new_tag + 1).to(torch::kFloat32);
   torch::Tensor class_weight = (counts.sum() / (counts.clamp_min(1) * (new_tag + 1)));
   torch::manual_seed(o.seed);
-  torch::optim::AdamW opt({weight, bias}, torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
-  for (int step = 0; step < 150; ++step) {
+  torch::optim::AdamW opt({row, row_bias}, torch::optim::AdamWOptions(1e-2).weight_decay(1e-4));
+  torch::Tensor weight, bias;
+  for (int step = 0; step < 300; ++step) {
+    weight = torch::cat({w0, row.unsqueeze(0)});
+    bias = torch::cat({b0, row_bias});
     auto loss = torch::nn::functional::cross_entropy(
         torch::linear(x, weight, bias), y,
         torch::nn::functional::CrossEntropyFuncOptions().weight(class_weight));
@@ -94,6 +102,8 @@ int enroll_command(const EnrollOptions& o) {
     loss.backward();
     opt.step();
   }
+  weight = torch::cat({w0, row.detach().unsqueeze(0)});
+  bias = torch::cat({b0, row_bias.detach()});
 
   PackageContents c;
   c.name = old.name;

@@ -9,7 +9,8 @@
 
 namespace ce {
 
-cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng) {
+cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng,
+                    bool other_light_and_camera) {
   std::uniform_real_distribution<double> unit(0, 1);
   int shorter = std::min(img.cols, img.rows);
   int side = std::max(8, static_cast<int>(shorter * (0.55 + 0.45 * unit(rng))));
@@ -20,7 +21,33 @@ cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng
   if (unit(rng) < 0.5) cv::flip(view, view, 1);
   double contrast = 0.8 + 0.4 * unit(rng), brightness = -20 + 40 * unit(rng);
   view.convertTo(view, -1, contrast, brightness);
+  if (other_light_and_camera) change_light_and_camera(view, rng);
   return view;
+}
+
+void change_light_and_camera(cv::Mat& view, std::mt19937& rng) {
+  std::uniform_real_distribution<double> unit(0, 1);
+  cv::Mat f;
+  view.convertTo(f, CV_32F);
+  // Warmer or colder light, another white balance: the channels' gains move
+  // against each other (blue against red, green on its own).
+  const double warmth = -0.12 + 0.24 * unit(rng), tint = -0.06 + 0.12 * unit(rng);
+  cv::multiply(f, cv::Scalar(1 - warmth, 1 + tint, 1 + warmth), f);
+  // A camera that renders colours more or less vividly.
+  const double saturation = 0.7 + 0.6 * unit(rng);
+  cv::Mat gray;
+  cv::cvtColor(f, gray, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(gray, gray, cv::COLOR_GRAY2BGR);
+  cv::addWeighted(f, saturation, gray, 1 - saturation, 0, f);
+  f.convertTo(view, CV_8U);
+  // A lens out of focus, or a cheaper camera's compression.
+  if (unit(rng) < 0.3) cv::GaussianBlur(view, view, cv::Size(), 0.5 + unit(rng));
+  if (unit(rng) < 0.3) {
+    std::vector<uchar> jpeg;
+    cv::imencode(".jpg", view, jpeg,
+                 {cv::IMWRITE_JPEG_QUALITY, 30 + static_cast<int>(50 * unit(rng))});
+    view = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  }
 }
 
 void append_as_nchw(const std::vector<float>& nhwc, const std::vector<int>& shape,
@@ -35,7 +62,7 @@ void append_as_nchw(const std::vector<float>& nhwc, const std::vector<int>& shap
 }
 
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
-                              int views, uint32_t seed,
+                              const Views& views, uint32_t seed,
                               const std::function<void(size_t, size_t)>& progress, bool integer) {
   // The network is fully convolutional up to its pooling: it takes other
   // sizes than the one it was trained at, which the preprocessing may ask for.
@@ -64,7 +91,7 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
   const bool whole = backbone.front_output() == backbone.input_name();
   const std::string layer = whole || integer ? "" : opencv_layer_of(net, backbone.front_output());
   FeatureCache cache;
-  cache.views = views;
+  cache.views = views.count;
   std::vector<float> storage;
   std::vector<int64_t> labels;
   std::vector<int64_t> shape;
@@ -77,7 +104,7 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
       if (shape.empty()) {
         shape = {out_shape.back(), out_shape.size() == 4 ? out_shape[1] : 1,
                  out_shape.size() == 4 ? out_shape[2] : 1};
-        storage.reserve(data.samples.size() * views * shape[0] * shape[1] * shape[2]);
+        storage.reserve(data.samples.size() * views.count * shape[0] * shape[1] * shape[2]);
       }
       cv::Mat pixels;
       for (const cv::Mat& view : pending) {
@@ -99,7 +126,7 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
     if (shape.empty()) {
       shape = {out.size[1], out.size[2], out.size[3]};
       // Gigabytes: growing by doubling would need half as much again at a copy.
-      storage.reserve(data.samples.size() * views * out.total() / out.size[0]);
+      storage.reserve(data.samples.size() * views.count * out.total() / out.size[0]);
     }
     storage.insert(storage.end(), out.ptr<float>(), out.ptr<float>() + out.total());
     pending.clear();
@@ -113,7 +140,8 @@ FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre
     }
     std::mt19937 rng(seed * 1000003u + static_cast<uint32_t>(i));  // per image: order-free
     pending.push_back(crop_for_network(img, pre, w, h).clone());
-    for (int v = 1; v < views; ++v) pending.push_back(random_view(img, w, h, rng));
+    for (int v = 1; v < views.count; ++v)
+      pending.push_back(random_view(img, w, h, rng, views.other_light_and_camera));
     cache.kept.push_back(static_cast<int>(i));
     labels.push_back(s.tag);
     if (pending.size() >= static_cast<size_t>(batch)) flush();

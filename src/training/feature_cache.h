@@ -25,17 +25,30 @@ struct FeatureCache {
   int views = 1;
 };
 
+// How many views of each photo the cache keeps (the first clean), and
+// whether the augmented ones also look as if taken in another store.
+struct Views {
+  int count = 1;
+  bool other_light_and_camera = false;
+};
+
 // A random square crop (55-100% of the shorter side), maybe mirrored, with
 // brightness and contrast varied: one augmented view, width x height.
-cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng);
+cv::Mat random_view(const cv::Mat& img, int width, int height, std::mt19937& rng,
+                    bool other_light_and_camera = false);
+
+// What another store's light and camera do to a photo (a colour cast, more
+// or less saturation, sometimes a soft focus or heavy JPEG compression):
+// the val photos were taken on other days in other stores than train's.
+void change_light_and_camera(cv::Mat& view, std::mt19937& rng);
 
 // Reads every image of `data` (an unreadable one goes to data.skipped),
-// `views` views each (the first clean). `progress(done, total)` is called
+// `views.count` views each (the first clean). `progress(done, total)` is called
 // as it goes. Deterministic for a given `seed`. `integer`: the front runs
 // on the integer engine, as the lane will run it (the backbone needs a
 // front_tensor() and its own input size); else on OpenCV, in float.
 FeatureCache extract_features(const Backbone& backbone, const Preprocessing& pre, Dataset& data,
-                              int views, uint32_t seed,
+                              const Views& views, uint32_t seed,
                               const std::function<void(size_t, size_t)>& progress,
                               bool integer = false);
 

@@ -9,6 +9,7 @@
 
 #include "modules/classifier/model.h"
 #include "training/backbone.h"
+#include "training/budget.h"
 #include "training/classify_dataset.h"
 #include "training/dataset.h"
 #include "training/feature_cache.h"
@@ -98,9 +99,87 @@ Preprocessing preprocessing_of(const Backbone& b, const TrainOptions& o) {
   return pre;
 }
 
+struct Branches {
+  Backbones backbones;
+  std::vector<Preprocessing> pres;
+  bool integer = false;  // every front runs on the integer engine
+  std::string names;
+};
+
+Branches branches_for(const TrainOptions& o, int fine_tune) {
+  Branches b;
+  for (const auto& file : o.backbones) {
+    b.backbones.emplace_back(file, fine_tune);
+    b.pres.push_back(preprocessing_of(b.backbones.back(), o));
+    b.names += (b.names.empty() ? "" : " + ") + fs::path(file).filename().string();
+  }
+  // One crop for every backbone: the size the first one takes, or --input-size.
+  for (auto& pre : b.pres) {
+    pre.input_width = o.input_size ? o.input_size : b.backbones[0].input_width();
+    pre.input_height = o.input_size ? o.input_size : b.backbones[0].input_height();
+    pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
+  }
+  // The fronts run as the lane will run them: on the integer engine when
+  // every backbone is a TensorFlow Lite file it can cut, at its own size.
+  b.integer = o.engine == "integer";
+  for (size_t k = 0; k < b.backbones.size(); ++k)
+    b.integer &= !b.backbones[k].front_tensor().empty() &&
+                 b.pres[k].input_width == b.backbones[k].input_width() &&
+                 b.pres[k].input_height == b.backbones[k].input_height();
+  return b;
+}
+
+// Each part of a run timed on a few of the training photos, through the
+// code that will do it, for each number of fine-tuned layers a rung asks.
+TrainingCosts measure_costs(const TrainOptions& o, const Dataset& train, size_t other_photos,
+                            std::map<int, Branches>& probed) {
+  struct Probe {
+    double front = 0, step = 0;
+  };
+  auto probes = std::make_shared<std::map<int, Probe>>();
+  // Five photos from across the set; the first alone, once more, to take
+  // out what loading the networks costs.
+  Dataset few = train, first = train;
+  few.samples.clear();
+  for (size_t i = 0; i < 5 && i < train.samples.size(); ++i)
+    few.samples.push_back(train.samples[i * train.samples.size() / 5]);
+  first.samples.assign(few.samples.begin(), few.samples.begin() + 1);
+  auto probe = [=, &o, &probed](int fine_tune) -> Probe {
+    if (auto it = probes->find(fine_tune); it != probes->end()) return it->second;
+    if (!probed.count(fine_tune)) probed.emplace(fine_tune, branches_for(o, fine_tune));
+    Branches& b = probed.at(fine_tune);
+    Caches caches;
+    auto extract = [&](const Dataset& photos) {
+      caches.clear();
+      auto started = std::chrono::steady_clock::now();
+      for (size_t k = 0; k < b.backbones.size(); ++k) {
+        Dataset d = photos;
+        caches.push_back(
+            extract_features(b.backbones[k], b.pres[k], d, Views{1}, o.seed, nullptr, b.integer));
+      }
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    const double one = extract(first), all = extract(few);
+    Probe p;
+    p.front = std::max(0.0, all - one) / std::max<int64_t>(1, caches[0].labels.size(0) - 1);
+    TrainSettings s;
+    s.batch = o.batch;
+    s.pooling = o.pooling;
+    p.step =
+        training_seconds_per_photo(b.backbones, caches, static_cast<int>(train.tags.size()), s);
+    return (*probes)[fine_tune] = p;
+  };
+  TrainingCosts c;
+  c.training_photos = train.samples.size();
+  c.other_photos = other_photos;
+  c.front_seconds = [=](int fine_tune) { return probe(fine_tune).front; };
+  c.step_seconds = [=](int fine_tune) { return probe(fine_tune).step; };
+  return c;
+}
+
 }  // namespace
 
-int train_command(const TrainOptions& o) {
+int train_command(TrainOptions o) {
   auto started = std::chrono::steady_clock::now();
   Dataset train = load_dataset(o.data, o.classes);
   check_trainable(train);  // on what is listed: fail before minutes of work
@@ -137,27 +216,32 @@ int train_command(const TrainOptions& o) {
   if (o.backbones.empty()) throw std::runtime_error("no backbone to train from: give --backbone");
   if (o.backbones.size() > 1 && o.pooling != "avg")
     throw std::runtime_error("--pooling " + o.pooling + " works with one backbone only");
-  Backbones backbones;
-  std::vector<Preprocessing> pres;
-  std::string names;
-  for (const auto& file : o.backbones) {
-    backbones.emplace_back(file, o.fine_tune);
-    pres.push_back(preprocessing_of(backbones.back(), o));
-    names += (names.empty() ? "" : " + ") + fs::path(file).filename().string();
-  }
-  // One crop for every backbone: the size the first one takes, or --input-size.
-  for (auto& pre : pres) {
-    pre.input_width = o.input_size ? o.input_size : backbones[0].input_width();
-    pre.input_height = o.input_size ? o.input_size : backbones[0].input_height();
-    pre.resize_to = o.resize_to ? o.resize_to : pre.input_width * 256 / 224;
-  }
-  // The fronts run as the lane will run them: on the integer engine when
-  // every backbone is a TensorFlow Lite file it can cut, at its own size.
-  bool integer = o.engine == "integer";
-  for (size_t k = 0; k < backbones.size(); ++k)
-    integer &= !backbones[k].front_tensor().empty() &&
-               pres[k].input_width == backbones[k].input_width() &&
-               pres[k].input_height == backbones[k].input_height();
+  // The plan: what the budget allows on this machine, measured.
+  std::map<int, Branches> probed;
+  TrainingCosts costs = measure_costs(o, train, held.samples.size() + val.samples.size(), probed);
+  TrainingPlan plan = plan_training(o.budget, costs, [&](TrainingPlan& p) {
+    if (o.given.count("fine-tune")) p.fine_tune = o.fine_tune;
+    if (o.given.count("views")) p.views = o.views;
+    if (o.given.count("epochs")) p.epochs = p.most_epochs = o.epochs;
+    if (o.given.count("augment")) p.augment = o.augment;
+  });
+  o.fine_tune = plan.fine_tune;
+  o.views = plan.views;
+  o.epochs = plan.epochs;
+  o.augment = plan.augment;
+  std::cerr << "plan for " << budget_text(o.budget) << ": fine-tune " << o.fine_tune << " layers, "
+            << o.views << " views (" << o.augment << "), " << o.epochs << " epochs; about "
+            << static_cast<int>(plan.estimated_seconds) << " s"
+            << (plan.estimated_seconds > o.budget.count()
+                    ? " (more than the budget: the epochs that fit run)"
+                    : "")
+            << "\n";
+  if (!probed.count(o.fine_tune)) probed.emplace(o.fine_tune, branches_for(o, o.fine_tune));
+  Branches& chosen = probed.at(o.fine_tune);
+  Backbones& backbones = chosen.backbones;
+  const std::vector<Preprocessing>& pres = chosen.pres;
+  const bool integer = chosen.integer;
+  const std::string& names = chosen.names;
   if (o.engine == "integer" && !integer)
     std::cerr << "note: a backbone is not a TensorFlow Lite file, trains whole, or is fed another "
                  "size than its own: all of them run on the float engine (OpenCV)\n";
@@ -178,11 +262,12 @@ int train_command(const TrainOptions& o) {
   Caches train_caches, held_caches;
   for (size_t k = 0; k < backbones.size(); ++k) {
     Dataset t = train, h = held;  // each pass lists what it skipped
-    train_caches.push_back(
-        extract_features(backbones[k], pres[k], t, o.views, o.seed, show_reading, integer));
+    train_caches.push_back(extract_features(backbones[k], pres[k], t,
+                                            Views{o.views, o.augment == "light"}, o.seed,
+                                            show_reading, integer));
     if (!held.samples.empty())
       held_caches.push_back(
-          extract_features(backbones[k], pres[k], h, 1, o.seed, show_reading, integer));
+          extract_features(backbones[k], pres[k], h, Views{1}, o.seed, show_reading, integer));
     if (k == 0) {
       train.skipped = t.skipped;
       held.skipped = h.skipped;
@@ -202,6 +287,10 @@ int train_command(const TrainOptions& o) {
 
   TrainSettings settings;
   settings.epochs = o.epochs;
+  // What is left of the budget, less writing and checking the package.
+  settings.finish_by =
+      started + o.budget - std::chrono::seconds(10) -
+      std::chrono::seconds(static_cast<int>(val.samples.size() * costs.front_seconds(o.fine_tune)));
   settings.batch = o.batch;
   settings.seed = o.seed;
   settings.pooling = o.pooling;
@@ -227,6 +316,9 @@ int train_command(const TrainOptions& o) {
     throw std::runtime_error("stopped by Ctrl-C before the first epoch ended; nothing was written");
   if (head.interrupted)
     std::cerr << "stopped by Ctrl-C; writing the best epoch so far (" << head.best_epoch << ")\n";
+  else if (head.cut_to_time)
+    std::cerr << "the budget of " << budget_text(o.budget) << " allowed " << head.best_epoch
+              << " of the " << o.epochs << " epochs planned\n";
 
   // Temperature scaling on the held-out photos: the same ranking, with
   // probabilities that mean what they say. It is folded into the head.
@@ -273,9 +365,12 @@ int train_command(const TrainOptions& o) {
                      {"backbone", o.backbones.size() == 1 ? nlohmann::json(o.backbones[0])
                                                           : nlohmann::json(o.backbones)},
                      {"fineTunedLayers", o.fine_tune},
+                     {"budget", budget_text(o.budget)},
                      {"epochs", o.epochs},
+                     {"cutToTime", head.cut_to_time},
                      {"bestEpoch", head.best_epoch},
                      {"views", o.views},
+                     {"augment", o.augment},
                      {"pooling", o.pooling},
                      {"inputSize", pres[0].input_width},
                      {"engine", integer ? "integer" : "float"},

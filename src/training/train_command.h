@@ -1,6 +1,8 @@
 // `checkout-edge train` and `checkout-edge enroll`: what they are asked.
 #pragma once
 
+#include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,13 @@ struct TrainOptions {
   // "integer": TensorFlow Lite backbones' fronts run on the integer engine,
   // in training as on the lane; "float": OpenCV runs their float copies.
   std::string engine = "integer";
+  // What the augmented views change: "crop" (crop, mirror, brightness,
+  // contrast), or "light" (that, and another store's light and camera).
+  std::string augment = "crop";
+  // How long the run may take; the trainer plans within it. What the user
+  // gave (by option name: "epochs", "views", "fine-tune", "augment") the plan keeps.
+  std::chrono::seconds budget{600};
+  std::set<std::string> given;
 };
 
 struct EnrollOptions {
@@ -28,7 +37,7 @@ struct EnrollOptions {
   unsigned seed = 1;
 };
 
-int train_command(const TrainOptions& o);
+int train_command(TrainOptions o);
 int enroll_command(const EnrollOptions& o);
 
 }  // namespace ce

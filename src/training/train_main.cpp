@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 
+#include "training/budget.h"
 #include "training/train_command.h"
 
 int main(int argc, char** argv) {
@@ -47,6 +48,12 @@ int main(int argc, char** argv) {
       ->add_option("--fine-tune", t.fine_tune, "How many of the backbone's last convolutions train")
       ->capture_default_str();
   train->add_option("--batch", t.batch)->capture_default_str();
+  std::string budget = "10m";
+  train
+      ->add_option("--budget", budget,
+                   "How long training may take (10m, 2h, 1h30m): it measures what each part "
+                   "costs here and plans the most it can do in that time, then stops on time")
+      ->capture_default_str();
   train
       ->add_option("--input-size", t.input_size,
                    "Square input in pixels (0: the backbone's own; larger sees finer detail "
@@ -57,6 +64,12 @@ int main(int argc, char** argv) {
                    "integer: TensorFlow Lite backbones run as quantized, in training as on the "
                    "lane (fast); float: their float copies on OpenCV (the reference)")
       ->check(CLI::IsMember({"integer", "float"}))
+      ->capture_default_str();
+  train
+      ->add_option("--augment", t.augment,
+                   "crop: the augmented views are crops, mirrored, brighter or darker; light: "
+                   "also another store's light and camera (colour cast, saturation, focus, JPEG)")
+      ->check(CLI::IsMember({"crop", "light"}))
       ->capture_default_str();
   train->add_option("--pooling", t.pooling, "avg, or avgmax (mean and maximum of the embedding)")
       ->check(CLI::IsMember({"avg", "avgmax"}))
@@ -91,6 +104,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (train->parsed()) {
+      t.budget = ce::parse_budget(budget);
+      for (const char* name : {"fine-tune", "views", "epochs", "augment"})
+        if (train->count(std::string("--") + name)) t.given.insert(name);
       if (t.backbones.empty())  // the best measured within the time (docs/benchmarks.md)
         for (const char* file : {"mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
                                  "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"})

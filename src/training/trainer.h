@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -24,6 +25,10 @@ struct TrainSettings {
   // maximum side by side (small details of fine-grained products count).
   std::string pooling = "avg";
   uint32_t seed = 1;
+  // When the last epoch must have ended (a budget): once an epoch's time is
+  // known, the run is cut to the epochs that fit, the rates decaying to zero
+  // at the new end.
+  std::chrono::steady_clock::time_point finish_by = std::chrono::steady_clock::time_point::max();
 };
 
 struct EpochReport {
@@ -44,6 +49,7 @@ struct TrainedHead {
   int best_epoch = 0;
   double best_val_accuracy = 0;
   bool interrupted = false;
+  bool cut_to_time = false;  // fewer epochs than asked, to end by finish_by
 };
 
 // `stop` is polled between batches (Ctrl-C): training ends early, keeping
@@ -51,6 +57,12 @@ struct TrainedHead {
 TrainedHead train_head(Backbones& backbones, const Caches& train, const Caches& val, int tags,
                        const TrainSettings& settings, const std::atomic<bool>& stop,
                        const std::function<void(const EpochReport&, double within)>& progress);
+
+// What training costs for each photo of an epoch with these tails: forward
+// and backward passes on a batch made of `caches`' rows, timed. Leaves the
+// tails' weights as they were.
+double training_seconds_per_photo(Backbones& backbones, const Caches& caches, int tags,
+                                  const TrainSettings& settings);
 
 // The embedding's maps pooled as the head sees them ("avg" or "avgmax").
 torch::Tensor pooled(const torch::Tensor& maps, const std::string& pooling);
