@@ -49,8 +49,8 @@ std::string budget_text(std::chrono::seconds budget) {
 
 double estimated_seconds(const TrainingPlan& plan, const TrainingCosts& c) {
   const double front = c.front_seconds(plan.fine_tune);
-  const double reading = c.training_photos * (c.read_seconds + plan.views * front) +
-                         c.other_photos * (c.read_seconds + front);
+  // A view costs about what a photo read and run once does (conservative).
+  const double reading = (c.training_photos * plan.views + c.other_photos) * front;
   // An epoch sees each photo once, in one of its views.
   const double training =
       static_cast<double>(plan.epochs) * c.training_photos * c.step_seconds(plan.fine_tune);
@@ -83,11 +83,7 @@ TrainingPlan plan_training(std::chrono::seconds budget, const TrainingCosts& cos
     plan.estimated_seconds = estimated_seconds(plan, costs);
     if (!found || plan.estimated_seconds <= room) {
       if (plan.most_epochs > plan.epochs) {
-        const double per_epoch =
-            estimated_seconds({.fine_tune = plan.fine_tune, .views = plan.views, .epochs = 1},
-                              costs) -
-            estimated_seconds({.fine_tune = plan.fine_tune, .views = plan.views, .epochs = 0},
-                              costs);
+        const double per_epoch = costs.training_photos * costs.step_seconds(plan.fine_tune);
         while (plan.epochs < plan.most_epochs && plan.estimated_seconds + per_epoch <= room) {
           ++plan.epochs;
           plan.estimated_seconds += per_epoch;

@@ -28,9 +28,9 @@ struct TrainingPlan {
 // What the parts of a run cost here, measured before it starts.
 struct TrainingCosts {
   size_t training_photos = 0, other_photos = 0;  // other: held out to calibrate, and validation
-  double read_seconds = 0;                       // decode and crop one photo
-  // The fronts on one view, and training on one view for one epoch (tails
-  // and head, forward and backward), for a number of fine-tuned layers.
+  // Reading a photo and running the fronts on one view of it, and training
+  // on one view for one epoch (tails and head, forward and backward), for
+  // a number of fine-tuned layers.
   std::function<double(int fine_tune)> front_seconds, step_seconds;
 };
 
