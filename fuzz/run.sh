@@ -13,11 +13,19 @@ seeds="$root/fuzz/corpus/$target"
 case "$target" in
   manifest | catalogue | scenario) seeds="$seeds $root/config" ;;
   decode_image) seeds="$seeds $root/fuzz/corpus/image_header" ;;
+  # The shared photos of real codes (../shared or $CHECKOUT_EDGE_SHARED).
+  code_reader | product_code)
+    shared="${CHECKOUT_EDGE_SHARED:-$root/../shared}"
+    for set in "$shared"/datasets/barcodes/*/; do seeds="$seeds $set"; done
+    ;;
 esac
+# Whole photos, for the code reader; text elsewhere.
+max_len=65536
+[ "$target" = code_reader ] && max_len=1048576
 mkdir -p "$work/new" "$build/crashes"
 # shellcheck disable=SC2086  # $seeds is a list of folders
 if ! "$build/fuzz_$target" -max_total_time="${FUZZ_SECONDS:-4}" -timeout=10 -rss_limit_mb=2048 \
-  -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/crashes/$target-" \
+  -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$build/crashes/$target-" \
   "$work/new" $seeds >"$work/log" 2>&1; then
   tail -n 60 "$work/log"
   echo "fuzz_$target found a crash; the input is in $build/crashes/" >&2

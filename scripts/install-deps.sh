@@ -26,6 +26,9 @@ packages=(
   libespeak-ng-dev espeak-ng-data           # speech: de, fr, es, zh, ko (eSpeak NG; Pico is non-free)
   pocketsphinx pocketsphinx-en-us           # tests: is the English speech intelligible (WER)
   libsodium-dev                             # web: staff passwords (Argon2id), session tokens
+  libzxing-dev                              # barcodes: EAN/UPC and GS1 DataBar (zxing-cpp)
+  libzbar-dev                               # bench: ZBar, measured against zxing-cpp
+  zint                                      # tests: barcodes drawn on product photos
   libcurl4-openssl-dev                      # modules under Azure IoT Edge: its workload API (a unix socket)
   python3-paho-mqtt                         # tests: a stand-in for IoT Edge (edgeHub, workload API)
   chromium                                  # tests: the web pages in a real browser

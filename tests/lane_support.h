@@ -24,6 +24,11 @@ struct LaneSpec {
   json runtime = json::object();          // $edgeAgent runtime.settings
   json model = json::object();            // added to the classifier's model description
   json speech_settings = json::object();  // added to speech's desired properties
+  json checkout = json::object();         // added to the checkout's desired properties
+  std::string photo;                      // the camera's photo; empty: a banana
+  std::string catalogue;                  // catalogue.json's text; empty: Banana alone
+  bool barcodes = false;                  // a barcodes module reads the camera's frames
+  json scanners = json::object();         // scanner modules by name: their desired properties
 };
 
 // Writes the lane's files into a new folder and returns it: deployment.json,
@@ -34,11 +39,15 @@ inline fs::path write_lane(const LaneSpec& spec) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   cv::imwrite((dir / "empty.png").string(), cv::Mat(240, 320, CV_8UC3, cv::Scalar(205, 210, 210)));
-  fs::copy_file(shared_dir() + "/datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg",
+  fs::copy_file(spec.photo.empty()
+                    ? shared_dir() + "/datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg"
+                    : spec.photo,
                 dir / "camera.jpg");
-  std::ofstream(dir / "catalogue.json") << R"({"currency": "USD", "products": [
+  std::ofstream(dir / "catalogue.json")
+      << (spec.catalogue.empty() ? R"({"currency": "USD", "products": [
     {"id": "4011", "name": "Banana", "tags": ["banana"], "pricePerKg": 299,
-     "plausibleGrams": [40, 3000]}]})";
+     "plausibleGrams": [40, 3000]}]})"
+                                 : spec.catalogue);
   json m;
   m["modulesContent"]["$edgeAgent"]["properties.desired"] = {
       {"schemaVersion", "1.1"},
@@ -76,6 +85,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
   m["modulesContent"]["scale"]["properties.desired"].update(spec.scale);
   m["modulesContent"]["checkout"]["properties.desired"] = {
       {"catalogue", (dir / "catalogue.json").string()}, {"threshold", spec.threshold}};
+  m["modulesContent"]["checkout"]["properties.desired"].update(spec.checkout);
   auto& modules = m["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"];
   if (spec.speech) {
     modules["speech"] = builtin_module("speech", 1);
@@ -87,6 +97,17 @@ inline fs::path write_lane(const LaneSpec& spec) {
     m["modulesContent"]["speech"]["properties.desired"] = {{"device", "clock"},
                                                            {"wavDir", (dir / "wav").string()}};
     m["modulesContent"]["speech"]["properties.desired"].update(spec.speech_settings);
+  }
+  if (spec.barcodes) {
+    modules["barcodes"] = builtin_module("barcodes", 2);
+    routes["framesToBarcodes"] = route("camera/outputs/frames", "barcodes/inputs/frames");
+    routes["codesToCheckout"] = route("barcodes/outputs/codes", "checkout/inputs/codes");
+    m["modulesContent"]["barcodes"]["properties.desired"] = json::object();
+  }
+  for (auto& [name, settings] : spec.scanners.items()) {
+    modules[name] = builtin_module("scanner", 1);
+    routes[name + "Codes"] = route(name + "/outputs/codes", "checkout/inputs/codes");
+    m["modulesContent"][name]["properties.desired"] = settings;
   }
   if (spec.keypad) {
     // The shopper's keypad: a FIFO that carries what /dev/input/event* would.
@@ -114,6 +135,27 @@ inline fs::path write_lane(const LaneSpec& spec) {
   }
   std::ofstream(dir / "deployment.json") << m.dump(2);
   return dir;
+}
+
+// A carton of oat milk from the Grocery Store photos with an EAN-13 drawn
+// by zint pasted on its front, as a package under the lane's camera.
+inline std::string photo_with_code(const fs::path& dir, const std::string& digits) {
+  fs::path code = dir / "code.png";
+  int status = 0;
+  std::string out =
+      run("zint -b 13 --scale=1 -d " + digits + " -o " + code.string() + " 2>&1", &status);
+  EXPECT_EQ(status, 0) << "zint (Debian's package) draws the code: " << out;
+  cv::Mat bars = cv::imread(code.string());
+  cv::Mat photo = cv::imread(shared_dir() +
+                             "/datasets/grocery-store/val/Packages/Oat-Milk/Oatly-Oat-Milk/"
+                             "Oatly-Oat-Milk_001.jpg");
+  EXPECT_FALSE(bars.empty());
+  EXPECT_FALSE(photo.empty());
+  bars.copyTo(photo(
+      cv::Rect((photo.cols - bars.cols) / 2, photo.rows - bars.rows - 10, bars.cols, bars.rows)));
+  fs::path out_path = dir / "package.jpg";
+  cv::imwrite(out_path.string(), photo);
+  return out_path.string();
 }
 
 // Presses keys on the lane's keypad FIFO as a USB keypad reports them.

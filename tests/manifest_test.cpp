@@ -63,8 +63,13 @@ TEST(Manifest, TheShippedDeploymentIsValid) {
   std::ifstream in(CE_SOURCE_DIR "/config/deployment.json");
   auto d = ce::parse_manifest(json::parse(in),
                               {{"SHARED", "/s"}, {"MANIFEST_DIR", "/m"}, {"STATE_DIR", "/st"}});
-  EXPECT_EQ(d.modules.size(), 6u);
-  ASSERT_EQ(d.routes.size(), 20u);
+  EXPECT_EQ(d.modules.size(), 7u);
+  ASSERT_EQ(d.routes.size(), 22u);
+  // The camera's frames are read for codes, and the codes decide in the checkout.
+  EXPECT_TRUE(std::any_of(d.routes.begin(), d.routes.end(), [](const ce::Route& r) {
+    return r.from_module == "barcodes" && r.from_output == "codes" && r.to_module == "checkout" &&
+           r.to_input == "codes";
+  }));
   // What the checkout decides teaches the classifier.
   EXPECT_TRUE(std::any_of(d.routes.begin(), d.routes.end(), [](const ce::Route& r) {
     return r.from_module == "checkout" && r.from_output == "examples" &&

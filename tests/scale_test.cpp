@@ -14,13 +14,13 @@
 #include <functional>
 #include <thread>
 
+#include "common/serial_port.h"
 #include "common/settings.h"
 #include "fake_serial_device.h"
 #include "modules/scale/hid_pos.h"
 #include "modules/scale/mt_sics.h"
 #include "modules/scale/placements.h"
 #include "modules/scale/scale_driver.h"
-#include "modules/scale/serial_port.h"
 #include "modules/scale/toledo_8213.h"
 
 using namespace std::chrono_literals;

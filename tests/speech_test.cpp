@@ -11,7 +11,9 @@
 #include "modules/speech/audio_cache.h"
 #include "modules/speech/audio_out.h"
 #include "modules/speech/lane_notices.h"
+#include "modules/speech/sentence_message.h"
 #include "modules/speech/speech_queue.h"
+#include "modules/speech/tone.h"
 #include "modules/speech/utterance.h"
 #include "modules/speech/voice.h"
 #include "modules/speech/wav.h"
@@ -347,4 +349,22 @@ TEST(AudioOut, PlaysAtTheChosenVolume) {
   ASSERT_TRUE(in.read(reinterpret_cast<char*>(samples.data()), 3200));
   EXPECT_EQ(samples[0], 500);
   EXPECT_EQ(samples[1599], 500);
+}
+
+TEST(Speech, ACodeReadIsConfirmedByAShortToneNotWords) {
+  auto request = ce::read_sentence({{"tone", "read"}, {"kind", "tone"}}, "en-US");
+  EXPECT_EQ(request.tone, "read");
+  EXPECT_TRUE(request.text.empty());
+  EXPECT_THROW(ce::read_sentence({{"tone", "siren"}}, "en-US"), std::runtime_error);
+  EXPECT_THROW(ce::read_sentence({{"kind", "tone"}}, "en-US"), std::runtime_error)
+      << "without a tone, a sentence needs its text";
+  ce::Pcm tone = ce::read_tone(16000);
+  EXPECT_EQ(tone.duration_ms(), 140) << "short: it must not hold up the line that follows";
+  int16_t peak = 0;
+  for (int16_t s : tone.samples) peak = std::max<int16_t>(peak, std::abs(s));
+  EXPECT_GT(peak, 8000) << "loud enough to hear";
+  EXPECT_LT(peak, 12000) << "below speech's loudness";
+  // Faded in and out: no click at either end.
+  EXPECT_LT(std::abs(tone.samples.front()), 200);
+  EXPECT_LT(std::abs(tone.samples.back()), 200);
 }

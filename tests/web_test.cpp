@@ -748,3 +748,45 @@ TEST(Screens, EventStreamsAreBoundedPerClientAndStaffKeepTheirs) {
             "HTTP/1.1 200 OK");
   for (int fd : open) close(fd);
 }
+
+// Camera → barcodes → checkout → web → Chromium: a package rung up by its
+// code shows the code read on its line, and no question.
+TEST(Screens, APackageRungUpByItsCodeShowsTheCodeOnTheKiosk) {
+  LaneSpec spec;
+  spec.name = "code-kiosk";
+  fs::path scratch = fs::path(testing::TempDir()) / ("code-kiosk-" + std::to_string(getpid()));
+  fs::create_directories(scratch);
+  spec.photo = photo_with_code(scratch, "400638133393");
+  spec.catalogue = R"({"currency": "USD", "products": [
+    {"id": "oat-1", "name": "Oat milk", "gtin": "4006381333931", "unitPrice": 199}]})";
+  spec.threshold = 0.999;
+  spec.checkout = {{"codeWaitMs", 300}};
+  spec.barcodes = spec.web = spec.speech = true;
+  fs::path dir = write_lane(spec);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string kiosk;
+  ASSERT_TRUE(eventually(
+      [&] {
+        json t = json::parse(runtime.cli("twin web"), nullptr, false);
+        if (t.is_discarded() || !t["reported"].is_object()) return false;
+        kiosk = t["reported"].value("kioskUrl", "");
+        return !kiosk.empty();
+      },
+      30s))
+      << runtime.cli("logs web");
+  int status = -1;
+  std::string out =
+      run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && timeout 120 node code_line.mjs " +
+              kiosk + " " + (fs::path(CE_BINARY_DIR) / "screenshots").string() + " 2>&1",
+          &status);
+  json seen = script_output(out);
+  ASSERT_FALSE(seen.is_discarded()) << out;
+  ASSERT_EQ(status, 0) << out << runtime.cli("logs checkout --tail 10");
+  EXPECT_EQ(seen["line"][0], "Oat milk Barcode 4006381333931") << seen;
+  EXPECT_EQ(seen["code"], "Barcode 4006381333931") << seen;
+  EXPECT_EQ(seen["line"][2], "$1.99") << seen;
+  EXPECT_FALSE(seen["question"].get<bool>()) << seen;
+  EXPECT_TRUE(seen["axe"].empty()) << seen;
+}

@@ -195,8 +195,9 @@ void check_audio(Checks& c, const ModuleSpec& m) {
     c.error(name, error + "; nothing will be heard", fix);
 }
 
-// A shopper who cannot see the screen answers with the keypad.
-void check_keypad(Checks& c, const ModuleSpec& m) {
+// A shopper who cannot see the screen answers with the keypad; staff and
+// shoppers scan packages with the scanner.
+void check_input_device(Checks& c, const ModuleSpec& m, const std::string& what) {
   std::string name = m.name + " device";
   std::string device = m.desired.value("device", "");
   if (device.empty()) {
@@ -209,7 +210,8 @@ void check_keypad(Checks& c, const ModuleSpec& m) {
     c.error(name, "cannot open " + device + ": " + std::strerror(errno),
             errno == EACCES
                 ? "add the user to the 'input' group (usermod -aG input $USER)"
-                : "plug the keypad in (ls /dev/input/by-id/*-event-kbd) or fix 'device'");
+                : "plug the " + what +
+                      " in (ls /dev/input/by-id/*-event-kbd /dev/ttyACM*) or fix 'device'");
     return;
   }
   close(fd);
@@ -256,7 +258,8 @@ void check_modules(Checks& c, const Deployment& d, const std::string& self) {
       }
     }
     if (m.builtin == "camera") check_camera(c, m);
-    if (m.builtin == "keypad") check_keypad(c, m);
+    if (m.builtin == "keypad") check_input_device(c, m, "keypad");
+    if (m.builtin == "scanner") check_input_device(c, m, "scanner");
     if (m.builtin == "speech") {
       check_audio(c, m);
       check_voices(c, m);

@@ -90,6 +90,9 @@ struct EvaluateOptions {
   bool as_json = false;
 };
 int evaluate_command(const EvaluateOptions& options);
+
+// `barcode FILE...`: what the lane's code reader finds in each photo.
+int barcode_command(const std::vector<std::string>& paths);
 // Plays labelled photos through the lane's decisions, learning as it goes.
 struct ReplayOptions {
   std::string model, data, classes, out, memory;

@@ -37,6 +37,8 @@ std::vector<Device> devices_of(const std::string& builtin, const nlohmann::json&
     return {{dev("device"), hid ? "checkout-edge" : "dialout"}};
   }
   if (builtin == "keypad" && !dev("device").empty()) return {{dev("device"), "input"}};
+  if (builtin == "scanner" && !dev("device").empty())
+    return {{dev("device"), dev("device").rfind("/dev/input/", 0) == 0 ? "input" : "dialout"}};
   if (builtin == "speech") return {{"/dev/snd", "audio"}};
   return {};
 }

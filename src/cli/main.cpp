@@ -7,6 +7,7 @@
 #include "cli/paths.h"
 #include "common/stop_signal.h"
 #include "hub/method_call.h"
+#include "modules/barcodes/isolated_reader.h"
 #include "modules/modules.h"
 #include "runtime/agent.h"
 
@@ -171,8 +172,17 @@ int main(int argc, char** argv) {
   std::string module_name;
   module_cmd
       ->add_option("name", module_name,
-                   "camera, classifier, scale, checkout, speech, keypad or web")
+                   "camera, classifier, scale, checkout, speech, keypad, barcodes, scanner or web")
       ->required();
+
+  auto* barcode =
+      app.add_subcommand("barcode",
+                         "Print the product codes the lane reads in photos: one line per code, "
+                         "path<TAB>symbology<TAB>text (nothing for a photo with none)");
+  std::vector<std::string> barcode_files;
+  barcode->add_option("files", barcode_files, "Photos, or folders of photos")->required();
+  // The code reader's own process (modules/barcodes/isolated_reader.h).
+  auto* code_worker = app.add_subcommand("read-codes-worker", "")->group("");
 
   auto* train = app.add_subcommand("train",
                                    "Train a model package from labelled photos "
@@ -319,6 +329,8 @@ int main(int argc, char** argv) {
       return ce::export_iotedge_command(export_options);
     }
     if (*module_cmd) return ce::run_builtin_module(module_name);
+    if (*barcode) return ce::barcode_command(barcode_files);
+    if (*code_worker) return ce::run_code_reader_worker();
     if (*train) return ce::training_command("train", train->remaining());
     if (*enroll) return ce::training_command("enroll", enroll->remaining());
     if (*retrain) return ce::retrain_command(state, retrain_options);

@@ -14,6 +14,8 @@ int run_scale(ModuleClient& client, const nlohmann::json& desired);
 int run_checkout(ModuleClient& client, const nlohmann::json& desired);
 int run_speech(ModuleClient& client, const nlohmann::json& desired);
 int run_keypad(ModuleClient& client, const nlohmann::json& desired);
+int run_barcodes(ModuleClient& client, const nlohmann::json& desired);
+int run_scanner(ModuleClient& client, const nlohmann::json& desired);
 int run_web(ModuleClient& client, const nlohmann::json& desired);
 
 // Each throws SettingError (or an error naming the file) when the module
@@ -24,6 +26,8 @@ void check_scale_settings(const nlohmann::json& desired);
 void check_checkout_settings(const nlohmann::json& desired);
 void check_speech_settings(const nlohmann::json& desired);
 void check_keypad_settings(const nlohmann::json& desired);
+void check_barcodes_settings(const nlohmann::json& desired);
+void check_scanner_settings(const nlohmann::json& desired);
 void check_web_settings(const nlohmann::json& desired);
 // By the module's name; the runtime checks twins and deployments with it.
 void check_builtin_settings(const std::string& name, const nlohmann::json& desired);

@@ -29,8 +29,9 @@ const char* to_string(RestartPolicy p) {
 }
 
 const std::vector<std::string>& builtin_modules() {
-  static const std::vector<std::string> names{"camera", "classifier", "scale", "checkout",
-                                              "speech", "keypad",     "web"};
+  static const std::vector<std::string> names{"camera",   "classifier", "scale",
+                                              "checkout", "speech",     "keypad",
+                                              "barcodes", "scanner",    "web"};
   return names;
 }
 

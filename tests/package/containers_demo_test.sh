@@ -27,7 +27,7 @@ done
 wait "$demo" || { echo "the demo in containers failed:"; cat "$state/containers.txt"; exit 1; }
 
 expect "the native demo rang items up" grep -q '^  Total' "$state/native.txt"
-expect "all 6 modules ran as containers of $image (saw $seen at once)" [ "$seen" -eq 6 ]
+expect "all 7 modules ran as containers of $image (saw $seen at once)" [ "$seen" -eq 7 ]
 expect "the same basket in containers as natively" \
   diff <(basket_of "$state/native.txt") <(basket_of "$state/containers.txt")
 expect "every announcement spoken in the containers too" \

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/json_file.h"
+#include "common/product_code.h"
 
 namespace ce {
 namespace {
@@ -33,7 +34,12 @@ class Checker {
     if (p.name.empty()) fail(line, where + "name", "the name to speak");
     if (!ids_.insert(p.id).second)
       fail(line, where + "id", "a unique id; '" + p.id + "' is used twice");
-    if (p.tags.empty()) fail(line, where + "tags", "at least one of the model's tag names");
+    if (p.tags.empty() && p.gtins.empty())
+      fail(line, where + "tags", "at least one of the model's tag names, or a gtin");
+    for (auto& g : p.gtins)
+      if (!gtins_.insert(g).second)
+        fail(line, where + "gtin",
+             "codes that belong to one product only; '" + g + "' is claimed twice");
     for (auto& t : p.tags)
       if (!tags_.insert(t).second)
         fail(line, where + "tags",
@@ -45,7 +51,7 @@ class Checker {
 
  private:
   std::string path_;
-  std::set<std::string> ids_, tags_;
+  std::set<std::string> ids_, tags_, gtins_;
 };
 
 // The line each element of "products" starts on: JSON parsers do not say,
@@ -83,6 +89,17 @@ std::vector<int> product_lines(const std::string& text) {
     }
   }
   return lines;
+}
+
+// "4011200296908" (EAN-13), "012345678905" (UPC-A), an EAN-8 or a GTIN-14;
+// kept as 14 digits, as codes are compared.
+std::string catalogue_gtin(const Checker& check, const std::string& text, int line,
+                           const std::string& field) {
+  auto g = gtin14(text);
+  if (!g)
+    check.fail(line, field,
+               "a GTIN of 8, 12, 13 or 14 digits with a right check digit, not '" + text + "'");
+  return *g;
 }
 
 long long minor_price(const Checker& check, const nlohmann::json& v, int line,
@@ -134,9 +151,21 @@ Catalogue from_json(const std::string& path) {
         prod.names[locale] = name;
       }
     }
-    if (!p.contains("tags") || !p["tags"].is_array())
-      check.fail(line, where + "tags", "a non-empty array of the model's tag names");
-    for (auto& t : p["tags"]) {
+    if (p.contains("gtin")) {
+      auto codes = p["gtin"].is_array() ? p["gtin"] : nlohmann::json::array({p["gtin"]});
+      for (auto& g : codes) {
+        if (!g.is_string()) check.fail(line, where + "gtin", "a string of digits, or an array");
+        prod.gtins.push_back(catalogue_gtin(check, g, line, where + "gtin"));
+      }
+    }
+    for (const char* flag : {"priceFromLabel", "packaged"})
+      if (p.contains(flag) && !p[flag].is_boolean())
+        check.fail(line, where + flag, "true or false");
+    prod.price_from_label = p.value("priceFromLabel", false);
+    prod.packaged = p.value("packaged", false) || !prod.gtins.empty();
+    if (p.contains("tags") && !p["tags"].is_array())
+      check.fail(line, where + "tags", "an array of the model's tag names");
+    for (auto& t : p.value("tags", nlohmann::json::array())) {
       if (!t.is_string()) check.fail(line, where + "tags", "strings");
       prod.tags.push_back(t);
     }
@@ -216,10 +245,12 @@ Catalogue from_csv(const std::string& path) {
   }
   std::map<std::string, size_t> column;
   for (size_t i = 0; i < header.size(); ++i) column[header[i]] = i;
-  for (const char* required : {"id", "name", "tags"})
+  for (const char* required : {"id", "name"})
     if (!column.count(required))
       check.fail(line, "the header",
                  std::string("a column named '") + required + "' (and pricePerKg or unitPrice)");
+  if (!column.count("tags") && !column.count("gtin"))
+    check.fail(line, "the header", "a tags column, a gtin column, or both");
   if (!column.count("pricePerKg") && !column.count("unitPrice"))
     check.fail(line, "the header", "a pricePerKg or a unitPrice column");
   bool currency_set = false;
@@ -258,6 +289,16 @@ Catalogue from_csv(const std::string& path) {
     for (auto& [name, i] : column)
       if (name.rfind("name.", 0) == 0 && !f[i].empty()) p.names[name.substr(5)] = f[i];
     p.group = get("group");
+    for (auto& g : split(get("gtin"), '|'))
+      if (!g.empty()) p.gtins.push_back(catalogue_gtin(check, g, line, "gtin"));
+    auto yes_no = [&](const std::string& name) {
+      std::string v = get(name);
+      if (v.empty() || v == "no" || v == "false") return false;
+      if (v == "yes" || v == "true") return true;
+      check.fail(line, name, "yes or no, not '" + v + "'");
+    };
+    p.price_from_label = yes_no("priceFromLabel");
+    p.packaged = yes_no("packaged") || !p.gtins.empty();
     for (auto& [name, i] : column)
       if (name.rfind("group.", 0) == 0 && !f[i].empty()) {
         if (p.group.empty()) check.fail(line, name, "a name only where the row has a group");
@@ -362,6 +403,18 @@ Catalogue Catalogue::load(const std::string& path) {
 const Product* Catalogue::group(const std::string& name) const {
   for (auto& g : groups)
     if (g.name == name) return &g;
+  return nullptr;
+}
+
+const Product* Catalogue::by_gtin(const std::string& gtin14) const {
+  for (auto& p : products)
+    if (std::find(p.gtins.begin(), p.gtins.end(), gtin14) != p.gtins.end()) return &p;
+  return nullptr;
+}
+
+const Product* Catalogue::by_id(const std::string& id) const {
+  for (auto& p : products)
+    if (p.id == id) return &p;
   return nullptr;
 }
 

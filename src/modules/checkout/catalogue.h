@@ -23,6 +23,15 @@ struct Product {
   // spoken, and by locale; empty: none.
   std::string group;
   std::map<std::string, std::string> group_names;
+  // Its codes, each a GTIN as 14 digits (an EAN-13, UPC-A or EAN-8 printed
+  // on it, padded with zeros); a produce PLU is its id.
+  std::vector<std::string> gtins;
+  // A GS1 label from the store's scale (deli, meat) prices the line with the
+  // weight and price it carries; the lane's scale weight is shown beside.
+  bool price_from_label = false;
+  // Sold in a package with a code on it: the lane asks the shopper to turn
+  // it so that the camera sees the code when the image is unsure.
+  bool packaged = false;
 
   // The name for `locale` ("de-DE"), else its language ("de"), else `name`.
   const std::string& name_in(const std::string& locale) const;
@@ -40,13 +49,18 @@ struct Catalogue {
 
   // JSON {"currency", "minorUnits"?, "products": [{"id", "name", "names"?,
   // "tags", "pricePerKg" | "unitPrice", "tareGrams"?, "plausibleGrams"?: [min, max],
-  // "group"?: "apple", "groupNames"?: {"de-DE": "Apfel"}}]}
+  // "group"?: "apple", "groupNames"?: {"de-DE": "Apfel"}, "gtin"?: "4011..." or
+  // ["...", ...], "priceFromLabel"?: true, "packaged"?: true}]}
   // or CSV with a header row: id, name, tags (separated by |), pricePerKg or
   // unitPrice, and optionally tareGrams, minGrams, maxGrams, currency, group,
-  // name.<locale> and group.<locale> columns. Prices are whole minor units. Every error names
-  // the file, the line and the field.
+  // gtin (separated by |), priceFromLabel and packaged (yes/no),
+  // name.<locale> and group.<locale> columns. A product needs tags or a gtin. Prices are whole
+  // minor units. Every error names the file, the line and the field.
   static Catalogue load(const std::string& path);
   const Product* by_tag(const std::string& tag) const;
+  // By a code's GTIN (14 digits) or a produce sticker's PLU (the product's id).
+  const Product* by_gtin(const std::string& gtin14) const;
+  const Product* by_id(const std::string& id) const;
   // What a shopper who knows only the coarse class ("an apple") is charged
   // for: named as the group, priced as its cheapest variety (never more than
   // the item can cost), with that variety's id. Null if no product has it.

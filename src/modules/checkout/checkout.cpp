@@ -1,5 +1,6 @@
-// checkout: joins weight (input "weight") and predictions (input
-// "predictions") into basket lines or questions; takes keypad keys (input
+// checkout: joins weight (input "weight"), predictions (input
+// "predictions") and product codes (input "codes") into basket lines or
+// questions; takes keypad keys (input
 // "keys", method "key") and basket commands (input "commands", method
 // "command"). Publishes what to say (output "sentence"), the basket (output
 // "basket"), receipts (output "receipt") and, at start, the words speech
@@ -14,6 +15,7 @@
 #include <mutex>
 
 #include "common/files.h"
+#include "common/product_code.h"
 #include "common/settings.h"
 #include "common/sqlite_db.h"
 #include "common/stop_signal.h"
@@ -75,6 +77,8 @@ struct CheckoutSettings {
         setting_in<int>(desired, "candidatesSpoken", 3, 1, 9, "(keypad digits)");
     s.still_looking_ms = setting_in<long long>(desired, "stillLookingMs", 4000, 0, 600000, "ms");
     s.frame_wanted_ms = setting_in<long long>(desired, "frameWantedMs", 600, 0, 600000, "ms");
+    s.scan.code_wait_ms = setting_in<long long>(desired, "codeWaitMs", 0, 0, 10000, "ms");
+    s.scan.turn_wait_ms = setting_in<long long>(desired, "turnPackageMs", 6000, 0, 60000, "ms");
     return s;
   }
   nlohmann::json reported(const Catalogue& catalogue) const {
@@ -88,7 +92,9 @@ struct CheckoutSettings {
         {"locale", till.locale},
         {"candidatesSpoken", till.candidates_spoken},
         {"stillLookingMs", still_looking_ms},
-        {"frameWantedMs", frame_wanted_ms}};
+        {"frameWantedMs", frame_wanted_ms},
+        {"codeWaitMs", scan.code_wait_ms},
+        {"turnPackageMs", scan.turn_wait_ms}};
   }
 };
 
@@ -337,9 +343,11 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
                      {"first", s.kind == "not-added"}};
     if (!s.after_name.empty() && !name_sentence_id.empty())
       j["after"] = {{"sentenceId", name_sentence_id}, {"text", s.after_name}};
+    if (s.kind == "tone") j["tone"] = "read";
     client.send_output("sentence", Message::with_json(j));
   };
   auto say = [&](const Saying& s) {
+    if (s.kind == "tone") return publish_sentence(new_message_id(), s);
     std::cout << "checkout: " << s.text << std::endl;
     std::string id = s.line_no ? line_sentence_id(s.line_no) : new_message_id();
     if (s.kind == "name") name_sentence_id = id;
@@ -549,6 +557,42 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
+  // Product codes (the barcodes module's reads of the camera's frames, a
+  // handheld scanner's): certain where the image guesses, so they decide.
+  client.on_input("codes", [&](const Message& m) {
+    std::lock_guard lock(mutex);
+    try {
+      std::optional<ScanDecision> decision;
+      nlohmann::json code;
+      const Product* product = nullptr;
+      try {
+        auto j = m.json();
+        if (!j.is_object() || !j.contains("code"))
+          throw BadInput(
+              "a code message is {\"code\": {\"symbology\", \"text\"} or null, "
+              "\"sceneId\"?, \"source\"?}");
+        if (!j["code"].is_null()) {
+          ProductCode read = product_code_from_json(j["code"]);
+          code = to_json(read);
+          if (!read.gtin.empty()) product = catalogue.by_gtin(read.gtin);
+          if (!product && !read.plu.empty()) product = catalogue.by_id(read.plu);
+        }
+        std::string scene = j.contains("sceneId") && j["sceneId"].is_string() ? j["sceneId"] : "";
+        long long read_ms = m.timestamp_ms();
+        decision = session.on_code(product, code, read_ms, scene);
+      } catch (const std::exception& e) {
+        std::cerr << "checkout: ignored a malformed code message: " << e.what() << "\n";
+        return;
+      }
+      if (!code.is_null())
+        std::cerr << "checkout: code " << code.value("text", "") << " is "
+                  << (product ? product->name : "not in the catalogue") << "\n";
+      if (decision) handle(till.decided(*decision, decision->stable_ms));
+    } catch (const SqliteError& e) {
+      cannot_save(e);
+    }
+  });
+
   // What speech said: a line heard to its end is announced; a speech module
   // that (re)started has lost whatever it was given before.
   client.on_input("spoken", [&](const Message& m) {
@@ -712,10 +756,18 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   constexpr long long kSendAgainMs = 3000;
   std::map<long long, long long> unheard_since;  // line -> when first found unheard
   long long resent_at = now_ms();
-  while (!wait_for_stop(std::chrono::milliseconds(250))) {
+  // Often enough that an unsure scan waiting for its code (codeWaitMs) is
+  // asked about on time.
+  while (!wait_for_stop(std::chrono::milliseconds(50))) {
     std::lock_guard lock(mutex);
-    auto waiting = session.waiting();
     long long now = now_ms();
+    try {
+      if (auto decision = session.on_time(now))
+        handle(till.decided(*decision, decision->stable_ms));
+    } catch (const SqliteError& e) {
+      cannot_save(e);
+    }
+    auto waiting = session.waiting();
     if (now - resent_at >= kSendAgainMs) {
       resent_at = now;
       try {
@@ -742,7 +794,8 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
       client.send_output("frameWanted", Message::with_json({{"scanId", waiting->scan_id},
                                                             {"stableMs", waiting->stable_ms}}));
     }
-    if (!waiting || settings.still_looking_ms <= 0 || waiting->scan_id == still_looking_said ||
+    if (!waiting || session.turning() || settings.still_looking_ms <= 0 ||
+        waiting->scan_id == still_looking_said ||
         now - waiting->stable_ms < settings.still_looking_ms)
       continue;
     still_looking_said = waiting->scan_id;

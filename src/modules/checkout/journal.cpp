@@ -21,7 +21,8 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
 
 constexpr const char* kLineColumns =
     "line_no, scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, "
-    "by_weight, price_minor, currency, probability, announced, scene, decided_by";
+    "by_weight, price_minor, currency, probability, announced, scene, decided_by, code, "
+    "scale_grams";
 
 BasketLine read_line(sqlite3_stmt* s) {
   BasketLine l;
@@ -40,6 +41,8 @@ BasketLine read_line(sqlite3_stmt* s) {
   l.announced = sqlite3_column_int(s, 12);
   l.scene = column_text(s, 13);
   l.decided_by = column_text(s, 14);
+  l.code = column_text(s, 15);
+  l.scale_grams = sqlite3_column_int64(s, 16);
   return l;
 }
 
@@ -66,7 +69,8 @@ Journal::Journal(const std::string& path) : db_(path, "basket journal") {
 
 // user_version 1: lines and the scale's item (the first release's journal).
 // 2: baskets, voids, announcements, events, state. 3: the scene each line
-// was decided on, and by whom (what the lane learns from).
+// was decided on, and by whom (what the lane learns from). 4: the product
+// code that decided it, and the lane's weight beside a label's.
 void Journal::upgrade() {
   db_.exec(R"(CREATE TABLE IF NOT EXISTS basket_lines (
             line_no INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -98,6 +102,10 @@ void Journal::upgrade() {
       db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN scene TEXT NOT NULL DEFAULT '';
                 ALTER TABLE basket_lines ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
                 PRAGMA user_version = 3;)");
+    if (at < 4)
+      db_.exec(R"(ALTER TABLE basket_lines ADD COLUMN code TEXT NOT NULL DEFAULT '';
+                ALTER TABLE basket_lines ADD COLUMN scale_grams INTEGER NOT NULL DEFAULT 0;
+                PRAGMA user_version = 4;)");
   });
 }
 
@@ -203,8 +211,9 @@ bool Journal::add(BasketLine& l) {
 bool Journal::insert(BasketLine& l) {
   SqlStatement st(db_, R"(INSERT OR IGNORE INTO basket_lines
       (scan_id, created_ms, product_id, name, grams, quantity, unit_price_minor, by_weight,
-       price_minor, currency, probability, basket_id, announced, scene, decided_by)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?))");
+       price_minor, currency, probability, basket_id, announced, scene, decided_by, code,
+       scale_grams)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?))");
   bind_text(st.s, 1, l.scan_id);
   sqlite3_bind_int64(st.s, 2, l.created_ms);
   bind_text(st.s, 3, l.product_id);
@@ -219,6 +228,8 @@ bool Journal::insert(BasketLine& l) {
   sqlite3_bind_int64(st.s, 12, basket_id());
   bind_text(st.s, 13, l.scene);
   bind_text(st.s, 14, l.decided_by);
+  bind_text(st.s, 15, l.code);
+  sqlite3_bind_int64(st.s, 16, l.scale_grams);
   if (sqlite3_step(st.s) != SQLITE_DONE) db_.fail();
   if (sqlite3_changes(db_.handle()) == 0) return false;
   l.line_no = sqlite3_last_insert_rowid(db_.handle());
@@ -332,7 +343,7 @@ std::vector<BasketRecord> Journal::baskets(long long from_ms, long long to_ms,
     sqlite3_bind_int64(lines.s, 1, b.basket_id);
     while (sqlite3_step(lines.s) == SQLITE_ROW) {
       b.lines.push_back(read_line(lines.s));
-      b.voided.push_back(sqlite3_column_int(lines.s, 15) != 0);  // after kLineColumns
+      b.voided.push_back(sqlite3_column_int(lines.s, 17) != 0);  // after kLineColumns
     }
   }
   return out;

@@ -29,6 +29,10 @@ struct BasketLine {
   // decided ("model", "answer", "group"): a paid line the model decided
   // teaches the lane; an answer taught it when it was given.
   std::string scene, decided_by;
+  // Decided by a product code: its text as read ("4006381333931"). A line
+  // priced from a GS1 label keeps the lane's own weight beside the label's.
+  std::string code;
+  long long scale_grams = 0;
 };
 
 // A basket as staff look it up: open, paid or cancelled, with every line

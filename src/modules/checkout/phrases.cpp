@@ -185,9 +185,23 @@ const char* const kPhrases[][6] = {
      "Espere, por favor, la caja aún está reconociendo el artículo. Déjelo en la báscula.",
      "请稍候，收银台仍在识别这件商品。请把它留在秤上。",
      "잠시 기다려 주세요. 계산대가 아직 상품을 확인하고 있습니다. 저울 위에 그대로 두세요."},
+    {"This item is not in the catalogue. Please ask for help.",
+     "Dieser Artikel ist nicht im Sortiment. Bitte fragen Sie nach Hilfe.",
+     "Cet article n'est pas au catalogue. Veuillez demander de l'aide.",
+     "Este artículo no está en el catálogo. Por favor, pida ayuda.",
+     "此商品不在商品目录中。请寻求帮助。", "이 상품은 목록에 없습니다. 도움을 요청해 주세요."},
+    {"Turn the package slowly so the camera can see its barcode.",
+     "Drehen Sie die Packung langsam, damit die Kamera den Strichcode sieht.",
+     "Tournez lentement l'emballage pour que la caméra voie son code-barres.",
+     "Gire el paquete despacio para que la cámara vea su código de barras.",
+     "请慢慢转动包装，让摄像头看到条形码。",
+     "카메라가 바코드를 볼 수 있도록 포장을 천천히 돌려 주세요."},
+    {"{1}. Please place it on the scale.", "{1}. Bitte legen Sie es auf die Waage.",
+     "{1}. Veuillez le poser sur la balance.", "{1}. Por favor, colóquelo en la báscula.",
+     "{1}。请放到秤上。", "{1}. 저울에 올려 주세요."},
 };
 
-constexpr Phrase kLastPhrase = Phrase::StillLooking;
+constexpr Phrase kLastPhrase = Phrase::PlaceOnScale;
 static_assert(std::size(kPhrases) == static_cast<size_t>(kLastPhrase) + 1, "one row per Phrase");
 
 int language_column(const std::string& language) {

@@ -61,6 +61,12 @@ enum class Phrase {
   // An item settled and nothing has decided it for a while (the camera or
   // the classifier restarting): the shopper is told to leave it there.
   StillLooking,
+  // A product code the catalogue does not know: nothing is charged.
+  NotInCatalogue,
+  // A package the image is unsure of and no code read yet.
+  TurnPackage,
+  // {1}: product name. A product sold by weight was scanned with the scale empty.
+  PlaceOnScale,
 };
 std::string say_phrase(Phrase phrase, const std::string& locale,
                        const std::vector<std::string>& args = {});

@@ -23,7 +23,14 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
     resumed_ = false;
     named_ = false;
     settled_ = false;
+    by_code_ = false;
     pending_.reset();
+    held_.reset();
+    scenes_without_code_.clear();
+    turn_said_ = false;
+    // A code scanned by hand before the item went on the scale waits for it;
+    // one the camera read left with its item.
+    if (pending_code_ && !pending_code_->scene.empty()) pending_code_.reset();
     return lifted;
   }
   switch (state_) {
@@ -33,7 +40,13 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
         placed_ms_ = ts;
         named_ = false;
         settled_ = false;
+        by_code_ = false;
         pending_.reset();
+        held_.reset();
+        scenes_without_code_.clear();
+        turn_said_ = false;
+        // A hand scan waits 30 s for its item; then it was something else.
+        if (pending_code_ && ts - pending_code_->read_ms > 30'000) pending_code_.reset();
       }
       state_ = State::Settling;
       if (stable) {
@@ -42,10 +55,16 @@ std::optional<ScanDecision> ScanSession::on_weight(int grams, bool stable, long 
         stable_since_ms_ = ts;
         grams_ = grams;
         scan_id_ = id;
+        if (pending_code_) {
+          auto code = std::move(*pending_code_);
+          pending_code_.reset();
+          pending_.reset();
+          return decide_by_code(code, false);
+        }
         if (pending_) {
           auto predictions = std::move(*pending_);
           pending_.reset();
-          return decide(predictions, pending_thresholds_, pending_scene_);
+          return decide(predictions, pending_thresholds_, pending_scene_, ts);
         }
       }
       break;
@@ -94,7 +113,7 @@ std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& pr
   bool settling =
       state_ == State::Settling || (state_ == State::Waiting && capture_ms < stable_since_ms_);
   if (still_scene && settling && capture_ms >= placed_ms_) {
-    if (state_ == State::Waiting) return decide(predictions, threshold_at_risk, scene);
+    if (state_ == State::Waiting) return decide(predictions, threshold_at_risk, scene, capture_ms);
     pending_ = predictions;
     pending_thresholds_ = threshold_at_risk;
     pending_scene_ = scene;
@@ -111,7 +130,126 @@ std::optional<ScanDecision> ScanSession::on_predictions(const nlohmann::json& pr
   }
   // Otherwise only a frame taken after the weight settled shows what was weighed.
   if (state_ != State::Waiting || capture_ms < stable_since_ms_) return std::nullopt;
-  return decide(predictions, threshold_at_risk, scene);
+  return decide(predictions, threshold_at_risk, scene, capture_ms);
+}
+
+std::optional<ScanDecision> ScanSession::on_code(const Product* product, const nlohmann::json& code,
+                                                 long long read_ms, const std::string& scene) {
+  if (code.is_null()) {
+    // The reader found no code in a frame of this scene: an unsure scan
+    // of it need not wait any longer for one.
+    scenes_without_code_.insert(scene);
+    if (state_ == State::Waiting && held_ && !held_->turn_until_ms &&
+        held_->decision.scene == scene) {
+      ScanDecision d = held_->decision;
+      return hold_or_give(std::move(d), read_ms, true);
+    }
+    return std::nullopt;
+  }
+  PendingCode read{product, code, scene, read_ms};
+  switch (state_) {
+    case State::Empty:
+      if (product && product->sold_by == SoldBy::Weight && !product->price_from_label) {
+        pending_code_ = read;
+        ScanDecision d{ScanDecision::Kind::PlaceOnScale};
+        d.candidates = {{product, 1.0}};
+        d.code = code;
+        return d;
+      }
+      {
+        // A unit product (or an unknown code) scanned by hand: its own scan.
+        ScanDecision d{product ? ScanDecision::Kind::Recognised : ScanDecision::Kind::UnknownCode};
+        d.scan_id = "code-" + std::to_string(read_ms) + "-" + code.value("text", "");
+        d.stable_ms = read_ms;
+        d.placed_ms = read_ms;
+        d.scene = scene;
+        d.code = code;
+        if (product) d.candidates = {{product, 1.0}};
+        return d;
+      }
+    case State::Settling:
+      pending_code_ = read;
+      return std::nullopt;
+    case State::Waiting:
+      return decide_by_code(read, false);
+    case State::Decided:
+      if (by_code_ || resumed_) return std::nullopt;
+      return decide_by_code(read, true);
+  }
+  return std::nullopt;
+}
+
+std::optional<ScanDecision> ScanSession::decide_by_code(const PendingCode& read, bool revises) {
+  ScanDecision d{read.product ? ScanDecision::Kind::Recognised : ScanDecision::Kind::UnknownCode};
+  d.scene = read.scene;
+  d.scan_id = scan_id_;
+  d.grams = grams_;
+  d.stable_ms = stable_since_ms_;
+  d.placed_ms = placed_ms_;
+  d.code = read.code;
+  d.revises = revises;
+  if (read.product) d.candidates = {{read.product, 1.0}};
+  state_ = State::Decided;
+  by_code_ = true;
+  held_.reset();
+  return d;
+}
+
+std::optional<ScanDecision> ScanSession::on_time(long long now_ms) {
+  if (!held_ || state_ != State::Waiting) return std::nullopt;
+  ScanDecision d = held_->decision;
+  if (held_->turn_until_ms) {
+    if (now_ms < held_->turn_until_ms) return std::nullopt;
+    return give(std::move(d));
+  }
+  if (now_ms - held_->since_ms < settings_.code_wait_ms) return std::nullopt;
+  return hold_or_give(std::move(d), now_ms, true);
+}
+
+std::optional<ScanDecision> ScanSession::hold_or_give(ScanDecision d, long long now_ms,
+                                                      bool no_code) {
+  if (d.kind != ScanDecision::Kind::NotRecognised || settings_.code_wait_ms <= 0)
+    return give(std::move(d));
+  if (held_ && held_->turn_until_ms) {
+    // Asked to turn it: the newest look waits for a code until then.
+    if (now_ms >= held_->turn_until_ms) return give(std::move(d));
+    held_->decision = std::move(d);
+    return std::nullopt;
+  }
+  no_code = no_code || scenes_without_code_.count(d.scene) > 0 ||
+            (held_ && now_ms - held_->since_ms >= settings_.code_wait_ms);
+  if (!no_code) {
+    long long since = held_ ? held_->since_ms : now_ms;
+    held_ = Held{std::move(d), since, 0};
+    return std::nullopt;
+  }
+  // No code in its frames and it looks like a package: turned once (the
+  // camera then sees a new scene), before the question.
+  const Product* top = d.candidates.empty() ? nullptr : d.candidates.front().product;
+  if (top && top->packaged && !turn_said_ && settings_.turn_wait_ms > 0) {
+    turn_said_ = true;
+    ScanDecision turn{ScanDecision::Kind::TurnPackage};
+    turn.scan_id = d.scan_id;
+    turn.scene = d.scene;
+    turn.grams = d.grams;
+    turn.stable_ms = d.stable_ms;
+    turn.placed_ms = d.placed_ms;
+    turn.candidates = d.candidates;
+    held_ = Held{std::move(d), now_ms, now_ms + settings_.turn_wait_ms};
+    return turn;
+  }
+  return give(std::move(d));
+}
+
+std::optional<ScanDecision> ScanSession::give(ScanDecision d) {
+  // Held across a weight that moved and settled again: the decision is
+  // about the weighing now.
+  d.scan_id = scan_id_;
+  d.grams = grams_;
+  d.stable_ms = stable_since_ms_;
+  held_.reset();
+  state_ = State::Decided;
+  return d;
 }
 
 double ScanSession::threshold_for(const nlohmann::json& at_risk) const {
@@ -185,7 +323,7 @@ bool ScanSession::seen_rules_out(const Product& product, int grams) const {
 
 std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& predictions,
                                                 const nlohmann::json& threshold_at_risk,
-                                                const std::string& scene) {
+                                                const std::string& scene, long long now_ms) {
   auto found = candidates(predictions, grams_);
   if (!found) return std::nullopt;
   ScanDecision d;
@@ -206,8 +344,7 @@ std::optional<ScanDecision> ScanSession::decide(const nlohmann::json& prediction
         in_group += c.probability, ++varieties;
     if (in_group >= threshold && varieties > 1) d.group = d.candidates[0].product->group;
   }
-  state_ = State::Decided;
-  return d;
+  return hold_or_give(std::move(d), now_ms, false);
 }
 
 }  // namespace ce

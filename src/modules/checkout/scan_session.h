@@ -26,7 +26,20 @@ struct ScanDecision {
   // Lifted: the item was taken off after its weight settled (or its name
   // was said) and before anything decided it: the shopper must be told it
   // was not added.
-  enum class Kind { Recognised, NotRecognised, Named, Lifted } kind;
+  // UnknownCode: a product code the catalogue does not know was read: said,
+  // and nothing charged. PlaceOnScale: a product sold by weight was scanned
+  // with nothing on the scale; its code decides once it is placed.
+  // TurnPackage: the image is unsure, looks like a package, and no code was
+  // read: the shopper is asked (once) to turn it; the scan stays undecided.
+  enum class Kind {
+    Recognised,
+    NotRecognised,
+    Named,
+    Lifted,
+    UnknownCode,
+    PlaceOnScale,
+    TurnPackage
+  } kind;
   std::string scan_id;  // the weight message that settled: the same scan, the same id
   int grams = 0;
   long long stable_ms = 0;            // when the weight settled: what the shopper waits from
@@ -38,6 +51,12 @@ struct ScanDecision {
   // The scene (or frame) the predictions were made on: what the lane
   // learns from once the shopper or staff confirm what the item was.
   std::string scene;
+  // Decided by a product code (the camera's or a scanner's): the code as
+  // the barcodes module sends it ({"symbology", "text", "gtin", ...}).
+  nlohmann::json code;
+  // The image had decided this placement (a line or a question) before its
+  // code was read: the code goes first, and the till puts it right.
+  bool revises = false;
 };
 
 struct ScanSettings {
@@ -50,6 +69,12 @@ struct ScanSettings {
   // share of what the image gave it; the rest goes to those the weight allows.
   double implausible_weight_factor = 0.02;
   int min_grams = 5;  // below this the scale counts as empty
+  // The camera's frames are read for codes (a barcodes module): an unsure
+  // image waits this long for the code of its scene before it asks. 0: never.
+  long long code_wait_ms = 0;
+  // After "turn the package", how long the lane looks for its code before
+  // it asks which product it is.
+  long long turn_wait_ms = 6000;
   std::set<std::string> ignore_tags{"no item", "hand", "background", "empty"};
 };
 
@@ -77,9 +102,22 @@ class ScanSession {
                                              long long capture_ms, bool still_scene = false,
                                              const nlohmann::json& threshold_at_risk = {},
                                              const std::string& scene = {});
+  // A product code read (by the camera, in `scene`, or by a handheld
+  // scanner) while this item is on the scale: it decides with no question.
+  // `product`: the catalogue's product for the code, null if it has none.
+  // With the scale empty, a product sold by the unit is decided at once
+  // (grams 0), one sold by weight once it is placed. A null `code`: a frame
+  // of `scene` was read and held no code.
+  std::optional<ScanDecision> on_code(const Product* product, const nlohmann::json& code,
+                                      long long read_ms, const std::string& scene = {});
+  // Time passing: an unsure scan that waited for its code is decided, or
+  // the shopper asked to turn the package.
+  std::optional<ScanDecision> on_time(long long now_ms);
   // The threshold this session accepts at, for a message's thresholds.
   double threshold_for(const nlohmann::json& threshold_at_risk) const;
   bool scale_empty() const { return state_ == State::Empty; }
+  // The shopper was asked to turn the package and the lane is looking for its code.
+  bool turning() const { return held_ && held_->turn_until_ms; }
   // An item settled (or was decided) and has not been seen taken off.
   bool holds_settled_item() const { return state_ == State::Decided || settled_; }
   // After a restart: the item weighing `grams` was already decided on, so
@@ -124,10 +162,33 @@ class ScanSession {
   nlohmann::json pending_thresholds_;
   std::string pending_scene_;
   WeightsSeen weights_seen_;
+  bool by_code_ = false;  // this placement was decided by a code
+  struct PendingCode {
+    const Product* product;
+    nlohmann::json code;
+    std::string scene;
+    long long read_ms;
+  };
+  std::optional<PendingCode> pending_code_;  // read before the weight settled
+  std::optional<ScanDecision> decide_by_code(const PendingCode& code, bool revises);
+  // An unsure scan waiting for its scene's code (code_wait_ms), or for the
+  // shopper to turn the package (turn_wait_ms).
+  struct Held {
+    ScanDecision decision;
+    long long since_ms = 0;
+    long long turn_until_ms = 0;  // 0: not asked to turn yet
+  };
+  std::optional<Held> held_;
+  std::set<std::string> scenes_without_code_;  // this placement's frames the reader found none in
+  bool turn_said_ = false;                     // once per placement
+  // What becomes of an unsure decision when codes may still decide it.
+  // `no_code`: the reader has had its chance at this scene.
+  std::optional<ScanDecision> hold_or_give(ScanDecision d, long long now_ms, bool no_code);
+  std::optional<ScanDecision> give(ScanDecision d);
 
   std::optional<ScanDecision> decide(const nlohmann::json& predictions,
                                      const nlohmann::json& threshold_at_risk,
-                                     const std::string& scene);
+                                     const std::string& scene, long long now_ms);
   // The catalogue's products the predictions name, best first, weighed by
   // `grams` if given; nothing if the frame shows a hand or an empty tray.
   std::optional<std::vector<Candidate>> candidates(const nlohmann::json& predictions,

@@ -58,6 +58,13 @@ std::vector<Saying> Till::decided(const ScanDecision& d, long long origin_ms) {
     named_ = p.id;
     return {{say_name(p.name_in(settings_.locale), settings_.locale), "name", 1, origin_ms}};
   }
+  if (d.kind == ScanDecision::Kind::PlaceOnScale) {
+    const Product& p = *d.candidates.front().product;
+    return {saying(Phrase::PlaceOnScale, {p.name_in(settings_.locale)}, "question")};
+  }
+  if (d.kind == ScanDecision::Kind::TurnPackage)
+    return {saying(Phrase::TurnPackage, {}, "turn-package")};
+  if (!d.code.is_null()) return decided_by_code(d, origin_ms);
   std::string named = std::exchange(named_, {});
   // Each write waits for the disk: only the ones that change something.
   if (journal_.state(kPlacement)) journal_.set_state(kPlacement, std::nullopt);
@@ -132,11 +139,74 @@ void Till::teach(const std::string& scene, const Product& p, bool against,
 
 std::vector<nlohmann::json> Till::take_teachings() { return std::exchange(teachings_, {}); }
 
+// A code is certain where the image guesses: it decides the product with
+// no question, and where the image decided otherwise first, its line is
+// voided (or its question closed) and the code's product rung up instead.
+std::vector<Saying> Till::decided_by_code(const ScanDecision& d, long long origin_ms) {
+  named_.clear();
+  if (journal_.state(kPlacement)) journal_.set_state(kPlacement, std::nullopt);
+  const Product* p = d.candidates.empty() ? nullptr : d.candidates.front().product;
+  journal_.record("code", {{"scanId", d.scan_id},
+                           {"stableMs", d.stable_ms},
+                           {"code", d.code},
+                           {"productId", p ? nlohmann::json(p->id) : nlohmann::json()},
+                           {"revises", d.revises}});
+  std::optional<BasketLine> earlier;  // what the image rang up for this placement
+  if (d.revises)
+    for (const BasketLine& l : journal_.lines())
+      if (l.scan_id == d.scan_id) earlier = l;
+  if (auto q = journal_.state(kQuestion); q && q->value("scanId", "") == d.scan_id)
+    journal_.set_state(kQuestion, std::nullopt);
+  // A short tone, not words, confirms the read at once (the shopper turning
+  // a package knows to stop); what it was follows.
+  std::vector<Saying> out{{"", "tone", 1, origin_ms}};
+  if (earlier && p && earlier->product_id == p->id) return {};  // the image was right
+  if (earlier && journal_.void_line(earlier->line_no)) {
+    if (const Product* wrong = product(earlier->product_id))
+      teach(earlier->scene, *wrong, true, "code");
+    out.push_back(saying(Phrase::Removed, {earlier->name}, "void"));
+  }
+  if (!p) {
+    journal_.set_item_on_scale(d.grams);
+    Saying s = saying(Phrase::NotInCatalogue, {}, "not-added");
+    s.origin_ms = origin_ms;
+    out.push_back(s);
+    return out;
+  }
+  // A voided line keeps its scan id: the code's line needs its own.
+  std::string scan_id = earlier ? d.scan_id + "-code" : d.scan_id;
+  auto said = add_line(*p, d.grams, scan_id, 1.0, origin_ms, d.scene, "code",
+                       label_price(*p, d.code), d.code.value("text", ""));
+  if (!said.empty() && said.front().kind == "line") teach(d.scene, *p, false, "code");
+  out.insert(out.end(), said.begin(), said.end());
+  return out;
+}
+
+std::optional<Till::LabelPrice> Till::label_price(const Product& p,
+                                                  const nlohmann::json& code) const {
+  if (!p.price_from_label || !code.contains("labelPrice")) return std::nullopt;
+  const auto& price = code["labelPrice"];
+  long long amount = price.value("amount", -1LL);
+  int decimals = price.value("decimals", 0);
+  if (amount < 0 || decimals < 0 || decimals > 9) return std::nullopt;
+  // In the catalogue's minor units: a label with more decimals than the
+  // currency has is rounded as the lane rounds.
+  long long minor = amount;
+  for (int d = decimals; d < catalogue_->minor_units; ++d) minor *= 10;
+  for (int d = catalogue_->minor_units; d < decimals; ++d) minor = (minor + 5) / 10;
+  if (minor > kMaxMinor) return std::nullopt;
+  LabelPrice label{0, minor};
+  if (code.contains("netWeightMg")) label.grams = (code.value("netWeightMg", 0LL) + 500) / 1000;
+  return label;
+}
+
 std::vector<Saying> Till::add_line(const Product& p, int grams, const std::string& scan_id,
                                    double probability, long long origin_ms,
-                                   const std::string& scene, const std::string& decided_by) {
+                                   const std::string& scene, const std::string& decided_by,
+                                   const std::optional<LabelPrice>& label,
+                                   const std::string& code) {
   const std::string& name = p.name_in(settings_.locale);
-  if (!p.plausible(grams)) {
+  if (!label && !p.plausible(grams)) {
     // Something else is on the scale too, or it is not what the model
     // thinks: ask, and do not charge.
     journal_.set_item_on_scale(grams);
@@ -155,10 +225,22 @@ std::vector<Saying> Till::add_line(const Product& p, int grams, const std::strin
   line.unit_price_minor = p.price_minor;
   line.price_minor = line.by_weight ? price_by_weight(p.price_minor, line.grams, settings_.rounding)
                                     : p.price_minor;
+  if (label) {
+    // The store's scale weighed and priced it at the counter: the label is
+    // the price; the lane's own weight goes in the journal beside it.
+    journal_.record("label", {{"scanId", scan_id},
+                              {"labelGrams", label->grams},
+                              {"scaleGrams", grams},
+                              {"labelPriceMinor", label->price_minor}});
+    line.grams = label->grams;
+    line.price_minor = label->price_minor;
+    line.scale_grams = grams;
+  }
   line.currency = catalogue_->currency;
   line.probability = probability;
   line.scene = scene;
   line.decided_by = decided_by;
+  line.code = code;
   if (!journal_.add(line)) return {};  // this scan is in the basket already
   Saying s{say_line(name, line.by_weight ? line.grams : -1, line.price_minor, catalogue_->currency,
                     catalogue_->minor_units, settings_.locale),
@@ -500,15 +582,18 @@ std::vector<Till::UnheardNotice> Till::unheard_notices(long long now_ms) const {
 nlohmann::json Till::basket() const {
   nlohmann::json lines = nlohmann::json::array();
   for (auto& l : journal_.lines())
-    lines.push_back({{"line", l.line_no},
-                     {"productId", l.product_id},
-                     {"name", l.name},
-                     {"grams", l.grams},
-                     {"quantity", l.quantity},
-                     {"unitPriceMinor", l.unit_price_minor},
-                     {"byWeight", l.by_weight},
-                     {"priceMinor", l.price_minor},
-                     {"probability", l.probability}});
+    lines.push_back(
+        {{"line", l.line_no},
+         {"productId", l.product_id},
+         {"name", l.name},
+         {"grams", l.grams},
+         {"quantity", l.quantity},
+         {"unitPriceMinor", l.unit_price_minor},
+         {"byWeight", l.by_weight},
+         {"priceMinor", l.price_minor},
+         {"probability", l.probability},
+         {"code", l.code.empty() ? nlohmann::json() : nlohmann::json(l.code)},
+         {"scaleGrams", l.scale_grams ? nlohmann::json(l.scale_grams) : nlohmann::json()}});
   nlohmann::json voids = nlohmann::json::array();
   for (auto& l : journal_.voided_lines())
     voids.push_back({{"line", l.line_no}, {"name", l.name}, {"priceMinor", l.price_minor}});

@@ -31,7 +31,7 @@ struct Saying {
   // whole after anything more urgent.
   bool whole() const {
     return kind == "line" || kind == "total" || kind == "paid" || kind == "confirm-pay" ||
-           kind == "quantity" || kind == "check-weight" || kind == "not-added";
+           kind == "quantity" || kind == "check-weight" || kind == "not-added" || kind == "tone";
   }
 };
 
@@ -116,9 +116,18 @@ class Till {
   const TillSettings& settings() const { return settings_; }
 
  private:
+  // A GS1 label's weight and price, in the line's units: the line is priced
+  // from it (the product's priceFromLabel).
+  struct LabelPrice {
+    long long grams = 0, price_minor = 0;
+  };
   std::vector<Saying> add_line(const Product& p, int grams, const std::string& scan_id,
                                double probability, long long origin_ms,
-                               const std::string& scene = {}, const std::string& decided_by = {});
+                               const std::string& scene = {}, const std::string& decided_by = {},
+                               const std::optional<LabelPrice>& label = std::nullopt,
+                               const std::string& code = {});
+  std::vector<Saying> decided_by_code(const ScanDecision& decision, long long origin_ms);
+  std::optional<LabelPrice> label_price(const Product& p, const nlohmann::json& code) const;
   void teach(const std::string& scene, const Product& p, bool against, const std::string& source);
   const Product* product(const std::string& id) const;
   std::vector<Saying> answer(int choice);

@@ -90,14 +90,27 @@ std::vector<Prediction> LaneLearning::see(const std::string& scene,
                 << "\n";
     }
   }
+  if (auto early = early_.find(scene); early != early_.end()) {
+    nlohmann::json message = std::move(early->second.message);
+    early_.erase(early);
+    try {
+      std::cerr << "classifier: " << teach_locked(message) << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "classifier: " << e.what() << "\n";
+    }
+  }
   return blended;
 }
 
 std::string LaneLearning::teach(const nlohmann::json& m) {
+  std::lock_guard lock(mutex_);
+  return teach_locked(m);
+}
+
+std::string LaneLearning::teach_locked(const nlohmann::json& m) {
   if (!m.is_object() || !m.contains("scene") || !m["scene"].is_string())
     throw BadTeaching("a teaching names its \"scene\" (the sceneId or frameId it was decided on)");
   std::string scene = m["scene"];
-  std::lock_guard lock(mutex_);
   if (m.value("forget", false)) {
     size_t n = memory_->forget_scene(scene);
     return "forgot " + std::to_string(n) + " example(s) of scene " + scene + " (" +
@@ -112,8 +125,18 @@ std::string LaneLearning::teach(const nlohmann::json& m) {
   } catch (const std::exception& e) {
     throw BadTeaching(e.what());
   }
-  if (!seen)
+  if (!seen) {
+    // A product code can decide a scene before the model has looked at it:
+    // the word waits for the scene's frame (a few, briefly, never forever).
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(early_,
+                  [&](const auto& e) { return now - e.second.at > std::chrono::seconds(30); });
+    if (early_.size() < 16 && !scene.empty()) {
+      early_[scene] = {m, now};
+      return "scene " + scene + " is not seen yet: learnt when it is";
+    }
     return "scene " + scene + " is no longer kept (or was never seen here): nothing learnt";
+  }
   if (seen->identity != memory_->identity())
     return "scene " + scene + " was seen by another model: nothing learnt";
   std::vector<std::string> tags = m["tags"].get<std::vector<std::string>>();

@@ -6,7 +6,9 @@
 // through this one class.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -42,7 +44,9 @@ class LaneLearning {
   // The checkout's word on a scene (see docs/architecture.md):
   // {"scene", "tags": [...], "against": bool, "source", "who"} or
   // {"scene", "forget": true}. Returns what was done, for the log; throws
-  // BadTeaching for a message that says nothing usable.
+  // BadTeaching for a message that says nothing usable. A word on a scene
+  // not seen yet (its code was read before the model looked) is kept for
+  // 30 s and applied when the scene's first frame is seen.
   std::string teach(const nlohmann::json& message);
 
   // For each risk level, the threshold the package's calibration pooled
@@ -78,6 +82,12 @@ class LaneLearning {
   std::vector<double> scene_sum_;
   int scene_frames_ = 0;
   bool scene_taught_ = false;
+  struct Early {
+    nlohmann::json message;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Early> early_;  // by scene
+  std::string teach_locked(const nlohmann::json& message);
 };
 
 class BadTeaching : public std::runtime_error {

@@ -11,12 +11,12 @@
 #include <iostream>
 #include <mutex>
 
+#include "common/serial_port.h"
 #include "common/settings.h"
 #include "common/stop_signal.h"
 #include "modules/modules.h"
 #include "modules/scale/placements.h"
 #include "modules/scale/scale_driver.h"
-#include "modules/scale/serial_port.h"
 
 namespace ce {
 

@@ -9,10 +9,10 @@
 #include <functional>
 
 #include "checkout-edge/module.h"
+#include "common/serial_port.h"
 #include "common/settings.h"
 #include "modules/scale/hid_pos.h"
 #include "modules/scale/mt_sics.h"
-#include "modules/scale/serial_port.h"
 #include "modules/scale/toledo_8213.h"
 #include "sim/scenario.h"
 

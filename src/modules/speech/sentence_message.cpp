@@ -5,12 +5,16 @@
 namespace ce {
 
 SpeechRequest read_sentence(const nlohmann::json& j, const std::string& lane_locale) {
-  auto text = j.is_object() ? j.find("text") : j.end();
-  if (text == j.end() || !text->is_string() || text->get<std::string>().empty() ||
-      text->get<std::string>().size() > 2000)
-    throw std::runtime_error("a sentence is {\"text\": \"...\"} of 1 to 2000 bytes");
   SpeechRequest r;
-  r.text = text->get<std::string>();
+  if (j.is_object() && j.contains("tone")) {
+    if (j["tone"] != "read") throw std::runtime_error("\"tone\" is \"read\" (a code was read)");
+    r.tone = "read";
+  }
+  auto text = j.is_object() ? j.find("text") : j.end();
+  bool no_text = text == j.end() || !text->is_string() || text->get<std::string>().empty();
+  if ((no_text && r.tone.empty()) || (!no_text && text->get<std::string>().size() > 2000))
+    throw std::runtime_error("a sentence is {\"text\": \"...\"} of 1 to 2000 bytes");
+  r.text = no_text ? "" : text->get<std::string>();
   r.kind = setting<std::string>(j, "kind", "");
   r.locale = setting<std::string>(j, "locale", lane_locale);
   r.priority = setting_in<int>(j, "priority", 1, 0, 9);

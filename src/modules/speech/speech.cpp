@@ -24,6 +24,7 @@
 #include "modules/speech/lane_notices.h"
 #include "modules/speech/sentence_message.h"
 #include "modules/speech/speech_queue.h"
+#include "modules/speech/tone.h"
 #include "modules/speech/utterance.h"
 #include "modules/speech/voice.h"
 #include "modules/speech/wav.h"
@@ -274,24 +275,29 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       Utterance u;
       bool heard = false;
       try {
-        u = make_utterance(cache, voice, request->text);
+        if (!request->tone.empty())
+          u.pcm = read_tone();
+        else
+          u = make_utterance(cache, voice, request->text);
       } catch (const std::exception& e) {
         std::cerr << "speech: cannot say \"" << request->text << "\": " << e.what() << "\n";
         queue.done_playing();
         continue;
       }
-      nlohmann::json spoken{{"text", request->text},
-                            {"kind", request->kind},
-                            {"sentenceId", request->id},
-                            {"locale", request->locale},
-                            {"voice", voice.name()},
-                            {"samples", u.pcm.samples.size()},
-                            {"sampleRate", u.pcm.sample_rate},
-                            {"durationMs", u.pcm.duration_ms()},
-                            {"rms", rms(u.pcm)},
-                            {"parts", u.parts},
-                            {"partsCached", u.parts_ready},
-                            {"cached", u.parts == u.parts_ready}};
+      nlohmann::json spoken{
+          {"text", request->text},
+          {"tone", request->tone.empty() ? nlohmann::json() : nlohmann::json(request->tone)},
+          {"kind", request->kind},
+          {"sentenceId", request->id},
+          {"locale", request->locale},
+          {"voice", voice.name()},
+          {"samples", u.pcm.samples.size()},
+          {"sampleRate", u.pcm.sample_rate},
+          {"durationMs", u.pcm.duration_ms()},
+          {"rms", rms(u.pcm)},
+          {"parts", u.parts},
+          {"partsCached", u.parts_ready},
+          {"cached", u.parts == u.parts_ready}};
       // A recording is a record, not the sentence: it never takes the
       // journal's last room on the disk.
       if (!wav_dir.empty() && !room_for_extras(wav_dir)) {
@@ -326,7 +332,10 @@ int run_speech(ModuleClient& client, const nlohmann::json& desired) {
       queue.done_playing();
       // A price cut by an alarm is said again, whole, before anything else.
       if (request->whole && spoken.value("interrupted", false)) queue.push_again(*request);
-      std::cerr << "speech: \"" << request->text << "\"";
+      if (request->tone.empty())
+        std::cerr << "speech: \"" << request->text << "\"";
+      else
+        std::cerr << "speech: (" << request->tone << " tone)";
       if (spoken.contains("latencyMs"))
         std::cerr << " (first sample at " << spoken["firstAudioMs"] << ", " << spoken["latencyMs"]
                   << " ms after the "

@@ -25,6 +25,7 @@ struct SpeechRequest {
   bool play = true;         // false: only make and cache the sound
   std::string id;           // the checkout's sentenceId; the same one queued twice is said once
   bool whole = false;       // may not be cut by a sentence as urgent
+  std::string tone;         // "read": a short tone instead of words (a product code was read)
   // Goes before the waiting sentences as urgent, cutting none: "the last
   // item was not added" is about the item just lifted, and a shopper told
   // only after the prices queued ahead of it has walked on.

@@ -64,6 +64,8 @@ void LaneView::on_basket(const Message& m) {
 
 void LaneView::on_sentence(const Message& m) {
   nlohmann::json j = object_body(m);
+  // A tone confirms a code read: heard, not shown (the line shows the code).
+  if (field<std::string>(j, "kind", "") == "tone") return;
   nlohmann::json s{{"text", string_field(j, "text")},
                    {"kind", field<std::string>(j, "kind", "info")},
                    {"sentenceId", field<std::string>(j, "sentenceId", m.id())},

@@ -74,8 +74,21 @@ function renderBasket() {
       tr.dataset.line = l.line;
       const name = document.createElement("td");
       name.textContent = l.quantity > 1 ? `${l.quantity} × ${l.name}` : l.name;
+      if (l.code) {
+        // Rung up by its code, not by what the camera guessed: say which.
+        const code = document.createElement("small");
+        code.className = "code";
+        code.textContent = t("barcode", { code: l.code });
+        // A space, not a line break: read aloud as "Oat milk Barcode 4006...".
+        name.append(" ", code);
+      }
       const weight = document.createElement("td");
       weight.textContent = l.byWeight ? kilograms(l.grams, state.locale) : t("each");
+      if (l.scaleGrams)
+        weight.textContent = t("label", {
+          label: kilograms(l.grams, state.locale),
+          scale: kilograms(l.scaleGrams, state.locale),
+        });
       const cost = document.createElement("td");
       cost.className = "money";
       cost.textContent = price(l.priceMinor);

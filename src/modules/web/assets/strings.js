@@ -10,7 +10,7 @@ const en = {
   confirmCancel: "Cancel the basket?", confirmCancelText: "Every item is taken off the bill.",
   yesCancel: "Yes, cancel it", no: "No, go back", connected: "Connected",
   reconnecting: "Connection lost: reconnecting…", none: "None of these", groupChoice: "I don't know which {group}",
-  seenAs: "Seen as {name}", nothing: "Nothing on the scale", each: "each",
+  seenAs: "Seen as {name}", nothing: "Nothing on the scale", each: "each", barcode: "Barcode {code}", label: "{label} on its label, {scale} on the scale",
 };
 export const strings = {
   "en-US": en, "en-GB": en, "en-AU": en,
@@ -26,7 +26,7 @@ export const strings = {
     yesCancel: "Ja, abbrechen", no: "Nein, zurück", connected: "Verbunden",
     reconnecting: "Verbindung unterbrochen: verbinde neu…", none: "Nichts davon",
     groupChoice: "Ich weiß nicht, welche Sorte {group}", seenAs: "Erkannt als {name}",
-    nothing: "Nichts auf der Waage", each: "pro Stück",
+    nothing: "Nichts auf der Waage", each: "pro Stück", barcode: "Strichcode {code}", label: "{label} laut Etikett, {scale} auf der Waage",
   },
   "fr-FR": {
     title: "Caisse", saysTitle: "La caisse dit", which: "Qu'est-ce que c'est ?",
@@ -40,7 +40,7 @@ export const strings = {
     yesCancel: "Oui, annuler", no: "Non, retour", connected: "Connecté",
     reconnecting: "Connexion perdue : reconnexion…", none: "Aucun de ceux-ci",
     groupChoice: "Je ne sais pas quel {group}", seenAs: "Reconnu : {name}",
-    nothing: "Rien sur la balance", each: "l'unité",
+    nothing: "Rien sur la balance", each: "l'unité", barcode: "Code-barres {code}", label: "{label} selon l'étiquette, {scale} sur la balance",
   },
   "es-ES": {
     title: "Caja", saysTitle: "La caja dice", which: "¿Qué es?", onScale: "En la báscula",
@@ -54,7 +54,7 @@ export const strings = {
     yesCancel: "Sí, cancelar", no: "No, volver", connected: "Conectado",
     reconnecting: "Conexión perdida: reconectando…", none: "Ninguno de estos",
     groupChoice: "No sé qué {group}", seenAs: "Reconocido: {name}",
-    nothing: "Nada en la báscula", each: "la unidad",
+    nothing: "Nada en la báscula", each: "la unidad", barcode: "Código de barras {code}", label: "{label} según la etiqueta, {scale} en la báscula",
   },
   "zh-CN": {
     title: "收银台", saysTitle: "收银台说", which: "这是哪一种？", onScale: "秤上",
@@ -65,7 +65,7 @@ export const strings = {
     yesPay: "是，付款", confirmCancel: "取消购物篮吗？", confirmCancelText: "所有商品都将移除。",
     yesCancel: "是，取消", no: "不，返回", connected: "已连接", reconnecting: "连接中断：正在重连…",
     none: "都不是", groupChoice: "我不知道是哪种{group}", seenAs: "识别为 {name}",
-    nothing: "秤上没有东西", each: "每件",
+    nothing: "秤上没有东西", each: "每件", barcode: "条形码 {code}", label: "标签 {label}，秤上 {scale}",
   },
   "ko-KR": {
     title: "계산대", saysTitle: "계산대 안내", which: "어느 것입니까?", onScale: "저울 위",
@@ -78,7 +78,7 @@ export const strings = {
     yesCancel: "예, 취소", no: "아니요, 돌아가기", connected: "연결됨",
     reconnecting: "연결이 끊겼습니다: 다시 연결 중…", none: "해당 없음",
     groupChoice: "어떤 {group}인지 모릅니다", seenAs: "{name}(으)로 인식",
-    nothing: "저울이 비어 있습니다", each: "개당",
+    nothing: "저울이 비어 있습니다", each: "개당", barcode: "바코드 {code}", label: "라벨 {label}, 저울 {scale}",
   },
 };
 

@@ -1,4 +1,4 @@
-#include "modules/scale/serial_port.h"
+#include "common/serial_port.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -37,8 +37,7 @@ SerialPort::SerialPort(const std::string& path, int baud, const std::string& fra
   check(baud, framing);
   speed_t speed = speed_of(baud);
   fd_ = open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd_ < 0)
-    throw DeviceGone("cannot open the scale's serial port " + path + ": " + strerror(errno));
+  if (fd_ < 0) throw DeviceGone("cannot open the serial port " + path + ": " + strerror(errno));
   termios t{};
   if (tcgetattr(fd_, &t) != 0) {
     std::string e = strerror(errno);
@@ -68,7 +67,7 @@ void SerialPort::write(const std::string& bytes) {
       poll(&p, 1, 100);
       continue;
     }
-    if (n < 0) throw DeviceGone("the scale on " + path_ + " is gone: " + strerror(errno));
+    if (n < 0) throw DeviceGone("the device on " + path_ + " is gone: " + strerror(errno));
     done += n;
   }
 }
@@ -96,7 +95,7 @@ std::optional<std::string> SerialPort::read_until(char terminator,
       // A scale that never sends the terminator must not grow this forever.
       if (buffer_.size() > 4096) buffer_.erase(0, buffer_.size() - 1024);
     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      throw DeviceGone("the scale on " + path_ + " is gone" +
+      throw DeviceGone("the device on " + path_ + " is gone" +
                        (n < 0 ? std::string(": ") + strerror(errno) : ""));
     }
   }

@@ -1,4 +1,4 @@
-// A serial line (termios) to a scale: raw bytes, the scale's baud rate and
+// A serial line (termios) to a device (a scale, a scanner): raw bytes, its baud rate and
 // framing, reads with a timeout. A vanished device throws DeviceGone.
 #pragma once
 
