@@ -69,6 +69,10 @@ TEST(BarcodeLane, APackagesCodeRingsItUpWithNoQuestion) {
   EXPECT_TRUE(runtime.logged("classifier", "learnt carton from scene", 20s, &log))
       << log << runtime.cli("logs checkout --tail 10");
   EXPECT_NE(log.find("(code, example"), std::string::npos) << log;
+  // It stops when told to, its reader with it.
+  EXPECT_EQ(runtime.stop(), 0);
+  std::string runtime_log = ce::read_file(dir / "state-runtime.log");
+  EXPECT_EQ(runtime_log.find("ignored SIGTERM"), std::string::npos) << runtime_log;
 }
 
 TEST(BarcodeLane, ACodeTheCatalogueDoesNotKnowIsSaidAndNotCharged) {
@@ -159,7 +163,7 @@ TEST(ScannerLane, HandheldScansThroughASerialPortAndAKeyboardWedgeRingUpProducts
   spec.name = "scanner";
   spec.steps = json::array({{600000, 0}});
   spec.catalogue = kOatMilkCatalogue;
-  spec.speech = true;
+  spec.speech = spec.keypad = true;
   fs::path fifo = scratch("wedge") / "wedge";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   spec.scanners = {{"scanner", {{"device", serial}, {"prefix", "S:"}}},
@@ -191,7 +195,8 @@ TEST(ScannerLane, HandheldScansThroughASerialPortAndAKeyboardWedgeRingUpProducts
   EXPECT_TRUE(runtime.logged("speech", "Banana. Please place it on the scale.", 20s, &log))
       << log << runtime.cli("logs wedge");
 
-  // Unplugged: reported, and said in the module's log.
+  // Unplugged: reported, and said in the module's log. (Stopped at the end,
+  // the scanner and the keypad-like wedge stop when told to.)
   close(master);
   EXPECT_TRUE(runtime.logged("scanner", "waiting for it", 20s, &log)) << log;
   EXPECT_TRUE(eventually(
@@ -202,4 +207,7 @@ TEST(ScannerLane, HandheldScansThroughASerialPortAndAKeyboardWedgeRingUpProducts
       },
       10s))
       << runtime.cli("twin scanner");
+  EXPECT_EQ(runtime.stop(), 0);
+  std::string runtime_log = ce::read_file(dir / "state-runtime.log");
+  EXPECT_EQ(runtime_log.find("ignored SIGTERM"), std::string::npos) << runtime_log;
 }

@@ -196,6 +196,16 @@ TEST(CodeDecisions, AHandScanRingsUpAUnitProductAndAWeighedOneOnceItIsPlaced) {
   auto weighed = s.on_weight(420, true, 2700, "w2");
   ASSERT_TRUE(weighed);
   EXPECT_EQ(text_of_first(till.decided(*weighed, 2700)), "Banana, 0.42 kilograms, 1 dollar 26.");
+  // With the bananas still on the scale, a carton scanned by hand is another
+  // item: the bananas' line stays.
+  auto carton = s.on_code(&cat.products[1], code("EAN-13", "4006381333931"), 3000);
+  ASSERT_TRUE(carton);
+  EXPECT_FALSE(carton->revises);
+  till.decided(*carton, 3000);
+  auto lines = journal.lines();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[2].product_id, "4011");
+  EXPECT_EQ(lines[3].product_id, "oat");
 }
 
 TEST(CodeDecisions, ADeliLabelPricesTheLineWithItsOwnWeightAndPrice) {
@@ -215,6 +225,16 @@ TEST(CodeDecisions, ADeliLabelPricesTheLineWithItsOwnWeightAndPrice) {
   EXPECT_EQ(lines[0].price_minor, 3498);
   EXPECT_EQ(lines[0].scale_grams, 1760);
   EXPECT_EQ(till.basket()["lines"][0]["scaleGrams"], 1760);
+
+  // A label priced in euros (AI 3932, 978) is not this store's price: the
+  // ham is weighed and priced as usual.
+  s.on_weight(0, true, 2000, "w2");
+  s.on_weight(1760, true, 2100, "w3");
+  auto euros = s.on_code(&cat.products[2],
+                         code("DataBar Expanded", "(01)90012345678908(3103)001750(3932)9783498"),
+                         2200, "scene-2");
+  ASSERT_TRUE(euros);
+  EXPECT_EQ(text_of_first(till.decided(*euros, 2100)), "Ham, 1.76 kilograms, 35 dollars 18.");
   // The lane's own weight is kept beside the label's.
   bool kept = false;
   for (const auto& e : journal.events())

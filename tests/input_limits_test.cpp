@@ -110,6 +110,17 @@ TEST(InputLimits, SettingsSayWhatIsWrongWithThem) {
   EXPECT_NE(e.find("'instances' must be a whole number"), std::string::npos) << e;
   e = error_of([] { ce::check_builtin_settings("keypad", nlohmann::json::object()); });
   EXPECT_NE(e.find("'device' is missing"), std::string::npos) << e;
+  e = error_of([] { ce::check_builtin_settings("barcodes", {{"symbologies", {"EAN-13", "QR"}}}); });
+  EXPECT_NE(e.find("'symbologies' lists \"QR\""), std::string::npos) << e;
+  EXPECT_NO_THROW(ce::check_builtin_settings("barcodes", nlohmann::json::object()));
+  e = error_of([] {
+    ce::check_builtin_settings("scanner", {{"device", "/dev/ttyACM0"}, {"baud", 7}});
+  });
+  EXPECT_NE(e.find("'baud' must be"), std::string::npos) << e;
+  e = error_of([] {
+    ce::check_builtin_settings("scanner", {{"device", "/dev/x"}, {"interface", "usb"}});
+  });
+  EXPECT_NE(e.find("\"keyboard\" or \"serial\""), std::string::npos) << e;
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
   for (int i = 0; i < 100 && !all_running; ++i) {
     std::this_thread::sleep_for(100ms);
     auto a = agent_state();
-    all_running = a.is_object() && a["modules"].size() == 7;
+    all_running = a.is_object() && a["modules"].size() == 8;
     if (all_running)
       for (auto& m : a["modules"]) all_running = all_running && m["status"] == "running";
   }
@@ -112,7 +112,8 @@ TEST_F(System, PhotosInSpokenPricedBasketOut) {
   int status = -1;
   std::string list = cli("list", &status);
   EXPECT_EQ(status, 0) << list;
-  for (const char* m : {"edgeHub", "camera", "classifier", "scale", "checkout", "speech"})
+  for (const char* m :
+       {"edgeHub", "camera", "classifier", "scale", "checkout", "speech", "barcodes"})
     EXPECT_NE(list.find(m), std::string::npos) << list;
   EXPECT_NE(list.find("Up "), std::string::npos) << list;
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <ctime>
+#include <thread>
 
 namespace ce {
 
@@ -37,6 +38,17 @@ bool wait_for_stop(std::chrono::milliseconds timeout) {
 }
 
 bool stop_requested() { return stopped; }
+
+void run_until_stopped(const std::function<void()>& work) {
+  std::atomic<bool> done{false};
+  std::thread worker([&] {
+    work();
+    done = true;
+  });
+  while (!done && !wait_for_stop(std::chrono::milliseconds(200))) {
+  }
+  worker.join();
+}
 void request_stop() { stopped = true; }
 
 }  // namespace ce

@@ -4,13 +4,20 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 
 namespace ce {
 
 void block_stop_signals();
 // Sleeps up to `timeout`; returns true once a stop signal has arrived.
 bool wait_for_stop(std::chrono::milliseconds timeout);
+// True once wait_for_stop() has seen the signal (or request_stop() was
+// called): a loop that never waits must not rely on it alone.
 bool stop_requested();
 void request_stop();  // e.g. from a test or a command that ends by itself
+// Runs `work` on its own thread while this one waits for the stop signal;
+// `work` polls stop_requested() (a device read, a frame queue) and returns
+// once it is set. Returns when `work` has.
+void run_until_stopped(const std::function<void()>& work);
 
 }  // namespace ce

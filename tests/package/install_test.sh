@@ -45,7 +45,7 @@ done
 
 # `check` on the default deployment names what this machine lacks, with the fix.
 check="$(as_lane checkout-edge check --manifest /etc/checkout-edge/deployment.json --verbose 2>&1 || true)"
-expect "check reads the installed deployment" grep -q 'ok  *manifest  *.*7 modules' <<<"$check"
+expect "check reads the installed deployment" grep -q 'ok  *manifest  *.*8 modules' <<<"$check"
 expect "check names the missing camera and its fix" grep -q 'error  *camera source  */dev/video0 is not there' <<<"$check"
 expect "check looks in the service's state folder" grep -q '/var/lib/checkout-edge' <<<"$check"
 

@@ -10,8 +10,10 @@
 #include <cmath>
 #include <iostream>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 
 #include "common/image_header.h"
+#include "common/settings.h"
 #include "common/stop_signal.h"
 #include "hub/latest_frames.h"
 #include "modules/barcodes/isolated_reader.h"
@@ -20,10 +22,27 @@
 
 namespace ce {
 
-void check_barcodes_settings(const nlohmann::json& desired) {
-  if (!desired.is_object())
-    throw std::invalid_argument("the barcodes module's settings must be a JSON object");
+namespace {
+
+const std::set<std::string> kSymbologies{"EAN-13", "EAN-8",   "UPC-A",
+                                         "UPC-E",  "DataBar", "DataBar Expanded"};
+
+// "symbologies": the codes this lane counts (a store whose labels carry
+// other codes in DataBar may leave it out); every one it reads by default.
+std::set<std::string> symbologies_setting(const nlohmann::json& desired) {
+  auto chosen = setting<std::set<std::string>>(desired, "symbologies", kSymbologies);
+  for (const auto& s : chosen)
+    if (!kSymbologies.count(s))
+      throw SettingError("desired property 'symbologies' lists \"" + s +
+                         "\"; the lane reads EAN-13, EAN-8, UPC-A, UPC-E, DataBar and DataBar "
+                         "Expanded");
+  if (chosen.empty()) throw SettingError("desired property 'symbologies' is empty");
+  return chosen;
 }
+
+}  // namespace
+
+void check_barcodes_settings(const nlohmann::json& desired) { symbologies_setting(desired); }
 
 static cv::Mat grey_frame(const Message& frame) {
   std::string_view bytes(frame.body);
@@ -37,7 +56,8 @@ static cv::Mat grey_frame(const Message& frame) {
 }
 
 int run_barcodes(ModuleClient& client, const nlohmann::json& desired) {
-  check_barcodes_settings(desired);
+  const std::set<std::string> symbologies = symbologies_setting(desired);
+  client.report({{"symbologies", symbologies}});
   client.on_desired_change([&client, desired](const nlohmann::json& d) {
     if (d != desired) client.restart_to_apply("new desired properties");
   });
@@ -47,49 +67,54 @@ int run_barcodes(ModuleClient& client, const nlohmann::json& desired) {
   client.on_input("frames", [&](const Message& frame) { frames.push(frame); });
   long long read = 0, sent = 0;
   client.report({{"framesRead", 0}, {"codesSent", 0}, {"readerRestarts", 0}});
-  while (!stop_requested()) {
-    auto frame = frames.next(std::chrono::milliseconds(200));
-    if (!frame) continue;
-    auto start = std::chrono::steady_clock::now();
-    std::vector<ProductCode> codes;
-    try {
-      for (const auto& code : reader.read(grey_frame(*frame)).codes) {
-        try {
-          codes.push_back(parse_product_code(code.symbology, code.text));
-        } catch (const std::invalid_argument& e) {
-          std::cerr << "barcodes: ignoring a read: " << e.what() << "\n";
+  // Frames are read on a thread of their own; this one waits for SIGTERM.
+  run_until_stopped([&] {
+    while (!stop_requested()) {
+      auto frame = frames.next(std::chrono::milliseconds(200));
+      if (!frame) continue;
+      auto start = std::chrono::steady_clock::now();
+      std::vector<ProductCode> codes;
+      try {
+        for (const auto& code : reader.read(grey_frame(*frame)).codes) {
+          if (!symbologies.count(code.symbology)) continue;
+          try {
+            codes.push_back(parse_product_code(code.symbology, code.text));
+          } catch (const std::invalid_argument& e) {
+            std::cerr << "barcodes: ignoring a read: " << e.what() << "\n";
+          }
+        }
+      } catch (const std::exception& e) {
+        std::cerr << "barcodes: skipping a frame: " << e.what() << "\n";
+        continue;
+      }
+      ++read;
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      std::string scene = frame->property("sceneId");
+      bool counted_before = scenes.decided(scene);
+      auto code = scenes.on_frame(scene, codes);
+      if (!counted_before) {
+        nlohmann::json body{{"code", code ? to_json(*code) : nlohmann::json()},
+                            {"source", "camera"},
+                            {"sceneId", scene}};
+        Message m = Message::with_json(body);
+        m.properties["sceneId"] = scene;
+        m.properties["captureTime"] = frame->property("captureTime");
+        client.send_output("codes", m);
+        if (code) {
+          ++sent;
+          std::cerr << "barcodes: " << code->symbology << " " << code->text << " in scene " << scene
+                    << "\n";
+          client.report({{"lastCode", body["code"]}});
         }
       }
-    } catch (const std::exception& e) {
-      std::cerr << "barcodes: skipping a frame: " << e.what() << "\n";
-      continue;
+      client.report({{"framesRead", read},
+                     {"codesSent", sent},
+                     {"readerRestarts", reader.worker_deaths()},
+                     {"lastReadMs", std::round(ms * 10) / 10}});
     }
-    ++read;
-    double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::string scene = frame->property("sceneId");
-    bool counted_before = scenes.decided(scene);
-    auto code = scenes.on_frame(scene, codes);
-    if (!counted_before) {
-      nlohmann::json body{{"code", code ? to_json(*code) : nlohmann::json()},
-                          {"source", "camera"},
-                          {"sceneId", scene}};
-      Message m = Message::with_json(body);
-      m.properties["sceneId"] = scene;
-      m.properties["captureTime"] = frame->property("captureTime");
-      client.send_output("codes", m);
-      if (code) {
-        ++sent;
-        std::cerr << "barcodes: " << code->symbology << " " << code->text << " in scene " << scene
-                  << "\n";
-        client.report({{"lastCode", body["code"]}});
-      }
-    }
-    client.report({{"framesRead", read},
-                   {"codesSent", sent},
-                   {"readerRestarts", reader.worker_deaths()},
-                   {"lastReadMs", std::round(ms * 10) / 10}});
-  }
+  });
   return 0;
 }
 

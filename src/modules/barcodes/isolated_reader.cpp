@@ -72,10 +72,18 @@ void IsolatedCodeReader::start() {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  // The module blocks SIGTERM for its own wait; the worker must not inherit that.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   std::string sub = "read-codes-worker";
   char* argv[] = {program_.data(), sub.data(), nullptr};
-  int rc = posix_spawn(&pid_, program_.c_str(), &actions, nullptr, argv, environ);
+  int rc = posix_spawn(&pid_, program_.c_str(), &actions, &attributes, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);

@@ -147,7 +147,10 @@ std::optional<ScanDecision> ScanSession::on_code(const Product* product, const n
     return std::nullopt;
   }
   PendingCode read{product, code, scene, read_ms};
-  switch (state_) {
+  // A hand scan (no scene) while a decided item stays on the scale is
+  // another item, not a word on that one.
+  bool own_scan = state_ == State::Empty || (scene.empty() && state_ == State::Decided);
+  switch (own_scan ? State::Empty : state_) {
     case State::Empty:
       if (product && product->sold_by == SoldBy::Weight && !product->price_from_label) {
         pending_code_ = read;

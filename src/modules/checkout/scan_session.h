@@ -105,8 +105,9 @@ class ScanSession {
   // A product code read (by the camera, in `scene`, or by a handheld
   // scanner) while this item is on the scale: it decides with no question.
   // `product`: the catalogue's product for the code, null if it has none.
-  // With the scale empty, a product sold by the unit is decided at once
-  // (grams 0), one sold by weight once it is placed. A null `code`: a frame
+  // With the scale empty (or, for a hand scan, holding an item already
+  // decided), a product sold by the unit is decided at once (grams 0), one
+  // sold by weight once it is placed. A null `code`: a frame
   // of `scene` was read and held no code.
   std::optional<ScanDecision> on_code(const Product* product, const nlohmann::json& code,
                                       long long read_ms, const std::string& scene = {});

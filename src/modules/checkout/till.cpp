@@ -16,6 +16,17 @@ namespace {
 // Far above any basket (ten million in major units), far below overflow.
 constexpr long long kMaxMinor = 1'000'000'000;
 
+// ISO 4217's numbers for the currencies a store is likeliest to price in,
+// as a GS1 label's AI 393y carries them; "" for any other.
+std::string iso_numeric(const std::string& currency) {
+  static const std::map<std::string, std::string> numbers{
+      {"USD", "840"}, {"EUR", "978"}, {"GBP", "826"}, {"JPY", "392"}, {"CNY", "156"},
+      {"KRW", "410"}, {"SEK", "752"}, {"NOK", "578"}, {"DKK", "208"}, {"CHF", "756"},
+      {"AUD", "036"}, {"CAD", "124"}, {"PLN", "985"}, {"CZK", "203"}, {"HUF", "348"}};
+  auto it = numbers.find(currency);
+  return it == numbers.end() ? "" : it->second;
+}
+
 // The open question survives a restart: which scan, what weight, which products.
 constexpr const char* kQuestion = "question";
 // A placement that settled and is not decided yet: outlives a restart until
@@ -186,6 +197,10 @@ std::optional<Till::LabelPrice> Till::label_price(const Product& p,
                                                   const nlohmann::json& code) const {
   if (!p.price_from_label || !code.contains("labelPrice")) return std::nullopt;
   const auto& price = code["labelPrice"];
+  // A label priced in another currency (AI 393y) is not the store's price:
+  // the line is weighed and priced as usual.
+  if (price.contains("currency") && price["currency"] != iso_numeric(catalogue_->currency))
+    return std::nullopt;
   long long amount = price.value("amount", -1LL);
   int decimals = price.value("decimals", 0);
   if (amount < 0 || decimals < 0 || decimals > 9) return std::nullopt;

@@ -152,34 +152,37 @@ int run_scanner(ModuleClient& client, const nlohmann::json& desired) {
     was_connected = true;
     retry = std::chrono::milliseconds(500);
   };
-  while (!stop_requested()) {
-    try {
-      if (s.keyboard) {
-        int fd = ::open(s.device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-          throw DeviceGone("cannot open the scanner " + s.device + ": " + std::strerror(errno) +
-                           (errno == EACCES ? " (add the user to group 'input')" : ""));
-        ioctl(fd, EVIOCGRAB, 1);  // fails on a non-evdev file (tests): harmless
-        connected("keyboard");
-        read_keyboard(client, fd, s, scans);
-        ::close(fd);
-        if (stop_requested()) break;
-        throw DeviceGone(s.device + " is gone");
+  // The device is read on a thread of its own; this one waits for SIGTERM.
+  run_until_stopped([&] {
+    while (!stop_requested()) {
+      try {
+        if (s.keyboard) {
+          int fd = ::open(s.device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+          if (fd < 0)
+            throw DeviceGone("cannot open the scanner " + s.device + ": " + std::strerror(errno) +
+                             (errno == EACCES ? " (add the user to group 'input')" : ""));
+          ioctl(fd, EVIOCGRAB, 1);  // fails on a non-evdev file (tests): harmless
+          connected("keyboard");
+          read_keyboard(client, fd, s, scans);
+          ::close(fd);
+          if (stop_requested()) break;
+          throw DeviceGone(s.device + " is gone");
+        }
+        SerialPort port(s.device, s.baud, s.framing);
+        connected("serial, " + std::to_string(s.baud) + " " + s.framing);
+        read_serial(client, port, s, scans);
+      } catch (const DeviceGone& e) {
+        if (e.what() != last_error) {
+          std::cerr << "scanner: " << e.what() << "; waiting for it\n";
+          client.report({{"device", s.device}, {"connected", false}, {"error", e.what()}});
+          if (was_connected) send_event(client, "scanner-missing", e.what());
+        }
+        last_error = e.what();
+        if (wait_for_stop(retry)) break;
+        retry = std::min(retry * 2, std::chrono::milliseconds(5000));
       }
-      SerialPort port(s.device, s.baud, s.framing);
-      connected("serial, " + std::to_string(s.baud) + " " + s.framing);
-      read_serial(client, port, s, scans);
-    } catch (const DeviceGone& e) {
-      if (e.what() != last_error) {
-        std::cerr << "scanner: " << e.what() << "; waiting for it\n";
-        client.report({{"device", s.device}, {"connected", false}, {"error", e.what()}});
-        if (was_connected) send_event(client, "scanner-missing", e.what());
-      }
-      last_error = e.what();
-      if (wait_for_stop(retry)) break;
-      retry = std::min(retry * 2, std::chrono::milliseconds(5000));
     }
-  }
+  });
   return 0;
 }
 
