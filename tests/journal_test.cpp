@@ -324,3 +324,50 @@ TEST(DamagedJournal, LinesOnlyInTheLogWithTheSchemaPageLostAreStillExported) {
   auto exported = nlohmann::json::parse(std::ifstream(r.exported));
   for (const auto& line : exported["basket_lines"]) EXPECT_EQ(line["name"], "Pomegranate");
 }
+
+// A lane upgraded from the release before product codes: its journal (user
+// version 3) keeps its lines and takes lines with a code from then on.
+TEST(Journal, AJournalFromBeforeProductCodesKeepsItsLinesAndTakesCodes) {
+  std::string path = testing::TempDir() + "/journal_v3.db";
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    ce::Journal j(path);
+    ce::BasketLine l;
+    l.scan_id = "w1";
+    l.product_id = "4011";
+    l.name = "Banana";
+    l.grams = 420;
+    l.price_minor = 126;
+    l.currency = "USD";
+    ASSERT_TRUE(j.add(l));
+  }
+  // As the previous release left it: no code columns, version 3.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE basket_lines DROP COLUMN code;"
+                         "ALTER TABLE basket_lines DROP COLUMN scale_grams;"
+                         "PRAGMA user_version = 3;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  ce::Journal j(path);
+  auto lines = j.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].name, "Banana");
+  EXPECT_EQ(lines[0].code, "");
+  ce::BasketLine coded;
+  coded.scan_id = "w2";
+  coded.product_id = "oat";
+  coded.name = "Oat milk";
+  coded.price_minor = 199;
+  coded.currency = "USD";
+  coded.code = "4006381333931";
+  coded.scale_grams = 1010;
+  ASSERT_TRUE(j.add(coded));
+  lines = j.lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].code, "4006381333931");
+  EXPECT_EQ(lines[1].scale_grams, 1010);
+}
