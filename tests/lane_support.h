@@ -25,6 +25,7 @@ struct LaneSpec {
   json model = json::object();            // added to the classifier's model description
   json speech_settings = json::object();  // added to speech's desired properties
   json checkout = json::object();         // added to the checkout's desired properties
+  json web_settings = json::object();     // added to the web module's desired properties
   std::string photo;                      // the camera's photo; empty: a banana
   std::string catalogue;                  // catalogue.json's text; empty: Banana alone
   bool barcodes = false;                  // a barcodes module reads the camera's frames
@@ -132,6 +133,7 @@ inline fs::path write_lane(const LaneSpec& spec) {
           {"kioskToCheckout", "web/outputs/commands", "checkout/inputs/commands"}})
       routes[name] = route(from, to);
     m["modulesContent"]["web"]["properties.desired"] = {{"port", 0}, {"stateDir", "${STATE_DIR}"}};
+    m["modulesContent"]["web"]["properties.desired"].update(spec.web_settings);
   }
   std::ofstream(dir / "deployment.json") << m.dump(2);
   return dir;

@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 
 #include "training/dataset.h"
+#include "training/report_plots.h"
 
 namespace fs = std::filesystem;
 
@@ -45,6 +47,9 @@ TEST(Metrics, AHandMadeCaseGivesTheHandComputedValues) {
   EXPECT_NEAR(m["expectedCalibrationError"].get<double>(), 0.4, 1e-6);
   std::vector<std::vector<int>> confusion = {{1, 1, 0}, {0, 1, 0}, {1, 0, 0}};
   EXPECT_EQ(e.confusion, confusion);
+  EXPECT_EQ(m["worstConfusions"],
+            nlohmann::json::parse(R"([{"truth": "A", "predicted": "B", "photos": 1, "ofPhotos": 2},
+                                      {"truth": "C", "predicted": "A", "photos": 1, "ofPhotos": 1}])"));
 
   fs::path dir = fs::path(testing::TempDir()) / ("eval-" + std::to_string(getpid()));
   ce::write_evaluation(e, in.tags, dir.string());
@@ -56,6 +61,51 @@ TEST(Metrics, AHandMadeCaseGivesTheHandComputedValues) {
   std::getline(csv, row);
   EXPECT_EQ(header, "truth\\predicted,A,B,C");
   EXPECT_EQ(row, "A,1,1,0");
+}
+
+// Reads the drawn picture back: a cell is "filled" when the pixel a
+// quarter of the way into it (away from the diagonal line and the class
+// separators) is not white.
+std::vector<std::vector<bool>> filled_cells(const std::string& png, const ce::ConfusionPicture& p,
+                                            int n) {
+  cv::Mat img = cv::imread(png);
+  std::vector<std::vector<bool>> filled(n, std::vector<bool>(n));
+  double w = double(p.right - p.left) / n, h = double(p.bottom - p.top) / n;
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      cv::Vec3b px = img.at<cv::Vec3b>(int(p.top + (r + 0.75) * h), int(p.left + (c + 0.25) * w));
+      filled[r][c] = px[0] + px[1] + px[2] < 600;
+    }
+  return filled;
+}
+
+TEST(Metrics, APerfectModelsConfusionMatrixIsDrawnAsACleanDiagonal) {
+  fs::path dir = fs::path(testing::TempDir()) / ("confusion-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  for (int n : {6, 81}) {
+    std::vector<std::vector<int>> confusion(n, std::vector<int>(n, 0));
+    std::vector<std::string> tags;
+    std::vector<int> coarse;
+    for (int i = 0; i < n; ++i) {
+      confusion[i][i] = 5 + i % 3;
+      tags.push_back("product " + std::to_string(i));
+      coarse.push_back((n - i) / 4);  // sorted differently from the tags
+    }
+    std::string png = (dir / ("perfect-" + std::to_string(n) + ".png")).string();
+    ce::ConfusionPicture p = ce::plot_confusion(png, confusion, tags, coarse, {});
+    ASSERT_EQ(p.order.size(), size_t(n));
+    auto filled = filled_cells(png, p, n);
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c)
+        EXPECT_EQ(filled[r][c], r == c) << n << " products: row " << r << ", column " << c;
+  }
+  // One photo of product 0 taken for product 2: that cell, in its row, half full.
+  std::vector<std::vector<int>> confusion = {{1, 0, 1}, {0, 2, 0}, {0, 0, 2}};
+  std::string png = (dir / "one-wrong.png").string();
+  ce::ConfusionPicture p = ce::plot_confusion(png, confusion, {"a", "b", "c"}, {0, 0, 0}, {});
+  auto filled = filled_cells(png, p, 3);
+  EXPECT_EQ(filled, (std::vector<std::vector<bool>>{
+                        {true, false, true}, {false, true, false}, {false, false, true}}));
 }
 
 TEST(Dataset, ReadsTagFoldersAndListFilesAndSaysWhatIsWrong) {

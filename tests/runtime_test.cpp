@@ -6,6 +6,7 @@
 #include <pwd.h>
 
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "fake_serial_device.h"
@@ -187,6 +188,31 @@ TEST_F(RuntimeTest, DeployChangesOnlyWhatChangedAndRollsBackAnUnhealthyModule) {
   EXPECT_EQ(ce::read_file(rt.state() / "deployment.json"), good);
   EXPECT_TRUE(eventually([&] { return list(rt)["a"]["health"] == "healthy"; }));
   EXPECT_EQ(rt.stop(), 0);
+}
+
+// The options go where people type them, `list` shows what store IT looks
+// for, and the training commands name themselves as typed.
+TEST_F(RuntimeTest, ListShowsHealthAndRestartsAndOptionsFollowTheSubcommand) {
+  Runtime rt(dir_ / "state", write("m.json", manifest({{"fake", fake("always")}})));
+  rt.start();  // `run --manifest M --state-dir DIR`
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return list(rt)["fake"]["health"] == "healthy"; }));
+  int status = -1;
+  std::string out;
+  ASSERT_TRUE(eventually([&] {
+    out =
+        run(std::string(CE_BINARY) + " list --state-dir " + rt.state().string() + " 2>&1", &status);
+    return status == 0 &&
+           std::regex_search(out, std::regex(R"(\nfake +running +healthy +[0-9]+ )"));
+  })) << out;
+  EXPECT_NE(out.find("HEALTH"), std::string::npos) << out;
+  EXPECT_NE(out.find("RESTARTS"), std::string::npos) << out;
+
+  out = run(std::string(CE_BINARY) + " enroll --help 2>&1", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("Usage: checkout-edge enroll"), std::string::npos) << out;
+  EXPECT_EQ(out.find("checkout-edge-train"), std::string::npos) << out;
+  EXPECT_NE(out.find("5 to 50 photos"), std::string::npos) << out;
 }
 
 TEST_F(RuntimeTest, TwinsMethodsRestartAndLogsFromTheCli) {

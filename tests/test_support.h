@@ -70,8 +70,9 @@ class Runtime {
       std::string log =
           (state_.parent_path() / (state_.filename().string() + "-runtime.log")).string();
       if (!freopen(log.c_str(), "a", stderr)) _exit(126);
-      execl(CE_BINARY, CE_BINARY, "--state-dir", state_.c_str(), "run", "--manifest",
-            manifest_.c_str(), "--shared", shared_dir().c_str(), nullptr);
+      // The state folder after the subcommand, as people type it.
+      execl(CE_BINARY, CE_BINARY, "run", "--manifest", manifest_.c_str(), "--state-dir",
+            state_.c_str(), "--shared", shared_dir().c_str(), nullptr);
       _exit(127);
     }
   }

@@ -119,6 +119,14 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   ASSERT_EQ(status, 0) << out;
   fs::path second = dir / "shop-iteration2";
   ASSERT_TRUE(fs::exists(second / "package.json")) << out;
+  // Measured before anyone is offered it, on the photo of the eight it kept apart.
+  json held = json::parse(ce::read_file(second / "metrics.json"), nullptr, false);
+  ASSERT_TRUE(held.is_object()) << out;
+  EXPECT_EQ(held["images"], 1) << held;
+  EXPECT_NE(held.value("measuredOn", "").find("Pineapple"), std::string::npos) << held;
+  EXPECT_TRUE(fs::exists(second / "confusion.png"));
+  EXPECT_EQ(json::parse(ce::read_file(second / "package.json"))["enrolled"]["heldOut"], 1);
+  EXPECT_NE(out.find("kept apart"), std::string::npos) << out;
   std::vector<Tag> all = kTags;
   all.push_back({"Pineapple", "train/Fruit/Pineapple", "val/Fruit/Pineapple"});
   EXPECT_GE(accuracy(second.string(), {all.back()}), 0.6) << "the new product is recognised";
@@ -274,6 +282,16 @@ TEST(Training, TrainEnrollEvaluateAndDeployAPackage) {
   std::string enrolled_package = enrolled["package"];
   EXPECT_NE(ce::read_file(fs::path(enrolled_package) / "labels.txt").find("Mango"),
             std::string::npos);
+  // Staff choose it from the list of iterations, measured on a held-out mango.
+  auto listed = http.Get("/console/api/models", session);
+  ASSERT_TRUE(listed && listed->status == 200) << (listed ? listed->body : "no answer");
+  json iterations = json::parse(listed->body)["iterations"];
+  json mine;
+  for (auto& it : iterations)
+    if (fs::equivalent(it["folder"].get<std::string>(), enrolled_package)) mine = it;
+  ASSERT_TRUE(mine.is_object()) << iterations;
+  EXPECT_EQ(mine["measured"]["images"], 1) << mine;
+  EXPECT_NE(mine["measured"]["on"].get<std::string>().find("Mango"), std::string::npos) << mine;
   auto serve = http.Post(
       "/console/api/twin", session,
       json{{"module", "classifier"}, {"patch", {{"model", {{"package", enrolled_package}}}}}}

@@ -159,11 +159,20 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
 
   fs::path shots = fs::path(CE_BINARY_DIR) / "screenshots";
   std::string cli = std::string(CE_BINARY) + " --state-dir " + runtime.state().string();
+  // Another model for staff to switch to, with what an evaluation wrote
+  // beside it (the console shows these figures in its own words).
+  fs::path other = dir / "models/azure_fruits4-tf";
+  fs::create_directories(other);
+  fs::copy(shared_dir() + "/models/custom-vision-exports/azure_fruits4-tf", other,
+           fs::copy_options::recursive);
+  std::ofstream(other / "metrics.json") << R"({"images": 40, "top1": 0.9, "precision": 0.8,
+    "meanAveragePrecision": 0.85, "perTag": [{"tag": "apple", "images": 20, "precision": 0.8,
+    "recall": 0.9, "averagePrecision": 0.8}], "worstConfusions": [{"truth": "apple",
+    "predicted": "banana", "photos": 2, "ofPhotos": 20}]})";
   out =
       run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && CE_CLI='" + cli +
               "' CE_CHECKOUT_PID=" + std::to_string(runtime.module("checkout").value("pid", 0)) +
-              " CE_OTHER_MODEL='" + shared_dir() +
-              "/models/custom-vision-exports/azure_fruits4-tf' timeout 280 node lane_screens.mjs " +
+              " CE_OTHER_MODEL='" + other.string() + "' timeout 280 node lane_screens.mjs " +
               kiosk + " " + console + " " + shots.string() + " alice 'correct horse battery' 2>&1",
           &status);
   json seen = script_output(out);
@@ -261,7 +270,17 @@ TEST(Screens, AShopperAnswersAndPaysOnTheKioskAndStaffChangeTheLaneFromTheConsol
   EXPECT_EQ(json::parse(runtime.cli("twin web"))["desired"]["stateDir"], runtime.state().string());
 
   // No WCAG 2.2 AA violation on any page in any state, each one photographed.
-  EXPECT_EQ(seen["axe"].size(), 12u) << seen["axe"];
+  // The console: one view at a time, each reflowing at 400%, in staff's words.
+  EXPECT_EQ(seen["consoleViewAfterReload"], "#lane") << seen;
+  EXPECT_EQ(seen["deployFocus"], "deploy-title") << seen;
+  ASSERT_EQ(seen["reflow"].size(), 8u) << seen;
+  for (auto& [name, r] : seen["reflow"].items())
+    EXPECT_LE(r["scrollWidth"], r["clientWidth"]) << name << " at 400%: " << r;
+  ASSERT_GE(seen["measures"].size(), 3u) << seen;
+  EXPECT_EQ(seen["measures"][0], json::array({"Right first time (top-1)", "90.0 % of 40 photos"}))
+      << seen["measures"];
+  EXPECT_EQ(seen["confusions"], json::array({json::array({"apple", "banana", "2 of 20"})})) << seen;
+  EXPECT_EQ(seen["axe"].size(), 12u + 16u + 1u) << seen["axe"];
   EXPECT_EQ(seen["german"],
             json({{"title", "Kasse"}, {"pay", "Bezahlen"}, {"basket", "Warenkorb"}}))
       << seen["german"];
@@ -762,6 +781,7 @@ TEST(Screens, APackageRungUpByItsCodeShowsTheCodeOnTheKiosk) {
   spec.threshold = 0.999;
   spec.checkout = {{"codeWaitMs", 300}};
   spec.barcodes = spec.web = spec.speech = true;
+  spec.web_settings = {{"kioskAnnounces", false}};  // the lane's speakers say it
   fs::path dir = write_lane(spec);
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
@@ -788,5 +808,82 @@ TEST(Screens, APackageRungUpByItsCodeShowsTheCodeOnTheKiosk) {
   EXPECT_EQ(seen["code"], "Barcode 4006381333931") << seen;
   EXPECT_EQ(seen["line"][2], "$1.99") << seen;
   EXPECT_FALSE(seen["question"].get<bool>()) << seen;
+  EXPECT_EQ(seen["saidLive"], "off") << seen;  // not said a second time by the screen reader
   EXPECT_TRUE(seen["axe"].empty()) << seen;
+}
+
+// The kiosk along the shopper's path, items placed and lifted through the
+// scale's twin: the step it shows is always the checkout's (a refused
+// payment, a withdrawn question, the checkout down), focus goes where the
+// shopper is, and axe-core passes in every state.
+TEST(Screens, TheKioskAlwaysShowsTheStepTheCheckoutIsAt) {
+  LaneSpec spec;
+  spec.name = "kiosk-steps";
+  spec.steps = json::array({{600000, 0}});  // nothing on the scale until the test places it
+  spec.threshold = 0.999;                   // every scan is a question
+  spec.speech = spec.web = true;
+  spec.runtime = {{"heartbeatTimeoutMs", 4000}};
+  fs::path dir = write_lane(spec);
+  Runtime runtime(dir / "state", dir / "deployment.json");
+  runtime.start();
+  ASSERT_TRUE(runtime.started());
+  std::string kiosk = kiosk_url(runtime);
+  ASSERT_FALSE(kiosk.empty()) << runtime.cli("logs web");
+  int status = -1;
+  std::string out =
+      run("cd " + std::string(CE_SOURCE_DIR) + "/tests/browser && CE_CLI='" + CE_BINARY +
+              " --state-dir " + runtime.state().string() +
+              "' CE_CHECKOUT_PID=" + std::to_string(runtime.module("checkout").value("pid", 0)) +
+              " timeout 240 node kiosk_steps.mjs " + kiosk + " " +
+              (fs::path(CE_BINARY_DIR) / "screenshots").string() + " 2>&1",
+          &status);
+  json seen = script_output(out);
+  ASSERT_FALSE(seen.is_discarded()) << out;
+  ASSERT_EQ(status, 0) << out << runtime.cli("logs checkout --tail 20");
+
+  EXPECT_EQ(seen["idleStep"], "Place an item on the scale.") << seen;
+  // The question takes the focus; an answer leaves it on what the lane says.
+  EXPECT_EQ(seen["focusOnQuestion"], "choice 1") << seen;
+  EXPECT_EQ(seen["questionStep"], "Choose which item is on the scale.") << seen;
+  EXPECT_EQ(seen["caption"], "Choose which item is on the scale.") << seen;
+  EXPECT_EQ(seen["photoAlt"], "") << seen;  // the caption says it, once
+  EXPECT_EQ(seen["focusAfterAnswer"], "said") << seen;
+  EXPECT_EQ(seen["captionAfterAnswer"], "Rung up as Banana") << seen;  // the product, not the tag
+  // Paying while the second item's question is open: refused, nothing dropped.
+  EXPECT_NE(seen["payDialogWithQuestion"].get<std::string>().find("$1.26"), std::string::npos)
+      << seen;
+  EXPECT_NE(seen["payDialogWithQuestion"].get<std::string>().find("answer its question first"),
+            std::string::npos)
+      << seen;
+  EXPECT_NE(seen["payHow"].get<std::string>().find("Enter twice"), std::string::npos) << seen;
+  EXPECT_EQ(seen["refused"].get<std::string>().rfind("Not paid: ", 0), 0u) << seen;
+  EXPECT_EQ(seen["linesAfterRefusal"], json::array({"Banana"})) << seen;
+  EXPECT_TRUE(seen["questionAfterRefusal"].get<bool>()) << seen;
+  // The dialog's total follows the basket.
+  EXPECT_NE(seen["dialogBefore"].get<std::string>().find("$1.26"), std::string::npos) << seen;
+  EXPECT_NE(seen["dialogAfter"].get<std::string>().find("$2.52"), std::string::npos) << seen;
+  EXPECT_EQ(seen["focusAfterPaying"], "receipt") << seen;
+  ASSERT_EQ(seen["receiptRows"].size(), 2u) << seen;
+  EXPECT_EQ(seen["receiptRows"][0], json::array({"Banana", "0.420 kg", "$1.26"})) << seen;
+  EXPECT_EQ(seen["receiptTotal"], json::array({"Total", "", "$2.52"})) << seen;
+  // Lifted while asked: the question goes from the screen.
+  EXPECT_EQ(seen["choicesLeft"], 0) << seen;
+  EXPECT_NE(seen["saidAfterLift"].get<std::string>().find("question is withdrawn"),
+            std::string::npos)
+      << seen;
+  // The history's scroll region is in the tab order once it overflows.
+  EXPECT_GE(seen["history"]["items"], 20) << seen;
+  EXPECT_TRUE(seen["history"]["overflows"].get<bool>()) << seen;
+  EXPECT_EQ(seen["history"]["tabIndex"], 0) << seen;
+  // Down, scrolled to the end: on screen, said once, every action disabled.
+  EXPECT_GT(seen["down"]["scrollY"], 0) << seen;
+  EXPECT_TRUE(seen["down"]["noticeOnScreen"].get<bool>()) << seen;
+  EXPECT_TRUE(seen["down"]["payOnScreen"].get<bool>()) << seen;
+  EXPECT_EQ(seen["down"]["disabled"], json::array({"pay", "total-button", "repeat", "cancel"}))
+      << seen;
+  EXPECT_EQ(seen["down"]["connection"], "Checkout not answering") << seen;
+  EXPECT_FALSE(seen["down"]["saidIsNotice"].get<bool>()) << seen;
+  EXPECT_TRUE(seen["enabledAgain"].get<bool>()) << seen;
+  for (auto& [state, violations] : seen["axe"].items())
+    EXPECT_TRUE(violations.empty()) << state << ": " << violations.dump(2);
 }

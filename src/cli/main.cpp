@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   CLI::App app{"checkout-edge: an offline, talking self-checkout for edge devices"};
   app.set_version_flag("--version", CHECKOUT_EDGE_VERSION);
   app.require_subcommand(1);
+  // `checkout-edge run --state-dir DIR` as well as `checkout-edge --state-dir
+  // DIR run`: the subcommands hand the options they do not know to the app.
+  app.fallthrough();
   std::string state_flag;
   app.add_option("--state-dir", state_flag,
                  "Folder for the runtime's state, logs and module data "
@@ -188,11 +191,13 @@ int main(int argc, char** argv) {
                                    "Train a model package from labelled photos "
                                    "(`checkout-edge train --help`)");
   train->prefix_command();
-  train->set_help_flag();  // --help goes to checkout-edge-train, which knows the options
+  train->fallthrough(false);  // its --help is the training program's
+  train->set_help_flag();     // --help goes to checkout-edge-train, which knows the options
   auto* enroll = app.add_subcommand("enroll",
-                                    "Add a product to a model package from 5-20 "
+                                    "Add a product to a model package from 5 to 50 "
                                     "photos (`checkout-edge enroll --help`)");
   enroll->prefix_command();
+  enroll->fallthrough(false);
   enroll->set_help_flag();
   auto* evaluate = app.add_subcommand("evaluate", "Measure a model package on labelled photos");
   ce::EvaluateOptions evaluate_options;

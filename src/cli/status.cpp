@@ -40,12 +40,18 @@ int list_command(const StateDir& state, bool as_json) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::cout << std::left << std::setw(14) << "NAME" << std::setw(10) << "STATUS" << std::setw(40)
-            << "DESCRIPTION"
+  // Health and restarts beside the status: a module that is "running" but
+  // unhealthy, or restarted forty times, is what store IT looks for.
+  std::cout << std::left << std::setw(14) << "NAME" << std::setw(10) << "STATUS" << std::setw(11)
+            << "HEALTH" << std::setw(10) << "RESTARTS" << std::setw(40) << "DESCRIPTION"
             << "VERSION\n";
-  for (auto& m : (*agent)["modules"])
+  for (auto& m : (*agent)["modules"]) {
+    std::string health = m.value("health", "");
     std::cout << std::setw(14) << m.value("name", "") << std::setw(10) << m.value("status", "")
-              << std::setw(40) << describe_module(m, now) << m.value("version", "") << "\n";
+              << std::setw(11) << (health.empty() ? "-" : health) << std::setw(10)
+              << m.value("restarts", 0) << std::setw(40) << describe_module(m, now)
+              << m.value("version", "") << "\n";
+  }
   for (auto& m : (*agent)["modules"])
     if (auto p = m.find("problem"); p != m.end() && p->is_object())
       std::cout << "\n"

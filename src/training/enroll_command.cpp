@@ -13,6 +13,7 @@
 #include "modules/classifier/model.h"
 #include "modules/classifier/preprocess.h"
 #include "training/feature_cache.h"
+#include "training/metrics.h"
 #include "training/package_writer.h"
 #include "training/train_command.h"
 
@@ -31,9 +32,10 @@ torch::Tensor initializer(const onnx::GraphProto& g, const std::string& name) {
 
 int enroll_command(const EnrollOptions& o) {
   auto started = std::chrono::steady_clock::now();
-  if (o.images.size() < 5)
-    throw std::runtime_error("enrolling '" + o.tag + "' needs at least 5 photos of it; got " +
-                             std::to_string(o.images.size()));
+  if (o.images.size() < 5 || o.images.size() > 50)
+    throw std::runtime_error("enrolling '" + o.tag + "' needs 5 to 50 photos of it; got " +
+                             std::to_string(o.images.size()) +
+                             " (the console takes as many: choose the most varied)");
   ModelPackage old = ModelPackage::resolve(nlohmann::json{{"package", o.model}});
   if (old.dir.empty() || !old.info.contains("exemplars"))
     throw std::runtime_error(o.model + " is not a package made by `checkout-edge train`");
@@ -52,9 +54,15 @@ int enroll_command(const EnrollOptions& o) {
   // fronts too): each photo as the lane will see it, and eight varied views,
   // made at the size the lane's crop is taken from.
   Model embedder = Model::load(nlohmann::json{{"package", old.dir}});
+  // Every fifth photo (from 6 on) is kept apart, to measure the new
+  // iteration on photos of the product it never trained on before staff
+  // are offered it.
+  std::vector<std::string> trained, held_out;
+  for (size_t i = 0; i < o.images.size(); ++i)
+    (o.images.size() >= 6 && i % 5 == 4 ? held_out : trained).push_back(o.images[i]);
   std::vector<torch::Tensor> views;
   std::mt19937 rng(o.seed);
-  for (const auto& path : o.images) {
+  for (const auto& path : trained) {
     cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
     if (img.empty()) throw std::runtime_error(path + ": not a readable image");
     std::vector<cv::Mat> photos{img};
@@ -130,7 +138,8 @@ int enroll_command(const EnrollOptions& o) {
                               "enrollment retrained the head; train again with "
                               "--calibration to measure its risk"}};
   c.info["enrolled"] = {{"tag", o.tag},
-                        {"photos", o.images.size()},
+                        {"photos", trained.size()},
+                        {"heldOut", held_out.size()},
                         {"parent", fs::absolute(old.dir).string()},
                         {"parentIteration", old.iteration}};
   std::string out = o.out.empty() ? (fs::path(old.dir).parent_path() /
@@ -142,18 +151,40 @@ int enroll_command(const EnrollOptions& o) {
   auto package = write_package(out, model, old.info.value("embeddingTensor", ""), c);
   finish_package(out, package);
 
-  // What the new iteration says about the photos it was given.
+  // What the new iteration says about the photos it was given, and its
+  // evaluation (metrics.json and the plots, as `evaluate` writes them) on
+  // those it did not train on.
   Model check = Model::load(nlohmann::json{{"package", out}});
   int right = 0;
-  for (const auto& path : o.images)
+  for (const auto& path : trained)
     right += check.classify(cv::imread(path, cv::IMREAD_COLOR))[0].tag_name == o.tag;
+  int held_right = 0;
+  if (!held_out.empty()) {
+    EvaluationInput in;
+    in.tags = c.tags;
+    for (const auto& path : held_out) {
+      std::vector<float> p(c.tags.size(), 0.f);
+      for (const Prediction& x : check.classify(cv::imread(path, cv::IMREAD_COLOR)))
+        if (x.tag_id >= 0 && x.tag_id < static_cast<int>(p.size())) p[x.tag_id] = x.probability;
+      in.probabilities.push_back(p);
+      in.truth.push_back(static_cast<int>(new_tag));
+      in.paths.push_back(path);
+      held_right += std::max_element(p.begin(), p.end()) - p.begin() == new_tag;
+    }
+    Evaluation e = evaluate(in);
+    e.metrics["measuredOn"] = "photos of " + o.tag + " kept apart from its enrollment";
+    write_evaluation(e, c.tags, out);
+  }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "enrolled '" << o.tag << "' from " << o.images.size() << " photos as " << c.name
             << " iteration " << c.iteration << " in " << out << " ("
-            << static_cast<int>(seconds * 10) / 10.0 << " s); it recognises " << right << " of "
-            << o.images.size() << " of them. Iteration " << old.iteration << " stays in " << old.dir
-            << " for rollback.\n";
+            << static_cast<int>(seconds * 10) / 10.0 << " s); it recognises " << right << " of the "
+            << trained.size() << " it trained on";
+  if (!held_out.empty())
+    std::cout << " and " << held_right << " of " << held_out.size()
+              << " kept apart (metrics.json and plots in the package)";
+  std::cout << ". Iteration " << old.iteration << " stays in " << old.dir << " for rollback.\n";
   return 0;
 }
 

@@ -155,6 +155,44 @@ Evaluation evaluate(const EvaluationInput& in) {
     e.metrics["coverageAtRisk"][key] = {{"threshold", t}, {"coverage", coverage}};
   }
   if (!in.coarse_of_tag.empty()) e.metrics["coarseTop1"] = ratio(coarse_right);
+  // What staff read first at 81 products, where no matrix carries labels:
+  // the pairs most often taken for each other, and each coarse class's
+  // products right within it.
+  struct Pair {
+    size_t truth, predicted;
+    int photos;
+  };
+  std::vector<Pair> pairs;
+  for (size_t t = 0; t < tags; ++t)
+    for (size_t p = 0; p < tags; ++p)
+      if (p != t && e.confusion[t][p] > 0) pairs.push_back({t, p, e.confusion[t][p]});
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const Pair& a, const Pair& b) { return a.photos > b.photos; });
+  nlohmann::json worst = nlohmann::json::array();
+  for (size_t i = 0; i < pairs.size() && i < 20; ++i)
+    worst.push_back({{"truth", in.tags[pairs[i].truth]},
+                     {"predicted", in.tags[pairs[i].predicted]},
+                     {"photos", pairs[i].photos},
+                     {"ofPhotos", actual[pairs[i].truth]}});
+  e.metrics["worstConfusions"] = worst;
+  if (!in.coarse_of_tag.empty()) {
+    nlohmann::json blocks = nlohmann::json::array();
+    for (size_t c = 0; c < in.coarse_names.size(); ++c) {
+      int photos = 0, right = 0, products = 0;
+      for (size_t t = 0; t < tags; ++t) {
+        if (in.coarse_of_tag[t] != static_cast<int>(c)) continue;
+        ++products;
+        photos += actual[t];
+        right += e.confusion[t][t];
+      }
+      if (photos)
+        blocks.push_back({{"coarse", in.coarse_names[c]},
+                          {"products", products},
+                          {"images", photos},
+                          {"top1", static_cast<double>(right) / photos}});
+    }
+    e.metrics["perCoarse"] = blocks;
+  }
   return e;
 }
 

@@ -57,39 +57,49 @@ void legend(plstream& pls, std::vector<std::string> texts, std::vector<int> colo
 
 }  // namespace
 
-void plot_confusion(const std::string& path, const std::vector<std::vector<int>>& confusion,
-                    const std::vector<std::string>& tags, const std::vector<int>& coarse_of_tag,
-                    const std::vector<std::string>& coarse_names) {
+ConfusionPicture plot_confusion(const std::string& path,
+                                const std::vector<std::vector<int>>& confusion,
+                                const std::vector<std::string>& tags,
+                                const std::vector<int>& coarse_of_tag,
+                                const std::vector<std::string>& coarse_names) {
   const int n = static_cast<int>(tags.size());
-  if (n == 0) return;
+  if (n == 0) return {};
   // Sorted by coarse class, so that a variety's confusions sit in a block.
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (static_cast<int>(coarse_of_tag.size()) == n)
     std::stable_sort(order.begin(), order.end(),
                      [&](int a, int b) { return coarse_of_tag[a] < coarse_of_tag[b]; });
-  // Rows are the truth, each as shares of its images.
-  std::vector<std::vector<PLFLT>> share(n, std::vector<PLFLT>(n, 0));  // [predicted][truth]
-  for (int r = 0; r < n; ++r) {
-    int t = order[r];
-    int total = std::accumulate(confusion[t].begin(), confusion[t].end(), 0);
-    for (int c = 0; c < n; ++c)
-      share[c][n - 1 - r] = total ? static_cast<PLFLT>(confusion[t][order[c]]) / total : 0;
-  }
-  std::vector<const PLFLT*> columns(n);
-  for (int c = 0; c < n; ++c) columns[c] = share[c].data();
 
-  const int size = std::clamp(n * 14 + 360, 700, 1800), side = 760;
-  Page page(path, size + side, size);
+  // Laid out in pixels, so that the names and titles always fit: names at
+  // the left and bottom, the colour bar, then the worst confusions.
+  const int matrix = std::clamp(n * 16, 360, 1400), names = 300, title = 70, bar = 170, side = 620;
+  const int width = names + matrix + bar + side, height = title + matrix + names;
+  Page page(path, width, height);
   plstream& pls = page.pls;
-  const double left = 0.25 * size / (size + side), right = 0.8 * size / (size + side),
-               bottom = 0.25, top = 0.95;
+  const double left = double(names) / width, right = double(names + matrix) / width,
+               bottom = double(names) / height, top = 1 - double(title) / height;
   pls.vpor(left, right, bottom, top);
   pls.wind(0, n, 0, n);
   PLFLT white_to_blue_r[] = {1.0, 0.03}, white_to_blue_g[] = {1.0, 0.19},
         white_to_blue_b[] = {1.0, 0.42}, at[] = {0.0, 1.0};
   pls.scmap1l(true, 2, at, white_to_blue_r, white_to_blue_g, white_to_blue_b, nullptr);
-  pls.image(columns.data(), n, n, 0, n, 0, n, 0, 1, 0, n, 0, n);
+  // Each cell filled as its own square, row r (the truth) from the top:
+  // plimage maps values to grid nodes, not cells, and drew every row one
+  // column off (a perfect model looked as if it mistook each product for
+  // the next).
+  for (int r = 0; r < n; ++r) {
+    const auto& row = confusion[order[r]];
+    int total = std::accumulate(row.begin(), row.end(), 0);
+    for (int c = 0; c < n; ++c) {
+      PLFLT share = total ? static_cast<PLFLT>(row[order[c]]) / total : 0;
+      if (share <= 0) continue;
+      PLFLT y0 = n - 1 - r, xs[] = {PLFLT(c), PLFLT(c + 1), PLFLT(c + 1), PLFLT(c)},
+            ys[] = {y0, y0, y0 + 1, y0 + 1};
+      pls.col1(share);
+      pls.fill(4, xs, ys);
+    }
+  }
   // The diagonal (what was right), and lines between coarse classes.
   pls.col0(kRed);
   pls.lsty(2);
@@ -110,10 +120,7 @@ void plot_confusion(const std::string& path, const std::vector<std::vector<int>>
     pls.mtex("lv", 0.4, (n - r - 0.5) / n, 1.0, name.c_str());  // rows: the truth
     pls.mtex("bv", 0.4, (r + 0.5) / n, 1.0, name.c_str());      // columns: the prediction
   }
-  pls.schr(0, 0.8);
-  pls.mtex("t", 1.0, 0.5, 0.5, "Confusion matrix: each true product's photos by top-1 prediction");
-  pls.mtex("l", 10.0, 0.5, 0.5, "true product (sorted by coarse class)");
-  pls.mtex("b", 10.0, 0.5, 0.5, "predicted product (top-1)");
+
   PLFLT bar_w, bar_h;
   PLINT label_opts[] = {PL_COLORBAR_LABEL_RIGHT};
   const char* labels[] = {"share of the row"};
@@ -124,7 +131,7 @@ void plot_confusion(const std::string& path, const std::vector<std::vector<int>>
   PLFLT ticks[] = {0.2};
   PLINT sub_ticks[] = {2};
   pls.schr(0, 0.7);
-  pls.colorbar(&bar_w, &bar_h, PL_COLORBAR_IMAGE | PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT, 0.01, 0,
+  pls.colorbar(&bar_w, &bar_h, PL_COLORBAR_IMAGE | PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT, 0.03, 0,
                0.015, 0.5, kWhite, kBlack, 1, 0, 0, 0, 0, 1, label_opts, labels, 1, axis_opts,
                ticks, sub_ticks, n_values, values);
 
@@ -137,17 +144,27 @@ void plot_confusion(const std::string& path, const std::vector<std::vector<int>>
     for (int p = 0; p < n; ++p)
       if (p != t && confusion[t][p] > 0) pairs.push_back({t, p, confusion[t][p]});
   std::stable_sort(pairs.begin(), pairs.end(), [](auto& a, auto& b) { return a.count > b.count; });
-  pls.vpor(right + 0.12, 0.99, bottom, top);
-  pls.wind(0, 1, 0, 1);
-  pls.schr(0, 0.5);
-  pls.ptex(0, 0.98, 1, 0, 0, "Worst confusions (truth > predicted: photos)");
-  for (size_t i = 0; i < pairs.size() && i < 25; ++i) {
+  // Titles and the list in the page's pixels.
+  pls.vpor(0, 1, 0, 1);
+  pls.wind(0, width, 0, height);
+  pls.schr(0, 0.9);
+  pls.ptex(width / 2.0, height - 40, 1, 0, 0.5,
+           "Confusion matrix: each true product's photos by top-1 prediction");
+  pls.ptex(40, names + matrix / 2.0, 0, 1, 0.5, "true product (sorted by coarse class)");
+  pls.ptex(names + matrix / 2.0, 30, 1, 0, 0.5, "predicted product (top-1)");
+  const double list_x = names + matrix + bar;
+  pls.schr(0, 0.7);
+  pls.ptex(list_x, height - title - 10, 1, 0, 0, "Worst confusions (truth > predicted: photos)");
+  if (pairs.empty()) pls.ptex(list_x, height - title - 45, 1, 0, 0, "none: every photo right");
+  for (size_t i = 0; i < pairs.size() && i < 30; ++i) {
     char line[200];
-    std::snprintf(line, sizeof line, "%s > %s: %d", tags[pairs[i].truth].substr(0, 20).c_str(),
-                  tags[pairs[i].predicted].substr(0, 20).c_str(), pairs[i].count);
-    pls.ptex(0, 0.94 - 0.035 * static_cast<double>(i), 1, 0, 0, line);
+    std::snprintf(line, sizeof line, "%s > %s: %d", tags[pairs[i].truth].substr(0, 22).c_str(),
+                  tags[pairs[i].predicted].substr(0, 22).c_str(), pairs[i].count);
+    pls.ptex(list_x, height - title - 45 - 30.0 * static_cast<double>(i), 1, 0, 0, line);
   }
   (void)coarse_names;
+  return {static_cast<int>(left * width), static_cast<int>((1 - top) * height),
+          static_cast<int>(right * width), static_cast<int>((1 - bottom) * height), order};
 }
 
 void plot_reliability(const std::string& path, const std::vector<std::pair<double, double>>& bins,

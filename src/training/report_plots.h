@@ -10,12 +10,22 @@
 
 namespace ce {
 
+// Where the matrix was drawn: its pixel box in the PNG and the products in
+// the order of its rows and columns (the truth top down, the prediction
+// left to right), so that a reader can find any cell.
+struct ConfusionPicture {
+  int left = 0, top = 0, right = 0, bottom = 0;
+  std::vector<int> order;
+};
+
 // Rows the truth, columns the top-1 prediction, each row as shares of its
 // photos; sorted by coarse class (lines between classes), the diagonal
 // marked, the worst confusions listed beside it.
-void plot_confusion(const std::string& path, const std::vector<std::vector<int>>& confusion,
-                    const std::vector<std::string>& tags, const std::vector<int>& coarse_of_tag,
-                    const std::vector<std::string>& coarse_names);
+ConfusionPicture plot_confusion(const std::string& path,
+                                const std::vector<std::vector<int>>& confusion,
+                                const std::vector<std::string>& tags,
+                                const std::vector<int>& coarse_of_tag,
+                                const std::vector<std::string>& coarse_names);
 
 // Accuracy per confidence bin against the diagonal of perfect calibration.
 void plot_reliability(const std::string& path, const std::vector<std::pair<double, double>>& bins,

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   // (A threshold is no help: glibc caps it at 32 MB, and a batch's maps are larger.)
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
-  CLI::App app{"Checkout Edge training: fine-tune a model package, or enroll a new product"};
+  // Named as the user typed it (`checkout-edge enroll`), not by this program's path.
+  CLI::App app{"Checkout Edge training: fine-tune a model package, or enroll a new product",
+               "checkout-edge"};
   app.require_subcommand(1);
   std::string shared = std::getenv("CHECKOUT_EDGE_SHARED") ? std::getenv("CHECKOUT_EDGE_SHARED")
                                                            : CHECKOUT_EDGE_DEFAULT_SHARED;
@@ -94,7 +96,8 @@ int main(int argc, char** argv) {
       ->expected(3);
 
   ce::EnrollOptions e;
-  auto* enroll = app.add_subcommand("enroll", "Add a product to a package from 5-20 photos");
+  auto* enroll =
+      app.add_subcommand("enroll", "Add a product to a package from 5 to 50 photos of it");
   enroll->add_option("--model", e.model, "The package to start from")->required();
   enroll->add_option("--tag", e.tag, "The new product's tag")->required();
   enroll->add_option("--out", e.out, "Where the new iteration goes (default: beside the old one)");

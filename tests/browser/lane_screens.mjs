@@ -8,16 +8,9 @@
 //   env CE_CHECKOUT_PID: the checkout's process, stopped for a while
 import { execSync } from "node:child_process";
 import http from "node:http";
-import { createRequire } from "node:module";
-import { mkdtempSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import puppeteer from "puppeteer-core";
+import { launchChromium, axeAndShoot } from "./browser_support.mjs";
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve("axe-core/axe.min.js");
 const [kioskUrl, consoleUrl, shots, user, password] = process.argv.slice(2);
-mkdirSync(shots, { recursive: true });
 const seen = { axe: {}, steps: [] };
 
 function fail(why) {
@@ -27,28 +20,18 @@ function fail(why) {
 }
 
 async function axe(page, state) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(() =>
-    window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
-    }),
-  );
-  seen.axe[state] = result.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
-  }));
-  await page.screenshot({ path: path.join(shots, state + ".png"), fullPage: true });
+  seen.axe[state] = await axeAndShoot(page, shots, state);
 }
 
 const text = (page, selector) => page.$eval(selector, (e) => e.textContent.trim());
+// A console view, reached by its link in the navigation.
+async function view(page, name) {
+  await page.click(`#views a[href="#${name}"]`);
+  await page.waitForSelector(`section[data-view="${name}"]:not([hidden])`, { timeout: 10000 });
+}
 const step = (s) => seen.steps.push(s);
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  userDataDir: mkdtempSync(path.join(tmpdir(), "ce-chromium-")),
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 try {
   // ---- The kiosk, as the shopper sees it.
   const kiosk = await browser.newPage();
@@ -203,6 +186,7 @@ try {
     return { status: r.status, body: await r.json() };
   });
 
+  await view(staff, "twins");
   await staff.select("#twin-module", "checkout");
   await staff.type("#twin-key", "threshold");
   await staff.type("#twin-value", "0.5");
@@ -228,13 +212,16 @@ try {
   step("still logged in after restart");
 
   // check, the checkout's log and the paid basket, as the shell would show them.
+  seen.consoleViewAfterReload = await staff.$eval("#views a[aria-current=page]", (a) => a.getAttribute("href"));
   await staff.click("#run-check");
   await staff.waitForSelector("#check-results:not([hidden]) tbody tr", { timeout: 60000 });
   seen.checks = await staff.$$eval("#check-results tbody tr", (rows) =>
     rows.map((r) => ({ check: r.cells[0].textContent, status: r.cells[1].textContent, fix: r.cells[3].textContent })));
+  await view(staff, "logs");
   await staff.select("#log-module", "checkout");
   await staff.waitForFunction(() => /checkout: /.test(document.getElementById("log-lines").textContent), { timeout: 20000 });
   seen.logHasLine = await staff.$eval("#log-lines", (p) => p.textContent.includes("Banana, 0.42 kilograms, 1 dollar 26."));
+  await view(staff, "baskets");
   const basketRows = () => staff.$$eval("#basket-list tbody tr", (rows) =>
     rows.map((r) => [...r.cells].map((c) => c.textContent)));
   await staff.waitForSelector("#basket-list tbody tr", { timeout: 20000 });
@@ -247,6 +234,7 @@ try {
   step("check, logs and baskets");
 
   // What the lane learnt: the kiosk's answer (Banana) with its photo; staff remove it.
+  await view(staff, "model");
   await staff.waitForSelector("#learning-tags:not([hidden]) tbody tr", { timeout: 20000 });
   seen.learnt = await staff.$$eval("#learning-tags tbody tr", (rows) =>
     rows.map((r) => [r.cells[0].textContent, r.cells[1].textContent, r.cells[3].textContent]));
@@ -264,6 +252,8 @@ try {
   step("learnt example seen and removed");
 
   // Deploy: the running deployment, loaded into the console, the checkout's rounding changed.
+  await view(staff, "deploy");
+  seen.deployFocus = await staff.evaluate(() => document.activeElement.id);
   await staff.click("#load-deployment");
   await staff.waitForFunction(() => document.getElementById("manifest").value.includes("modulesContent"), { timeout: 20000 });
   const manifest = JSON.parse(await staff.$eval("#manifest", (t) => t.value));
@@ -280,6 +270,7 @@ try {
   step("deployed");
 
   // The shopper's language: staff set the checkout's locale; the open kiosk follows.
+  await view(staff, "twins");
   await staff.select("#twin-module", "checkout");
   await staff.$eval("#twin-key", (i) => { i.value = ""; });
   await staff.$eval("#twin-value", (i) => { i.value = ""; });
@@ -294,6 +285,29 @@ try {
 
   await staff.bringToFront();
 
+  // Every view: axe, a screenshot, and at 400% zoom (320 CSS pixels) nothing scrolls sideways.
+  seen.reflow = {};
+  for (const name of ["lane", "camera", "baskets", "model", "enroll", "twins", "deploy", "logs"]) {
+    await staff.setViewport({ width: 1280, height: 1000 });
+    await view(staff, name);
+    await new Promise((r) => setTimeout(r, 300));
+    await axe(staff, `console-view-${name}`);
+    await staff.setViewport({ width: 320, height: 800, deviceScaleFactor: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    seen.reflow[name] = await staff.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      // What sticks out, innermost first, to say what to fix.
+      const wide = [...document.querySelectorAll("body *")].filter((e) => e.offsetParent && e.getBoundingClientRect().right > width + 1)
+        .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > width + 1))
+        .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${e.className}`);
+      return { scrollWidth: document.documentElement.scrollWidth, clientWidth: width, wide };
+    });
+    await axe(staff, `console-view-${name}-400-percent`);
+  }
+  await staff.setViewport({ width: 1280, height: 1000 });
+  await view(staff, "model");
+  step("every console view");
+
   // Another model: a Custom Vision export from the shared folder.
   seen.modelBefore = await text(staff, "#model-served");
   await staff.type("#model-package", process.env.CE_OTHER_MODEL);
@@ -301,6 +315,11 @@ try {
   await staff.waitForFunction(() => /Now serving|kept|Refused/.test(document.getElementById("model-result").textContent), { timeout: 30000 });
   seen.modelResult = await text(staff, "#model-result");
   seen.modelAfter = await text(staff, "#model-served");
+  // The model view in staff's words: labelled measures with their photo counts.
+  await staff.waitForSelector("#model-metrics:not([hidden]) tbody tr", { timeout: 20000 });
+  seen.measures = await staff.$$eval("#model-metrics tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+  seen.confusions = await staff.$$eval("#model-confusions tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+  await axe(staff, "console-model-measured");
   step("model switched");
 } catch (e) {
   fail(e.stack || String(e));

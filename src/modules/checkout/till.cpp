@@ -607,6 +607,7 @@ nlohmann::json Till::basket() const {
          {"byWeight", l.by_weight},
          {"priceMinor", l.price_minor},
          {"probability", l.probability},
+         {"scene", l.scene},
          {"code", l.code.empty() ? nlohmann::json() : nlohmann::json(l.code)},
          {"scaleGrams", l.scale_grams ? nlohmann::json(l.scale_grams) : nlohmann::json()}});
   nlohmann::json voids = nlohmann::json::array();

@@ -22,7 +22,8 @@ namespace {
 
 constexpr const char* kClassifier = "classifier";
 // What `checkout-edge train` and `evaluate` draw (PLplot) beside metrics.json.
-constexpr const char* kModelPlots[] = {"confusion.png", "risk-coverage.png", "reliability.png"};
+constexpr const char* kModelPlots[] = {"confusion.png", "risk-coverage.png", "reliability.png",
+                                       "confusion.csv"};
 
 std::string session_token(const httplib::Request& req) {
   std::string authorization = req.get_header_value("Authorization");
@@ -166,6 +167,8 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     auto frame = ctx.lane.live_frame();
     if (!frame) return send_json(res, 404, {{"error", "the camera has sent no frame yet"}});
     res.set_header("Cache-Control", "no-store");
+    // When it came: a frozen camera shows an old time, not a live-looking picture.
+    res.set_header("X-Frame-Ms", std::to_string(ctx.lane.live_frame_ms()));
     res.set_content(*frame, "image/jpeg");
   });
 
@@ -281,8 +284,51 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
     }
   });
 
-  server.Get(R"(/console/api/model/([a-z-]+\.png))", [&ctx](const httplib::Request& req,
-                                                            httplib::Response& res) {
+  // The iterations beside the served package (enrolled, retrained), each
+  // with what it was measured on, for staff to choose from a list.
+  server.Get("/console/api/models", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!staff_session(ctx, req, res, false)) return;
+    try {
+      nlohmann::json reported;
+      auto served = served_model_folder(ctx, &reported);
+      nlohmann::json list = nlohmann::json::array();
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(served.parent_path(), ec)) {
+        std::ifstream in(entry.path() / "package.json");
+        if (!in) continue;
+        nlohmann::json info = nlohmann::json::parse(in, nullptr, false);
+        if (!info.is_object()) continue;
+        nlohmann::json item{{"folder", entry.path().string()},
+                            {"name", info.value("name", entry.path().filename().string())},
+                            {"iteration", info.value("iteration", 0)},
+                            {"created", info.value("created", "")},
+                            {"served", std::filesystem::equivalent(entry.path(), served, ec)},
+                            {"measured", nullptr}};
+        if (std::ifstream labels(entry.path() / "labels.txt"); labels) {
+          int n = 0;
+          for (std::string line; std::getline(labels, line);) n += !line.empty();
+          item["tags"] = n;
+        }
+        std::ifstream metrics(entry.path() / "metrics.json");
+        nlohmann::json m = metrics ? nlohmann::json::parse(metrics, nullptr, false) : nullptr;
+        if (m.is_object())
+          item["measured"] = {{"top1", m.value("top1", 0.0)},
+                              {"images", m.value("images", 0)},
+                              {"on", m.value("measuredOn", "")}};
+        list.push_back(item);
+        if (list.size() >= 50) break;
+      }
+      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+        return a["created"].template get<std::string>() > b["created"].template get<std::string>();
+      });
+      send_json(res, 200, {{"iterations", list}});
+    } catch (const std::exception& e) {
+      send_json(res, 503, {{"error", e.what()}});
+    }
+  });
+
+  server.Get(R"(/console/api/model/([a-z-]+\.(png|csv)))", [&ctx](const httplib::Request& req,
+                                                                  httplib::Response& res) {
     if (!staff_session(ctx, req, res, false)) return;
     std::string name = req.matches[1];
     if (std::find(std::begin(kModelPlots), std::end(kModelPlots), name) == std::end(kModelPlots))
@@ -293,7 +339,7 @@ void add_console_routes(httplib::Server& server, WebContext& ctx) {
       std::ifstream in(folder / name, std::ios::binary);
       if (!in) return send_json(res, 404, {{"error", "the model has no " + name}});
       std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      res.set_content(png, "image/png");
+      res.set_content(png, name.ends_with(".csv") ? "text/csv; charset=utf-8" : "image/png");
     } catch (const std::exception& e) {
       send_json(res, 503, {{"error", e.what()}});
     }

@@ -171,6 +171,7 @@ void LaneView::on_module_status(const Message& m) {
 void LaneView::on_frame(const Message& m) {
   std::lock_guard lock(mutex_);
   live_frame_ = m.body;
+  live_frame_ms_ = now_ms();
   frames_.emplace_back(m.id(), m.body);
   if (frames_.size() > kFramesKept) frames_.pop_front();
 }
@@ -216,9 +217,21 @@ nlohmann::json LaneView::kiosk_snapshot(long long now) const {
   bool checkout_up = true;
   if (auto c = modules_.find("checkout"); c != modules_.end())
     checkout_up = c->value("status", "") == "running" && c->value("health", "") != "unhealthy";
-  return {{"seq", seq_},       {"locale", locale_},       {"notices", notices_},
-          {"basket", basket_}, {"sentences", sentences_}, {"receipt", receipt},
-          {"weight", weight_}, {"photo", prediction_},    {"checkoutUp", checkout_up}};
+  return {{"seq", seq_},
+          {"locale", locale_},
+          {"notices", notices_},
+          {"basket", basket_},
+          {"sentences", sentences_},
+          {"receipt", receipt},
+          {"weight", weight_},
+          {"photo", prediction_},
+          {"checkoutUp", checkout_up},
+          {"announce", kiosk_announces_}};
+}
+
+void LaneView::set_kiosk_announces(bool announce) {
+  std::lock_guard lock(mutex_);
+  kiosk_announces_ = announce;
 }
 
 nlohmann::json LaneView::staff_snapshot() const {
@@ -241,6 +254,11 @@ std::optional<std::string> LaneView::live_frame() const {
   std::lock_guard lock(mutex_);
   if (live_frame_.empty()) return std::nullopt;
   return live_frame_;
+}
+
+long long LaneView::live_frame_ms() const {
+  std::lock_guard lock(mutex_);
+  return live_frame_ms_;
 }
 
 long long LaneView::last_seq() const {

@@ -45,10 +45,14 @@ class LaneView {
   // two minutes after it was printed (the shopper who paid, not whoever
   // opens the page later); for staff: everything.
   nlohmann::json kiosk_snapshot(long long now = now_ms()) const;
+  // Whether the kiosk's live region says what the lane says (web's
+  // kioskAnnounces).
+  void set_kiosk_announces(bool announce);
   nlohmann::json staff_snapshot() const;
   // The JPEG the last prediction was made on, and its number.
   std::optional<std::pair<long long, std::string>> photo() const;
   std::optional<std::string> live_frame() const;
+  long long live_frame_ms() const;  // when the live frame came; 0: none yet
 
   long long last_seq() const;
   // Changes after `seq`, waiting up to `timeout` for one; empty when none.
@@ -71,6 +75,7 @@ class LaneView {
   std::string locale_ = "en-US";
   nlohmann::json notices_ = nlohmann::json::object();
   nlohmann::json basket_;
+  bool kiosk_announces_ = true;
   std::deque<nlohmann::json> sentences_;
   std::deque<nlohmann::json> latencies_;  // speech's: stable weight to first sound
   std::deque<nlohmann::json> lags_;       // the camera's frame to its prediction
@@ -81,6 +86,7 @@ class LaneView {
   nlohmann::json prediction_;
   std::deque<std::pair<std::string, std::string>> frames_;  // messageId -> JPEG
   std::string live_frame_;
+  long long live_frame_ms_ = 0;
   long long photo_version_ = 0;
   std::string photo_;
 };

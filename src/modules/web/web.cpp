@@ -32,6 +32,10 @@ struct WebSettings {
   // another machine): a request for any other name is refused.
   std::vector<std::string> host_names;
   std::string state_dir;  // the runtime's: its console.key, logs and receipts
+  // The kiosk's live region speaks what the lane says; a lane whose
+  // speakers say it already can turn that off (a screen reader would say
+  // each sentence a second time).
+  bool kiosk_announces = true;
 
   static WebSettings from(const nlohmann::json& d) {
     WebSettings s;
@@ -52,6 +56,7 @@ struct WebSettings {
         if (!std::filesystem::exists(f))
           throw SettingError("desired property 'tls': " + f + " does not exist");
     }
+    s.kiosk_announces = setting<bool>(d, "kioskAnnounces", true);
     s.state_dir = setting<std::string>(d, "stateDir", "");
     if (!s.state_dir.empty() && !std::filesystem::is_directory(s.state_dir))
       throw SettingError(
@@ -198,6 +203,7 @@ int run_web(ModuleClient& client, const nlohmann::json& desired) {
   init_password_hashing();
 
   LaneView lane;
+  lane.set_kiosk_announces(settings.kiosk_announces);
   auto feed = [&](const char* input, void (LaneView::*take)(const Message&)) {
     client.on_input(input, [&lane, input, take](const Message& m) {
       try {

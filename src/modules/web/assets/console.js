@@ -34,20 +34,21 @@ async function api(path, body) {
 // behind them.
 let images = Promise.resolve();
 const imagesWaiting = new Set();
-function showImage(img, path) {
+function showImage(img, path, then) {
   if (imagesWaiting.has(img)) return;  // the live view asks again before its last one came
   imagesWaiting.add(img);
-  images = images.then(() => loadImage(img, path)).catch(() => {}).finally(() => imagesWaiting.delete(img));
+  images = images.then(() => loadImage(img, path, then)).catch(() => {}).finally(() => imagesWaiting.delete(img));
 }
 
 // An image the session may see, shown from a blob: an <img src> would
-// carry no session.
-async function loadImage(img, path) {
+// carry no session. `then` gets the response and the blob's address.
+async function loadImage(img, path, then) {
   const res = await fetch(path, { headers: authorized(), cache: "no-store" });
   if (!res.ok) return;
   const url = URL.createObjectURL(await res.blob());
-  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  if (img.src.startsWith("blob:") && !img.dataset.keep) URL.revokeObjectURL(img.src);
   img.src = url;
+  if (then) then(res, url);
 }
 
 // Server-sent events read from fetch, which can send the session (an
@@ -82,11 +83,48 @@ async function followEvents(path, on) {
   }
 }
 
-function show(loggedIn, user) {
-  $("login").hidden = loggedIn;
-  for (const id of ["health", "sees", "speed", "basket-view", "checks", "logs", "baskets", "models", "learning", "config", "deploy"])
-    $(id).hidden = !loggedIn;
-  $("who").textContent = loggedIn ? `Logged in as ${user}` : "Not logged in";
+// One view at a time, each at its own address (#lane, #camera, ...), as
+// Frigate's and Home Assistant's pages are: staff reach Deploy in one step.
+const views = ["lane", "camera", "baskets", "model", "enroll", "twins", "deploy", "logs"];
+let loggedIn = false;
+
+function currentView() {
+  const v = location.hash.slice(1);
+  return views.includes(v) ? v : "lane";
+}
+
+function showView(moveFocus) {
+  const view = currentView();
+  for (const section of document.querySelectorAll("section[data-view]"))
+    section.hidden = !loggedIn || section.dataset.view !== view;
+  for (const a of document.querySelectorAll("#views a"))
+    if (a.getAttribute("href") === `#${view}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  document.title = `${document.querySelector(`#views a[href="#${view}"]`).textContent}: staff console`;
+  resizeCharts();
+  if (moveFocus) {
+    const heading = document.querySelector(`section[data-view="${view}"] h2`);
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+window.addEventListener("hashchange", () => showView(true));
+
+function show(isIn, user) {
+  loggedIn = isIn;
+  $("login").hidden = isIn;
+  $("views").hidden = !isIn;
+  showView(false);
+  $("who").textContent = isIn ? `Logged in as ${user}` : "Not logged in";
+}
+
+// One way to write a time everywhere: the lane's local time, 24-hour.
+function when(ms) {
+  if (!ms) return "";
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 function cell(text, className) {
@@ -102,8 +140,10 @@ function renderModules(modules) {
       const tr = document.createElement("tr");
       tr.dataset.module = name;
       const good = m.status === "running" && m.health !== "unhealthy";
+      tr.className = good ? "row-good" : "row-bad";
       tr.append(cell(name), cell(m.status, good ? "status-running" : "status-bad"),
-        cell(m.health || ""), cell(String(m.restarts ?? 0)));
+        cell(m.health || "", m.health === "unhealthy" ? "status-bad" : ""),
+        cell(String(m.restarts ?? 0), (m.restarts ?? 0) > 3 ? "status-bad" : ""));
       return tr;
     }),
   );
@@ -132,6 +172,11 @@ function renderBasket(b) {
     }),
   );
   $("basket-total").textContent = money(b.totalMinor, b.currency, b.minorUnits, b.locale || "en-US");
+  const q = b.question;
+  $("basket-question").textContent = !q ? "No question is open."
+    : `Asking the shopper which it is (${kilograms(q.grams || 0, b.locale || "en-US")}): ` +
+      (q.products || []).map((p) => `${p.choice} ${p.name || p.id}`).join(", ") +
+      (q.group ? `, ${q.group.choice} any ${q.group.displayName || q.group.name}` : "") + ", 0 none of these.";
   const chosen = $("correct-line").value;
   $("correct-line").replaceChildren(...b.lines.map((l) =>
     Object.assign(document.createElement("option"), { value: l.line, textContent: `${l.line}: ${l.name}` })));
@@ -144,7 +189,7 @@ async function loadProducts() {
   const r = await api("/console/api/products");
   if (!r.ok) return;
   $("correct-product").replaceChildren(...r.data.products.map((p) =>
-    Object.assign(document.createElement("option"), { value: p.id, textContent: `${p.name} (${p.id})` })));
+    Object.assign(document.createElement("option"), { value: p.id, textContent: p.name })));
 }
 
 $("correct-form").addEventListener("submit", async (e) => {
@@ -190,7 +235,13 @@ function patchOf(key, text) {
 }
 
 function refreshLive() {
-  showImage($("live"), "/console/api/live.jpg");
+  if (currentView() !== "camera") return;
+  showImage($("live"), "/console/api/live.jpg", (res) => {
+    const at = Number(res.headers.get("X-Frame-Ms"));
+    const age = Math.round((Date.now() - at) / 1000);
+    $("live-time").textContent = at ? `Frame of ${when(at)} (${age < 2 ? "live" : `${age} s old`})` : "";
+    $("live-time").className = at && age > 10 ? "status-bad" : "";
+  });
 }
 
 // Charts drawn by uPlot (vendored from npm), not by hand.
@@ -198,8 +249,16 @@ const latencies = [];
 let latencyPlot = null;
 
 function chartWidth(id) {
-  return Math.max(240, Math.min(900, $(id).parentElement.clientWidth - 32));
+  return Math.max(200, Math.min(900, $(id).parentElement.clientWidth - 32));
 }
+
+// Charts follow the page's width (a turned tablet, 400% zoom, a view shown).
+const charts = {};
+function resizeCharts() {
+  for (const [id, plot] of Object.entries(charts))
+    if ($(id).offsetParent) plot.setSize({ width: chartWidth(id), height: plot.height });
+}
+window.addEventListener("resize", resizeCharts);
 
 function drawLatencies() {
   if (!window.uPlot || !latencies.length) return;
@@ -209,7 +268,7 @@ function drawLatencies() {
   $("speed-summary").textContent = `${latencies.length} sentences: median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
     `95th percentile ${p95} ms, from the weight settling to the first sound.`;
   if (latencyPlot) return latencyPlot.setData(data);
-  latencyPlot = new uPlot({
+  latencyPlot = charts["latency-chart"] = new uPlot({
     width: chartWidth("latency-chart"), height: 220,
     scales: { x: { time: false } },
     axes: [{ label: "sentence" }, { label: "ms" }],
@@ -227,7 +286,7 @@ function drawLags() {
   $("lag-summary").textContent = `${lags.length} predictions: median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
     `95th percentile ${sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]} ms, from the camera's frame to the prediction.`;
   if (lagPlot) return lagPlot.setData(data);
-  lagPlot = new uPlot({
+  lagPlot = charts["lag-chart"] = new uPlot({
     width: chartWidth("lag-chart"), height: 220,
     scales: { x: { time: false } },
     axes: [{ label: "prediction" }, { label: "ms" }],
@@ -235,13 +294,16 @@ function drawLags() {
   }, data, $("lag-chart"));
 }
 
-function drawPrecision(tags) {
+function drawPrecision(all) {
+  const tags = all.slice(0, 20);  // named on the axis: more would not be readable
   if (!window.uPlot || !tags.length) return $("ap-chart").replaceChildren();
   $("ap-chart").replaceChildren();
-  new uPlot({
-    width: chartWidth("ap-chart"), height: 240,
-    scales: { x: { time: false }, y: { range: [0, 1] } },
-    axes: [{ label: "products, the weakest first" }, { label: "average precision" }],
+  charts["ap-chart"] = new uPlot({
+    width: chartWidth("ap-chart"), height: 320,
+    scales: { x: { time: false, range: [0.5, tags.length + 0.5] }, y: { range: [0, 1] } },
+    axes: [{ label: "the weakest products", rotate: -50, size: 110, space: 10, incrs: [1],
+      values: (u, splits) => splits.map((i) => (Number.isInteger(i) ? (tags[i - 1]?.tag ?? "") : "")) },
+    { label: "average precision" }],
     series: [{ label: "product", value: (u, i) => (i == null ? "" : tags[i - 1]?.tag ?? "") },
       { label: "average precision", stroke: "#003b80", fill: "rgba(0, 59, 128, 0.3)",
         paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } }],
@@ -279,7 +341,7 @@ function follow() {
   on("basket", renderBasket);
   on("weight", on_weight);
   on("sentence", (s) => ($("last-said").textContent = s.text));
-  // The live view at a low rate: a frame every two seconds.
+  // The live view at a low rate: a frame every two seconds, while shown.
   refreshLive();
   setInterval(refreshLive, 2000);
 }
@@ -309,8 +371,24 @@ async function started(user) {
 }
 
 const percent = (x) => (typeof x === "number" ? (100 * x).toFixed(1) + " %" : "");
-const plotNames = { "confusion.png": "Confusion matrix", "risk-coverage.png": "Risk against coverage",
+const plotNames = { "confusion.png": "Confusion matrix (every product)", "risk-coverage.png": "Risk against coverage",
   "reliability.png": "Reliability (calibration)" };
+// What each measure means, in staff's words; a share always with the photos it is of.
+const measures = [
+  ["top1", "Right first time (top-1)"], ["top3", "Right among the first three"],
+  ["coarseTop1", "Right kind of product (coarse top-1)"], ["precision", "Precision at the threshold"],
+  ["recall", "Recall at the threshold"], ["meanAveragePrecision", "Mean average precision"],
+  ["expectedCalibrationError", "Calibration error (lower is better)"],
+];
+
+function tableRows(id, rows) {
+  $(id).hidden = rows.length === 0;
+  $(id).tBodies[0].replaceChildren(...rows.map((cells) => {
+    const tr = document.createElement("tr");
+    tr.append(...cells.map(([text, className]) => cell(text, className)));
+    return tr;
+  }));
+}
 
 async function showModel() {
   const r = await api("/console/api/model");
@@ -319,34 +397,86 @@ async function showModel() {
     return;
   }
   const s = r.data.served;
-  $("model-served").textContent = `Serving ${s.modelVersion} (${s.tags} tags) from ${s.folder}` +
-    (s.created ? `, made ${s.created}` : "") + (r.data.metrics ? "" : ". It has no metrics.json: evaluate it with `checkout-edge evaluate`.");
   const m = r.data.metrics;
-  $("model-metrics").hidden = $("model-tags").hidden = !m;
+  $("model-served").textContent = `Serving ${s.modelVersion} (${s.tags} products)` +
+    (s.created ? `, made ${when(Date.parse(s.created))}` : "") +
+    (m ? "." : ". It has not been measured: evaluate it with `checkout-edge evaluate`.");
+  $("model-metrics").hidden = !m;
   if (m) {
-    const rows = ["images", "precision", "recall", "meanAveragePrecision", "expectedCalibrationError"]
-      .filter((k) => k in m).map((k) => {
-        const tr = document.createElement("tr");
-        tr.append(cell(k), cell(k === "images" ? String(m[k]) : percent(m[k]), "money"));
-        return tr;
-      });
-    $("model-metrics").tBodies[0].replaceChildren(...rows);
-    const tags = (m.perTag || []).slice().sort((a, b) => a.averagePrecision - b.averagePrecision).slice(0, 100);
+    const n = m.images;
+    $("model-metrics").caption.textContent = m.measuredOn ? `On ${n} ${m.measuredOn}` : `On ${n} photos it was not trained on`;
+    tableRows("model-metrics", measures.filter(([k]) => k in m).map(([k, label]) =>
+      [[label], [`${percent(m[k])}${k === "expectedCalibrationError" ? "" : ` of ${n} photos`}`, "money"]]));
+    tableRows("model-confusions", (m.worstConfusions || []).slice(0, 15).map((c) =>
+      [[c.truth], [c.predicted], [`${c.photos} of ${c.ofPhotos}`, "money"]]));
+    tableRows("model-coarse", (m.perCoarse || []).slice().sort((a, b) => a.top1 - b.top1).map((c) =>
+      [[c.coarse], [String(c.products), "money"], [String(c.images), "money"], [percent(c.top1), "money"]]));
+    const tags = (m.perTag || []).filter((t) => t.images > 0).sort((a, b) => a.averagePrecision - b.averagePrecision).slice(0, 100);
     drawPrecision(tags);
-    $("model-tags").tBodies[0].replaceChildren(...tags.map((t) => {
-      const tr = document.createElement("tr");
-      tr.append(cell(t.tag), cell(String(t.images), "money"), cell(percent(t.precision), "money"),
-        cell(percent(t.recall), "money"), cell(percent(t.averagePrecision), "money"));
-      return tr;
-    }));
+    tableRows("model-tags", tags.map((t) => [[t.tag], [String(t.images), "money"], [percent(t.precision), "money"],
+      [percent(t.recall), "money"], [percent(t.averagePrecision), "money"]]));
+  } else {
+    for (const id of ["model-confusions", "model-coarse", "model-tags"]) $(id).hidden = true;
+    drawPrecision([]);
   }
-  $("model-plots").replaceChildren(...r.data.plots.map((p) => {
+  // Each plot opens full size; the full matrix, unreadable inline at many
+  // products, is a link and a CSV file.
+  const many = s.tags > 20;
+  const figures = r.data.plots.filter((p) => p.endsWith(".png")).map((p) => {
     const figure = document.createElement("figure");
+    const link = Object.assign(document.createElement("a"), { textContent: `Open ${plotNames[p] || p} full size`, target: "_blank" });
     const img = Object.assign(document.createElement("img"), { alt: plotNames[p] || p });
-    showImage(img, `/console/api/model/${p}`);
+    img.dataset.keep = "true";
     img.style.maxWidth = "100%";
-    figure.append(img, Object.assign(document.createElement("figcaption"), { textContent: plotNames[p] || p }));
+    showImage(img, `/console/api/model/${p}`, (_, url) => (link.href = url));
+    if (!(many && p === "confusion.png")) figure.append(img);
+    figure.append(Object.assign(document.createElement("figcaption"), { textContent: plotNames[p] || p }), link);
     return figure;
+  });
+  if (r.data.plots.includes("confusion.csv")) {
+    const p = document.createElement("p");
+    const a = Object.assign(document.createElement("a"), { textContent: "Download the confusion matrix (CSV)", download: "confusion.csv" });
+    fetch("/console/api/model/confusion.csv", { headers: authorized() }).then(async (res) => {
+      if (res.ok) a.href = URL.createObjectURL(await res.blob());
+    });
+    p.append(a);
+    figures.push(p);
+  }
+  $("model-plots").replaceChildren(...figures);
+  await showIterations();
+}
+
+// The iterations beside the served one: staff pick one from the list,
+// seeing what it was measured on, instead of typing a path.
+async function showIterations() {
+  const r = await api("/console/api/models");
+  if (!r.ok) return;
+  if (!r.data.iterations.length) {
+    const tr = document.createElement("tr");
+    const td = cell("No package is beside the served one: enroll a product or train a new iteration to make one.");
+    td.colSpan = 5;
+    tr.append(td);
+    return $("iterations").tBodies[0].replaceChildren(tr);
+  }
+  $("iterations").tBodies[0].replaceChildren(...r.data.iterations.map((it) => {
+    const tr = document.createElement("tr");
+    tr.dataset.folder = it.folder;
+    const measured = it.measured ? `${percent(it.measured.top1)} right of ${it.measured.images} ${it.measured.on || "photos it did not train on"}`
+      : "not measured";
+    const serve = document.createElement("td");
+    if (it.served) serve.textContent = "Serving";
+    else {
+      const b = Object.assign(document.createElement("button"), { type: "button", textContent: `Serve iteration ${it.iteration}` });
+      b.disabled = !it.measured;
+      if (!it.measured) b.title = "Measure it first (checkout-edge evaluate)";
+      b.addEventListener("click", () => {
+        $("model-package").value = it.folder;
+        $("model-form").requestSubmit();
+      });
+      serve.append(b);
+    }
+    tr.append(cell(`${it.name} ${it.iteration}`), cell(when(Date.parse(it.created))), cell(String(it.tags ?? "")), cell(measured), serve);
+    return tr;
   }));
 }
 
@@ -375,9 +505,10 @@ $("enroll-form").addEventListener("submit", async (e) => {
     const sold = !status.catalogue ? " It is not in the catalogue yet: add it there to sell it."
       : status.catalogue.added ? " It is in the catalogue, priced."
       : ` It is not in the catalogue: ${status.catalogue.error}`;
-    $("enroll-result").textContent = `Enrolled ${status.tag} in ${status.package}.${sold} Check the model, then switch to it below.`;
+    $("enroll-result").textContent = `Enrolled ${status.tag}.${sold} Its measurement is under Model, Iterations: serve it from there.`;
     $("enroll-result").className = status.catalogue && !status.catalogue.added ? "error" : "ok";
     $("model-package").value = status.package;
+    await showIterations();
   } else {
     $("enroll-result").textContent = `The enrollment failed: ${status.output || "no output"}`;
     $("enroll-result").className = "error";
@@ -448,13 +579,13 @@ async function showLearning() {
       figure.className = "learnt";
       if (e.photo) {
         const img = Object.assign(document.createElement("img"), { width: 96, height: 72,
-          alt: `${e.against ? "Not " : ""}${t.tag}, ${sources[e.source] || e.source}, ${new Date(e.timeMs).toLocaleString()}` });
+          alt: `${e.against ? "Not " : ""}${t.tag}, ${sources[e.source] || e.source}, ${when(e.timeMs)}` });
         showImage(img, `/console/api/learning/photo/${e.id}`);
         figure.append(img);
       }
       const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "Remove" });
-      remove.setAttribute("aria-label", `Remove example ${e.id} of ${t.tag} (${new Date(e.timeMs).toLocaleString()})`);
-      remove.addEventListener("click", () => forget({ id: e.id }, `example ${e.id} of ${t.tag}`));
+      remove.setAttribute("aria-label", `Remove the example of ${t.tag} from ${when(e.timeMs)}`);
+      remove.addEventListener("click", () => forget({ id: e.id }, `the example of ${t.tag} from ${when(e.timeMs)}`));
       figure.append(remove);
       photos.append(figure);
     }
@@ -561,7 +692,6 @@ async function searchBaskets() {
     return;
   }
   const list = r.data.baskets;
-  const when = (t) => (t ? new Date(t).toLocaleString() : "");
   $("basket-list").tBodies[0].replaceChildren(...list.map((x) => {
     const tr = document.createElement("tr");
     tr.dataset.basket = x.basket;
