@@ -333,7 +333,7 @@ TEST(Training, BadDataStopsWithAMessageThatNamesIt) {
                 " --tag X a.jpg b.jpg 2>&1",
             &status);
   EXPECT_NE(status, 0);
-  EXPECT_NE(out.find("at least 5 photos"), std::string::npos) << out;
+  EXPECT_NE(out.find("needs 5 to 50 photos"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -12,6 +12,13 @@
 
 namespace ce {
 
+struct AssetsOptions {
+  std::string action;  // check or fetch
+  std::string use = "demo";
+  std::string shared, mirror, manifest;
+};
+int assets_command(const AssetsOptions& options);
+
 struct DemoOptions {
   std::string shared;
   int items = 0;  // 0: every item in the scenario

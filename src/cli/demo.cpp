@@ -19,6 +19,7 @@
 #include "checkout-edge/module.h"
 #include "cli/commands.h"
 #include "cli/paths.h"
+#include "cli/shared_files.h"
 #include "common/stop_signal.h"
 #include "hub/hub_client.h"
 #include "hub/topics.h"
@@ -53,23 +54,6 @@ std::string money(long long minor) {
   return s.str();
 }
 
-void require_assets(const std::string& shared) {
-  std::vector<std::string> missing;
-  for (const char* rel :
-       {"models/imagenet-mobilenets-tflite/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
-        "datasets/grocery-store/train", "datasets/grocery-store/val"})
-    if (!fs::exists(fs::path(shared) / rel)) missing.push_back((fs::path(shared) / rel).string());
-  if (missing.empty()) return;
-  std::string msg = "the demo needs the shared assets, and these are missing:\n";
-  for (auto& m : missing) msg += "  " + m + "\n";
-  msg +=
-      "Point at them with --shared DIR or CHECKOUT_EDGE_SHARED=DIR. They are the Grocery Store "
-      "dataset (GitHub: marcusklasson/GroceryStoreDataset, train/val splits) and MobileNet V1 "
-      "(GitHub: google-coral/test_data), laid out as datasets/grocery-store/ and "
-      "models/imagenet-mobilenets-tflite/.";
-  throw std::runtime_error(msg);
-}
-
 // The demo's model comes from `checkout-edge train`, like a store's would:
 // on the first run it is trained on the Grocery Store train photos of the
 // demo's products (the scenario's photos are from val, never trained on),
@@ -100,7 +84,15 @@ std::string ensure_demo_model(const StateDir& state, const std::string& shared,
                                 "--epochs", "6",
                                 // The demo's six products need no more: the
                                 // budget's plan could take longer ones.
-                                "--views", "2", "--fine-tune", "2", "--augment", "crop"};
+                                "--views", "2", "--fine-tune", "2", "--augment", "crop",
+                                // The default backbones, from where the demo found its files.
+                                "--backbone",
+                                shared +
+                                    "/models/imagenet-mobilenets-tflite/"
+                                    "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite," +
+                                    shared +
+                                    "/models/imagenet-mobilenets-tflite/"
+                                    "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"};
   pid_t pid = fork();
   if (pid == 0) {
     sigset_t none;  // Ctrl-C reaches the training too
@@ -142,8 +134,9 @@ void run_modules_in_containers(nlohmann::json& manifest, const std::string& imag
 }  // namespace
 
 int demo_command(const StateDir& state, const DemoOptions& options) {
-  std::string shared = resolve_shared_dir(options.shared);
-  require_assets(shared);
+  // ../shared, or the cache with what it lacked fetched from the origins.
+  std::string shared =
+      folder_with_shared_files("demo", resolve_shared_dir(options.shared), std::cout);
 
   // The demo's configuration is built in; write it out so that the runtime
   // reads it like any other deployment, and the user can see it.

@@ -42,6 +42,17 @@ int main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo",
                                   "Run the whole checkout on real product photos, a "
                                   "simulated scale and speech to WAV files or speakers");
+  demo->footer(
+      "What a first run takes on a fresh Debian 12 machine with 2 cores (docs/benchmarks.md, "
+      "\"First run\"): scripts/demo.sh installs the lane's packages (about 1.5 minutes, 577 "
+      "packages, 470 MB to download) and builds checkout-edge and its training program (about 4 "
+      "minutes); the demo then trains its model on the store's photos of its 6 products (about "
+      "20 s, once: kept in the state folder), says its first line about 4 s later and rings up "
+      "the 12 items in about 35 s more.\n"
+      "It needs 231 shared files (12 MB): the Grocery Store photos of its products and two "
+      "MobileNet backbones, found in --shared, $CHECKOUT_EDGE_SHARED or ../shared, else fetched "
+      "from their origins into ~/.cache/checkout-edge and checked (checkout-edge assets check "
+      "--for demo lists them). No sound card is needed: each sentence is also a WAV file.");
   ce::DemoOptions demo_options;
   demo->add_option("--shared", demo_options.shared, "Folder with the shared datasets and models");
   demo->add_option("--items", demo_options.items, "Use only the first N items of the scenario")
@@ -51,6 +62,24 @@ int main(int argc, char** argv) {
   demo->add_option("--containers", demo_options.image,
                    "Run each module in a container of this image (podman), e.g. "
                    "localhost/checkout-edge:" CHECKOUT_EDGE_VERSION);
+
+  auto* assets = app.add_subcommand(
+      "assets",
+      "Check that the shared datasets and models are here, or fetch the missing ones from their "
+      "origins into ~/.cache/checkout-edge, each checked against its SHA-256");
+  ce::AssetsOptions assets_options;
+  assets->add_option("action", assets_options.action, "check or fetch")
+      ->required()
+      ->check(CLI::IsMember({"check", "fetch"}));
+  assets->add_option("--for", assets_options.use, "demo, training, tests or all")
+      ->check(CLI::IsMember({"demo", "training", "tests", "all"}))
+      ->capture_default_str();
+  shared_option(assets);
+  assets->add_option("--mirror", assets_options.mirror,
+                     "A server laid out as the shared folder, instead of the files' origins "
+                     "(default: $CHECKOUT_EDGE_ASSET_MIRROR)");
+  assets->add_option("--manifest", assets_options.manifest,
+                     "The list of files (default: the project's assets/shared-files.json)");
 
   auto* list = app.add_subcommand("list", "Show each module: status, how long up, version");
   std::string output = "table";
@@ -312,6 +341,12 @@ int main(int argc, char** argv) {
                      nullptr, ce::check_builtin_settings});
     }
     if (*demo) return ce::demo_command(state, demo_options);
+    if (*assets) {
+      assets_options.shared = ce::resolve_shared_dir(shared);
+      if (assets_options.mirror.empty())
+        if (const char* m = std::getenv("CHECKOUT_EDGE_ASSET_MIRROR")) assets_options.mirror = m;
+      return ce::assets_command(assets_options);
+    }
     if (*list) return ce::list_command(state, output == "json");
     if (*logs) return ce::logs_command(state, module, log_options);
     if (*deploy) return ce::deploy_command(state, deploy_file, variables());
