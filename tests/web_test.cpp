@@ -866,6 +866,10 @@ TEST(Screens, TheKioskAlwaysShowsTheStepTheCheckoutIsAt) {
   ASSERT_EQ(seen["receiptRows"].size(), 2u) << seen;
   EXPECT_EQ(seen["receiptRows"][0], json::array({"Banana", "0.420 kg", "$1.26"})) << seen;
   EXPECT_EQ(seen["receiptTotal"], json::array({"Total", "", "$2.52"})) << seen;
+  EXPECT_EQ(seen["zoomedLine"]["broken"], json::array()) << seen;  // "Banan a" at 400%
+  EXPECT_LE(seen["zoomedLine"]["scrollWidth"], 320) << seen;
+  EXPECT_EQ(seen["zoomedWords"]["broken"], json::array()) << seen;
+  EXPECT_LE(seen["zoomedWords"]["scrollWidth"], 320) << seen;
   // Lifted while asked: the question goes from the screen.
   EXPECT_EQ(seen["choicesLeft"], 0) << seen;
   EXPECT_NE(seen["saidAfterLift"].get<std::string>().find("question is withdrawn"),

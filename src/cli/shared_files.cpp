@@ -123,13 +123,6 @@ std::vector<SharedFile> SharedFiles::needed_for(const std::string& use) const {
   return out;
 }
 
-fs::path shared_files_cache() {
-  if (const char* c = std::getenv("CHECKOUT_EDGE_CACHE"); c && *c) return c;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "checkout-edge";
-  const char* home = std::getenv("HOME");
-  return fs::path(home && *home ? home : "/tmp") / ".cache/checkout-edge";
-}
-
 std::vector<SharedFile> missing_from(const fs::path& folder, const std::vector<SharedFile>& files) {
   std::vector<SharedFile> out;
   for (const auto& f : files) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/shared_cache.h"
+
 namespace ce {
 
 struct SharedFile {
@@ -31,11 +33,6 @@ class SharedFiles {
  private:
   std::vector<SharedFile> files_;
 };
-
-// $CHECKOUT_EDGE_CACHE, else $XDG_CACHE_HOME/checkout-edge, else
-// ~/.cache/checkout-edge; fetched files go in its shared/ folder, laid out
-// as ../shared is.
-std::filesystem::path shared_files_cache();
 
 // Those of `files` that `folder` lacks (or holds at another size).
 std::vector<SharedFile> missing_from(const std::filesystem::path& folder,

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 
+#include "common/shared_cache.h"
 #include "training/budget.h"
 #include "training/train_command.h"
 
@@ -112,10 +113,22 @@ int main(int argc, char** argv) {
         if (train->count(std::string("--") + name)) t.given.insert(name);
       if (t.backbones.empty())  // the best measured within the time (docs/benchmarks.md)
         for (const char* file : {"mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
-                                 "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"})
-          t.backbones.push_back(std::filesystem::weakly_canonical(
-                                    shared + "/models/imagenet-mobilenets-tflite/" + file)
-                                    .string());
+                                 "mobilenet_edgetpu_0.75_224_post_training_quant.tflite"}) {
+          // In the shared folder, else where `checkout-edge assets fetch` put it.
+          std::string in = std::string("/models/imagenet-mobilenets-tflite/") + file;
+          std::filesystem::path path = shared + in;
+          if (!std::filesystem::exists(path)) {
+            std::filesystem::path cached = ce::shared_files_cache().string() + "/shared" + in;
+            if (!std::filesystem::exists(cached))
+              throw std::runtime_error(
+                  "the default backbone " + path.string() + " is missing, and is not in " +
+                  cached.string() +
+                  " either: run `checkout-edge assets fetch --for training`, point "
+                  "CHECKOUT_EDGE_SHARED at the shared folder, or give --backbone");
+            path = cached;
+          }
+          t.backbones.push_back(std::filesystem::weakly_canonical(path).string());
+        }
       return ce::train_command(t);
     }
     return ce::enroll_command(e);

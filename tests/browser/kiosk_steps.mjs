@@ -19,6 +19,23 @@ const focused = (page) => page.evaluate(() => {
   const a = document.activeElement;
   return a === document.body ? "body" : a.id || (a.dataset.choice !== undefined ? `choice ${a.dataset.choice}` : a.tagName);
 });
+// The words of these cells that wrap inside themselves, and the page's width.
+const brokenWords = (page, selector) => page.evaluate((selector) => {
+  const broken = [];
+  for (const cell of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+      for (const m of node.textContent.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return { broken, scrollWidth: document.documentElement.scrollWidth };
+}, selector);
 const lines = (page) => page.$$eval("#lines:not([hidden]) tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
 
 const browser = await launchChromium();
@@ -46,6 +63,9 @@ try {
   seen.focusAfterAnswer = await focused(kiosk);
   await kiosk.waitForFunction(() => /^Rung up as /.test(document.getElementById("seen").textContent), { timeout: 20000 });
   seen.captionAfterAnswer = await text(kiosk, "#seen");
+  await kiosk.setViewport({ width: 320, height: 800 });
+  seen.zoomedLine = await brokenWords(kiosk, "#lines td, #lines th, #said, #step");
+  await kiosk.setViewport({ width: 1280, height: 800 });
   seen.steps.push("answered");
 
   // Lifted, and a second item placed: its question is open when the shopper pays.
@@ -81,6 +101,11 @@ try {
   seen.receiptRows = await kiosk.$$eval("#receipt-text tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
   seen.receiptTotal = await kiosk.$eval("#receipt-text tfoot tr", (r) => [...r.cells].map((c) => c.textContent.trim()));
   seen.axe.receipt = await axeAndShoot(kiosk, shots, "kiosk-receipt-table");
+  // 400% zoom: every word of the receipt on one line ("Banana", never "Banan a").
+  await kiosk.setViewport({ width: 320, height: 800 });
+  seen.zoomedWords = await brokenWords(kiosk, "#receipt-text td, #receipt-text th");
+  await axeAndShoot(kiosk, shots, "kiosk-receipt-400-percent");
+  await kiosk.setViewport({ width: 1280, height: 800 });
   seen.steps.push("paid");
 
   // A question withdrawn: the item lifted while the lane asks.
