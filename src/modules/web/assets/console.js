@@ -102,6 +102,7 @@ function showView(moveFocus) {
     else a.removeAttribute("aria-current");
   document.title = `${document.querySelector(`#views a[href="#${view}"]`).textContent}: staff console`;
   resizeCharts();
+  if (loggedIn && view === "camera") refreshLive();  // not a broken picture for two seconds
   if (moveFocus) {
     const heading = document.querySelector(`section[data-view="${view}"] h2`);
     heading.tabIndex = -1;
@@ -110,6 +111,18 @@ function showView(moveFocus) {
 }
 
 window.addEventListener("hashchange", () => showView(true));
+
+// A narrow screen (a phone, 400% zoom) shows each row as a block: each cell
+// then says which column it is (screens.css shows data-label before it).
+new MutationObserver(() => {
+  for (const table of document.querySelectorAll("table.stack")) {
+    const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+    for (const tr of table.tBodies[0] ? table.tBodies[0].rows : [])
+      [...tr.cells].forEach((td, i) => {
+        if (names[i] && td.dataset.label !== names[i]) td.dataset.label = names[i];
+      });
+  }
+}).observe(document.body, { childList: true, subtree: true });
 
 function show(isIn, user) {
   loggedIn = isIn;
