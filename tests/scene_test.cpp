@@ -81,6 +81,43 @@ TEST(SceneGate, AKnownEmptySceneMakesAnItemThereAtStartAnItem) {
   EXPECT_EQ(present, 1);
 }
 
+TEST(SceneGate, AnItemTheScaleSaysRestsIsAStillSceneAtOnce) {
+  ce::SceneGateSettings s;
+  s.settle_ms = 400;
+  s.frames_per_scene = 3;
+  SceneGate gate(s);
+  gate.set_empty_scene(empty_scale());
+  cv::Mat item = empty_scale();
+  cv::circle(item, {160, 120}, 70, cv::Scalar(20, 180, 240), cv::FILLED);
+  // An empty scale at rest: the scale's word makes no scene of it.
+  EXPECT_EQ(gate.look(empty_scale(), 0), Event::None);
+  EXPECT_EQ(gate.item_at_rest(0), Event::None);
+  EXPECT_FALSE(gate.take_frame_for_classification(0));
+  // The item has just come into view; the gate alone would wait 400 ms.
+  EXPECT_EQ(gate.look(item, 200), Event::None);
+  EXPECT_FALSE(gate.holds_still_item());
+  EXPECT_EQ(gate.item_at_rest(250), Event::ItemPresent);
+  std::string scene = gate.scene_id();
+  EXPECT_TRUE(gate.holds_still_item());
+  int sent = gate.take_frame_for_classification(250);
+  // Still afterwards: the same scene, its other frames, and no second arrival.
+  for (long long t = 400; t < 1400; t += 200) {
+    EXPECT_EQ(gate.look(item, t), Event::None);
+    EXPECT_EQ(gate.item_at_rest(t), Event::None);
+    sent += gate.take_frame_for_classification(t);
+  }
+  EXPECT_EQ(gate.scene_id(), scene);
+  EXPECT_EQ(sent, 3);
+  // A hand moves it: the next still scene is a new one, as ever.
+  cv::Mat moved;
+  cv::flip(item, moved, 0);
+  cv::circle(moved, {60, 60}, 30, cv::Scalar(0, 0, 0), cv::FILLED);
+  int present = 0;
+  for (long long t = 1400; t < 2400; t += 200) present += gate.look(moved, t) == Event::ItemPresent;
+  EXPECT_EQ(present, 1);
+  EXPECT_NE(gate.scene_id(), scene);
+}
+
 TEST(SceneVotes, AveragesTheFramesOfOneSceneAndStartsOverForTheNext) {
   ce::SceneVotes votes;
   auto frame = [](float banana, float plantain) {

@@ -10,7 +10,10 @@ namespace ce {
 
 void block_stop_signals();
 // Sleeps up to `timeout`; returns true once a stop signal has arrived.
+// Returns false early, too, when wake_waiting() was called (in any thread)
+// since the last wait: work arrived that should not wait for the next tick.
 bool wait_for_stop(std::chrono::milliseconds timeout);
+void wake_waiting();
 // True once wait_for_stop() has seen the signal (or request_stop() was
 // called): a loop that never waits must not rely on it alone.
 bool stop_requested();

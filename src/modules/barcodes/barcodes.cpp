@@ -2,10 +2,11 @@
 // frames of a settled scene, input "frames", and says on output "codes"
 // what each frame gave: {"code": {"symbology", "text", "gtin"?, "plu"?,
 // "netWeightMg"?, "labelPrice"?} or null, "source": "camera", "sceneId"}, until
-// the scene's code counts (then nothing more for that scene). A null tells
+// the scene's code counts (a frame asked for outside a still scene is a
+// scene of its own, named by its frame id) (then nothing more for that scene). A null tells
 // the checkout that an unsure scan need not wait for a code. The camera
-// sends frames only while an item is still, so the lane spends nothing
-// here when idle; the classifier never waits for this module.
+// sends frames only while an item is still (or its weight just settled), so
+// the lane spends nothing here when idle; the classifier never waits for this module.
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -91,7 +92,10 @@ int run_barcodes(ModuleClient& client, const nlohmann::json& desired) {
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
-      std::string scene = frame->property("sceneId");
+      // A frame of no still scene (one the checkout asked for when the weight
+      // settled) is a scene of its own, named by its id as the classifier
+      // names it, so what its code decides can be learnt from.
+      std::string scene = frame->property("sceneId", frame->id());
       bool counted_before = scenes.decided(scene);
       auto code = scenes.on_frame(scene, codes);
       if (!counted_before) {
@@ -99,7 +103,8 @@ int run_barcodes(ModuleClient& client, const nlohmann::json& desired) {
                             {"source", "camera"},
                             {"sceneId", scene}};
         Message m = Message::with_json(body);
-        m.properties["sceneId"] = scene;
+        if (!frame->property("sceneId").empty()) m.properties["sceneId"] = scene;
+        m.properties["frameId"] = frame->id();
         m.properties["captureTime"] = frame->property("captureTime");
         client.send_output("codes", m);
         if (code) {

@@ -120,10 +120,16 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
     }
   });
 
-  // The checkout waits on a settled item with no frame since: the next
-  // frame is classified whatever the gate says.
+  // The checkout has a settled weight that nothing has decided yet: a frame
+  // is taken now, not at the next tick, and sent whatever the gate says. The
+  // scale is the better judge of an item at rest than a gate that compares
+  // frames 1/fps apart, so a slow, frugal camera still reads the item's code
+  // moments after the weight settles.
   std::atomic<bool> frame_wanted = false;
-  client.on_input("frameWanted", [&](const Message&) { frame_wanted = true; });
+  client.on_input("frameWanted", [&](const Message&) {
+    frame_wanted = true;
+    wake_waiting();
+  });
 
   std::unique_ptr<FrameSource> source;
   int retry_ms = settings.retry_min_ms;
@@ -186,6 +192,7 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
     bool wanted = frame_wanted.exchange(false);
     if (s.gating) {
       auto event = gate.look(*frame, now);
+      if (wanted && event == SceneGate::Event::None) event = gate.item_at_rest(now);
       if (event == SceneGate::Event::ItemPresent)
         send_event(client, "item-present", {{"sceneId", gate.scene_id()}});
       if (event == SceneGate::Event::ItemRemoved) send_event(client, "item-removed");
@@ -232,6 +239,9 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
         next - std::chrono::steady_clock::now());
     if (wait.count() < 0) next = std::chrono::steady_clock::now();  // fell behind: do not burst
     if (wait_for_stop(std::max(wait, std::chrono::milliseconds(0)))) break;
+    // Woken for a wanted frame: it is taken now, the next ones on the old beat.
+    if (frame_wanted && std::chrono::steady_clock::now() < next)
+      next -= std::chrono::microseconds(static_cast<long long>(1e6 / s.fps));
   }
   std::cerr << "camera: stopped after " << sent << " frames classified\n";
   return 0;

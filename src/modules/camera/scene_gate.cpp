@@ -48,19 +48,27 @@ SceneGate::Event SceneGate::look(const cv::Mat& bgr, long long now_ms) {
 
   if (empty_.empty()) empty_ = thumb.clone();
   double presence = changed_share(thumb, empty_);
-  if (presence > settings_.presence_threshold) {
-    state_ = State::Item;
-    had_item_ = true;
-    scene_id_ = std::to_string(now_ms) + "-" + std::to_string(++scenes_);
-    frames_left_ = settings_.frames_per_scene;
-    return Event::ItemPresent;
-  }
+  if (presence > settings_.presence_threshold) return start_item_scene(now_ms);
   state_ = State::Empty;
   empty_ = thumb.clone();
   empty_learned_ = true;
   if (!had_item_) return Event::None;
   had_item_ = false;
   return Event::ItemRemoved;
+}
+
+SceneGate::Event SceneGate::item_at_rest(long long now_ms) {
+  if (state_ == State::Item || previous_.empty() || empty_.empty()) return Event::None;
+  if (changed_share(previous_, empty_) <= settings_.presence_threshold) return Event::None;
+  return start_item_scene(now_ms);
+}
+
+SceneGate::Event SceneGate::start_item_scene(long long now_ms) {
+  state_ = State::Item;
+  had_item_ = true;
+  scene_id_ = std::to_string(now_ms) + "-" + std::to_string(++scenes_);
+  frames_left_ = settings_.frames_per_scene;
+  return Event::ItemPresent;
 }
 
 bool SceneGate::take_frame_for_classification(long long now_ms) {

@@ -35,6 +35,10 @@ class SceneGate {
 
   // Looks at one frame; says whether an item arrived or left.
   Event look(const cv::Mat& bgr, long long now_ms);
+  // The scale says an item rests, sooner than frames 1/fps apart can: the
+  // last frame looked at, if it shows something on the empty scale, starts
+  // a still scene now (ItemPresent). The next motion ends it as any other.
+  Event item_at_rest(long long now_ms);
   // Whether this frame should be classified (one of the first frames of a
   // still scene with an item, or a repeat); counts it as sent.
   bool take_frame_for_classification(long long now_ms = 0);
@@ -54,6 +58,7 @@ class SceneGate {
  private:
   enum class State { Moving, Empty, Item };
   cv::Mat thumbnail(const cv::Mat& bgr) const;
+  Event start_item_scene(long long now_ms);
   double changed_share(const cv::Mat& a, const cv::Mat& b) const;
 
   SceneGateSettings settings_;

@@ -49,6 +49,10 @@ struct CheckoutSettings {
   // is asked for one now, and again each second, instead of waiting for its
   // next repeat. 0: never.
   long long frame_wanted_ms = 600;
+  // The weight settled and nothing decided the item yet (the camera's gate,
+  // comparing frames 1/fps apart, has not seen it still): a frame is asked
+  // for at once, so its code is read within moments of the weight.
+  bool frame_on_settle = true;
 
   static CheckoutSettings from(const nlohmann::json& desired) {
     CheckoutSettings s;
@@ -77,6 +81,7 @@ struct CheckoutSettings {
         setting_in<int>(desired, "candidatesSpoken", 3, 1, 9, "(keypad digits)");
     s.still_looking_ms = setting_in<long long>(desired, "stillLookingMs", 4000, 0, 600000, "ms");
     s.frame_wanted_ms = setting_in<long long>(desired, "frameWantedMs", 600, 0, 600000, "ms");
+    s.frame_on_settle = setting<bool>(desired, "frameOnSettle", true);
     s.scan.code_wait_ms = setting_in<long long>(desired, "codeWaitMs", 0, 0, 10000, "ms");
     s.scan.turn_wait_ms = setting_in<long long>(desired, "turnPackageMs", 6000, 0, 60000, "ms");
     return s;
@@ -93,6 +98,7 @@ struct CheckoutSettings {
         {"candidatesSpoken", till.candidates_spoken},
         {"stillLookingMs", still_looking_ms},
         {"frameWantedMs", frame_wanted_ms},
+        {"frameOnSettle", frame_on_settle},
         {"codeWaitMs", scan.code_wait_ms},
         {"turnPackageMs", scan.turn_wait_ms}};
   }
@@ -316,6 +322,13 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // Held while a message is handled or settings change: a catalogue reload
   // must not pull products from under a decision being priced.
   std::mutex mutex;
+  long long frame_wanted_at = 0;
+  std::string frame_wanted_for;  // the placement asked for on settling
+  auto want_frame = [&](const ScanSession::Placement& p) {
+    frame_wanted_at = now_ms();
+    client.send_output("frameWanted",
+                       Message::with_json({{"scanId", p.scan_id}, {"stableMs", p.stable_ms}}));
+  };
 
   // Sentences handed to speech but not yet heard whole, said again when a
   // restarted speech module says it has started. Lines are the journal's
@@ -523,6 +536,11 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
         if (!withdrawn.empty()) handle(withdrawn);  // the screens drop the question too
       }
       if (decision) handle(till.decided(*decision, decision->stable_ms));
+      if (auto p = session.waiting();
+          p && settings.frame_on_settle && p->scan_id != frame_wanted_for) {
+        frame_wanted_for = p->scan_id;
+        want_frame(*p);
+      }
     } catch (const SqliteError& e) {
       cannot_save(e);
     } catch (const std::exception& e) {
@@ -745,7 +763,6 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
   // A settled item nothing has decided: said once for each placement, so a
   // shopper who cannot see the screen knows the lane has not forgotten it.
   std::string still_looking_said;
-  long long frame_wanted_at = 0;
   // What speech was given can be lost without a word: its report that it
   // said a sentence (the hub restarted between them), or its "started"
   // (then nothing is sent again), or the sentence itself, published while
@@ -790,9 +807,7 @@ int run_checkout(ModuleClient& client, const nlohmann::json& desired) {
     }
     if (waiting && settings.frame_wanted_ms > 0 &&
         now - waiting->stable_ms >= settings.frame_wanted_ms && now - frame_wanted_at >= 1000) {
-      frame_wanted_at = now;
-      client.send_output("frameWanted", Message::with_json({{"scanId", waiting->scan_id},
-                                                            {"stableMs", waiting->stable_ms}}));
+      want_frame(*waiting);
     }
     if (!waiting || session.turning() || settings.still_looking_ms <= 0 ||
         waiting->scan_id == still_looking_said ||
