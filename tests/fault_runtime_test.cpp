@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <mutex>
+#include <opencv2/imgcodecs.hpp>
 
 #include "hub/hub_client.h"
 #include "hub/method_call.h"
@@ -128,6 +129,87 @@ void publish_json(ce::HubClient& hub, const std::string& topic, const json& body
   ce::Message m = ce::Message::with_json(body);
   if (capture_ms) m.properties["captureTime"] = std::to_string(capture_ms);
   hub.publish(topic, m);
+}
+
+TEST_F(Fault, AFloodOfFrameRequestsGetsAtMostTenFramesASecondFromTheCamera) {
+  // The camera takes a frame at once when the checkout asks (the weight
+  // settled): asked without end, it must not spend the lane's CPU on frames.
+  cv::imwrite((dir_ / "empty.png").string(), cv::Mat(240, 320, CV_8UC3, cv::Scalar(205, 210, 210)));
+  json camera = {
+      {"source", shared_dir() + "/datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg"},
+      {"emptyScene", (dir_ / "empty.png").string()},
+      {"fps", 1}};
+  Runtime rt(dir_ / "state",
+             write("m.json",
+                   lane_manifest({{"camera", builtin("camera")}}, {{"camera", camera}},
+                                 {{"routes",
+                                   {{"frames",
+                                     "FROM /messages/modules/camera/outputs/frames INTO "
+                                     "BrokeredEndpoint(\"/modules/camera/inputs/unread\")"}}}})));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  auto frames_sent = [&] {
+    json t = json::parse(rt.cli("twin camera"), nullptr, false);
+    return t.is_object() && t["reported"].is_object() ? t["reported"].value("framesSent", 0) : 0;
+  };
+  ASSERT_TRUE(eventually([&] { return frames_sent() >= 1; }, 20s)) << rt.cli("logs camera");
+  auto hub = hub_of(rt);
+  // The requests are heard: one, now and then, is a frame at once.
+  int before = frames_sent();
+  publish_json(*hub, "modules/camera/inputs/frameWanted", {{"scanId", "s"}});
+  std::this_thread::sleep_for(300ms);
+  publish_json(*hub, "modules/camera/inputs/frameWanted", {{"scanId", "s"}});
+  EXPECT_TRUE(eventually([&] { return frames_sent() >= before + 2; }, 5s));
+  // A flood: a request every millisecond for 3 s.
+  before = frames_sent();
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 3s) {
+    publish_json(*hub, "modules/camera/inputs/frameWanted", {{"scanId", "s"}});
+    std::this_thread::sleep_for(1ms);
+  }
+  std::this_thread::sleep_for(1s);  // its twin catches up
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int sent = frames_sent() - before;
+  EXPECT_LE(sent, static_cast<int>(seconds * (10 + 1)) + 2)
+      << sent << " frames in " << seconds << " s";
+  EXPECT_GE(sent, 10) << "still answered, within the limit";
+  EXPECT_EQ(rt.module("camera")["restarts"], 0);
+}
+
+TEST_F(Fault, AModuleBusyWhenToldToStopStopsCleanly) {
+  // OpenBLAS starts its threads before main() blocks the stop signals, so a
+  // SIGTERM that came while the module was busy went to one of them and
+  // killed the module mid-frame. A camera busy all the time (a 12-megapixel
+  // frame as fast as it can), restarted by staff again and again, must end
+  // each time through its own goodbye.
+  cv::Mat big(3000, 4000, CV_8UC3);
+  cv::randu(big, cv::Scalar::all(0), cv::Scalar::all(255));
+  cv::imwrite((dir_ / "big.jpg").string(), big);
+  json camera = {{"source", (dir_ / "big.jpg").string()}, {"fps", 120}};
+  Runtime rt(dir_ / "state",
+             write("m.json",
+                   lane_manifest({{"camera", builtin("camera")}}, {{"camera", camera}},
+                                 {{"routes",
+                                   {{"frames",
+                                     "FROM /messages/modules/camera/outputs/frames INTO "
+                                     "BrokeredEndpoint(\"/modules/camera/inputs/unread\")"}}}})));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  auto goodbyes = [&] {
+    std::string log = rt.cli("logs camera");
+    int n = 0;
+    for (size_t at = log.find("camera: stopped after"); at != std::string::npos;
+         at = log.find("camera: stopped after", at + 1))
+      ++n;
+    return n;
+  };
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(rt.logged("camera", "at 120 fps", 20s));
+    std::this_thread::sleep_for(500ms);
+    rt.cli("restart camera");
+    EXPECT_TRUE(eventually([&] { return goodbyes() == i; }, 10s))
+        << "restart " << i << ": " << rt.cli("logs camera --tail 6") << rt.cli("list");
+  }
 }
 
 TEST_F(Fault, BadControlInputIsAnsweredAndNeverStopsTheLane) {

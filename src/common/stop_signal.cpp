@@ -10,10 +10,13 @@
 namespace ce {
 
 static std::atomic<bool> stopped{false};
+static pthread_t main_thread;
+static std::atomic<bool> signals_blocked{false};
+static std::atomic<bool> ever_waited{false};
 
-// SIGUSR1 is the wake-up: blocked everywhere like the stop signals, so it
-// stays pending until the waiting thread takes it, and waking costs an
-// idle loop nothing (no polling).
+// SIGUSR1 is the wake-up: blocked like the stop signals and sent to main()'s
+// thread alone, so it stays pending until that thread waits, and waking
+// costs an idle loop nothing (no polling).
 static sigset_t waited_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -23,15 +26,40 @@ static sigset_t waited_signals() {
   return set;
 }
 
+extern "C" void note_signal(int signal) {
+  if (signal == SIGUSR1) return;
+  if (!ever_waited) {
+    // A command that never waits for the signal stops the way it always did.
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  stopped = true;  // lock-free: safe in a handler; the waiter sees it within 50 ms
+}
+
 void block_stop_signals() {
   sigset_t set = waited_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A library may start threads before main() (OpenBLAS's pool does, at
+  // load), and those block nothing: the kernel hands a process's SIGTERM to
+  // one of them whenever main() is not waiting, where the default action
+  // killed a module outright, mid-work. A handler there notes the stop.
+  struct sigaction noted {};
+  noted.sa_handler = note_signal;
+  sigemptyset(&noted.sa_mask);
+  noted.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaction(s, &noted, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  main_thread = pthread_self();
+  signals_blocked = true;
 }
 
-void wake_waiting() { kill(getpid(), SIGUSR1); }
+void wake_waiting() {
+  if (signals_blocked) pthread_kill(main_thread, SIGUSR1);
+}
 
 bool wait_for_stop(std::chrono::milliseconds timeout) {
+  ever_waited = true;
   if (stopped) return true;
   sigset_t set = waited_signals();
   // Wait in short slices so request_stop() from another thread is seen too.

@@ -1,6 +1,7 @@
 // SIGINT/SIGTERM as a value a loop can wait on. Call block_stop_signals()
-// first thing in main(), before any thread exists, so every thread inherits
-// the mask and only wait_for_stop() ever sees the signal.
+// first thing in main(), so every thread made after inherits the mask and
+// wait_for_stop() sees the signal; a thread a library made before main()
+// hands it on through a handler.
 #pragma once
 
 #include <chrono>
@@ -11,7 +12,8 @@ namespace ce {
 void block_stop_signals();
 // Sleeps up to `timeout`; returns true once a stop signal has arrived.
 // Returns false early, too, when wake_waiting() was called (in any thread)
-// since the last wait: work arrived that should not wait for the next tick.
+// since main()'s thread last waited: work arrived that should not wait for
+// the next tick. Only main()'s thread is woken.
 bool wait_for_stop(std::chrono::milliseconds timeout);
 void wake_waiting();
 // True once wait_for_stop() has seen the signal (or request_stop() was

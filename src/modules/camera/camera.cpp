@@ -126,8 +126,15 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
   // frames 1/fps apart, so a slow, frugal camera still reads the item's code
   // moments after the weight settles.
   std::atomic<bool> frame_wanted = false;
+  // A checkout that asks in a flood (broken, or its code hostile) gets at
+  // most ten frames a second beyond the camera's own rate: the rest wait
+  // for the next tick.
+  std::atomic<long long> woken_ms = 0;
   client.on_input("frameWanted", [&](const Message&) {
     frame_wanted = true;
+    long long now = now_ms();
+    if (now - woken_ms < 100) return;
+    woken_ms = now;
     wake_waiting();
   });
 
