@@ -66,6 +66,14 @@ class Fault : public testing::Test {
     return lane_manifest({{"checkout", builtin("checkout")}}, {{"checkout", d}},
                          {{"routes", {{"sentences", to_nowhere("checkout/outputs/sentence")}}}});
   }
+  // The camera alone, its frames routed to an input it never reads.
+  static json camera_alone(const json& desired) {
+    return lane_manifest({{"camera", builtin("camera")}}, {{"camera", desired}},
+                         {{"routes",
+                           {{"frames",
+                             "FROM /messages/modules/camera/outputs/frames INTO "
+                             "BrokeredEndpoint(\"/modules/camera/inputs/unread\")"}}}});
+  }
   static std::string to_nowhere(const std::string& output) {
     return "FROM /messages/modules/" + output +
            " INTO BrokeredEndpoint(\"/modules/checkout/inputs/test\")";
@@ -139,13 +147,7 @@ TEST_F(Fault, AFloodOfFrameRequestsGetsAtMostTenFramesASecondFromTheCamera) {
       {"source", shared_dir() + "/datasets/grocery-store/val/Fruit/Banana/Banana_001.jpg"},
       {"emptyScene", (dir_ / "empty.png").string()},
       {"fps", 1}};
-  Runtime rt(dir_ / "state",
-             write("m.json",
-                   lane_manifest({{"camera", builtin("camera")}}, {{"camera", camera}},
-                                 {{"routes",
-                                   {{"frames",
-                                     "FROM /messages/modules/camera/outputs/frames INTO "
-                                     "BrokeredEndpoint(\"/modules/camera/inputs/unread\")"}}}})));
+  Runtime rt(dir_ / "state", write("m.json", camera_alone(camera)));
   rt.start();
   ASSERT_TRUE(rt.started());
   auto frames_sent = [&] {
@@ -186,13 +188,7 @@ TEST_F(Fault, AModuleBusyWhenToldToStopStopsCleanly) {
   cv::randu(big, cv::Scalar::all(0), cv::Scalar::all(255));
   cv::imwrite((dir_ / "big.jpg").string(), big);
   json camera = {{"source", (dir_ / "big.jpg").string()}, {"fps", 120}};
-  Runtime rt(dir_ / "state",
-             write("m.json",
-                   lane_manifest({{"camera", builtin("camera")}}, {{"camera", camera}},
-                                 {{"routes",
-                                   {{"frames",
-                                     "FROM /messages/modules/camera/outputs/frames INTO "
-                                     "BrokeredEndpoint(\"/modules/camera/inputs/unread\")"}}}})));
+  Runtime rt(dir_ / "state", write("m.json", camera_alone(camera)));
   rt.start();
   ASSERT_TRUE(rt.started());
   auto goodbyes = [&] {
