@@ -129,12 +129,13 @@ int run_camera(ModuleClient& client, const nlohmann::json& desired) {
   // A checkout that asks in a flood (broken, or its code hostile) gets at
   // most ten frames a second beyond the camera's own rate: the rest wait
   // for the next tick.
-  std::atomic<long long> woken_ms = 0;
+  // On the steady clock: a wall clock set back must not silence the wake.
+  std::atomic<std::chrono::steady_clock::time_point> woken{};
   client.on_input("frameWanted", [&](const Message&) {
     frame_wanted = true;
-    long long now = now_ms();
-    if (now - woken_ms < 100) return;
-    woken_ms = now;
+    auto now = std::chrono::steady_clock::now();
+    if (now - woken.load() < std::chrono::milliseconds(100)) return;
+    woken = now;
     wake_waiting();
   });
 
