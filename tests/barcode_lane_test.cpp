@@ -35,10 +35,12 @@ fs::path scratch(const std::string& name) {
 }
 
 // A lane whose camera sees a package with the EAN-13 of `digits` (and its
-// check digit), which the image alone would ask about.
+// check digit), which the image alone would ask about. Its scale is empty
+// until the test places the package (place_when_up).
 LaneSpec package_lane(const std::string& name, const std::string& digits) {
   LaneSpec spec;
   spec.name = name;
+  spec.steps = json::array({{600000, 0}});
   spec.photo = photo_with_code(scratch(name), digits);
   spec.catalogue = kOatMilkCatalogue;
   spec.threshold = 0.999;
@@ -57,6 +59,7 @@ TEST(BarcodeLane, APackagesCodeRingsItUpWithNoQuestion) {
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(place_when_up(runtime, 420, true)) << runtime.cli("twin barcodes");
   std::string log;
   ASSERT_TRUE(runtime.logged("speech", "Oat milk, 1 dollar 99.", 40s, &log))
       << log << runtime.cli("logs barcodes --tail 20") << runtime.cli("logs checkout --tail 20");
@@ -90,12 +93,12 @@ TEST(BarcodeLane, ASlowCameraReadsTheCodeAsSoonAsTheWeightSettles) {
   // it at once; that frame's code decides the line and is learnt from.
   LaneSpec spec = package_lane("slow-camera", "400638133393");
   spec.camera = {{"fps", 0.1}};
-  spec.steps = json::array({{6000, 0}, {600000, 420}});  // placed once every module is up
   spec.model = {{"embeddingOutput", "pool10_1"}};
   fs::path dir = write_lane(spec);
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(place_when_up(runtime, 420, true)) << runtime.cli("twin barcodes");
   fs::path journal = runtime.state() / "data/checkout/journal.db";
   ASSERT_TRUE(eventually([&] { return fs::exists(journal) && has_event(journal, "code"); }, 40s))
       << runtime.cli("logs checkout --tail 20") << runtime.cli("logs camera --tail 20");
@@ -123,6 +126,7 @@ TEST(BarcodeLane, ACodeTheCatalogueDoesNotKnowIsSaidAndNotCharged) {
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(place_when_up(runtime, 420, true)) << runtime.cli("twin barcodes");
   std::string log;
   ASSERT_TRUE(runtime.logged("checkout", "This item is not in the catalogue. Please ask for help.",
                              40s, &log))
@@ -249,12 +253,7 @@ TEST(ScannerLane, HandheldScansThroughASerialPortAndAKeyboardWedgeRingUpProducts
   close(master);
   EXPECT_TRUE(runtime.logged("scanner", "waiting for it", 20s, &log)) << log;
   EXPECT_TRUE(eventually(
-      [&] {
-        auto twin = json::parse(runtime.cli("twin scanner"), nullptr, false);
-        return twin.is_object() && twin["reported"].is_object() &&
-               twin["reported"].value("connected", true) == false;
-      },
-      10s))
+      [&] { return reported_by(runtime, "scanner").value("connected", true) == false; }, 10s))
       << runtime.cli("twin scanner");
   EXPECT_EQ(runtime.stop(), 0);
   std::string runtime_log = ce::read_file(dir / "state-runtime.log");

@@ -56,10 +56,7 @@ class Camera : public testing::Test {
     runtime_->start();
     ASSERT_TRUE(runtime_->started());
   }
-  json reported(const std::string& module) {
-    json t = json::parse(runtime_->cli("twin " + module), nullptr, false);
-    return t.is_object() && t["reported"].is_object() ? t["reported"] : json::object();
-  }
+  json reported(const std::string& module) { return reported_by(*runtime_, module); }
 
   fs::path dir_;
   std::unique_ptr<Runtime> runtime_;

@@ -160,6 +160,25 @@ inline std::string photo_with_code(const fs::path& dir, const std::string& digit
   return out_path.string();
 }
 
+// A shopper comes to a lane that is up: the camera sees its source, the
+// classifier has its model and the barcodes module (if any) its reader. Then
+// `grams` are put on the scale, to stay. An item on the scale as the lane
+// starts (a power cut mid-scan) may be asked to be turned before its code is
+// read, the reader still loading; tests of the shopper's path start here.
+inline bool place_when_up(Runtime& runtime, int grams, bool barcodes) {
+  bool up = eventually(
+      [&] {
+        return reported_by(runtime, "camera").value("camera", "") == "connected" &&
+               reported_by(runtime, "classifier").contains("learning") &&
+               (!barcodes || reported_by(runtime, "barcodes").value("reader", "") == "ready");
+      },
+      std::chrono::seconds(40));
+  int status = -1;
+  if (up)
+    runtime.cli("twin scale --set 'steps=[[600000, " + std::to_string(grams) + "]]'", &status);
+  return status == 0;
+}
+
 // Presses keys on the lane's keypad FIFO as a USB keypad reports them.
 class Keypad {
  public:

@@ -138,4 +138,10 @@ class Runtime {
   pid_t pid_ = -1;
 };
 
+// A module's reported twin properties; empty while it has reported none.
+inline json reported_by(Runtime& runtime, const std::string& module) {
+  json twin = json::parse(runtime.cli("twin " + module), nullptr, false);
+  return twin.is_object() && twin["reported"].is_object() ? twin["reported"] : json::object();
+}
+
 }  // namespace ce::testing_support

@@ -782,10 +782,12 @@ TEST(Screens, APackageRungUpByItsCodeShowsTheCodeOnTheKiosk) {
   spec.checkout = {{"codeWaitMs", 300}};
   spec.barcodes = spec.web = spec.speech = true;
   spec.web_settings = {{"kioskAnnounces", false}};  // the lane's speakers say it
+  spec.steps = json::array({{600000, 0}});
   fs::path dir = write_lane(spec);
   Runtime runtime(dir / "state", dir / "deployment.json");
   runtime.start();
   ASSERT_TRUE(runtime.started());
+  ASSERT_TRUE(place_when_up(runtime, 420, true)) << runtime.cli("twin barcodes");
   std::string kiosk;
   ASSERT_TRUE(eventually(
       [&] {
