@@ -1,8 +1,10 @@
 // A module for the runtime's tests, built on the public module API. What it
 // does comes from its environment, so one manifest can hold many variants:
 //   FAKE_EXIT_AFTER_MS, FAKE_EXIT_CODE   exit on its own after a while
+//   FAKE_STOP_MS                         told to stop, go on receiving this long
+//                                        (a module that saves its work first)
 // It reports every desired-property change it receives ("desired",
-// "desiredChanges"), and has a method "produce" {"count": N} that sends N
+// "desiredChanges"; logged with its pid), and has a method "produce" {"count": N} that sends N
 // messages {"seq": k} on output "telemetry", k counting on across restarts
 // (or, given "output" and "body", that body on that output).
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "checkout-edge/module.h"
 #include "common/stop_signal.h"
@@ -20,6 +23,7 @@ int main() {
   auto client = ce::ModuleClient::from_environment();
   std::atomic<int> changes = 0;
   client->on_desired_change([&](const nlohmann::json& d) {
+    std::cerr << "fake " << getpid() << ": desired " << d.dump() << "\n";
     client->report({{"desired", d}, {"desiredChanges", ++changes}, {"pid", getpid()}});
   });
 
@@ -53,6 +57,8 @@ int main() {
       return exit_code;
     }
   }
+  if (const char* ms = std::getenv("FAKE_STOP_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(ms)));
   client->stop_receiving();
   return 0;
 }

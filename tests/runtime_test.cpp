@@ -272,6 +272,43 @@ TEST_F(RuntimeTest, TwinsMethodsRestartAndLogsFromTheCli) {
   EXPECT_EQ(rt.stop(), 0);
 }
 
+// A setting that names a folder the module's sandbox was not given takes a
+// restart (runtime/module_sandbox.h): the new settings reach the new process
+// only. The old one, still confined to the old folders, would try them and
+// report a failure (the console said "The classifier kept its model" for a
+// model the restarted classifier then served).
+TEST_F(RuntimeTest, SettingsThatNeedANewSandboxReachOnlyTheRestartedModule) {
+  // A module that takes a while to stop, as one that saves its work does.
+  Runtime rt(dir_ / "state",
+             write("m.json", manifest({{"fake", fake("always", {{"FAKE_STOP_MS", "300"}})}})));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  ASSERT_TRUE(eventually([&] { return list(rt)["fake"]["health"] == "healthy"; }));
+  int pid = rt.module("fake")["pid"];
+  for (int i = 0; i < 3; ++i) {
+    // Each in a folder of its own, made after the module started.
+    fs::path later = dir_ / ("made-later-" + std::to_string(i)) / "files";
+    fs::create_directories(later);
+    int status = -1;
+    std::string folder = later.string();
+    std::string out = rt.cli("twin fake --set folder=" + folder, &status);
+    ASSERT_EQ(status, 0) << out;
+    ASSERT_TRUE(eventually([&] {
+      json d = reported_by(rt, "fake")["desired"];
+      return d.is_object() && d.value("folder", "") == folder;
+    })) << rt.cli("twin fake");
+    int now = rt.module("fake")["pid"];
+    EXPECT_NE(now, pid) << "restarted for its new sandbox";
+    std::string log = rt.cli("logs fake");
+    EXPECT_EQ(log.find("fake " + std::to_string(pid) + ": desired {\"folder\":\"" + folder),
+              std::string::npos)
+        << "the old process was sent the setting its sandbox cannot serve:\n"
+        << log;
+    pid = now;
+  }
+  EXPECT_EQ(rt.stop(), 0);
+}
+
 // The upstream broker of the test: mosquitto with a password and a
 // persistent store, so it keeps a durable subscriber's session across
 // its own restarts, as an IoT hub does.

@@ -90,8 +90,12 @@ DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) 
       supervisor_.add(m, command_of(m));
       changes.added.push_back(m.name);
     } else if (!same_process(*old, m) || needs_new_sandbox(*old, m, to.runtime)) {
+      // Stopped before its new settings are out: the old process would
+      // apply them where it cannot (its sandbox lacks the new folder) and
+      // report a failure the new one never has.
+      supervisor_.remove(m.name);
       publish_desired(m);
-      supervisor_.replace(m, command_of(m));
+      supervisor_.add(m, command_of(m));
       changes.restarted.push_back(m.name);
     } else if (old->desired != m.desired) {
       publish_desired(m);

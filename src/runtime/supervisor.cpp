@@ -67,11 +67,6 @@ void Supervisor::remove(const std::string& name) {
   std::erase_if(modules_, [&](auto& m) { return m.spec.name == name; });
 }
 
-void Supervisor::replace(ModuleSpec spec, std::vector<std::string> command) {
-  remove(spec.name);
-  add(std::move(spec), std::move(command));
-}
-
 bool Supervisor::restart(const std::string& name) {
   ModuleProcess* m = find_mutable(name);
   if (!m) return false;

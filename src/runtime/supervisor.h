@@ -53,8 +53,6 @@ class Supervisor {
   void add(ModuleSpec spec, std::vector<std::string> command);
   // Stops the module's process and forgets it.
   void remove(const std::string& name);
-  // Stops the old definition's process, then starts the new one.
-  void replace(ModuleSpec spec, std::vector<std::string> command);
   // Stops and starts the module now, whatever its state.
   bool restart(const std::string& name);
   void update_settings(const RuntimeSettings& settings);

@@ -213,8 +213,16 @@ try {
 
   // check, the checkout's log and the paid basket, as the shell would show them.
   seen.consoleViewAfterReload = await staff.$eval("#views a[aria-current=page]", (a) => a.getAttribute("href"));
-  await staff.click("#run-check");
-  await staff.waitForSelector("#check-results:not([hidden]) tbody tr", { timeout: 60000 });
+  // By the keyboard: the lane view's charts and tables fill in as the
+  // reloaded page hears the lane, and a pointer's click could land on
+  // whatever moved under it.
+  await staff.focus("#run-check");
+  await staff.keyboard.press("Enter");
+  try {
+    await staff.waitForSelector("#check-results:not([hidden]) tbody tr", { timeout: 60000 });
+  } finally {
+    seen.checkStatus = await text(staff, "#check-status");
+  }
   seen.checks = await staff.$$eval("#check-results tbody tr", (rows) =>
     rows.map((r) => ({ check: r.cells[0].textContent, status: r.cells[1].textContent, fix: r.cells[3].textContent })));
   await view(staff, "logs");
@@ -312,7 +320,7 @@ try {
   seen.modelBefore = await text(staff, "#model-served");
   await staff.type("#model-package", process.env.CE_OTHER_MODEL);
   await staff.click("#model-form button[type=submit]");
-  await staff.waitForFunction(() => /Now serving|kept|Refused/.test(document.getElementById("model-result").textContent), { timeout: 30000 });
+  await staff.waitForFunction(() => /Now serving|kept|Refused|Not serving/.test(document.getElementById("model-result").textContent), { timeout: 30000 });
   seen.modelResult = await text(staff, "#model-result");
   seen.modelAfter = await text(staff, "#model-served");
   // The model view in staff's words: labelled measures with their photo counts.

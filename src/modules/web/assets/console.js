@@ -535,22 +535,29 @@ $("model-form").addEventListener("submit", async (e) => {
   const old = (twins.classifier && twins.classifier.desired && twins.classifier.desired.model) || {};
   const model = Object.fromEntries(Object.keys(typeof old === "object" ? old : {}).map((k) => [k, null]));
   model.package = $("model-package").value;
+  // An error the classifier reported before this switch is not its answer to it.
+  const errorBefore = twins.classifier?.reported?.lastReloadError ?? null;
   const r = await api("/console/api/twin", { module: "classifier", patch: { model } });
   $("model-result").textContent = r.ok ? "Switching: the classifier loads it and then serves it." : `Refused: ${r.data.error || r.status}`;
   $("model-result").className = r.ok ? "ok" : "error";
-  for (let i = 0; i < 20 && r.ok; i++) {
+  let answered = !r.ok;
+  for (let i = 0; i < 20 && !answered; i++) {
     await new Promise((done) => setTimeout(done, 500));
     await loadTwins();
     const rep = twins.classifier && twins.classifier.reported;
-    if (rep && rep.lastReloadError) {
-      $("model-result").textContent = `The classifier kept its model: ${rep.lastReloadError}`;
-      $("model-result").className = "error";
-      break;
-    }
     if (rep && rep.model && rep.model.startsWith(model.package)) {
       $("model-result").textContent = `Now serving ${rep.modelVersion}.`;
-      break;
+      answered = true;
+    } else if (rep && rep.lastReloadError && rep.lastReloadError !== errorBefore) {
+      $("model-result").textContent = `The classifier kept its model: ${rep.lastReloadError}`;
+      $("model-result").className = "error";
+      answered = true;
     }
+  }
+  if (!answered) {
+    const error = twins.classifier?.reported?.lastReloadError;
+    $("model-result").textContent = `Not serving it after 10 s${error ? `: ${error}` : "; the classifier may still be loading it"}.`;
+    $("model-result").className = "error";
   }
   await showModel();
 });
