@@ -21,12 +21,6 @@ std::vector<ce::BasketLine> lines_of(const Runtime& rt) {
   return journal_lines(rt.state() / "data/checkout/journal.db");
 }
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 TEST(LaneFaults, TheKeypadCancelsAndPaysAsAShopperPressesIt) {
   LaneSpec spec;
   spec.name = "keypad-pays";
@@ -80,7 +74,7 @@ TEST(LaneFaults, EveryPriceIsHeardWholeAndWhatSpeechLostIsSaidAgain) {
   std::string speech;
   ASSERT_TRUE(rt.logged("speech", "Banana, 1 kilogram, 2 dollars 99.", 40s, &speech))
       << speech << rt.cli("logs checkout");
-  EXPECT_EQ(count(speech, "Banana, 0.42 kilograms, 1 dollar 26."), 1u) << speech;
+  EXPECT_EQ(count_of(speech, "Banana, 0.42 kilograms, 1 dollar 26."), 1u) << speech;
   EXPECT_EQ(speech.find("(interrupted)"), std::string::npos) << "a price was cut:\n" << speech;
   ASSERT_TRUE(eventually(
       [&] {
@@ -321,7 +315,7 @@ TEST(LaneFaults, ACheckoutKilledAsTheWeightSettlesRingsEachItemUpOnceAndSaysItOn
   std::string said = rt.cli("logs speech");
   EXPECT_EQ(lines.size(), 5u) << rt.cli("logs checkout");
   for (auto& l : lines) EXPECT_TRUE(l.announced) << "line " << l.line_no;
-  EXPECT_EQ(count(said, "0.42 kilograms, 1 dollar 26.\""), lines.size()) << said;
+  EXPECT_EQ(count_of(said, "0.42 kilograms, 1 dollar 26.\""), lines.size()) << said;
   EXPECT_EQ(rt.module("checkout")["status"], "running");
 }
 
@@ -381,14 +375,7 @@ TEST(LaneFaults, TwoItemsNineSecondsApartOnALaneThatCannotSaveEachGetTheSentence
   Runtime rt(dir / "state", dir / "deployment.json");
   rt.start();
   ASSERT_TRUE(rt.started());
-  auto said = [&] {
-    std::string log = rt.cli("logs speech");
-    size_t n = 0;
-    for (size_t at = log.find("This lane cannot save your basket."); at != std::string::npos;
-         at = log.find("This lane cannot save your basket.", at + 1))
-      ++n;
-    return n;
-  };
+  auto said = [&] { return count_of(rt.cli("logs speech"), "This lane cannot save your basket."); };
   EXPECT_TRUE(eventually([&] { return said() >= 2; }, 40s))
       << rt.cli("logs speech") << rt.cli("logs checkout");
 }
@@ -542,7 +529,7 @@ TEST(LaneFaults, AnItemPlacedAndLiftedWhileTheHubIsAwayIsSaidNotAdded) {
       "speech", "The last item was not added. Please place it on the scale again.", 40s, &log))
       << log << rt.cli("logs checkout --tail 20");
   EXPECT_TRUE(lines_of(rt).empty());
-  EXPECT_EQ(count(rt.cli("logs speech"), "was not added"), 1u) << "said once";
+  EXPECT_EQ(count_of(rt.cli("logs speech"), "was not added"), 1u) << "said once";
 }
 
 // While the checkout is down, the lane says so, and each item placed is
@@ -569,8 +556,8 @@ TEST(LaneFaults, WhileTheCheckoutIsDownEachItemIsToldToWaitAndNamedAfterwards) {
   std::string log;
   ASSERT_TRUE(rt.logged("speech", wait, 20s, &log)) << log;
   // Three more items come and go (one every 7 s): each hears it.
-  size_t first = count(rt.cli("logs speech"), wait);
-  EXPECT_TRUE(eventually([&] { return count(rt.cli("logs speech"), wait) >= first + 3; }, 30s))
+  size_t first = count_of(rt.cli("logs speech"), wait);
+  EXPECT_TRUE(eventually([&] { return count_of(rt.cli("logs speech"), wait) >= first + 3; }, 30s))
       << rt.cli("logs speech --tail 20");
   EXPECT_EQ(rt.cli("logs speech").find("The checkout is ready."), std::string::npos);
   std::ofstream(dir / "catalogue.json") << catalogue;
@@ -621,7 +608,7 @@ TEST(LaneFaults, APriceSaidWholeIsNotSaidAgainBySpeechRestartedBeforeTheCheckout
       << rt.cli("logs checkout --tail 10") << rt.cli("logs speech --tail 10");
   std::string said;
   EXPECT_TRUE(rt.logged("speech", "heard before", 10s, &said)) << said;
-  EXPECT_EQ(count(said, price), 1u) << said;
+  EXPECT_EQ(count_of(said, price), 1u) << said;
 }
 
 // "Not added" handed to a speech module that could not say it, then both
@@ -742,5 +729,5 @@ TEST(LaneFaults, ALineWhoseReportIsLostIsSentAgainAndNotSaidTwice) {
   std::string said;
   ASSERT_TRUE(rt.logged("speech", price, 60s, &said)) << said;
   EXPECT_TRUE(rt.logged("speech", "was heard before; not said again", 40s, &said)) << said;
-  EXPECT_EQ(count(said, price), 1u) << said;
+  EXPECT_EQ(count_of(said, price), 1u) << said;
 }

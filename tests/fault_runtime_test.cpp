@@ -191,15 +191,8 @@ TEST_F(Fault, AModuleBusyWhenToldToStopStopsCleanly) {
   Runtime rt(dir_ / "state", write("m.json", camera_alone(camera)));
   rt.start();
   ASSERT_TRUE(rt.started());
-  auto goodbyes = [&] {
-    std::string log = rt.cli("logs camera");
-    int n = 0;
-    for (size_t at = log.find("camera: stopped after"); at != std::string::npos;
-         at = log.find("camera: stopped after", at + 1))
-      ++n;
-    return n;
-  };
-  for (int i = 1; i <= 5; ++i) {
+  auto goodbyes = [&] { return count_of(rt.cli("logs camera"), "camera: stopped after"); };
+  for (size_t i = 1; i <= 5; ++i) {
     ASSERT_TRUE(rt.logged("camera", "at 120 fps", 20s));
     std::this_thread::sleep_for(500ms);
     rt.cli("restart camera");

@@ -17,12 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // SqueezeNet (ImageNet) takes this orange for a lemon (0.64 against 0.34),
 // and the mirrored photo too (0.67 against 0.32): at the plain threshold of
 // 0.7 the model alone asks both times. Its pooled scores ("pool10_1") are

@@ -138,6 +138,13 @@ class Runtime {
   pid_t pid_ = -1;
 };
 
+// How many times `what` occurs in `text` (a sentence in a module's log).
+inline size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 // A module's reported twin properties; empty while it has reported none.
 inline json reported_by(Runtime& runtime, const std::string& module) {
   json twin = json::parse(runtime.cli("twin " + module), nullptr, false);
