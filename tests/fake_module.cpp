@@ -4,7 +4,9 @@
 //   FAKE_STOP_MS                         told to stop, go on receiving this long
 //                                        (a module that saves its work first)
 // It reports every desired-property change it receives ("desired",
-// "desiredChanges"; logged with its pid), and has a method "produce" {"count": N} that sends N
+// "desiredChanges"; logged with its pid), and, when one names a "package"
+// folder, that folder's labels.txt as a classifier reads its model
+// ("labels", null when it cannot read it). It has a method "produce" {"count": N} that sends N
 // messages {"seq": k} on output "telemetry", k counting on across restarts
 // (or, given "output" and "body", that body on that output).
 #include <unistd.h>
@@ -24,7 +26,13 @@ int main() {
   std::atomic<int> changes = 0;
   client->on_desired_change([&](const nlohmann::json& d) {
     std::cerr << "fake " << getpid() << ": desired " << d.dump() << "\n";
-    client->report({{"desired", d}, {"desiredChanges", ++changes}, {"pid", getpid()}});
+    nlohmann::json report{{"desired", d}, {"desiredChanges", ++changes}, {"pid", getpid()}};
+    if (d.contains("package") && d["package"].is_string()) {
+      std::ifstream labels(d["package"].get<std::string>() + "/labels.txt");
+      std::string text;
+      report["labels"] = std::getline(labels, text) ? nlohmann::json(text) : nullptr;
+    }
+    client->report(report);
   });
 
   std::string counter_file = std::string(std::getenv("CE_DATA_DIR")) + "/seq";

@@ -309,6 +309,47 @@ TEST_F(RuntimeTest, SettingsThatNeedANewSandboxReachOnlyTheRestartedModule) {
   EXPECT_EQ(rt.stop(), 0);
 }
 
+TEST_F(RuntimeTest, APackageMadeOrReplacedBesideTheServedOneAfterTheStartIsRead) {
+  // The test's folder holds the state folder, so the sandbox's rules name
+  // each of its entries as they were when the module started: a package
+  // made beside the served one later is not among them.
+  auto package = [&](const std::string& name, const std::string& labels) {
+    fs::create_directories(dir_ / name);
+    std::ofstream(dir_ / name / "labels.txt") << labels << "\n";
+    return (dir_ / name).string();
+  };
+  json m = manifest({{"fake", fake("always")}});
+  m["modulesContent"]["fake"]["properties.desired"] = {{"package", package("first", "apple")}};
+  Runtime rt(dir_ / "state", write("m.json", m));
+  rt.start();
+  ASSERT_TRUE(rt.started());
+  auto labels = [&] { return reported_by(rt, "fake").value("labels", json()); };
+  ASSERT_TRUE(eventually([&] { return labels() == "apple"; })) << rt.cli("twin fake");
+
+  // Staff switch to a package made after the module started.
+  std::string next = package("next", "banana");
+  int status = -1;
+  std::string out = rt.cli("twin fake --set package=" + next, &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_TRUE(eventually([&] { return labels() == "banana"; }))
+      << "the module was sent a package its sandbox cannot read:\n"
+      << rt.cli("twin fake") << rt.cli("logs fake --tail 5");
+
+  // A retraining replaces the folder (a new one renamed over it), and the
+  // module crashes: it comes back able to read the new one.
+  package("next.new", "cherry");
+  fs::rename(dir_ / "next", dir_ / "next.old");
+  fs::rename(dir_ / "next.new", dir_ / "next");
+  int pid = rt.module("fake")["pid"];
+  kill(pid, SIGKILL);
+  EXPECT_TRUE(eventually([&] {
+    json r = reported_by(rt, "fake");
+    return r.value("pid", 0) != pid && r.value("labels", json()) == "cherry";
+  })) << "restarted in the sandbox made before the folder was replaced:\n"
+      << rt.cli("twin fake") << rt.cli("list");
+  EXPECT_EQ(rt.stop(), 0);
+}
+
 // The upstream broker of the test: mosquitto with a password and a
 // persistent store, so it keeps a durable subscriber's session across
 // its own restarts, as an IoT hub does.

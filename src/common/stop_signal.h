@@ -16,6 +16,13 @@ void block_stop_signals();
 // the next tick. Only main()'s thread is woken.
 bool wait_for_stop(std::chrono::milliseconds timeout);
 void wake_waiting();
+// False on a thread other than main()'s, or before block_stop_signals():
+// there wake_waiting() does not end a wait early, so a loop that counts on
+// it must poll.
+bool wakes_reach_this_thread();
+// A child's exit (SIGCHLD) wakes the waiter too: a supervisor reaps it at
+// once rather than at its next tick.
+void wake_waiting_when_a_child_exits();
 // True once wait_for_stop() has seen the signal (or request_stop() was
 // called): a loop that never waits must not rely on it alone.
 bool stop_requested();

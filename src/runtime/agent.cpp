@@ -526,7 +526,10 @@ int Agent::run() {
   runtime_login.ca_file = deployment_.runtime.hub_ca_file;
   hub_ = std::make_unique<HubClient>(kAgentId, "127.0.0.1", port_, runtime_login);
   hub_->connect();
-  hub_->on_connected([this] { hub_reconnected_ = true; });
+  hub_->on_connected([this] {
+    hub_reconnected_ = true;
+    wake_waiting();
+  });
   std::filesystem::create_directories(state_.hub_dir());
   upstream_ = std::make_unique<UpstreamForwarder>(state_.upstream_queue_file().string());
   upstream_->configure(deployment_.upstream);
@@ -566,11 +569,13 @@ int Agent::run() {
         {{"id", topic.substr(topic.rfind('/') + 1)}, {"reason", reason.substr(0, 200)}});
     std::lock_guard lock(requests_mutex_);
     requests_.emplace_back("restartModule", std::move(request));
+    wake_waiting();
   });
   hub_->subscribe(topics::method(kAgentId, "+"),
                   [this](const std::string& topic, const Message& m) {
                     std::lock_guard lock(requests_mutex_);
                     requests_.emplace_back(topic.substr(topic.rfind('/') + 1), m);
+                    wake_waiting();
                   });
 
   deployer_->apply(Deployment{rt, {}, {}, deployment_.upstream}, deployment_);
@@ -585,7 +590,17 @@ int Agent::run() {
   // seconds for the hub's counters; `list` derives "Up 3 minutes" itself.
   std::string last_modules = supervisor_->snapshot().dump();
   long long last_write = now_ms();
-  while (!wait_for_stop(std::chrono::milliseconds(100))) {
+  // A steady lane is looked at once a second, not ten times: a child's
+  // exit, a method call, a restart request and the hub coming back wake
+  // the loop, and what falls due (a restart after its backoff, a heartbeat
+  // deadline) sets how long it sleeps. A deployment being checked is
+  // watched every 100 ms, and so is everything on a thread the wakes do not
+  // reach (the demo runs the runtime beside its own loop).
+  const bool woken_when_needed = wakes_reach_this_thread();
+  if (woken_when_needed) wake_waiting_when_a_child_exits();
+  constexpr std::chrono::milliseconds kBusyTick{100}, kSteadyTick{1000};
+  std::chrono::milliseconds sleep = kBusyTick;
+  while (!wait_for_stop(sleep)) {
     // The broker sends no heartbeats of its own: it is healthy while it answers.
     if (hub_->connected()) supervisor_->note_heartbeat("edgeHub");
     supervisor_->tick();
@@ -609,6 +624,7 @@ int Agent::run() {
       last_modules = std::move(modules);
       last_write = now_ms();
     }
+    sleep = woken_when_needed && !pending_ ? supervisor_->nothing_due_for(kSteadyTick) : kBusyTick;
   }
   std::cerr << "runtime: stopping modules\n";
   if (pending_)

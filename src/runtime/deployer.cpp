@@ -36,20 +36,26 @@ void Deployer::publish_desired(const ModuleSpec& m) {
   hub_.publish(topics::desired(m.name), Message::with_json(m.desired), 1, true);
 }
 
+static bool lies_in(const std::filesystem::path& p, const std::filesystem::path& folder) {
+  auto [f, q] = std::mismatch(folder.begin(), folder.end(), p.begin(), p.end());
+  return f == folder.end() && folder != "/";
+}
+
 // A confined module may write only the paths its settings named when it
 // started: settings that name a new one take a restart, unless it lies in a
-// folder it was given or beside one (a package's next iteration, which the
-// module reads).
-static bool needs_new_sandbox(const ModuleSpec& old, const ModuleSpec& now,
-                              const RuntimeSettings& runtime) {
+// folder it was given, or beside one (a package's next iteration) where its
+// running process can read it. Whether it can is tried, not foreseen: the
+// kernel's rules name the folders there were when it started, and a folder
+// made since beside the state folder's is not among them.
+bool Deployer::needs_new_sandbox(const ModuleSpec& old, const ModuleSpec& now,
+                                 const RuntimeSettings& runtime) const {
   if (!runtime.isolate_modules || now.container || old.desired == now.desired) return false;
   auto before = paths_named_by(old);
   auto covered = [&](const std::filesystem::path& p) {
-    for (const auto& given : before)
-      for (const auto& folder : {given, given.parent_path()}) {
-        auto [f, q] = std::mismatch(folder.begin(), folder.end(), p.begin(), p.end());
-        if (f == folder.end() && folder != "/") return true;
-      }
+    for (const auto& given : before) {
+      if (lies_in(p, given)) return true;
+      if (lies_in(p, given.parent_path()) && supervisor_.may_read(now.name, p)) return true;
+    }
     return false;
   };
   for (const auto& p : paths_named_by(now))
@@ -98,6 +104,7 @@ DeploymentChanges Deployer::apply(const Deployment& from, const Deployment& to) 
       supervisor_.add(m, command_of(m));
       changes.restarted.push_back(m.name);
     } else if (old->desired != m.desired) {
+      supervisor_.update_spec(m);
       publish_desired(m);
       changes.updated.push_back(m.name);
     } else {

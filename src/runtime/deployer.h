@@ -38,6 +38,9 @@ class Deployer {
   std::function<void(const std::vector<Route>&)> on_routes;
 
  private:
+  bool needs_new_sandbox(const ModuleSpec& old, const ModuleSpec& now,
+                         const RuntimeSettings& runtime) const;
+
   Supervisor& supervisor_;
   HubClient& hub_;
   Router& router_;

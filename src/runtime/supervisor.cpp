@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -72,9 +73,12 @@ bool Supervisor::restart(const std::string& name) {
   if (!m) return false;
   stop(*m, std::chrono::seconds(5));
   m->restarts = 0;
-  m->sandbox.reset();  // staff's restart sees the folders as they are now
   start(*m);
   return true;
+}
+
+void Supervisor::update_spec(const ModuleSpec& spec) {
+  if (ModuleProcess* m = find_mutable(spec.name)) m->spec = spec;
 }
 
 void Supervisor::update_settings(const RuntimeSettings& settings) {
@@ -156,12 +160,9 @@ void Supervisor::start(ModuleProcess& m) {
         auto tmp = state_.data_dir(m.spec.name) / "tmp";
         std::filesystem::create_directories(tmp);
         env["TMPDIR"] = tmp.string();
-        if (!m.sandbox) {
-          std::vector<const ModuleSpec*> lane;
-          for (const ModuleProcess& other : modules_) lane.push_back(&other.spec);
-          m.sandbox = std::make_shared<ModuleSandbox>(m.spec, state_, lane);
-        }
-        sandbox = m.sandbox;
+        std::vector<const ModuleSpec*> lane;
+        for (const ModuleProcess& other : modules_) lane.push_back(&other.spec);
+        m.sandbox = sandbox = std::make_shared<ModuleSandbox>(m.spec, state_, lane);
       } catch (const std::exception& e) {
         if (landlock_abi() > 0) {
           // The kernel can confine it but refused: never run it loose.
@@ -318,11 +319,11 @@ void Supervisor::on_exit(ModuleProcess& m, int wait_status) {
 }
 
 void Supervisor::tick() {
-  int ws;
-  pid_t pid;
-  while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
-    for (auto& m : modules_)
-      if (m.pid == pid) on_exit(m, ws);
+  // Its own children only: a child of another thread (the console's
+  // `check`, run by popen) is that thread's to wait for.
+  for (auto& m : modules_) {
+    int ws;
+    if (m.pid && waitpid(m.pid, &ws, WNOHANG) == m.pid) on_exit(m, ws);
   }
   std::map<std::string, long long> beats;
   {
@@ -350,6 +351,33 @@ void Supervisor::tick() {
       start(m);
     }
   }
+}
+
+bool Supervisor::may_read(const std::string& name, const std::filesystem::path& path) const {
+  const ModuleProcess* m = find(name);
+  if (!m || !m->pid || !m->sandbox) return true;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!m->sandbox->enter()) _exit(2);
+    _exit(open(path.c_str(), O_RDONLY | O_CLOEXEC) >= 0 ? 0 : 1);
+  }
+  if (pid < 0) return false;  // cannot tell: the restart is the safe side
+  int ws = 0;
+  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+}
+
+std::chrono::milliseconds Supervisor::nothing_due_for(std::chrono::milliseconds longest) const {
+  long long now = now_ms(), wait = longest.count();
+  auto until = [&](long long at) { wait = std::clamp(at - now, 0LL, wait); };
+  for (const auto& m : modules_) {
+    if (m.status == ModuleStatus::Backoff) until(m.next_start_ms);
+    if (m.status != ModuleStatus::Running) continue;
+    if (m.last_heartbeat_ms == 0) until(now + 100);
+    until(std::max(m.started_ms, m.last_heartbeat_ms) + settings_.heartbeat_timeout.count() + 1);
+  }
+  return std::chrono::milliseconds(wait);
 }
 
 void Supervisor::stop(ModuleProcess& m, std::chrono::milliseconds grace) {

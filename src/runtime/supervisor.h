@@ -37,8 +37,9 @@ struct ModuleProcess {
   int restarts = 0;               // since the module was last healthy long enough
   long long next_start_ms = 0;
   long long last_heartbeat_ms = 0;  // 0: none since the last start
-  // Made at the first start and kept for restarts: a module that crashed
-  // comes back at once (the rules take a walk of the folders to make).
+  // What the running process entered. Made afresh at every start: the
+  // kernel's rules name the folders there were then, and a crashed module
+  // must come back able to read what its settings name now.
   std::shared_ptr<ModuleSandbox> sandbox;
 
   // Heartbeats came in time since the start (or the start is recent).
@@ -55,6 +56,9 @@ class Supervisor {
   void remove(const std::string& name);
   // Stops and starts the module now, whatever its state.
   bool restart(const std::string& name);
+  // New settings the running process takes live: its next start (a crash)
+  // makes its sandbox from them.
+  void update_spec(const ModuleSpec& spec);
   void update_settings(const RuntimeSettings& settings);
   // Variables of the runtime's own environment that no module inherits
   // (the upstream password): a module gets one only if its manifest env
@@ -68,10 +72,19 @@ class Supervisor {
   // Thread-safe: called from the hub's thread when a heartbeat arrives.
   void note_heartbeat(const std::string& name);
 
-  void tick();  // reap exits, act on silence, start what is due; call often
+  void tick();  // reap exits, act on silence, start what is due
+  // How long tick() has nothing to do, at most `longest`: until the next
+  // restart after its backoff or heartbeat deadline, and 100 ms while a
+  // module starts (its first heartbeat makes it healthy). An exit is not
+  // foreseen: the caller wakes for it.
+  std::chrono::milliseconds nothing_due_for(std::chrono::milliseconds longest) const;
   void stop_all(std::chrono::milliseconds grace = std::chrono::seconds(5));
   nlohmann::json snapshot() const;
   const ModuleProcess* find(const std::string& name) const;
+  // Whether the module's running process may read `path` (its sandbox is
+  // tried in a child): a setting naming a folder it cannot read needs a
+  // restart. True for a module not confined or not running.
+  bool may_read(const std::string& name, const std::filesystem::path& path) const;
   const RuntimeSettings& settings() const { return settings_; }
 
  private:

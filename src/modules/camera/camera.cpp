@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/files.h"
@@ -91,6 +92,10 @@ void check_camera_settings(const nlohmann::json& desired) {
 }
 
 int run_camera(ModuleClient& client, const nlohmann::json& desired) {
+  // A frame's work (a 64x48 thumbnail, a JPEG now and then) is too small to
+  // share: OpenCV's thread pool cost more waking and spinning than it saved,
+  // five times a second on an idle lane.
+  cv::setNumThreads(1);
   CameraSettings settings = CameraSettings::from(desired);
   std::mutex settings_mutex;
   SceneGate gate(settings.gate);
