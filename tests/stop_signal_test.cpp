@@ -36,20 +36,22 @@ int ended_early(const std::function<bool()>& wait, bool expected) {
   return std::chrono::steady_clock::now() - start < 3s ? 0 : 2;
 }
 
+// ended_early() for main()'s wait, with `act` done on another thread 100 ms in.
+int ended_early_after(void (*act)(), bool expected) {
+  ce::block_stop_signals();
+  std::thread other([act] {
+    std::this_thread::sleep_for(100ms);
+    act();
+  });
+  int r = ended_early([] { return ce::wait_for_stop(20s); }, expected);
+  other.join();
+  return r;
+}
+
 }  // namespace
 
 TEST(StopSignal, AStopRequestedOnAnotherThreadEndsMainsLongWait) {
-  EXPECT_EQ(in_child([] {
-              ce::block_stop_signals();
-              std::thread other([] {
-                std::this_thread::sleep_for(100ms);
-                ce::request_stop();
-              });
-              int r = ended_early([] { return ce::wait_for_stop(20s); }, true);
-              other.join();
-              return r;
-            }),
-            0);
+  EXPECT_EQ(in_child([] { return ended_early_after(ce::request_stop, true); }), 0);
 }
 
 TEST(StopSignal, ATermTakenByALibrarysEarlyThreadEndsMainsLongWait) {
@@ -80,17 +82,7 @@ TEST(StopSignal, ATermTakenByALibrarysEarlyThreadEndsMainsLongWait) {
 }
 
 TEST(StopSignal, AWakeEndsMainsWaitWithoutStopping) {
-  EXPECT_EQ(in_child([] {
-              ce::block_stop_signals();
-              std::thread other([] {
-                std::this_thread::sleep_for(100ms);
-                ce::wake_waiting();
-              });
-              int r = ended_early([] { return ce::wait_for_stop(20s); }, false);
-              other.join();
-              return r;
-            }),
-            0);
+  EXPECT_EQ(in_child([] { return ended_early_after(ce::wake_waiting, false); }), 0);
 }
 
 TEST(StopSignal, AChildsExitWakesASupervisorsWait) {
