@@ -36,11 +36,6 @@ void Deployer::publish_desired(const ModuleSpec& m) {
   hub_.publish(topics::desired(m.name), Message::with_json(m.desired), 1, true);
 }
 
-static bool lies_in(const std::filesystem::path& p, const std::filesystem::path& folder) {
-  auto [f, q] = std::mismatch(folder.begin(), folder.end(), p.begin(), p.end());
-  return f == folder.end() && folder != "/";
-}
-
 // A confined module may write only the paths its settings named when it
 // started: settings that name a new one take a restart, unless it lies in a
 // folder it was given, or beside one (a package's next iteration) where its
@@ -53,8 +48,10 @@ bool Deployer::needs_new_sandbox(const ModuleSpec& old, const ModuleSpec& now,
   auto before = paths_named_by(old);
   auto covered = [&](const std::filesystem::path& p) {
     for (const auto& given : before) {
-      if (lies_in(p, given)) return true;
-      if (lies_in(p, given.parent_path()) && supervisor_.may_read(now.name, p)) return true;
+      if (given != "/" && within(p, given)) return true;
+      if (given.parent_path() != "/" && within(p, given.parent_path()) &&
+          supervisor_.may_read(now.name, p))
+        return true;
     }
     return false;
   };

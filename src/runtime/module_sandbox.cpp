@@ -17,6 +17,11 @@ namespace ce {
 
 namespace fs = std::filesystem;
 
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto [o, i] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return o == outer.end();
+}
+
 namespace {
 
 // Debian 12's kernel headers stop at ABI 2; the later rights and the
@@ -54,12 +59,6 @@ bool system_folder(const fs::path& p) {
     if (s == r || s.rfind(r + "/", 0) == 0) return true;
   }
   return s == "/";
-}
-
-// `inner` is `outer` or lies beneath it (both canonical).
-bool within(const fs::path& inner, const fs::path& outer) {
-  auto [o, i] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
-  return o == outer.end();
 }
 
 fs::path canonical_or_empty(const fs::path& p) {

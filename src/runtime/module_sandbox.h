@@ -31,6 +31,10 @@ int landlock_abi();
 // Why modules run unconfined on this machine, or "" when they can be confined.
 std::string why_modules_are_not_confined();
 
+// `inner` is `outer` or lies beneath it (compared as written: pass
+// canonical paths where links matter).
+bool within(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
 // The absolute paths a module's settings (its desired properties) and env
 // name: what its sandbox lets it write besides its data folder.
 std::set<std::filesystem::path> paths_named_by(const ModuleSpec& module);

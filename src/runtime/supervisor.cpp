@@ -162,7 +162,7 @@ void Supervisor::start(ModuleProcess& m) {
         env["TMPDIR"] = tmp.string();
         std::vector<const ModuleSpec*> lane;
         for (const ModuleProcess& other : modules_) lane.push_back(&other.spec);
-        m.sandbox = sandbox = std::make_shared<ModuleSandbox>(m.spec, state_, lane);
+        sandbox = std::make_shared<ModuleSandbox>(m.spec, state_, lane);
       } catch (const std::exception& e) {
         if (landlock_abi() > 0) {
           // The kernel can confine it but refused: never run it loose.
@@ -178,6 +178,7 @@ void Supervisor::start(ModuleProcess& m) {
       }
     }
   }
+  m.sandbox = sandbox;  // none when it runs unconfined
   int secret[2] = {-1, -1};
   if (!password.empty()) {
     // The pipe holds the few bytes until the module reads them.
